@@ -1,0 +1,107 @@
+package loop
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestFutureCallbacksRunInOrderThroughCallSoon(t *testing.T) {
+	l, _ := newTestLoop(t)
+	f := l.NewFuture()
+	if f.Loop() != l {
+		t.Fatal("Loop() is not the creating loop")
+	}
+	var got []int
+	for i := range 5 {
+		f.AddDoneCallback(func(g *Future) {
+			if g != f {
+				t.Error("callback got another future")
+			}
+			got = append(got, i)
+		})
+	}
+	if err := f.SetResult("v"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatal("done callbacks ran synchronously")
+	}
+	mustRun(t, l)
+	if !equalInts(got, []int{0, 1, 2, 3, 4}) {
+		t.Fatalf("order = %v", got)
+	}
+}
+
+func TestAddDoneCallbackAfterDoneSchedulesAtOnce(t *testing.T) {
+	l, _ := newTestLoop(t)
+	f := l.NewFuture()
+	f.SetResult(1)
+	var got []string
+	l.CallSoon(func() { got = append(got, "earlier") })
+	f.AddDoneCallback(func(*Future) { got = append(got, "done") })
+	if len(got) != 0 {
+		t.Fatal("callback ran synchronously")
+	}
+	mustRun(t, l)
+	if len(got) != 2 || got[1] != "done" {
+		t.Fatalf("ran %v, want done after earlier", got)
+	}
+}
+
+func TestFutureStates(t *testing.T) {
+	l, _ := newTestLoop(t)
+	f := l.NewFuture()
+	if f.Done() || f.Cancelled() {
+		t.Fatal("new future is done")
+	}
+	if _, err := f.Result(); err != ErrInvalidState {
+		t.Fatalf("Result of pending: %v", err)
+	}
+	if err := f.Exception(); err != ErrInvalidState {
+		t.Fatalf("Exception of pending: %v", err)
+	}
+	if err := f.SetResult(7); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.Result(); v != 7 || err != nil || f.Exception() != nil {
+		t.Fatalf("Result = %v, %v; Exception = %v", v, err, f.Exception())
+	}
+	if f.SetResult(8) != ErrInvalidState || f.SetException(errors.New("x")) != ErrInvalidState {
+		t.Fatal("completing a done future did not fail with ErrInvalidState")
+	}
+	if f.Cancel() {
+		t.Fatal("Cancel of a done future reported true")
+	}
+
+	g := l.NewFuture()
+	boom := errors.New("boom")
+	if err := g.SetException(nil); err == nil {
+		t.Fatal("SetException(nil) succeeded")
+	}
+	if err := g.SetException(boom); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Result(); err != boom || g.Exception() != boom {
+		t.Fatalf("Result err = %v, Exception = %v", err, g.Exception())
+	}
+
+	h := l.NewFuture()
+	called := false
+	h.AddDoneCallback(func(*Future) { called = true })
+	if !h.Cancel() || !h.Cancelled() || !h.Done() {
+		t.Fatal("Cancel of a pending future failed")
+	}
+	if h.Cancel() {
+		t.Fatal("second Cancel reported true")
+	}
+	if _, err := h.Result(); err != ErrCancelled || h.Exception() != ErrCancelled {
+		t.Fatalf("cancelled: Result err = %v, Exception = %v", err, h.Exception())
+	}
+	if h.SetResult(1) != ErrInvalidState {
+		t.Fatal("SetResult on a cancelled future succeeded")
+	}
+	mustRun(t, l)
+	if !called {
+		t.Fatal("cancel did not schedule the done callbacks")
+	}
+}
