@@ -8,8 +8,6 @@ import (
 	"github.com/starnet-dev/starnet/loop"
 )
 
-// CONTRACT STUB: the bodies below are being written; the signatures are fixed.
-
 // AddrCheck vets a resolved address before any socket is created for it (or,
 // for a server, before it binds). Returning an error fails the operation with
 // that error. starlarkbind uses it to enforce --allow-net after name
@@ -49,32 +47,59 @@ type ListenOptions struct {
 // back), connects to port, and on success calls factory, makes the transport,
 // calls ConnectionMade and resolves the Future with a *Connection. It fails
 // the Future with an *Error (ConnectionRefusedError, gaierror, ...).
+//
+// host "" means Python's None (the loopback addresses, ::1 then 127.0.0.1);
+// a literal IP address needs no resolver. opts.Check is called for each
+// address just before its socket is made. With opts.HappyEyeballsDelay > 0
+// the addresses are interleaved by family and each attempt starts after the
+// delay or as soon as the previous one fails; otherwise they are tried in
+// turn. The first to connect wins and the others are closed. When every
+// attempt fails, the error is asyncio's choice: the only one, the first when
+// all read alike, else "Multiple exceptions: ..." — of the common kind (e.g.
+// ConnectionRefusedError) when all failed the same way, else OSError.
+// Cancelling the Future stops the attempts. The pending operation keeps the
+// loop alive. The work starts on the next loop iteration: the factory is
+// never called during CreateConnection itself, and argument errors fail the
+// Future.
 func CreateConnection(l *loop.Loop, factory ProtocolFactory, host string, port int, opts DialOptions) *loop.Future {
-	panic("unimplemented")
+	return createConnection(l, factory, host, port, opts)
 }
 
 // CreateUnixConnection connects to the Unix stream socket at path.
+// opts.LocalAddr and opts.HappyEyeballsDelay do not apply; opts.Check is
+// called with a *net.UnixAddr.
 func CreateUnixConnection(l *loop.Loop, factory ProtocolFactory, path string, opts DialOptions) *loop.Future {
-	panic("unimplemented")
+	return createUnixConnection(l, factory, path, opts)
 }
 
 // CreateServer listens on host:port and resolves the Future with a *Server.
 // host "" means every interface; a name that resolves to several addresses
 // gets one socket each; port 0 lets the kernel choose.
+//
+// As asyncio: host "" binds 0.0.0.0 and :: (the IPv6 socket with
+// IPV6_V6ONLY), skipping a family the system lacks or an address it cannot
+// assign; SO_REUSEADDR is set unless opts.ReuseAddress is false;
+// SO_REUSEPORT only on TCP sockets. opts.Check sees each address (for host
+// "" the wildcard ones) before its socket is made. A bind error reads
+// "error while attempting to bind on address ('127.0.0.1', 80): ...". The
+// sockets are made on the next loop iteration; argument errors fail the
+// Future.
 func CreateServer(l *loop.Loop, factory ProtocolFactory, host string, port int, opts ListenOptions) *loop.Future {
-	panic("unimplemented")
+	return createServer(l, factory, host, port, opts)
 }
 
 // CreateUnixServer listens on the Unix socket at path.
+// A stale socket file at path is removed first; closing the server removes
+// the file.
 func CreateUnixServer(l *loop.Loop, factory ProtocolFactory, path string, opts ListenOptions) *loop.Future {
-	panic("unimplemented")
+	return createUnixServer(l, factory, path, opts)
 }
 
 // ConnectAcceptedSocket wraps an already connected stream socket in a
 // transport (asyncio's connect_accepted_socket). The transport takes
 // ownership of a duplicate of f.
 func ConnectAcceptedSocket(l *loop.Loop, factory ProtocolFactory, f *os.File) *loop.Future {
-	panic("unimplemented")
+	return connectAcceptedSocket(l, factory, f)
 }
 
 // AddrInfo is one result of GetAddrInfo, as Python's getaddrinfo tuple.
@@ -89,57 +114,7 @@ type AddrInfo struct {
 
 // GetAddrInfo resolves host off the loop thread; the Future's result is
 // []AddrInfo (SOCK_STREAM entries), or a gaierror *Error.
+// host "" means Python's None: the loopback addresses.
 func GetAddrInfo(l *loop.Loop, host string, port int) *loop.Future {
-	panic("unimplemented")
+	return getAddrInfo(l, host, port)
 }
-
-// Server is a listening server (asyncio.Server).
-type Server struct {
-	_ int
-}
-
-// Close stops listening. Open connections stay open. Idempotent.
-func (s *Server) Close() { panic("unimplemented") }
-
-// IsServing reports whether the server is accepting connections.
-func (s *Server) IsServing() bool { panic("unimplemented") }
-
-// StartServing starts accepting (after DelayServing). Idempotent.
-func (s *Server) StartServing() error { panic("unimplemented") }
-
-// Sockets returns the listening sockets.
-func (s *Server) Sockets() []*Socket { panic("unimplemented") }
-
-// Addrs returns the listening addresses.
-func (s *Server) Addrs() []net.Addr { panic("unimplemented") }
-
-// WaitClosed returns a Future resolved once the server is closed and every
-// connection it accepted has been lost.
-func (s *Server) WaitClosed() *loop.Future { panic("unimplemented") }
-
-// CloseClients closes every connection the server accepted.
-func (s *Server) CloseClients() { panic("unimplemented") }
-
-// AbortClients aborts every connection the server accepted.
-func (s *Server) AbortClients() { panic("unimplemented") }
-
-// Socket describes a socket, as the object get_extra_info("socket") returns
-// (asyncio's TransportSocket). It does not own the descriptor.
-type Socket struct {
-	_ int
-}
-
-// Fileno returns the descriptor (-1 once closed).
-func (s *Socket) Fileno() int { panic("unimplemented") }
-
-// Family returns AF_INET, AF_INET6 or AF_UNIX.
-func (s *Socket) Family() int { panic("unimplemented") }
-
-// Type returns SOCK_STREAM or SOCK_DGRAM.
-func (s *Socket) Type() int { panic("unimplemented") }
-
-// Getsockname returns the local address.
-func (s *Socket) Getsockname() net.Addr { panic("unimplemented") }
-
-// Getpeername returns the remote address, or nil.
-func (s *Socket) Getpeername() net.Addr { panic("unimplemented") }

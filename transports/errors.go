@@ -120,3 +120,52 @@ func errnoMessage(errno syscall.Errno) string {
 	}
 	return s
 }
+
+// osErrorKinds are the kinds that are OSError or one of its subclasses in
+// Python. asyncio treats these as connection-level failures.
+var osErrorKinds = map[string]bool{
+	KindOSError:                true,
+	KindConnectionError:        true,
+	KindConnectionResetError:   true,
+	KindConnectionRefusedError: true,
+	KindConnectionAbortedError: true,
+	KindBrokenPipeError:        true,
+	KindTimeoutError:           true,
+	KindPermissionError:        true,
+	KindFileNotFoundError:      true,
+	KindFileExistsError:        true,
+	KindProcessLookupError:     true,
+	KindInterruptedError:       true,
+	KindBlockingIOError:        true,
+	KindIsADirectoryError:      true,
+	KindNotADirectoryError:     true,
+	KindGaiError:               true,
+	KindSSLError:               true,
+	KindSSLCertVerifyError:     true,
+}
+
+// IsOSError reports whether err maps to Python's OSError or one of its
+// subclasses (ConnectionResetError, BrokenPipeError, gaierror, ...), the
+// errors asyncio's transports do not report to the exception handler when
+// they break a connection.
+func IsOSError(err error) bool {
+	e := MapError(err)
+	return e != nil && (e.Errno != 0 || osErrorKinds[e.Kind])
+}
+
+// newErrnoError returns the Python exception for errno with a message of its
+// own, as Python's OSError(errno, message).
+func newErrnoError(errno syscall.Errno, message string) *Error {
+	e := MapError(errno)
+	e.Message = message
+	return e
+}
+
+// asError converts e to an error without turning a nil *Error into a non-nil
+// interface value.
+func asError(e *Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}

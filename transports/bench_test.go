@@ -1,0 +1,128 @@
+package transports
+
+import (
+	"io"
+	"net"
+	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+)
+
+// BenchmarkStreamEcho is a 64-byte ping-pong between a blocking client
+// socket (another goroutine) and a Go echo protocol served on the loop.
+func BenchmarkStreamEcho(b *testing.B) {
+	addr := make(chan string, 1)
+	stopped := make(chan error, 1)
+	var l *loop.Loop
+	go func() {
+		var err error
+		l, err = loop.New(loop.Options{})
+		if err != nil {
+			addr <- ""
+			stopped <- err
+			return
+		}
+		v, err := l.RunUntilComplete(CreateServer(l, echoFactory, "127.0.0.1", 0, ListenOptions{}))
+		if err != nil {
+			addr <- ""
+			stopped <- err
+			return
+		}
+		srv := v.(*Server)
+		addr <- srv.Addrs()[0].String()
+		err = l.RunForever()
+		srv.Close()
+		l.Close()
+		stopped <- err
+	}()
+	a := <-addr
+	if a == "" {
+		b.Fatal(<-stopped)
+	}
+	conn, err := net.Dial("tcp", a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := make([]byte, 64)
+	buf := make([]byte, 64)
+	b.SetBytes(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := conn.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	conn.Close()
+	l.Stop()
+	if err := <-stopped; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// pinger writes 64 bytes each time its previous 64 come back, n times.
+type pinger struct {
+	t    Transport
+	msg  []byte
+	got  int
+	left int
+	done *loop.Future
+}
+
+func (p *pinger) ConnectionMade(t BaseTransport) {
+	p.t = t.(Transport)
+	_ = p.t.Write(p.msg)
+}
+
+func (p *pinger) DataReceived(data []byte) {
+	p.got += len(data)
+	if p.got < len(p.msg) {
+		return
+	}
+	p.got = 0
+	p.left--
+	if p.left == 0 {
+		p.t.Close()
+		_ = p.done.SetResult(nil)
+		return
+	}
+	_ = p.t.Write(p.msg)
+}
+
+func (p *pinger) EOFReceived() bool    { return false }
+func (p *pinger) ConnectionLost(error) {}
+func (p *pinger) PauseWriting()        {}
+func (p *pinger) ResumeWriting()       {}
+
+// BenchmarkStreamEchoSameLoop is the same ping-pong with both ends as
+// transports on one loop: every allocation counted is the transports' or
+// the loop's.
+func BenchmarkStreamEchoSameLoop(b *testing.B) {
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	v, err := l.RunUntilComplete(CreateServer(l, echoFactory, "127.0.0.1", 0, ListenOptions{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := v.(*Server)
+	defer srv.Close()
+	p := &pinger{msg: make([]byte, 64), left: b.N, done: l.NewFuture()}
+	b.SetBytes(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	fut := CreateConnection(l, func() BaseProtocol { return p }, "127.0.0.1", srv.Addrs()[0].(*net.TCPAddr).Port, DialOptions{})
+	if _, err := l.RunUntilComplete(p.done); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if fut.Exception() != nil {
+		b.Fatal(fut.Exception())
+	}
+}

@@ -1,0 +1,346 @@
+package transports
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/starnet-dev/starnet/loop"
+	"golang.org/x/sys/unix"
+)
+
+// freePort returns a 127.0.0.1 port nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	fd, err := sysSocket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(fd)
+	return sa.(*unix.SockaddrInet4).Port
+}
+
+func expectError(t *testing.T, err error, kind string, errno syscall.Errno, text string) *Error {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T), want an *Error", err, err)
+	}
+	if e.Kind != kind || e.Errno != errno || (text != "" && e.Error() != text) {
+		t.Errorf("error %q (kind %s, errno %d), want kind %s errno %d text %q", e.Error(), e.Kind, e.Errno, kind, errno, text)
+	}
+	return e
+}
+
+func TestConnectRefused(t *testing.T) {
+	tl := newTestLoop(t)
+	port := freePort(t)
+	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
+	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED,
+		fmt.Sprintf("ConnectionRefusedError: [Errno %d] Connect call failed ('127.0.0.1', %d)", syscall.ECONNREFUSED, port))
+	if !tl.Idle() {
+		t.Error("a failed connect left the loop referenced")
+	}
+	tl.expectNoReports()
+}
+
+// host "" is getaddrinfo(None): ::1 then 127.0.0.1. When every address
+// refuses, the error keeps the common kind with asyncio's combined message.
+func TestConnectAllRefused(t *testing.T) {
+	tl := newTestLoop(t)
+	port := freePort(t)
+	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "", port, DialOptions{}))
+	e := expectError(t, err, KindConnectionRefusedError, 0, "")
+	want := fmt.Sprintf("Multiple exceptions: [Errno %d] Connect call failed ('::1', %d, 0, 0), [Errno %d] Connect call failed ('127.0.0.1', %d)",
+		syscall.ECONNREFUSED, port, syscall.ECONNREFUSED, port)
+	if e.Message != want {
+		t.Errorf("message %q, want %q", e.Message, want)
+	}
+}
+
+func TestConnectUnixMissingPath(t *testing.T) {
+	tl := newTestLoop(t)
+	path := filepath.Join(t.TempDir(), "nobody.sock")
+	_, err := tl.await(CreateUnixConnection(tl.Loop, echoFactory, path, DialOptions{}))
+	expectError(t, err, KindFileNotFoundError, syscall.ENOENT, "FileNotFoundError: [Errno 2] No such file or directory")
+}
+
+// Check vets each address before a socket is made for it; its error fails
+// the operation.
+func TestConnectCheck(t *testing.T) {
+	tl := newTestLoop(t)
+	_, port := tl.serve(echoFactory, ListenOptions{})
+	var seen []string
+	deny := NewError(KindPermissionError, `net access to "127.0.0.1" denied`)
+	before := countFDs(t)
+	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{
+		Check: func(network string, addr net.Addr) error {
+			seen = append(seen, network+" "+addr.String())
+			return deny
+		},
+	}))
+	if err != deny {
+		t.Errorf("error %v, want the Check's", err)
+	}
+	if want := fmt.Sprintf("tcp 127.0.0.1:%d", port); len(seen) != 1 || seen[0] != want {
+		t.Errorf("Check saw %q, want [%q]", seen, want)
+	}
+	if after := countFDs(t); after != before {
+		t.Errorf("%d descriptors before, %d after a denied connect", before, after)
+	}
+}
+
+func TestConnectLocalAddr(t *testing.T) {
+	tl := newTestLoop(t)
+	_, port := tl.serve(echoFactory, ListenOptions{})
+	rec := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{LocalAddr: "127.0.0.1:0"}))
+	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr); a == nil || !a.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
+	}
+	rec.tr.Close()
+
+	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{LocalAddr: "[::1]:0"}))
+	expectError(t, err, KindOSError, 0, "OSError: no matching local address with family=AddressFamily.AF_INET found")
+
+	_, err = tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{LocalAddr: fmt.Sprintf("127.0.0.1:%d", port)}))
+	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf(
+		"OSError: [Errno %d] error while attempting to bind on address ('127.0.0.1', %d): [errno %d] address already in use",
+		syscall.EADDRINUSE, port, syscall.EADDRINUSE))
+	tl.expectNoReports()
+}
+
+// stalledListener listens on loopback of family with a full accept queue,
+// so that a new connection attempt hangs (the kernel drops its SYN).
+func stalledListener(t *testing.T, family int) int {
+	t.Helper()
+	lfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(lfd) })
+	var sa unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	if family == unix.AF_INET6 {
+		sa = &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16()}
+	}
+	if err := unix.Bind(lfd, sa); err != nil {
+		t.Fatalf("bind loopback (family %d): %v", family, err)
+	}
+	if err := unix.Listen(lfd, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := unix.Getsockname(lfd)
+	var port int
+	switch a := got.(type) {
+	case *unix.SockaddrInet4:
+		port = a.Port
+	case *unix.SockaddrInet6:
+		port = a.Port
+	}
+	// One completed connection fills a backlog-0 queue.
+	cfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SetNonblock(cfd, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(cfd) })
+	if err := unix.Connect(cfd, got); err != nil {
+		t.Fatalf("filling the accept queue: %v", err)
+	}
+	return port
+}
+
+// With happy eyeballs, the next address is tried after the delay while the
+// first attempt hangs; the winner's rivals are closed.
+func TestHappyEyeballsStaggers(t *testing.T) {
+	tl := newTestLoop(t)
+	var port int
+	var srv *Server
+	for try := 0; srv == nil; try++ {
+		port = stalledListener(t, unix.AF_INET6)
+		v, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
+		if err == nil {
+			srv = v.(*Server)
+		} else if try == 5 {
+			t.Fatalf("no port free on both ::1 and 127.0.0.1: %v", err)
+		}
+	}
+	t.Cleanup(srv.Close)
+	before := countFDs(t)
+	rec := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: 30 * time.Millisecond}))
+	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.IP.To4() == nil {
+		t.Errorf("connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
+	}
+	for i := 0; i < 1000 && len(srv.clients) == 0; i++ {
+		tl.spin(1)
+	}
+	// The client transport and the accepted one; the hung IPv6 attempt is
+	// closed.
+	if after := countFDs(t); after != before+2 {
+		t.Errorf("%d descriptors before, %d after: the losing attempt leaked", before, after)
+	}
+	tl.expectNoReports()
+}
+
+// A failed attempt starts the next one at once, without waiting for the
+// delay; without happy eyeballs, addresses are tried in turn.
+func TestConnectFallsThroughRefusedAddress(t *testing.T) {
+	for _, delay := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprint(delay), func(t *testing.T) {
+			tl := newTestLoop(t)
+			_, port := tl.serve(echoFactory, ListenOptions{}) // 127.0.0.1 only: ::1 refuses
+			rec := newRecorder(tl.Loop)
+			tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: delay}))
+			if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.Port != port || a.IP.To4() == nil {
+				t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
+			}
+			tl.expectNoReports()
+		})
+	}
+}
+
+// Cancelling the Future closes the pending attempt and releases the loop.
+func TestConnectCancel(t *testing.T) {
+	tl := newTestLoop(t)
+	port := stalledListener(t, unix.AF_INET)
+	before := countFDs(t)
+	made := false
+	fut := CreateConnection(tl.Loop, func() BaseProtocol { made = true; return &echo{} }, "127.0.0.1", port, DialOptions{})
+	tl.CallSoon(func() { tl.CallSoon(func() { fut.Cancel() }) })
+	if _, err := tl.await(fut); err != loop.ErrCancelled {
+		t.Errorf("await = %v, want cancelled", err)
+	}
+	tl.runIdle() // returns only if nothing holds the loop
+	if made {
+		t.Error("protocol factory called for a cancelled connect")
+	}
+	if after := countFDs(t); after != before {
+		t.Errorf("%d descriptors before, %d after cancel", before, after)
+	}
+}
+
+func TestInterleaveByFamily(t *testing.T) {
+	mk := func(s string) dialTarget {
+		ip := netip.MustParseAddr(s)
+		f, sa := ipSockaddr(ip, 1)
+		return dialTarget{family: f, sa: sa, addr: ipNetAddr(ip, 1)}
+	}
+	in := []dialTarget{mk("::1"), mk("::2"), mk("::3"), mk("10.0.0.1"), mk("10.0.0.2")}
+	var got []string
+	for _, d := range interleaveByFamily(in) {
+		got = append(got, d.addr.(*net.TCPAddr).IP.String())
+	}
+	if want := "::1 10.0.0.1 ::2 10.0.0.2 ::3"; strings.Join(got, " ") != want {
+		t.Errorf("interleaved %v, want %s", got, want)
+	}
+}
+
+// A literal address is used without the resolver: the callback runs before
+// lookupHost returns.
+func TestLiteralNeedsNoResolver(t *testing.T) {
+	tl := newTestLoop(t)
+	for _, host := range []string{"127.0.0.1", "::1", "fe80::1%1", "::ffff:127.0.0.1"} {
+		called := false
+		lookupHost(tl.Loop, host, false, func(ips []netip.Addr, err *Error) {
+			called = true
+			if err != nil || len(ips) != 1 {
+				t.Errorf("%s: %v %v", host, ips, err)
+			}
+		})
+		if !called {
+			t.Errorf("%s went to the resolver", host)
+		}
+		if !tl.Idle() {
+			t.Errorf("%s: loop referenced", host)
+		}
+	}
+}
+
+func TestGetAddrInfo(t *testing.T) {
+	tl := newTestLoop(t)
+	infos := tl.mustAwait(GetAddrInfo(tl.Loop, "localhost", 8080)).([]AddrInfo)
+	found := false
+	for _, ai := range infos {
+		if ai.Type != unix.SOCK_STREAM || ai.Proto != unix.IPPROTO_TCP || ai.Port != 8080 {
+			t.Errorf("entry %+v", ai)
+		}
+		if ai.Family == unix.AF_INET && ai.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("localhost resolved to %+v", infos)
+	}
+	infos = tl.mustAwait(GetAddrInfo(tl.Loop, "::1", 0)).([]AddrInfo)
+	if len(infos) != 1 || infos[0].Family != unix.AF_INET6 {
+		t.Errorf("::1 = %+v", infos)
+	}
+	_, err := tl.await(GetAddrInfo(tl.Loop, "127.0.0.1", 70000))
+	expectError(t, err, KindValueError, 0, "ValueError: port must be 0-65535, not 70000")
+	if !tl.Idle() {
+		t.Error("loop referenced after GetAddrInfo")
+	}
+}
+
+func TestGaiErrorMapping(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, "gaierror: [Errno -2] Name or service not known"},
+		{&net.DNSError{Err: "timeout", Name: "x", IsTimeout: true}, "gaierror: [Errno -3] Temporary failure in name resolution"},
+		{errors.New("weird"), "gaierror: [Errno -4] Non-recoverable failure in name resolution"},
+	}
+	for _, tc := range cases {
+		e := gaiError(tc.err)
+		if e.Error() != tc.want || e.Kind != KindGaiError || !IsOSError(e) || !errors.Is(e, tc.err) {
+			t.Errorf("gaiError(%v) = %q", tc.err, e.Error())
+		}
+	}
+}
+
+func TestMapError(t *testing.T) {
+	cases := []struct {
+		err  error
+		kind string
+	}{
+		{syscall.ECONNRESET, KindConnectionResetError},
+		{syscall.EPIPE, KindBrokenPipeError},
+		{syscall.ECONNREFUSED, KindConnectionRefusedError},
+		{syscall.ECONNABORTED, KindConnectionAbortedError},
+		{syscall.ETIMEDOUT, KindTimeoutError},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), KindConnectionResetError},
+		{&os.SyscallError{Syscall: "write", Err: syscall.EPIPE}, KindBrokenPipeError},
+		{syscall.EADDRINUSE, KindOSError},
+		{errors.New("plain"), KindOSError},
+	}
+	for _, tc := range cases {
+		e := MapError(tc.err)
+		if e.Kind != tc.kind || !IsOSError(e) {
+			t.Errorf("MapError(%v) = %s", tc.err, e.Kind)
+		}
+	}
+	if got := MapError(syscall.EPIPE).Error(); got != fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE) {
+		t.Errorf("EPIPE reads %q", got)
+	}
+	if MapError(nil) != nil || asError(nil) != nil {
+		t.Error("nil did not map to nil")
+	}
+	if IsOSError(NewError(KindRuntimeError, "x")) || IsOSError(NewError(KindScriptError, "x")) {
+		t.Error("RuntimeError/ScriptError counted as OSError")
+	}
+}

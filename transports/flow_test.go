@@ -1,0 +1,252 @@
+package transports
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func intp(v int) *int { return &v }
+
+func TestWriteBufferLimitRules(t *testing.T) {
+	cases := []struct {
+		high, low         *int
+		wantLow, wantHigh int
+		wantErr           string
+	}{
+		{nil, nil, 16 << 10, 64 << 10, ""},
+		{intp(100), nil, 25, 100, ""},
+		{nil, intp(10), 10, 40, ""},
+		{intp(0), nil, 0, 0, ""},
+		{intp(7), intp(7), 7, 7, ""},
+		{intp(10), intp(20), 0, 0, "ValueError: high (10) must be >= low (20) must be >= 0"},
+		{intp(-1), nil, 0, 0, "ValueError: high (-1) must be >= low (-1) must be >= 0"},
+		{nil, intp(-4), 0, 0, "ValueError: high (-16) must be >= low (-4) must be >= 0"},
+		{intp(10), intp(-1), 0, 0, "ValueError: high (10) must be >= low (-1) must be >= 0"},
+	}
+	for _, tc := range cases {
+		var f writeFlow
+		f.init()
+		err := f.setLimits(tc.high, tc.low)
+		if tc.wantErr != "" {
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindValueError || err.Error() != tc.wantErr {
+				t.Errorf("setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
+			}
+			if low, high := f.limits(); low != DefaultLowWater || high != DefaultHighWater {
+				t.Errorf("failed setLimits changed the limits to (%d, %d)", low, high)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("setLimits: %v", err)
+		}
+		if low, high := f.limits(); low != tc.wantLow || high != tc.wantHigh {
+			t.Errorf("limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
+		}
+	}
+}
+
+// fillKernel writes payload with flow control out of the way and returns
+// how much the transport buffered (the kernel refused).
+func fillKernel(t *testing.T, tr Transport, payload []byte) int {
+	t.Helper()
+	if err := tr.SetWriteBufferLimits(intp(1<<40), nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = tr.Write(payload)
+	b := tr.GetWriteBufferSize()
+	if b == 0 {
+		t.Fatalf("the kernel took all %d bytes: cannot test flow control", len(payload))
+	}
+	return b
+}
+
+// PauseWriting fires exactly when the buffer goes strictly over high, once;
+// SetWriteBufferLimits re-checks pausing only (as asyncio); ResumeWriting
+// fires once the buffer drains to low or below.
+func TestFlowControlThresholds(t *testing.T) {
+	tl := newTestLoop(t)
+	payload := randomBytes(32<<20, 3)
+	var peer *pyPeer
+	var rec *recorder
+	var b0, low, resumeSize int
+	total := len(payload)
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			tr := r.tr
+			b0 = fillKernel(t, tr, payload)
+			t.Logf("kernel took %d", len(payload)-b0)
+			high := b0 + 100
+			low = b0 + 10
+			if err := tr.SetWriteBufferLimits(&high, &low); err != nil {
+				t.Fatal(err)
+			}
+			if gl, gh := tr.GetWriteBufferLimits(); gl != low || gh != high {
+				t.Errorf("GetWriteBufferLimits = (%d, %d)", gl, gh)
+			}
+			write := func(n int) {
+				_ = tr.Write(make([]byte, n))
+				total += n
+			}
+			write(100) // size == high: not strictly over
+			if r.pauses != 0 || tr.GetWriteBufferSize() != high {
+				t.Errorf("at size %d == high: %d pauses", tr.GetWriteBufferSize(), r.pauses)
+			}
+			write(1) // high + 1
+			if r.pauses != 1 {
+				t.Errorf("at size %d > high %d: %d pauses, want 1", tr.GetWriteBufferSize(), high, r.pauses)
+			}
+			write(1)
+			// Raising the limits above the buffer does not resume (asyncio
+			// only re-checks pausing here); the drain will.
+			low = b0 + 500
+			if err := tr.SetWriteBufferLimits(intp(b0+1000), &low); err != nil {
+				t.Fatal(err)
+			}
+			if r.pauses != 1 || r.resumes != 0 {
+				t.Errorf("after raising limits: %d pauses, %d resumes", r.pauses, r.resumes)
+			}
+			peer.Send("go")
+		}
+		rec.onResume = func(r *recorder) {
+			resumeSize = r.tr.GetWriteBufferSize()
+			r.tr.Close()
+		}
+		return rec
+	}, ListenOptions{})
+	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
+	peer.ReadLine()
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	if rec.pauses != 1 || rec.resumes != 1 {
+		t.Errorf("%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
+	}
+	if resumeSize > low {
+		t.Errorf("resumed at size %d > low %d", resumeSize, low)
+	}
+	if f := strings.Fields(out); len(f) != 3 || f[0] != strconv.Itoa(total) || f[2] != "eof" {
+		t.Errorf("peer got %q, want %d bytes then EOF", out, total)
+	}
+	tl.expectNoReports()
+}
+
+// With high=0 any buffered byte pauses, and writing resumes only when the
+// buffer is empty. Lowering the limits below the buffer pauses at once.
+func TestFlowControlHighZero(t *testing.T) {
+	tl := newTestLoop(t)
+	payload := randomBytes(32<<20, 4)
+	var peer *pyPeer
+	var rec *recorder
+	resumeSize := -1
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			b0 := fillKernel(t, r.tr, payload)
+			if r.pauses != 0 {
+				t.Fatalf("paused with huge limits")
+			}
+			if err := r.tr.SetWriteBufferLimits(intp(b0-1), nil); err != nil {
+				t.Fatal(err)
+			}
+			if r.pauses != 1 {
+				t.Errorf("SetWriteBufferLimits below the buffer: %d pauses, want 1", r.pauses)
+			}
+			if err := r.tr.SetWriteBufferLimits(intp(0), nil); err != nil {
+				t.Fatal(err)
+			}
+			if low, high := r.tr.GetWriteBufferLimits(); low != 0 || high != 0 {
+				t.Errorf("limits (%d, %d)", low, high)
+			}
+			peer.Send("go")
+		}
+		rec.onResume = func(r *recorder) {
+			resumeSize = r.tr.GetWriteBufferSize()
+			r.tr.Close()
+		}
+		return rec
+	}, ListenOptions{})
+	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
+	peer.ReadLine()
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	if rec.pauses != 1 || rec.resumes != 1 || resumeSize != 0 {
+		t.Errorf("%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)
+	}
+	if want := fmt.Sprintf("%d %s eof", len(payload), sha(payload)); strings.TrimSpace(out) != want {
+		t.Errorf("peer got %q", out)
+	}
+	tl.expectNoReports()
+}
+
+// A panic in PauseWriting or ResumeWriting is reported, and the transport
+// carries on (asyncio catches and reports these exceptions).
+func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
+	tl := newTestLoop(t)
+	rec := newRecorder(tl.Loop)
+	rec.onPause = func(*recorder) { panic("pause bug") }
+	rec.onResume = func(*recorder) { panic("resume bug") }
+	var peer int
+	var tr *socketTransport
+	var drained int
+	var readPeer func()
+	readPeer = func() {
+		buf := make([]byte, 1<<20)
+		for {
+			n, err := unix.Read(peer, buf)
+			if err != nil {
+				break
+			}
+			drained += n
+		}
+		if tr.GetWriteBufferSize() > 0 {
+			tl.CallSoon(readPeer)
+			return
+		}
+		tr.Close()
+	}
+	rec.onMade = func(r *recorder) {
+		fillKernel(t, r.tr, make([]byte, 8<<20))
+		_ = r.tr.SetWriteBufferLimits(intp(0), nil)
+		if r.pauses != 1 {
+			t.Errorf("%d pauses", r.pauses)
+		}
+		tl.CallSoon(readPeer)
+	}
+	tr, peer = socketPair(t, tl, rec)
+	unix.SetNonblock(peer, true)
+	tl.mustAwait(rec.lost)
+	msgs := tl.reportMessages()
+	if len(msgs) != 2 || msgs[0] != "protocol.pause_writing() failed" || msgs[1] != "protocol.resume_writing() failed" {
+		t.Errorf("reports %q", msgs)
+	}
+	if len(tl.reports) == 2 {
+		if tl.reports[0].Extra["traceback"] == nil {
+			t.Error("no traceback in the report of a panic")
+		}
+		var e *Error
+		if !errors.As(tl.reports[0].Err, &e) || e.Kind != KindRuntimeError || !strings.Contains(e.Message, "pause bug") {
+			t.Errorf("report error %v", tl.reports[0].Err)
+		}
+	}
+	if rec.lostErr != nil || rec.resumes != 1 {
+		t.Errorf("lost(%v), %d resumes", rec.lostErr, rec.resumes)
+	}
+	// Drain what the kernel still holds for the peer: everything arrived.
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := unix.Read(peer, buf)
+		if n <= 0 || err != nil {
+			break
+		}
+		drained += n
+	}
+	if drained != 8<<20 {
+		t.Errorf("peer read %d bytes, want %d", drained, 8<<20)
+	}
+}

@@ -1,0 +1,113 @@
+package transports
+
+import (
+	"fmt"
+
+	"github.com/starnet-dev/starnet/loop"
+)
+
+// Default write-buffer watermarks, as asyncio's _FlowControlMixin.
+const (
+	DefaultHighWater = 64 << 10
+	DefaultLowWater  = DefaultHighWater / 4
+)
+
+// writeFlow is asyncio's _FlowControlMixin: the write-buffer watermarks and
+// the paused state of the protocol's writing. A transport calls maybePause
+// whenever its buffer grows and maybeResume whenever it shrinks; the
+// protocol's PauseWriting is called once when the buffer goes strictly over
+// the high-water mark, ResumeWriting once when it drains to the low-water
+// mark or below. The zero value is not ready: call init.
+type writeFlow struct {
+	high, low int
+	paused    bool
+}
+
+// init sets the default watermarks.
+func (f *writeFlow) init() {
+	f.high, f.low = DefaultHighWater, DefaultLowWater
+	f.paused = false
+}
+
+// limits returns (low, high), as get_write_buffer_limits.
+func (f *writeFlow) limits() (low, high int) { return f.low, f.high }
+
+// setLimits validates and sets the watermarks with asyncio's defaulting
+// rules. It does not re-check the buffer: the caller calls maybePause.
+func (f *writeFlow) setLimits(high, low *int) error {
+	h, l, err := resolveWriteLimits(high, low)
+	if err != nil {
+		return err
+	}
+	f.high, f.low = h, l
+	return nil
+}
+
+// resolveWriteLimits applies asyncio's rules: nil high and low mean 64 KiB and
+// 16 KiB; only high → low = high/4; only low → high = 4*low; high < low or
+// a negative value is a ValueError.
+func resolveWriteLimits(high, low *int) (int, int, error) {
+	var h, l int
+	switch {
+	case high == nil && low == nil:
+		h = DefaultHighWater
+	case high == nil:
+		h = 4 * *low
+	default:
+		h = *high
+	}
+	if low == nil {
+		l = h / 4
+		if h < 0 && h%4 != 0 {
+			l-- // Python's floor division
+		}
+	} else {
+		l = *low
+	}
+	if !(h >= l && l >= 0) {
+		return 0, 0, NewError(KindValueError, fmt.Sprintf("high (%d) must be >= low (%d) must be >= 0", h, l))
+	}
+	return h, l, nil
+}
+
+// maybePause calls p.PauseWriting if size is over the high-water mark and
+// writing is not paused yet. A panic in PauseWriting is reported to the loop's
+// exception handler, as asyncio does with an exception.
+func (f *writeFlow) maybePause(l *loop.Loop, size int, t BaseTransport, p BaseProtocol) {
+	if size <= f.high || f.paused {
+		return
+	}
+	f.paused = true
+	callFlowCallback(l, t, p, "protocol.pause_writing()", p.PauseWriting)
+}
+
+// maybeResume calls p.ResumeWriting if writing is paused and size has drained
+// to the low-water mark or below.
+func (f *writeFlow) maybeResume(l *loop.Loop, size int, t BaseTransport, p BaseProtocol) {
+	if !f.paused || size > f.low {
+		return
+	}
+	f.paused = false
+	callFlowCallback(l, t, p, "protocol.resume_writing()", p.ResumeWriting)
+}
+
+// callFlowCallback calls fn (PauseWriting or ResumeWriting), reporting a
+// panic as "<name> failed" through the exception handler.
+func callFlowCallback(l *loop.Loop, t BaseTransport, p BaseProtocol, name string, fn func()) {
+	if p == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err := panicToError(name, r)
+			l.CallExceptionHandler(loop.ErrorContext{
+				Message:   name + " failed",
+				Err:       err,
+				Transport: t,
+				Protocol:  p,
+				Extra:     panicExtra(err),
+			})
+		}
+	}()
+	fn()
+}

@@ -1,0 +1,436 @@
+package transports
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// pyWaitThenSend connects to argv[1], waits for "ready", sends "abc" and
+// prints what it receives until EOF.
+const pyWaitThenSend = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+got = b""
+while got != b"ready":
+    got += s.recv(5 - len(got))
+s.sendall(b"abc")
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+`
+
+// waitReadable blocks until fd has data to read (bounded by the watchdog).
+func waitReadable(t *testing.T, fd int) {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(watchdog.Milliseconds()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("poll: n=%d err=%v", n, err)
+		}
+		return
+	}
+}
+
+// PauseReading inside ConnectionMade is honoured: data that arrives stays in
+// the kernel until ResumeReading. Both are idempotent.
+func TestPauseReadingWithPendingData(t *testing.T) {
+	tl := newTestLoop(t)
+	var rec *recorder
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			r.tr.PauseReading()
+			r.tr.PauseReading()
+			if r.tr.IsReading() {
+				t.Error("IsReading() after PauseReading")
+			}
+			_ = r.tr.Write([]byte("ready"))
+			tl.CallSoon(func() {
+				waitReadable(t, r.tr.GetExtraInfo("socket").(*Socket).Fileno())
+				tl.CallSoon(func() {
+					tl.CallSoon(func() {
+						if r.data.Len() != 0 {
+							t.Errorf("DataReceived(%q) while paused", r.data.String())
+						}
+						r.tr.ResumeReading()
+						r.tr.ResumeReading()
+						if !r.tr.IsReading() {
+							t.Error("!IsReading() after ResumeReading")
+						}
+					})
+				})
+			})
+		}
+		rec.onData = func(r *recorder, data []byte) {
+			if r.data.String() == "abc" {
+				_ = r.tr.Write([]byte("got abc"))
+				r.tr.Close()
+				if r.tr.IsReading() {
+					t.Error("IsReading() on a closing transport")
+				}
+			}
+		}
+		return rec
+	}, ListenOptions{})
+	peer := startPython(tl, pyWaitThenSend, strconv.Itoa(port))
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	if out != "got abc" || eventsString(rec.events) != "made,data,lost" {
+		t.Errorf("peer got %q; events %v", out, rec.events)
+	}
+	tl.expectNoReports()
+}
+
+// bufProto is a BufferedProtocol with a fixed-size buffer that collects what
+// it receives.
+type bufProto struct {
+	recorder
+	buf      []byte
+	got      bytes.Buffer
+	sizes    []int
+	onUpdate func(p *bufProto)
+}
+
+func (p *bufProto) GetBuffer(sizehint int) []byte {
+	p.sizes = append(p.sizes, sizehint)
+	return p.buf
+}
+
+func (p *bufProto) BufferUpdated(n int) {
+	p.event("data")
+	p.got.Write(p.buf[:n])
+	if p.onUpdate != nil {
+		p.onUpdate(p)
+	}
+}
+
+// pySendAll connects to argv[1], sends argv[2] bytes of a fixed pattern,
+// half-closes and prints the length and SHA-256 of what comes back.
+const pySendAll = `
+import socket, sys, hashlib
+n = int(sys.argv[2])
+data = (bytes(range(256)) * (n // 256 + 1))[:n]
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+h = hashlib.sha256()
+got = 0
+while True:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    got += len(b)
+    h.update(b)
+print(got, h.hexdigest())
+`
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+// A BufferedProtocol is read straight into its buffer, whatever its size.
+func TestBufferedProtocol(t *testing.T) {
+	for _, tc := range []struct{ bufSize, n int }{{1, 3000}, {1 << 20, 8 << 20}} {
+		t.Run(fmt.Sprintf("buffer=%d", tc.bufSize), func(t *testing.T) {
+			tl := newTestLoop(t)
+			var p *bufProto
+			_, port := tl.serve(func() BaseProtocol {
+				p = &bufProto{recorder: *newRecorder(tl.Loop), buf: make([]byte, tc.bufSize)}
+				p.onEOF = func(r *recorder) bool {
+					_ = r.tr.Write(p.got.Bytes())
+					return false
+				}
+				return p
+			}, ListenOptions{})
+			peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(tc.n))
+			out := tl.mustAwait(peer.Wait(tl)).(string)
+			tl.mustAwait(p.lost)
+			want := pattern(tc.n)
+			if !bytes.Equal(p.got.Bytes(), want) {
+				t.Errorf("protocol got %d bytes, not the %d sent", p.got.Len(), tc.n)
+			}
+			if strings.TrimSpace(out) != fmt.Sprintf("%d %s", tc.n, sha(want)) {
+				t.Errorf("peer got back %q", out)
+			}
+			if tc.bufSize == 1 && len(p.sizes) < tc.n {
+				t.Errorf("GetBuffer called %d times for %d bytes", len(p.sizes), tc.n)
+			}
+			if p.sizes[0] != -1 {
+				t.Errorf("sizehint %d, want -1 as asyncio", p.sizes[0])
+			}
+			// Writing 8 MiB back may pause and resume writing on the way.
+			if got := strings.Replace(eventsString(p.events), ",pause,resume", "", 1); got != "made,data,eof,lost" {
+				t.Errorf("events %v", p.events)
+			}
+			tl.expectNoReports()
+		})
+	}
+}
+
+// badBuffer is a BufferedProtocol whose GetBuffer or BufferUpdated fails.
+type badBuffer struct {
+	recorder
+	mode string
+}
+
+func (p *badBuffer) GetBuffer(int) []byte {
+	switch p.mode {
+	case "empty":
+		return nil
+	case "panic":
+		panic("get_buffer bug")
+	}
+	return make([]byte, 16)
+}
+
+func (p *badBuffer) BufferUpdated(int) { panic("buffer_updated bug") }
+
+// An empty buffer or a panic in GetBuffer or BufferUpdated is a fatal error:
+// reported, and ConnectionLost gets the error.
+func TestBufferedProtocolFailures(t *testing.T) {
+	for _, tc := range []struct{ mode, message, text string }{
+		{"empty", "Fatal error: protocol.get_buffer() call failed.", "RuntimeError: get_buffer() returned an empty buffer"},
+		{"panic", "Fatal error: protocol.get_buffer() call failed.", "get_buffer bug"},
+		{"updated", "Fatal error: protocol.buffer_updated() call failed.", "buffer_updated bug"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			tl := newTestLoop(t)
+			p := &badBuffer{recorder: *newRecorder(tl.Loop), mode: tc.mode}
+			_, peer := socketPair(t, tl, p)
+			unix.Write(peer, []byte("data"))
+			err, _ := tl.mustAwait(p.lost).(error)
+			var e *Error
+			if !errors.As(err, &e) || e.Kind != KindRuntimeError || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("ConnectionLost(%v)", err)
+			}
+			if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.message {
+				t.Errorf("reports %q", msgs)
+			}
+			if p.lostN != 1 {
+				t.Errorf("ConnectionLost called %d times", p.lostN)
+			}
+		})
+	}
+}
+
+// pyLockstep connects to argv[1] and sends 10 "A", 10 "B", 10 "C", each
+// after the server's acknowledgement of the previous batch.
+const pyLockstep = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for batch, ack in ((b"A", b"1"), (b"B", b"2"), (b"C", b"3")):
+    s.sendall(batch * 10)
+    assert s.recv(1) == ack
+s.close()
+print("ok")
+`
+
+// SetProtocol switches between a Protocol and a BufferedProtocol at any
+// time; the next read goes to the new one.
+func TestSetProtocolSwitchesReadMode(t *testing.T) {
+	tl := newTestLoop(t)
+	first := newRecorder(tl.Loop)
+	second := &bufProto{recorder: *newRecorder(tl.Loop), buf: make([]byte, 4)}
+	third := newRecorder(tl.Loop)
+	first.onData = func(r *recorder, data []byte) {
+		if r.data.Len() == 10 {
+			r.tr.SetProtocol(second)
+			if r.tr.GetProtocol() != second {
+				t.Error("GetProtocol after SetProtocol")
+			}
+			second.tr = r.tr
+			_ = r.tr.Write([]byte("1"))
+		}
+	}
+	second.onUpdate = func(p *bufProto) {
+		if p.got.Len() == 10 {
+			p.tr.SetProtocol(third)
+			third.tr = p.tr
+			_ = p.tr.Write([]byte("2"))
+		}
+	}
+	third.onData = func(r *recorder, data []byte) {
+		if r.data.Len() == 10 {
+			_ = r.tr.Write([]byte("3"))
+		}
+	}
+	_, port := tl.serve(func() BaseProtocol { return first }, ListenOptions{})
+	peer := startPython(tl, pyLockstep, strconv.Itoa(port))
+	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "ok\n" {
+		t.Errorf("peer printed %q", out)
+	}
+	tl.mustAwait(third.lost)
+	if first.data.String() != strings.Repeat("A", 10) || second.got.String() != strings.Repeat("B", 10) || third.data.String() != strings.Repeat("C", 10) {
+		t.Errorf("got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	}
+	if eventsString(first.events) != "made,data" || eventsString(second.events) != "data" || eventsString(third.events) != "data,eof,lost" {
+		t.Errorf("events %v / %v / %v", first.events, second.events, third.events)
+	}
+	tl.expectNoReports()
+}
+
+// pyEchoServer listens, prints its port, and echoes one connection until
+// EOF.
+const pyEchoServer = `
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b:
+        break
+    c.sendall(b)
+    n += len(b)
+c.close()
+print(n)
+`
+
+// A 16 MiB single write is echoed back intact, both by a Python echo
+// server to our client and by our echo server to a Python client.
+func TestSixteenMiBEcho(t *testing.T) {
+	const size = 16 << 20
+	t.Run("client", func(t *testing.T) {
+		tl := newTestLoop(t)
+		payload := randomBytes(size, 5)
+		peer := startPython(tl, pyEchoServer)
+		port, _ := strconv.Atoi(peer.ReadLine())
+		rec := newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			_ = r.tr.Write(payload)
+			_ = r.tr.WriteEOF()
+		}
+		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+		tl.mustAwait(rec.lost)
+		tl.mustAwait(peer.Wait(tl))
+		if !bytes.Equal(rec.data.Bytes(), payload) {
+			t.Errorf("echoed %d bytes differ from the %d sent", rec.data.Len(), size)
+		}
+		tl.expectNoReports()
+	})
+	t.Run("server", func(t *testing.T) {
+		tl := newTestLoop(t)
+		_, port := tl.serve(echoFactory, ListenOptions{})
+		peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(size))
+		out := tl.mustAwait(peer.Wait(tl)).(string)
+		if want := fmt.Sprintf("%d %s", size, sha(pattern(size))); strings.TrimSpace(out) != want {
+			t.Errorf("peer got %q, want %q", out, want)
+		}
+		tl.expectNoReports()
+	})
+}
+
+// Writelines sends the buffers in order, with the same buffering rules as
+// Write.
+func TestWritelines(t *testing.T) {
+	tl := newTestLoop(t)
+	rec := newRecorder(tl.Loop)
+	big := randomBytes(8<<20, 6)
+	rec.onMade = func(r *recorder) {
+		_ = r.tr.Writelines([][]byte{[]byte("a"), []byte("bc"), nil, []byte("def")})
+		_ = r.tr.Writelines([][]byte{big[:3<<20], big[3<<20:]})
+		_ = r.tr.Writelines([][]byte{[]byte("tail")})
+		r.tr.Close()
+	}
+	_, peer := socketPair(t, tl, rec)
+	var got bytes.Buffer
+	done := tl.NewFuture()
+	var read func()
+	read = func() {
+		buf := make([]byte, 1<<20)
+		for {
+			n, err := unix.Read(peer, buf)
+			if n > 0 {
+				got.Write(buf[:n])
+				continue
+			}
+			if n == 0 && err == nil {
+				_ = done.SetResult(nil)
+				return
+			}
+			break
+		}
+		tl.CallSoon(read)
+	}
+	unix.SetNonblock(peer, true)
+	tl.CallSoon(read)
+	tl.mustAwait(done)
+	want := append(append([]byte("abcdef"), big...), "tail"...)
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("peer got %d bytes, want %d in order", got.Len(), len(want))
+	}
+	tl.expectNoReports()
+}
+
+// A write error (the peer is gone) is a fatal error: ConnectionLost gets a
+// BrokenPipeError or ConnectionResetError, not reported (an OSError).
+func TestWriteToClosedPeer(t *testing.T) {
+	tl := newTestLoop(t)
+	rec := newRecorder(tl.Loop)
+	var peer int
+	rec.onMade = func(r *recorder) {
+		unix.Close(peer)
+		for i := 0; i < 3 && !r.tr.IsClosing(); i++ {
+			_ = r.tr.Write([]byte("into the void"))
+		}
+		if !r.tr.IsClosing() {
+			t.Error("writes to a closed peer did not fail")
+		}
+		for i := 0; i < 10; i++ {
+			if err := r.tr.Write([]byte("more")); err != nil {
+				t.Errorf("Write after the connection was lost = %v", err)
+			}
+		}
+	}
+	_, peer = socketPair(t, tl, rec)
+	err, _ := tl.mustAwait(rec.lost).(error)
+	var e *Error
+	if !errors.As(err, &e) || (e.Kind != KindBrokenPipeError && e.Kind != KindConnectionResetError) {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	tl.expectNoReports()
+}
+
+// In debug mode a connection-level fatal error is reported too.
+func TestFatalOSErrorReportedInDebugMode(t *testing.T) {
+	tl := newTestLoop(t)
+	tl.SetDebug(true)
+	rec := newRecorder(tl.Loop)
+	var peer int
+	rec.onMade = func(r *recorder) {
+		unix.Close(peer)
+		for i := 0; i < 3 && !r.tr.IsClosing(); i++ {
+			_ = r.tr.Write([]byte("x"))
+		}
+		for i := 0; i < logThresholdForConnLostWrites; i++ {
+			_ = r.tr.Write([]byte("x"))
+		}
+	}
+	_, peer = socketPair(t, tl, rec)
+	tl.mustAwait(rec.lost)
+	msgs := tl.reportMessages()
+	if len(msgs) != 2 || msgs[0] != "Fatal write error on socket transport" || msgs[1] != "socket.send() raised exception." {
+		t.Errorf("reports %q", msgs)
+	}
+}

@@ -1,0 +1,500 @@
+package transports
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+	"golang.org/x/sys/unix"
+)
+
+// pyTwoClients connects two clients to argv[1]; after both read the
+// server's welcome byte it prints "ready", then reports how each connection
+// ended ("eof" or "reset"), then whether a new connection is refused.
+const pyTwoClients = `
+import socket, sys
+port = int(sys.argv[1])
+cs = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+for c in cs:
+    assert c.recv(1) == b"w"
+print("ready", flush=True)
+for c in cs:
+    try:
+        while c.recv(1 << 20):
+            pass
+        print("eof", flush=True)
+    except ConnectionResetError:
+        print("reset", flush=True)
+try:
+    socket.create_connection(("127.0.0.1", port))
+    print("connected", flush=True)
+except ConnectionRefusedError:
+    print("refused", flush=True)
+`
+
+// welcomeServer serves recorders that write "w" on ConnectionMade; made is
+// resolved when n connections are made.
+func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*recorder, *loop.Future) {
+	var recs []*recorder
+	made := tl.NewFuture()
+	srv, port := tl.serve(func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(r *recorder) {
+			_ = r.tr.Write([]byte("w"))
+			if len(recs) == n {
+				_ = made.SetResult(nil)
+			}
+		}
+		recs = append(recs, r)
+		return r
+	}, opts)
+	return srv, port, &recs, made
+}
+
+// Server.Close stops listening but leaves connections open; WaitClosed
+// resolves once the server is closed and its connections are gone;
+// CloseClients closes them gracefully.
+func TestServerCloseWaitClosedCloseClients(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
+	if !srv.IsServing() || len(srv.Sockets()) != 1 {
+		t.Fatalf("serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
+	}
+	early := srv.WaitClosed()
+	peer := startPython(tl, pyTwoClients, strconv.Itoa(port))
+	tl.mustAwait(made)
+	srv.Close()
+	srv.Close()
+	if srv.IsServing() || len(srv.Sockets()) != 0 || len(srv.Addrs()) != 0 {
+		t.Errorf("after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
+	}
+	tl.spin(3)
+	if early.Done() {
+		t.Fatal("WaitClosed resolved while connections are open")
+	}
+	for _, r := range *recs {
+		if r.tr.IsClosing() {
+			t.Error("Server.Close closed a connection")
+		}
+	}
+	late := srv.WaitClosed()
+	srv.CloseClients()
+	tl.mustAwait(early)
+	tl.mustAwait(late)
+	for _, r := range *recs {
+		if r.lostN != 1 || r.lostErr != nil {
+			t.Errorf("ConnectionLost %d times with %v", r.lostN, r.lostErr)
+		}
+	}
+	if done := srv.WaitClosed(); !done.Done() {
+		t.Error("WaitClosed after everything is gone is not done at once")
+	}
+	if err := srv.StartServing(); err == nil {
+		t.Error("StartServing on a closed server succeeded")
+	}
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if out != "ready\neof\neof\nrefused\n" {
+		t.Errorf("peer printed %q", out)
+	}
+	tl.expectNoReports()
+}
+
+// AbortClients drops buffers at once; WaitClosed also resolves when the
+// connections go first and the server is closed afterwards.
+func TestServerAbortClients(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
+	wait := srv.WaitClosed()
+	peer := startPython(tl, pyTwoClients, strconv.Itoa(port))
+	tl.mustAwait(made)
+	big := make([]byte, 32<<20)
+	for _, r := range *recs {
+		_ = r.tr.Write(big)
+	}
+	srv.AbortClients()
+	for _, r := range *recs {
+		if r.tr.GetWriteBufferSize() != 0 {
+			t.Error("buffer kept after AbortClients")
+		}
+		tl.mustAwait(r.lost)
+	}
+	tl.spin(2)
+	if wait.Done() {
+		t.Fatal("WaitClosed resolved while the server is open")
+	}
+	srv.Close()
+	tl.mustAwait(wait)
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if !strings.HasPrefix(out, "ready\n") || !strings.HasSuffix(out, "refused\n") {
+		t.Errorf("peer printed %q", out)
+	}
+	tl.expectNoReports()
+}
+
+// With DelayServing the socket is bound but not listening (connections are
+// refused, as asyncio's start_serving=False) until StartServing.
+func TestServerDelayServing(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, port := tl.serve(echoFactory, ListenOptions{DelayServing: true})
+	if srv.IsServing() {
+		t.Fatal("serving despite DelayServing")
+	}
+	if !tl.Idle() {
+		t.Error("a server not serving keeps the loop alive")
+	}
+	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
+	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED, "")
+	if err := srv.StartServing(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.StartServing(); err != nil || !srv.IsServing() {
+		t.Fatalf("second StartServing: %v", err)
+	}
+	rec := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	if tl.Idle() {
+		t.Error("a serving server does not keep the loop alive")
+	}
+	rec.tr.Close()
+	srv.Close()
+	tl.mustAwait(srv.WaitClosed())
+	tl.runIdle()
+}
+
+// host "" binds 0.0.0.0 and :: (the IPv6 socket IPV6_V6ONLY).
+func TestServerAllInterfaces(t *testing.T) {
+	tl := newTestLoop(t)
+	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{DelayServing: true})).(*Server)
+	defer srv.Close()
+	families := map[int]bool{}
+	for _, s := range srv.Sockets() {
+		families[s.Family()] = true
+		if s.Family() == unix.AF_INET6 {
+			v, err := unix.GetsockoptInt(s.Fileno(), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
+			if err != nil || v != 1 {
+				t.Errorf("IPV6_V6ONLY = %d, %v", v, err)
+			}
+		}
+		v, err := unix.GetsockoptInt(s.Fileno(), unix.SOL_SOCKET, unix.SO_REUSEADDR)
+		if err != nil || v == 0 {
+			t.Errorf("SO_REUSEADDR = %d, %v", v, err)
+		}
+	}
+	if !families[unix.AF_INET] || !families[unix.AF_INET6] || len(srv.Sockets()) != 2 {
+		t.Errorf("sockets %v", srv.Sockets())
+	}
+}
+
+func TestServerOptionsAndErrors(t *testing.T) {
+	tl := newTestLoop(t)
+	f := false
+	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{ReuseAddress: &f, ReusePort: true, DelayServing: true})).(*Server)
+	defer srv.Close()
+	fd := srv.Sockets()[0].Fileno()
+	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR); v != 0 {
+		t.Error("SO_REUSEADDR set despite ReuseAddress=false")
+	}
+	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT); v == 0 {
+		t.Error("SO_REUSEPORT not set")
+	}
+	port := srv.Addrs()[0].(*net.TCPAddr).Port
+	_, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
+	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf(
+		"OSError: [Errno %d] error while attempting to bind on address ('127.0.0.1', %d): [errno %d] address already in use",
+		syscall.EADDRINUSE, port, syscall.EADDRINUSE))
+	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", -1, ListenOptions{}))
+	expectError(t, err, KindValueError, 0, "")
+	deny := errors.New("denied")
+	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{Check: func(string, net.Addr) error { return deny }}))
+	expectError(t, err, KindOSError, 0, "OSError: denied")
+	if !tl.Idle() {
+		t.Error("loop referenced after failed CreateServer calls")
+	}
+}
+
+// sock= serves a listening socket the caller made; the server owns a
+// duplicate.
+func TestServerFromFile(t *testing.T) {
+	tl := newTestLoop(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	defer file.Close()
+	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{File: file}))
+	expectError(t, err, KindValueError, 0, "ValueError: host/port and sock can not be specified at the same time")
+	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: file})).(*Server)
+	defer srv.Close()
+	if a := srv.Addrs()[0].(*net.TCPAddr); a.Port != port {
+		t.Errorf("serving %v", a)
+	}
+	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "through sock=")
+	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "through sock=" {
+		t.Errorf("peer got %q", out)
+	}
+
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	ufile, _ := udp.(*net.UDPConn).File()
+	defer ufile.Close()
+	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: ufile}))
+	if e := expectError(t, err, KindValueError, 0, ""); !strings.HasPrefix(e.Message, "A Stream Socket was expected") {
+		t.Errorf("message %q", e.Message)
+	}
+	tl.expectNoReports()
+}
+
+func TestConnectAcceptedSocket(t *testing.T) {
+	tl := newTestLoop(t)
+	fds, err := socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	file := os.NewFile(uintptr(fds[0]), "pair")
+	rec := newRecorder(tl.Loop)
+	rec.onData = func(r *recorder, data []byte) { r.tr.Close() }
+	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() BaseProtocol { return rec }, file)).(*Connection)
+	file.Close() // the transport owns a duplicate
+	if conn.Protocol != rec || rec.madeN != 1 {
+		t.Fatalf("connection %+v", conn)
+	}
+	if _, err := unix.Write(fds[1], []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	tl.mustAwait(rec.lost)
+	if rec.data.String() != "hello" {
+		t.Errorf("received %q", rec.data.String())
+	}
+	buf := make([]byte, 8)
+	if n, err := unix.Read(fds[1], buf); n != 0 || err != nil {
+		t.Errorf("peer read %d, %v; want EOF", n, err)
+	}
+	_, err = tl.await(ConnectAcceptedSocket(tl.Loop, echoFactory, nil))
+	expectError(t, err, KindTypeError, 0, "")
+}
+
+// A factory that panics costs only that connection: it is closed and the
+// error reported, and the server keeps serving.
+func TestServerFactoryPanic(t *testing.T) {
+	tl := newTestLoop(t)
+	calls := 0
+	_, port := tl.serve(func() BaseProtocol {
+		calls++
+		if calls == 1 {
+			panic("factory bug")
+		}
+		return &echo{}
+	}, ListenOptions{})
+	peer := startPython(tl, `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(repr(s.recv(10)))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"second")
+print(s.recv(10).decode())
+`, strconv.Itoa(port))
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if out != "b''\nsecond\n" {
+		t.Errorf("peer printed %q", out)
+	}
+	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Error on transport creation for incoming connection" {
+		t.Errorf("reports %q", msgs)
+	}
+}
+
+func TestUnixServer(t *testing.T) {
+	tl := newTestLoop(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.sock")
+
+	// A stale socket file (bound, never unlinked) is replaced.
+	stale, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err := unix.Bind(stale, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(stale)
+
+	var rec *recorder
+	srv := tl.mustAwait(CreateUnixServer(tl.Loop, func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
+		return rec
+	}, path, ListenOptions{})).(*Server)
+	if a, _ := srv.Addrs()[0].(*net.UnixAddr); a == nil || a.Name != path {
+		t.Errorf("Addrs %v", srv.Addrs())
+	}
+	peer := startPython(tl, `
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"over unix")
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(100)
+    if not b:
+        break
+    out += b
+print(out.decode())
+`, path)
+	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "over unix\n" {
+		t.Errorf("peer printed %q", out)
+	}
+	tl.mustAwait(rec.lost)
+	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.UnixAddr); a == nil || a.Name != path {
+		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
+	}
+	if _, ok := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); !ok {
+		t.Errorf("peername %#v", rec.tr.GetExtraInfo("peername"))
+	}
+	if s := rec.tr.GetExtraInfo("socket").(*Socket); s.Family() != unix.AF_UNIX {
+		t.Errorf("family %d", s.Family())
+	}
+
+	// A second server on a live socket's path replaces it, as asyncio does.
+	// A path that is not a socket is left alone: binding fails.
+	srv.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("socket file still there after Close: %v", err)
+	}
+	regular := filepath.Join(dir, "regular")
+	if err := os.WriteFile(regular, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
+	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf("OSError: [Errno %d] Address '%s' is already in use", syscall.EADDRINUSE, regular))
+	if b, err := os.ReadFile(regular); err != nil || string(b) != "keep" {
+		t.Errorf("regular file damaged: %q, %v", b, err)
+	}
+	_, err = tl.await(CreateUnixServer(tl.Loop, echoFactory, "", ListenOptions{}))
+	expectError(t, err, KindValueError, 0, "")
+	tl.expectNoReports()
+}
+
+// Closing a Unix server leaves a file alone that another server bound at the
+// same path since.
+func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
+	tl := newTestLoop(t)
+	path := filepath.Join(t.TempDir(), "s.sock")
+	first := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
+	second := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
+	first.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("closing the first server removed the second's file: %v", err)
+	}
+	second.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("file left after the second server closed: %v", err)
+	}
+}
+
+func TestUnixConnection(t *testing.T) {
+	tl := newTestLoop(t)
+	path := filepath.Join(t.TempDir(), "py.sock")
+	peer := startPython(tl, `
+import socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+print("listening", flush=True)
+c, _ = srv.accept()
+c.sendall(b"hi from python")
+c.close()
+`, path)
+	peer.ReadLine()
+	rec := newRecorder(tl.Loop)
+	var checked []string
+	tl.mustAwait(CreateUnixConnection(tl.Loop, func() BaseProtocol { return rec }, path, DialOptions{
+		Check: func(network string, addr net.Addr) error {
+			checked = append(checked, network+" "+addr.String())
+			return nil
+		},
+	}))
+	tl.mustAwait(rec.lost)
+	tl.mustAwait(peer.Wait(tl))
+	if rec.data.String() != "hi from python" || eventsString(rec.events) != "made,data,eof,lost" {
+		t.Errorf("got %q, events %v", rec.data.String(), rec.events)
+	}
+	if a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); a == nil || a.Name != path {
+		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
+	}
+	if len(checked) != 1 || checked[0] != "unix "+path {
+		t.Errorf("Check saw %q", checked)
+	}
+	tl.expectNoReports()
+}
+
+// A thousand connections come and go without leaving a descriptor open or
+// the loop referenced.
+func TestNoDescriptorLeak(t *testing.T) {
+	tl := newTestLoop(t)
+	round := func(n, parallel int) {
+		srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{})).(*Server)
+		port := srv.Addrs()[0].(*net.TCPAddr).Port
+		done := tl.NewFuture()
+		started, finished := 0, 0
+		var start func()
+		start = func() {
+			started++
+			rec := newRecorder(tl.Loop)
+			rec.onMade = func(r *recorder) { _ = r.tr.Write([]byte("ping")) }
+			rec.onData = func(r *recorder, _ []byte) {
+				if r.data.String() == "ping" {
+					r.tr.Close()
+				}
+			}
+			rec.onLost = func(r *recorder, err error) {
+				if err != nil || r.data.String() != "ping" {
+					t.Errorf("connection ended with %v after %q", err, r.data.String())
+				}
+				finished++
+				if started < n {
+					start()
+				} else if finished == n {
+					_ = done.SetResult(nil)
+				}
+			}
+			fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
+			fut.AddDoneCallback(func(f *loop.Future) {
+				if err := f.Exception(); err != nil {
+					t.Errorf("connect: %v", err)
+					_ = done.SetResult(nil)
+				}
+			})
+		}
+		for i := 0; i < parallel; i++ {
+			start()
+		}
+		tl.mustAwait(done)
+		if finished != n {
+			t.Fatalf("%d of %d connections finished", finished, n)
+		}
+		srv.Close()
+		tl.mustAwait(srv.WaitClosed())
+		tl.runIdle()
+	}
+	round(10, 2) // warm up anything the runtime opens once
+	before := countFDs(t)
+	round(1000, 20)
+	if after := countFDs(t); after != before {
+		t.Errorf("%d descriptors before, %d after 1000 connections", before, after)
+	}
+	tl.expectNoReports()
+}

@@ -1,0 +1,649 @@
+package transports
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/starnet-dev/starnet/loop"
+	"golang.org/x/sys/unix"
+)
+
+// logThresholdForConnLostWrites is how many writes to a lost connection are
+// ignored silently before debug mode reports them (asyncio's
+// LOG_THRESHOLD_FOR_CONNLOST_WRITES).
+const logThresholdForConnLostWrites = 5
+
+// socketTransport is a TCP or Unix stream socket transport, asyncio's
+// _SelectorSocketTransport. It owns its non-blocking descriptor and drives it
+// through the loop's reader and writer callbacks; it never starts a
+// goroutine.
+//
+// Lifecycle: the constructor schedules ConnectionMade, then the start of
+// reading (so PauseReading inside ConnectionMade is honoured), then the
+// waiter. Close, Abort, ForceClose and fatal errors end in exactly one
+// ConnectionLost, on a later iteration, after which the descriptor is
+// closed, the protocol dropped and the loop reference released.
+type socketTransport struct {
+	l        *loop.Loop
+	fd       int
+	sock     *Socket
+	peername net.Addr
+	sockname net.Addr
+	server   *Server
+
+	protocol BaseProtocol
+	data     Protocol         // protocol as a Protocol, or nil
+	buffered BufferedProtocol // protocol as a BufferedProtocol, or nil
+
+	buf  writeBuffer
+	flow writeFlow
+
+	closing       bool // Close, Abort or a fatal error began closing
+	lost          bool // ConnectionLost is scheduled (or done)
+	released      bool // the descriptor is closed and references dropped
+	paused        bool // PauseReading is in effect
+	readEOF       bool // the peer half-closed; reading has stopped for good
+	writeEOF      bool // WriteEOF was called
+	writing       bool // a writer is registered with the loop
+	ignoredWrites int  // writes after the connection was lost
+
+	onReadable func()
+	onWritable func()
+}
+
+var (
+	_ Transport   = (*socketTransport)(nil)
+	_ ForceCloser = (*socketTransport)(nil)
+)
+
+// newSocketTransport wraps fd, a connected non-blocking stream socket of the
+// given family, and takes ownership of it. peer is the peer address when the
+// caller knows it (from accept), else nil. waiter, if not nil, receives a
+// *Connection once ConnectionMade has run.
+func newSocketTransport(l *loop.Loop, fd, family int, p BaseProtocol, server *Server, peer net.Addr, waiter *loop.Future) *socketTransport {
+	t := &socketTransport{l: l, fd: fd, sock: newSocket(fd, family, unix.SOCK_STREAM), server: server}
+	t.flow.init()
+	t.onReadable = t.readReady
+	t.onWritable = t.writeReady
+	setNoDelay(fd, family)
+	t.sockname = t.sock.Getsockname()
+	if peer == nil {
+		peer = t.sock.Getpeername()
+	}
+	t.peername = peer
+	t.SetProtocol(p)
+	l.Ref()
+	if server != nil {
+		server.attach(t)
+	}
+	l.CallSoon(func() { p.ConnectionMade(t) })
+	l.CallSoon(t.startReading)
+	if waiter != nil {
+		l.CallSoon(func() {
+			if waiter.Done() { // cancelled while connecting
+				t.Close()
+				return
+			}
+			_ = waiter.SetResult(&Connection{Transport: t, Protocol: p})
+		})
+	}
+	return t
+}
+
+// String describes the transport as asyncio's repr does.
+func (t *socketTransport) String() string {
+	state := ""
+	switch {
+	case t.released:
+		state = " closed"
+	case t.closing:
+		state = " closing"
+	}
+	read := "idle"
+	if t.IsReading() && !t.readEOF {
+		read = "polling"
+	}
+	write := "idle"
+	if t.writing {
+		write = "polling"
+	}
+	return fmt.Sprintf("<socket transport%s fd=%d read=%s write=<%s, bufsize=%d>>",
+		state, t.sock.Fileno(), read, write, t.buf.len())
+}
+
+// ---- BaseTransport ----
+
+// Close stops reading, flushes the buffer, then closes.
+func (t *socketTransport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.l.RemoveReader(t.fd)
+	if t.buf.len() == 0 {
+		t.lost = true
+		t.stopWriting()
+		t.l.CallSoon(func() { t.callConnectionLost(nil) })
+	}
+}
+
+// IsClosing reports whether the transport is closing or closed.
+func (t *socketTransport) IsClosing() bool { return t.closing }
+
+// GetExtraInfo returns "peername", "sockname" (net.Addr) or "socket"
+// (*Socket); nil for any other name or an unknown address.
+func (t *socketTransport) GetExtraInfo(name string) any {
+	switch name {
+	case "peername":
+		if t.peername != nil {
+			return t.peername
+		}
+	case "sockname":
+		if t.sockname != nil {
+			return t.sockname
+		}
+	case "socket":
+		return t.sock
+	}
+	return nil
+}
+
+// SetProtocol switches the protocol. A BufferedProtocol is read into its own
+// buffer, anything else that is a Protocol gets DataReceived; the choice is
+// made again for every read.
+func (t *socketTransport) SetProtocol(p BaseProtocol) {
+	t.protocol = p
+	t.data, t.buffered = nil, nil
+	if bp, ok := p.(BufferedProtocol); ok {
+		t.buffered = bp
+	} else if dp, ok := p.(Protocol); ok {
+		t.data = dp
+	}
+}
+
+// GetProtocol returns the current protocol (nil after ConnectionLost).
+func (t *socketTransport) GetProtocol() BaseProtocol { return t.protocol }
+
+// ---- ReadTransport ----
+
+// IsReading reports whether the transport is receiving data.
+func (t *socketTransport) IsReading() bool { return !t.closing && !t.paused }
+
+// PauseReading stops reading until ResumeReading.
+func (t *socketTransport) PauseReading() {
+	if !t.IsReading() {
+		return
+	}
+	t.paused = true
+	t.l.RemoveReader(t.fd)
+}
+
+// ResumeReading resumes reading.
+func (t *socketTransport) ResumeReading() {
+	if t.closing || !t.paused {
+		return
+	}
+	t.paused = false
+	t.startReading()
+}
+
+// startReading registers the reader if the transport should be reading.
+// After the peer's EOF there is nothing more to read, so it stays off.
+func (t *socketTransport) startReading() {
+	if !t.IsReading() || t.readEOF {
+		return
+	}
+	if err := t.l.AddReader(t.fd, t.onReadable); err != nil {
+		t.fatalError(err, "Fatal error on socket transport")
+	}
+}
+
+// readReady is the reader callback: one read per readiness event, into the
+// protocol's own buffer or the loop's shared one.
+func (t *socketTransport) readReady() {
+	if t.lost {
+		return
+	}
+	if bp := t.buffered; bp != nil {
+		t.readIntoProtocolBuffer(bp)
+		return
+	}
+	t.readIntoLoopBuffer()
+}
+
+func (t *socketTransport) readIntoLoopBuffer() {
+	buf := t.l.ReadBuffer()
+	n, err := unix.Read(t.fd, buf)
+	if err != nil {
+		t.readFailed(err)
+		return
+	}
+	if n == 0 {
+		t.eofReceived()
+		return
+	}
+	t.deliverData(buf[:n])
+}
+
+func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
+	buf, ok := t.getBuffer(bp)
+	if !ok {
+		return
+	}
+	n, err := unix.Read(t.fd, buf)
+	if err != nil {
+		t.readFailed(err)
+		return
+	}
+	if n == 0 {
+		t.eofReceived()
+		return
+	}
+	t.bufferUpdated(bp, n)
+}
+
+// readFailed handles a read error: a spurious wakeup is ignored, anything
+// else breaks the connection.
+func (t *socketTransport) readFailed(err error) {
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return
+	}
+	t.fatalError(err, "Fatal read error on socket transport")
+}
+
+// deliverData calls DataReceived; a panic there is a fatal error.
+func (t *socketTransport) deliverData(data []byte) {
+	const name = "protocol.data_received()"
+	defer func() {
+		if r := recover(); r != nil {
+			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
+		}
+	}()
+	if t.data == nil {
+		t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+		return
+	}
+	t.data.DataReceived(data)
+}
+
+// getBuffer asks a BufferedProtocol for a buffer; an empty one or a panic
+// is a fatal error.
+func (t *socketTransport) getBuffer(bp BufferedProtocol) (buf []byte, ok bool) {
+	const name = "protocol.get_buffer()"
+	defer func() {
+		if r := recover(); r != nil {
+			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
+			buf, ok = nil, false
+		}
+	}()
+	buf = bp.GetBuffer(-1)
+	if len(buf) == 0 {
+		t.fatalError(NewError(KindRuntimeError, "get_buffer() returned an empty buffer"), "Fatal error: "+name+" call failed.")
+		return nil, false
+	}
+	return buf, true
+}
+
+// bufferUpdated calls BufferUpdated; a panic there is a fatal error.
+func (t *socketTransport) bufferUpdated(bp BufferedProtocol, n int) {
+	const name = "protocol.buffer_updated()"
+	defer func() {
+		if r := recover(); r != nil {
+			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
+		}
+	}()
+	bp.BufferUpdated(n)
+}
+
+// eofReceived handles the peer's half-close: EOFReceived returning true
+// keeps the transport open for writing, false closes it.
+func (t *socketTransport) eofReceived() {
+	t.readEOF = true
+	keepOpen, ok := t.callEOFReceived()
+	if !ok {
+		return
+	}
+	if keepOpen {
+		t.l.RemoveReader(t.fd)
+	} else {
+		t.Close()
+	}
+}
+
+func (t *socketTransport) callEOFReceived() (keepOpen, ok bool) {
+	const name = "protocol.eof_received()"
+	defer func() {
+		if r := recover(); r != nil {
+			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
+			keepOpen, ok = false, false
+		}
+	}()
+	switch {
+	case t.buffered != nil:
+		return t.buffered.EOFReceived(), true
+	case t.data != nil:
+		return t.data.EOFReceived(), true
+	}
+	t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+	return false, false
+}
+
+func (t *socketTransport) notAStreamProtocol() *Error {
+	return NewError(KindTypeError, fmt.Sprintf("protocol %T is neither a Protocol nor a BufferedProtocol", t.protocol))
+}
+
+// ---- WriteTransport ----
+
+// Write sends data, trying the system call at once when nothing is buffered
+// and buffering (a copy of) only what the kernel refused.
+func (t *socketTransport) Write(data []byte) error {
+	if t.writeEOF {
+		return NewError(KindRuntimeError, "Cannot call write() after write_eof()")
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if t.closing {
+		t.ignoreWrite()
+		return nil
+	}
+	if t.buf.len() == 0 {
+		n, err := unix.Write(t.fd, data)
+		if err != nil {
+			if err != unix.EAGAIN && err != unix.EINTR {
+				t.fatalError(err, "Fatal write error on socket transport")
+				return nil
+			}
+			n = 0
+		}
+		data = data[n:]
+		if len(data) == 0 {
+			return nil
+		}
+		if err := t.startWriting(); err != nil {
+			t.fatalError(err, "Fatal write error on socket transport")
+			return nil
+		}
+	}
+	t.buf.append(data)
+	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	return nil
+}
+
+// Writelines writes the buffers in order as one write: with one writev when
+// nothing is buffered.
+func (t *socketTransport) Writelines(bufs [][]byte) error {
+	if t.writeEOF {
+		return NewError(KindRuntimeError, "Cannot call writelines() after write_eof()")
+	}
+	if t.closing {
+		if totalLen(bufs) > 0 {
+			t.ignoreWrite()
+		}
+		return nil
+	}
+	if t.buf.len() == 0 {
+		sent, ok := t.writevNow(bufs)
+		if !ok {
+			return nil
+		}
+		bufs = skipBytes(bufs, sent)
+		if totalLen(bufs) == 0 {
+			return nil
+		}
+		if err := t.startWriting(); err != nil {
+			t.fatalError(err, "Fatal write error on socket transport")
+			return nil
+		}
+	}
+	for _, b := range bufs {
+		t.buf.append(b)
+	}
+	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	return nil
+}
+
+// writevNow writes as much of bufs as the kernel takes in one system call.
+// ok is false after a fatal error.
+func (t *socketTransport) writevNow(bufs [][]byte) (sent int, ok bool) {
+	vecs := make([][]byte, 0, maxIovecs)
+	for _, b := range bufs {
+		if len(b) > 0 && len(vecs) < maxIovecs {
+			vecs = append(vecs, b)
+		}
+	}
+	if len(vecs) == 0 {
+		return 0, true
+	}
+	n, err := writev(t.fd, vecs)
+	if err != nil {
+		if err == unix.EAGAIN || err == unix.EINTR {
+			return 0, true
+		}
+		t.fatalError(err, "Fatal write error on socket transport")
+		return 0, false
+	}
+	return n, true
+}
+
+// writeReady is the writer callback: it drains the buffer (with writev when
+// several chunks wait), resumes the protocol's writing at the low-water mark,
+// and once the buffer is empty finishes a pending Close or WriteEOF.
+func (t *socketTransport) writeReady() {
+	if t.lost {
+		return
+	}
+	vecs := t.buf.vectors()
+	if len(vecs) == 0 {
+		t.stopWriting()
+		return
+	}
+	var n int
+	var err error
+	if len(vecs) == 1 {
+		n, err = unix.Write(t.fd, vecs[0])
+	} else {
+		n, err = writev(t.fd, vecs)
+	}
+	if err != nil {
+		if err == unix.EAGAIN || err == unix.EINTR {
+			return
+		}
+		t.stopWriting()
+		t.buf.reset()
+		t.fatalError(err, "Fatal write error on socket transport")
+		return
+	}
+	t.buf.consume(n)
+	t.flow.maybeResume(t.l, t.buf.len(), t, t.protocol) // may write or close
+	if t.buf.len() > 0 || t.lost {
+		return
+	}
+	t.stopWriting()
+	switch {
+	case t.closing:
+		t.lost = true
+		t.callConnectionLost(nil)
+	case t.writeEOF:
+		t.shutdownWrite()
+	}
+}
+
+// WriteEOF half-closes after the buffer is flushed.
+func (t *socketTransport) WriteEOF() error {
+	if t.closing || t.writeEOF {
+		return nil
+	}
+	t.writeEOF = true
+	if t.buf.len() == 0 {
+		if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil {
+			return MapError(err)
+		}
+	}
+	return nil
+}
+
+// shutdownWrite sends the deferred EOF once the buffer has drained.
+func (t *socketTransport) shutdownWrite() {
+	if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil && err != unix.ENOTCONN {
+		t.fatalError(err, "Fatal error on socket transport")
+	}
+}
+
+// CanWriteEOF reports true: stream sockets can half-close.
+func (t *socketTransport) CanWriteEOF() bool { return true }
+
+// Abort closes at once, dropping the buffer.
+func (t *socketTransport) Abort() { t.forceClose(nil) }
+
+// ForceClose closes at once with err, as asyncio's _force_close: the buffer
+// is dropped and ConnectionLost(err) follows on a later iteration. A nil
+// *Error counts as nil.
+func (t *socketTransport) ForceClose(err error) {
+	if e, ok := err.(*Error); ok && e == nil {
+		err = nil
+	}
+	t.forceClose(err)
+}
+
+// GetWriteBufferSize returns the number of bytes buffered for writing.
+func (t *socketTransport) GetWriteBufferSize() int { return t.buf.len() }
+
+// GetWriteBufferLimits returns (low, high).
+func (t *socketTransport) GetWriteBufferLimits() (low, high int) { return t.flow.limits() }
+
+// SetWriteBufferLimits sets the watermarks and re-checks them at once.
+func (t *socketTransport) SetWriteBufferLimits(high, low *int) error {
+	if err := t.flow.setLimits(high, low); err != nil {
+		return err
+	}
+	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	return nil
+}
+
+// ---- closing ----
+
+func (t *socketTransport) startWriting() error {
+	if t.writing {
+		return nil
+	}
+	if err := t.l.AddWriter(t.fd, t.onWritable); err != nil {
+		return err
+	}
+	t.writing = true
+	return nil
+}
+
+func (t *socketTransport) stopWriting() {
+	if t.writing {
+		t.writing = false
+		t.l.RemoveWriter(t.fd)
+	}
+}
+
+// ignoreWrite counts a write to a closing transport; debug mode reports
+// writes that keep coming after the connection was lost, as asyncio warns.
+func (t *socketTransport) ignoreWrite() {
+	if !t.lost {
+		return
+	}
+	t.ignoredWrites++
+	if t.ignoredWrites == logThresholdForConnLostWrites && t.l.GetDebug() {
+		t.l.CallExceptionHandler(loop.ErrorContext{
+			Message:   "socket.send() raised exception.",
+			Err:       NewError(KindConnectionError, "write to a closed transport"),
+			Transport: t,
+			Protocol:  t.protocol,
+		})
+	}
+}
+
+// fatalError breaks the connection with err. As CPython 3.14's
+// _SelectorTransport._fatal_error: an OSError (ECONNRESET, EPIPE, ...) is
+// reported to the exception handler only in debug mode; any other error
+// (a protocol callback's panic, an empty get_buffer) always is.
+func (t *socketTransport) fatalError(err error, message string) {
+	e := MapError(err)
+	if !IsOSError(e) || t.l.GetDebug() {
+		t.l.CallExceptionHandler(loop.ErrorContext{
+			Message:   message,
+			Err:       e,
+			Transport: t,
+			Protocol:  t.protocol,
+			Extra:     panicExtra(e),
+		})
+	}
+	t.forceClose(e)
+}
+
+// forceClose drops the buffer, stops reading and schedules ConnectionLost,
+// unless that is already scheduled.
+func (t *socketTransport) forceClose(err error) {
+	if t.lost {
+		return
+	}
+	if t.buf.len() > 0 {
+		t.buf.reset()
+	}
+	t.stopWriting()
+	if !t.closing {
+		t.closing = true
+		t.l.RemoveReader(t.fd)
+	}
+	t.lost = true
+	t.l.CallSoon(func() { t.callConnectionLost(err) })
+}
+
+// callConnectionLost calls the protocol's ConnectionLost, then (even if it
+// panics) closes the socket and drops every reference.
+func (t *socketTransport) callConnectionLost(err error) {
+	p := t.protocol
+	defer t.release()
+	if p != nil {
+		p.ConnectionLost(err)
+	}
+}
+
+// release closes the descriptor, detaches from the server, drops the
+// protocol and the loop reference. It runs once.
+func (t *socketTransport) release() {
+	if t.released {
+		return
+	}
+	t.released = true
+	t.l.RemoveReader(t.fd)
+	t.stopWriting()
+	closeFD(t.fd)
+	t.sock.markClosed()
+	t.buf = writeBuffer{}
+	t.protocol, t.data, t.buffered = nil, nil, nil
+	if s := t.server; s != nil {
+		t.server = nil
+		s.detach(t)
+	}
+	t.l.Unref()
+}
+
+// totalLen returns the total length of bufs.
+func totalLen(bufs [][]byte) int {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return n
+}
+
+// skipBytes returns bufs without its first n bytes.
+func skipBytes(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if n > 0 {
+		rest := make([][]byte, len(bufs))
+		copy(rest, bufs)
+		rest[0] = rest[0][n:]
+		bufs = rest
+	}
+	return bufs
+}

@@ -1,0 +1,456 @@
+package transports
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+	"golang.org/x/sys/unix"
+)
+
+// pyEchoClient connects to 127.0.0.1:argv[1], sends argv[2], half-closes and
+// prints everything it receives until EOF.
+const pyEchoClient = `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode())
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+`
+
+func TestServerCallbackOrderWithPythonClient(t *testing.T) {
+	tl := newTestLoop(t)
+	var rec *recorder
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
+		return rec
+	}, ListenOptions{})
+	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "hello transports")
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if out != "hello transports" {
+		t.Errorf("peer received %q", out)
+	}
+	tl.mustAwait(rec.lost)
+	if got := eventsString(rec.events); got != "made,data,eof,lost" {
+		t.Errorf("events = %s, want made,data,eof,lost", got)
+	}
+	if rec.lostErr != nil || rec.lostN != 1 {
+		t.Errorf("ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
+	}
+	tl.expectNoReports()
+}
+
+// pyHalfCloseServer listens, prints its port, sends argv[1], half-closes,
+// reads until EOF and prints what it read.
+const pyHalfCloseServer = `
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+c.sendall(sys.argv[1].encode())
+c.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode())
+`
+
+// The client sees made, data, eof; EOFReceived returning true keeps the
+// transport open for writing (half-close), and the connection future is
+// resolved only after ConnectionMade.
+func TestClientHalfCloseKeepsWriting(t *testing.T) {
+	tl := newTestLoop(t)
+	peer := startPython(tl, pyHalfCloseServer, "greeting")
+	port, _ := strconv.Atoi(peer.ReadLine())
+	rec := newRecorder(tl.Loop)
+	rec.onEOF = func(r *recorder) bool {
+		if r.tr.IsClosing() {
+			t.Error("closing inside EOFReceived")
+		}
+		tl.CallSoon(func() {
+			if r.tr.IsClosing() {
+				t.Error("EOFReceived returning true closed the transport")
+			}
+			_ = r.tr.Write([]byte("reply after eof"))
+			r.tr.Close()
+		})
+		return true
+	}
+	fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
+	fut.AddDoneCallback(func(f *loop.Future) {
+		if rec.madeN != 1 {
+			t.Errorf("connection future resolved before ConnectionMade")
+		}
+	})
+	conn := tl.mustAwait(fut).(*Connection)
+	if conn.Protocol != rec || conn.Transport != rec.tr {
+		t.Errorf("Connection = %+v", conn)
+	}
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	if out != "reply after eof" {
+		t.Errorf("peer read %q", out)
+	}
+	if rec.data.String() != "greeting" {
+		t.Errorf("client read %q", rec.data.String())
+	}
+	if got := eventsString(rec.events); got != "made,data,eof,lost" {
+		t.Errorf("events = %s", got)
+	}
+	tl.expectNoReports()
+}
+
+// pyReadAllServer listens, prints its port, reads until EOF, then sends
+// argv[1] and closes; it prints what it read.
+const pyReadAllServer = `
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+out = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    out += b
+c.sendall(sys.argv[1].encode())
+c.close()
+sys.stdout.write(out.decode())
+`
+
+// WriteEOF flushes, half-closes, and data still arrives afterwards.
+func TestWriteEOFThenReceive(t *testing.T) {
+	tl := newTestLoop(t)
+	peer := startPython(tl, pyReadAllServer, "answer")
+	port, _ := strconv.Atoi(peer.ReadLine())
+	rec := newRecorder(tl.Loop)
+	rec.onMade = func(r *recorder) {
+		if !r.tr.CanWriteEOF() {
+			t.Error("CanWriteEOF() = false")
+		}
+		_ = r.tr.Write([]byte("question"))
+		if err := r.tr.WriteEOF(); err != nil {
+			t.Errorf("WriteEOF: %v", err)
+		}
+		if err := r.tr.WriteEOF(); err != nil {
+			t.Errorf("second WriteEOF: %v", err)
+		}
+		err := r.tr.Write([]byte("more"))
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != KindRuntimeError {
+			t.Errorf("Write after WriteEOF = %v, want a RuntimeError", err)
+		}
+	}
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	if out != "question" {
+		t.Errorf("peer read %q", out)
+	}
+	if rec.data.String() != "answer" || eventsString(rec.events) != "made,data,eof,lost" {
+		t.Errorf("client read %q, events %v", rec.data.String(), rec.events)
+	}
+	tl.expectNoReports()
+}
+
+// pyBulkReader connects to argv[1], prints "connected", and reads until EOF;
+// it prints the byte count and SHA-256 of what it read.
+const pyBulkReader = `
+import socket, sys, hashlib
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+if len(sys.argv) > 2:
+    sys.stdin.readline()
+h = hashlib.sha256()
+n = 0
+while True:
+    try:
+        b = s.recv(1 << 20)
+    except ConnectionResetError:
+        print(n, h.hexdigest(), "reset")
+        sys.exit(0)
+    if not b:
+        break
+    n += len(b)
+    h.update(b)
+print(n, h.hexdigest(), "eof")
+`
+
+func randomBytes(n int, seed int64) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(seed)).Read(b)
+	return b
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Close with a pending buffer flushes everything before closing, and
+// ConnectionLost(nil) follows the flush.
+func TestCloseFlushesBuffer(t *testing.T) {
+	tl := newTestLoop(t)
+	payload := randomBytes(32<<20, 1)
+	var rec *recorder
+	var buffered int
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			_ = r.tr.Write(payload)
+			buffered = r.tr.GetWriteBufferSize()
+			r.tr.Close()
+			if !r.tr.IsClosing() {
+				t.Error("IsClosing() = false after Close")
+			}
+			if err := r.tr.Write([]byte("ignored")); err != nil {
+				t.Errorf("Write on a closing transport = %v, want nil", err)
+			}
+		}
+		return rec
+	}, ListenOptions{})
+	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
+	peer.ReadLine()
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	want := fmt.Sprintf("%d %s eof", len(payload), sha(payload))
+	if strings.TrimSpace(out) != want {
+		t.Errorf("peer got %q, want %q", out, want)
+	}
+	if buffered == 0 {
+		t.Errorf("the kernel took all %d bytes at once: the test did not exercise the buffer", len(payload))
+	}
+	if rec.lostN != 1 || rec.lostErr != nil {
+		t.Errorf("ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
+	}
+	tl.expectNoReports()
+}
+
+// Abort drops the buffer: the peer receives exactly what the kernel had
+// accepted, then EOF.
+func TestAbortDropsBuffer(t *testing.T) {
+	tl := newTestLoop(t)
+	payload := randomBytes(64<<20, 2)
+	var rec *recorder
+	var accepted int
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) {
+			_ = r.tr.Write(payload)
+			accepted = len(payload) - r.tr.GetWriteBufferSize()
+			r.tr.Abort()
+			if r.tr.GetWriteBufferSize() != 0 {
+				t.Errorf("buffer size %d after Abort", r.tr.GetWriteBufferSize())
+			}
+		}
+		return rec
+	}, ListenOptions{})
+	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
+	peer.ReadLine()
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	tl.mustAwait(rec.lost)
+	fields := strings.Fields(out)
+	if len(fields) != 3 {
+		t.Fatalf("peer printed %q", out)
+	}
+	if accepted == len(payload) {
+		t.Fatalf("the kernel took all %d bytes: nothing was buffered", len(payload))
+	}
+	if want := fmt.Sprintf("%d %s", accepted, sha(payload[:accepted])); fields[0]+" "+fields[1] != want {
+		t.Errorf("peer got %q, want %q", out, want)
+	}
+	if rec.lostN != 1 || rec.lostErr != nil {
+		t.Errorf("ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
+	}
+	tl.expectNoReports()
+}
+
+// pyResetClient connects to argv[1], waits for 5 bytes, then closes with
+// SO_LINGER 0, which sends a RST.
+const pyResetClient = `
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+got = b""
+while len(got) < 5:
+    got += s.recv(5 - len(got))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+`
+
+// A peer's RST is ConnectionLost(ConnectionResetError), exactly once, and
+// (an OSError) is not reported to the exception handler.
+func TestPeerResetIsConnectionResetError(t *testing.T) {
+	tl := newTestLoop(t)
+	var rec *recorder
+	_, port := tl.serve(func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = func(r *recorder) { _ = r.tr.Write([]byte("hello")) }
+		return rec
+	}, ListenOptions{})
+	peer := startPython(tl, pyResetClient, strconv.Itoa(port))
+	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(rec.lost)
+	var e *Error
+	if !errors.As(rec.lostErr, &e) || e.Kind != KindConnectionResetError || e.Errno != syscall.ECONNRESET {
+		t.Fatalf("ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
+	}
+	if !strings.HasPrefix(e.Error(), "ConnectionResetError: [Errno 104] ") {
+		t.Errorf("Error() = %q", e.Error())
+	}
+	rec.tr.Close()
+	rec.tr.Abort()
+	rec.tr.(ForceCloser).ForceClose(errors.New("late"))
+	tl.spin(3)
+	if rec.lostN != 1 || eventsString(rec.events) != "made,lost" {
+		t.Errorf("ConnectionLost called %d times; events %v", rec.lostN, rec.events)
+	}
+	tl.expectNoReports()
+}
+
+// socketPair returns a connected pair of stream sockets as a transport on
+// tl (with p) and a raw non-blocking descriptor for the test to drive.
+func socketPair(t *testing.T, tl *testLoop, p BaseProtocol) (*socketTransport, int) {
+	t.Helper()
+	fds, err := socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fds[1]) })
+	tr := newSocketTransport(tl.Loop, fds[0], unix.AF_UNIX, p, nil, nil, nil)
+	return tr, fds[1]
+}
+
+// ConnectionLost is called exactly once, on a later iteration, whether the
+// transport is closed, aborted, force-closed or broken by a panic.
+func TestConnectionLostExactlyOnce(t *testing.T) {
+	cases := []struct {
+		name    string
+		act     func(tr *socketTransport, peer int)
+		wantErr string // kind of the error given to ConnectionLost, "" for nil
+		report  string // exception handler message expected, if any
+	}{
+		{"close", func(tr *socketTransport, _ int) { tr.Close(); tr.Close() }, "", ""},
+		{"abort", func(tr *socketTransport, _ int) { tr.Abort(); tr.Close(); tr.Abort() }, "", ""},
+		{"close-then-abort", func(tr *socketTransport, _ int) { tr.Close(); tr.Abort() }, "", ""},
+		{"force-close", func(tr *socketTransport, _ int) {
+			tr.ForceClose(NewError(KindScriptError, "boom"))
+			tr.ForceClose(NewError(KindScriptError, "again"))
+		}, KindScriptError, ""},
+		{"panic-in-data-received", func(tr *socketTransport, peer int) {
+			unix.Write(peer, []byte("x"))
+		}, KindRuntimeError, "Fatal error: protocol.data_received() call failed."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := newTestLoop(t)
+			rec := newRecorder(tl.Loop)
+			rec.onData = func(r *recorder, data []byte) { panic("protocol bug") }
+			var tr *socketTransport
+			var peer int
+			rec.onMade = func(r *recorder) {
+				tc.act(tr, peer)
+				if rec.lostN != 0 {
+					t.Error("ConnectionLost called synchronously")
+				}
+			}
+			tr, peer = socketPair(t, tl, rec)
+			err, _ := tl.mustAwait(rec.lost).(error)
+			tl.spin(3)
+			if rec.lostN != 1 {
+				t.Errorf("ConnectionLost called %d times", rec.lostN)
+			}
+			var e *Error
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("ConnectionLost(%v), want nil", err)
+			case tc.wantErr != "" && (!errors.As(err, &e) || e.Kind != tc.wantErr):
+				t.Errorf("ConnectionLost(%v), want %s", err, tc.wantErr)
+			}
+			if tc.report == "" {
+				tl.expectNoReports()
+			} else if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.report {
+				t.Errorf("reports %q, want [%q]", msgs, tc.report)
+			}
+			if tr.GetProtocol() != nil || tr.sock.Fileno() != -1 {
+				t.Errorf("after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
+			}
+			if !tl.Idle() {
+				t.Error("loop not idle after ConnectionLost: a reference leaked")
+			}
+		})
+	}
+}
+
+func TestExtraInfo(t *testing.T) {
+	tl := newTestLoop(t)
+	var server *recorder
+	_, port := tl.serve(func() BaseProtocol {
+		server = newRecorder(tl.Loop)
+		return server
+	}, ListenOptions{})
+	client := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{}))
+	for server == nil || server.tr == nil {
+		tl.spin(1)
+	}
+	peer, _ := client.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	local, _ := client.tr.GetExtraInfo("sockname").(*net.TCPAddr)
+	if peer == nil || peer.Port != port || !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Errorf("peername = %v", client.tr.GetExtraInfo("peername"))
+	}
+	srvPeer, _ := server.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	if local == nil || srvPeer == nil || srvPeer.Port != local.Port {
+		t.Errorf("client sockname %v, server's peername %v", local, srvPeer)
+	}
+	sock, _ := client.tr.GetExtraInfo("socket").(*Socket)
+	if sock == nil || sock.Fileno() < 0 || sock.Family() != unix.AF_INET || sock.Type() != unix.SOCK_STREAM {
+		t.Fatalf("socket = %v", client.tr.GetExtraInfo("socket"))
+	}
+	if got := sock.Getpeername().String(); got != peer.String() {
+		t.Errorf("Getpeername = %s", got)
+	}
+	if got := PyAddr(peer); got != fmt.Sprintf("('127.0.0.1', %d)", port) {
+		t.Errorf("PyAddr = %s", got)
+	}
+	nodelay, err := unix.GetsockoptInt(sock.Fileno(), unix.IPPROTO_TCP, unix.TCP_NODELAY)
+	if err != nil || nodelay == 0 {
+		t.Errorf("TCP_NODELAY = %d, %v", nodelay, err)
+	}
+	if v := client.tr.GetExtraInfo("nonsense"); v != nil {
+		t.Errorf("unknown key = %v", v)
+	}
+	client.tr.Close()
+	tl.mustAwait(client.lost)
+	if sock.Fileno() != -1 || sock.Getsockname() != nil {
+		t.Errorf("closed socket: fd %d, name %v", sock.Fileno(), sock.Getsockname())
+	}
+	if client.tr.GetExtraInfo("peername") == nil {
+		t.Error("peername forgotten after close (asyncio keeps it)")
+	}
+	tl.expectNoReports()
+}
