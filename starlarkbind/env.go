@@ -11,14 +11,20 @@
 package starlarkbind
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"math"
+	"os"
+	"runtime/debug"
+	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
 )
-
-// CONTRACT STUB: the bodies below are being written; the signatures are fixed.
 
 // Permissions says what scripts may do; the zero value denies everything.
 // A list holding "*" allows anything of its kind.
@@ -36,6 +42,7 @@ type Permissions struct {
 
 // Options configure an Env.
 type Options struct {
+	// Loop is the env's loop (required).
 	Loop        *loop.Loop
 	Permissions Permissions
 	// Stdout receives print; Stderr receives diagnostics (os.Stdout/os.Stderr if nil).
@@ -53,50 +60,455 @@ type Options struct {
 
 // Env is the Starlark environment of one loop: its thread, its predeclared
 // names, and every transport and server its scripts opened.
+//
+// The step budget applies to each callback the loop makes into Starlark, and
+// also to Exec's top level and to CallMain, each counted on its own: steps
+// that callbacks take while a top level runs the loop (run_until_complete,
+// run_forever) are not charged to the top level.
 type Env struct {
-	_ int
+	loop        *loop.Loop
+	thread      *starlark.Thread
+	perms       *permissions
+	stdout      io.Writer
+	stderr      io.Writer
+	maxSteps    uint64
+	stepLimit   uint64 // the absolute step limit in force
+	index       int
+	predeclared starlark.StringDict
+	loopValue   *loopValue
+
+	// conns holds every open transport the env's protocols were connected
+	// to, with its Starlark value; servers every server not yet closed.
+	conns   map[transports.BaseTransport]*transportValue
+	servers map[*transports.Server]*serverValue
+
+	exited    bool
+	exitCode  int
+	draining  bool // stop the loop once conns is empty
+	signals   int  // default-handled signals received
+	defaultSi map[syscall.Signal]bool
+
+	listenFDs []starlark.Value // os.listen_fds(), made once
+	fdsRead   bool
+}
+
+// FileOptions returns the Starlark dialect scripts are written in (API.md
+// §1): while, set, top-level control flow, global reassignment and
+// recursion all enabled. `starnet check` parses with it too.
+func FileOptions() *syntax.FileOptions {
+	return &syntax.FileOptions{
+		While:           true,
+		Set:             true,
+		TopLevelControl: true,
+		GlobalReassign:  true,
+		Recursion:       true,
+	}
 }
 
 // NewEnv creates the environment and its starlark.Thread.
-func NewEnv(opts Options) *Env { panic("unimplemented") }
+func NewEnv(opts Options) *Env {
+	e := &Env{
+		loop:      opts.Loop,
+		perms:     compilePermissions(opts.Permissions),
+		stdout:    opts.Stdout,
+		stderr:    opts.Stderr,
+		maxSteps:  opts.MaxSteps,
+		stepLimit: math.MaxUint64,
+		index:     opts.Index,
+		conns:     make(map[transports.BaseTransport]*transportValue),
+		servers:   make(map[*transports.Server]*serverValue),
+		defaultSi: make(map[syscall.Signal]bool),
+	}
+	if e.stdout == nil {
+		e.stdout = os.Stdout
+	}
+	if e.stderr == nil {
+		e.stderr = os.Stderr
+	}
+	e.thread = &starlark.Thread{Name: fmt.Sprintf("loop %d", opts.Index), Print: e.print}
+	e.loopValue = newLoopValue(e)
+	e.predeclared = e.makePredeclared()
+	if opts.HandleSignals && e.loop != nil {
+		e.installDefaultSignals()
+	}
+	return e
+}
+
+// print writes one line per call, in one Write, so that lines of several
+// loops sharing a writer do not interleave.
+func (e *Env) print(_ *starlark.Thread, msg string) {
+	line := make([]byte, 0, len(msg)+1)
+	line = append(line, msg...)
+	line = append(line, '\n')
+	_, _ = e.stdout.Write(line)
+}
+
+// makePredeclared builds API.md §2's names.
+func (e *Env) makePredeclared() starlark.StringDict {
+	return starlark.StringDict{
+		"loop":       e.loopValue,
+		"protocol":   starlark.NewBuiltin("protocol", protocolBuiltin),
+		"struct":     starlark.NewBuiltin("struct", starlarkstruct.Make),
+		"exit":       starlark.NewBuiltin("exit", e.exitBuiltin),
+		"ssl":        newSSLModule(),
+		"subprocess": newSubprocessModule(),
+		"signal":     newSignalModule(),
+		"os":         e.newOSModule(),
+		"binary":     newBinaryModule(),
+		"json":       jsonModule(),
+		"time":       timeModule(),
+		"math":       mathModule(),
+	}
+}
 
 // Thread returns the env's thread. The runtime sets its Load function.
-func (e *Env) Thread() *starlark.Thread { panic("unimplemented") }
+func (e *Env) Thread() *starlark.Thread { return e.thread }
 
 // Loop returns the env's loop.
-func (e *Env) Loop() *loop.Loop { panic("unimplemented") }
+func (e *Env) Loop() *loop.Loop { return e.loop }
 
 // Predeclare adds a host value to the names every module sees. Call it before
 // the first Exec.
-func (e *Env) Predeclare(name string, v starlark.Value) { panic("unimplemented") }
+func (e *Env) Predeclare(name string, v starlark.Value) { e.predeclared[name] = v }
 
 // Predeclared returns every predeclared name (API.md §2 plus the host's).
-func (e *Env) Predeclared() starlark.StringDict { panic("unimplemented") }
+func (e *Env) Predeclared() starlark.StringDict { return e.predeclared }
 
 // Exec runs a module's top level on the thread (the loop must not be running
 // Starlark at the time) and returns its globals, not frozen.
+//
+// A top level that calls exit() ends there: Exec returns its globals and a
+// nil error, and Exited reports the code. A failure is returned as a
+// *starlark.EvalError (with its Backtrace) or a syntax/resolve error.
 func (e *Env) Exec(filename string, src []byte) (starlark.StringDict, error) {
-	panic("unimplemented")
+	_, prog, err := starlark.SourceProgramOptions(FileOptions(), filename, src, e.predeclared.Has)
+	if err != nil {
+		return nil, err
+	}
+	var globals starlark.StringDict
+	err = e.withBudget(func() (err error) {
+		globals, err = prog.Init(e.thread, e.predeclared)
+		return err
+	})
+	if isExit(err) {
+		err = nil
+	}
+	return globals, err
 }
 
-// CallMain calls globals["main"](argv) if the module defines main.
+// CallMain calls globals["main"](argv) if the module defines main. It does
+// nothing after exit() was called.
 func (e *Env) CallMain(globals starlark.StringDict, argv []string) error {
-	panic("unimplemented")
+	main, ok := globals["main"]
+	if !ok || e.exited {
+		return nil
+	}
+	if _, ok := main.(starlark.Callable); !ok {
+		return typeErrorf("main is a %s, not a function", main.Type())
+	}
+	list := make([]starlark.Value, len(argv))
+	for i, a := range argv {
+		list[i] = starlark.String(a)
+	}
+	_, err := e.call(main, starlark.Tuple{starlark.NewList(list)})
+	if isExit(err) {
+		return nil
+	}
+	return err
+}
+
+// withBudget runs f (which runs Starlark on the thread) under a fresh step
+// budget, recovering panics. Steps taken inside are not charged to an
+// enclosing budget: a callback nested in a top-level run_until_complete
+// does not eat the top level's allowance.
+func (e *Env) withBudget(f func() error) (err error) {
+	th := e.thread
+	outer := e.stepLimit
+	start := th.ExecutionSteps()
+	th.Uncancel()
+	e.setStepLimit(addSat(start, e.maxSteps))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &loop.PanicError{Value: r, Stack: string(debug.Stack())}
+		}
+		th.Uncancel()
+		e.setStepLimit(addSat(outer, th.ExecutionSteps()-start))
+	}()
+	return f()
+}
+
+// call calls a Starlark callable under a fresh step budget.
+func (e *Env) call(fn starlark.Value, args starlark.Tuple) (v starlark.Value, err error) {
+	err = e.withBudget(func() error {
+		v, err = starlark.Call(e.thread, fn, args, nil)
+		return err
+	})
+	return v, err
+}
+
+func (e *Env) setStepLimit(limit uint64) {
+	e.stepLimit = limit
+	e.thread.SetMaxExecutionSteps(limit)
+}
+
+// addSat adds b to a; a budget of 0 means no limit.
+func addSat(a, b uint64) uint64 {
+	if b == 0 || a > math.MaxUint64-b {
+		return math.MaxUint64
+	}
+	return a + b
+}
+
+// report passes ctx to the loop's exception handler.
+func (e *Env) report(ctx loop.ErrorContext) {
+	if e.loop == nil {
+		fmt.Fprintln(e.stderr, ctx.Message, ctx.Err)
+		return
+	}
+	e.loop.CallExceptionHandler(ctx)
+}
+
+// reportCallback reports a failed callback (a timer, a done callback, a
+// signal handler) the way asyncio's Handle._run does. exit() is not a
+// failure.
+func (e *Env) reportCallback(what string, err error) {
+	if err == nil || isExit(err) {
+		return
+	}
+	e.report(loop.ErrorContext{Message: "Exception in callback " + what, Err: err})
 }
 
 // ProtocolFactory turns a Starlark callable (a protocol class, a function, a
 // lambda) or a GoFactory value into a transports.ProtocolFactory.
+//
+// The protocols it makes are tracked: Shutdown closes their transports. A
+// Starlark factory that fails (or returns something that is not a protocol
+// object) is reported through the exception handler, and the connection it
+// was called for is closed with a ScriptError.
 func (e *Env) ProtocolFactory(v starlark.Value) (transports.ProtocolFactory, error) {
-	panic("unimplemented")
+	switch f := v.(type) {
+	case *goFactoryValue:
+		return func() transports.BaseProtocol { return e.wrapGo(f.f()) }, nil
+	case starlark.Callable:
+		return func() transports.BaseProtocol { return e.makeProtocol(f) }, nil
+	}
+	return nil, typeErrorf("protocol factory: got %s, want a callable (a protocol class, a function)", v.Type())
+}
+
+// factoryArg reads a protocol_factory parameter.
+func (e *Env) factoryArg(fnname string, v starlark.Value) (transports.ProtocolFactory, error) {
+	f, err := e.ProtocolFactory(v)
+	if err != nil {
+		return nil, typeErrorf("%s: for parameter protocol_factory: got %s, want a callable (a protocol class, a function)", fnname, v.Type())
+	}
+	return f, nil
+}
+
+// makeProtocol calls a Starlark factory and adapts what it returns.
+func (e *Env) makeProtocol(factory starlark.Callable) transports.BaseProtocol {
+	p, err := e.tryMakeProtocol(factory)
+	if err == nil {
+		return p
+	}
+	if !isExit(err) {
+		e.report(loop.ErrorContext{
+			Message: fmt.Sprintf("protocol factory %s failed", factory.Name()),
+			Err:     err,
+		})
+	}
+	return &brokenProtocol{e: e, err: scriptError("protocol factory "+factory.Name(), err)}
+}
+
+// tryMakeProtocol calls a Starlark factory and adapts what it returns.
+func (e *Env) tryMakeProtocol(factory starlark.Callable) (transports.BaseProtocol, error) {
+	obj, err := e.call(factory, nil)
+	if err != nil {
+		return nil, err
+	}
+	return e.protocolFor(obj)
+}
+
+// connectionFactory is the factory of calls that return a Future of a
+// connection (create_connection, ...): as in asyncio, a factory that fails
+// fails the Future — with a ScriptError — instead of being reported. The
+// transports recover the panic that carries the error to the Future.
+func (e *Env) connectionFactory(fnname string, v starlark.Value) (transports.ProtocolFactory, error) {
+	f, ok := v.(starlark.Callable)
+	if _, isGo := v.(*goFactoryValue); isGo || !ok {
+		return e.factoryArg(fnname, v)
+	}
+	return func() transports.BaseProtocol {
+		p, err := e.tryMakeProtocol(f)
+		if err != nil {
+			panic(scriptError("protocol factory "+f.Name(), err))
+		}
+		return p
+	}, nil
+}
+
+// protocolFor adapts a protocol object: a Go protocol value, or any value
+// with attributes.
+func (e *Env) protocolFor(obj starlark.Value) (transports.BaseProtocol, error) {
+	if g, ok := obj.(*goProtocolValue); ok {
+		return e.wrapGo(g.p), nil
+	}
+	if _, ok := obj.(starlark.HasAttrs); !ok {
+		return nil, typeErrorf("protocol factory returned %s, want a protocol object (a value with callback attributes)", obj.Type())
+	}
+	return newAdapter(e, obj), nil
 }
 
 // GoFactory wraps a Go ProtocolFactory as a Starlark value that scripts can
-// pass wherever a protocol factory is taken.
-func GoFactory(f transports.ProtocolFactory) starlark.Value { panic("unimplemented") }
+// pass wherever a protocol factory is taken. Calling it from Starlark makes
+// a Go protocol value, which set_protocol accepts.
+func GoFactory(f transports.ProtocolFactory) starlark.Value { return &goFactoryValue{f: f} }
 
-// Exited reports whether the script called exit(), and its code.
-func (e *Env) Exited() (code int, ok bool) { panic("unimplemented") }
+// Exited reports whether the script called exit(), and its code. It also
+// reports the default SIGINT/SIGTERM handling (codes 130 and 143).
+func (e *Env) Exited() (code int, ok bool) { return e.exitCode, e.exited }
 
 // Shutdown stops every server and closes every transport the env opened:
 // gracefully (buffers flushed, ConnectionLost(nil)) or, with abort, at once.
-func (e *Env) Shutdown(abort bool) { panic("unimplemented") }
+func (e *Env) Shutdown(abort bool) {
+	for s := range e.servers {
+		delete(e.servers, s)
+		s.Close()
+	}
+	ts := make([]transports.BaseTransport, 0, len(e.conns))
+	for t := range e.conns {
+		ts = append(ts, t)
+	}
+	for _, t := range ts {
+		if abort {
+			abortTransport(t)
+		} else {
+			t.Close()
+		}
+	}
+}
+
+// abortTransport closes t at once, dropping what it buffered.
+func abortTransport(t transports.BaseTransport) {
+	switch t := t.(type) {
+	case transports.WriteTransport:
+		t.Abort()
+	case transports.DatagramTransport:
+		t.Abort()
+	default:
+		t.Close()
+	}
+}
+
+// TrackServer makes Shutdown close s. Servers that scripts create are
+// tracked already; the runtime calls this for the ones it creates.
+func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s) }
+
+// OpenTransports returns how many transports the env's protocols hold open.
+func (e *Env) OpenTransports() int { return len(e.conns) }
+
+// track records an open transport; untrack forgets it and, once exit() or
+// a signal is draining the env and nothing is left, stops the loop.
+func (e *Env) track(t transports.BaseTransport) *transportValue {
+	if tv, ok := e.conns[t]; ok {
+		return tv
+	}
+	tv := newTransportValue(e, t)
+	e.conns[t] = tv
+	return tv
+}
+
+func (e *Env) untrack(t transports.BaseTransport) {
+	delete(e.conns, t)
+	if e.draining && len(e.conns) == 0 {
+		e.loop.Stop()
+	}
+}
+
+// transportValue returns the Starlark value of t: the same one for as long
+// as t is open.
+func (e *Env) transportValue(t transports.BaseTransport) *transportValue {
+	if tv, ok := e.conns[t]; ok {
+		return tv
+	}
+	return newTransportValue(e, t)
+}
+
+// serverValue returns (making once) the Starlark value of s.
+func (e *Env) serverValue(s *transports.Server) *serverValue {
+	if sv, ok := e.servers[s]; ok {
+		return sv
+	}
+	sv := &serverValue{e: e, s: s}
+	e.servers[s] = sv
+	return sv
+}
+
+// exitError is what exit() fails with, to end the running Starlark code.
+type exitError struct{ code int }
+
+func (x *exitError) Error() string { return fmt.Sprintf("exit(%d)", x.code) }
+
+func isExit(err error) bool {
+	var x *exitError
+	return errors.As(err, &x)
+}
+
+// exitBuiltin implements exit(code=0).
+func (e *Env) exitBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	code := 0
+	if err := unpack(b.Name(), args, kwargs, "code?", &code); err != nil {
+		return nil, err
+	}
+	e.exit(code)
+	return nil, &exitError{code: e.exitCode}
+}
+
+// exit closes everything gracefully and stops the loop once it is all lost.
+// The first exit's code is kept.
+func (e *Env) exit(code int) {
+	if !e.exited {
+		e.exited = true
+		e.exitCode = code
+	}
+	e.Shutdown(false)
+	e.stopWhenDrained()
+}
+
+func (e *Env) stopWhenDrained() {
+	e.draining = true
+	if len(e.conns) == 0 && e.loop != nil {
+		e.loop.Stop()
+	}
+}
+
+// installDefaultSignals sets the default SIGINT/SIGTERM handling.
+func (e *Env) installDefaultSignals() {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		e.setDefaultSignal(sig)
+	}
+}
+
+func (e *Env) setDefaultSignal(sig syscall.Signal) {
+	if err := e.loop.AddSignalHandler(sig, func() { e.onDefaultSignal(sig) }); err != nil {
+		fmt.Fprintf(e.stderr, "starnet: cannot handle %v: %v\n", sig, err)
+		return
+	}
+	e.defaultSi[sig] = true
+}
+
+// onDefaultSignal drains gracefully on the first signal and aborts on the
+// second.
+func (e *Env) onDefaultSignal(sig syscall.Signal) {
+	e.signals++
+	if e.signals > 1 {
+		e.Shutdown(true)
+		e.loop.Stop()
+		return
+	}
+	if !e.exited {
+		e.exited = true
+		e.exitCode = 128 + int(sig)
+	}
+	e.Shutdown(false)
+	e.stopWhenDrained()
+}

@@ -1,0 +1,188 @@
+package starlarkbind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/transports"
+	"go.starlark.net/starlark"
+)
+
+// Error kinds used here that package transports does not name.
+const (
+	kindException         = "Exception"
+	kindInvalidStateError = "InvalidStateError"
+)
+
+// ErrorValue is the Starlark error value of API.md §3: `exc.kind` (asyncio's
+// exception class name), `exc.errno` (an int or None) and `exc.message`.
+// str(exc) reads like Python's, e.g.
+// "ConnectionResetError: [Errno 104] Connection reset by peer".
+type ErrorValue struct {
+	err  *transports.Error
+	orig error // the Go error it was made from (an EvalError keeps its backtrace)
+}
+
+var (
+	_ starlark.HasAttrs = (*ErrorValue)(nil)
+	_ starlark.Value    = (*ErrorValue)(nil)
+)
+
+// NewErrorValue converts any Go error to an error value (nil → nil). Errors
+// of package transports keep their kind; loop.ErrCancelled becomes a
+// CancelledError, a Starlark evaluation error a ScriptError.
+func NewErrorValue(err error) *ErrorValue {
+	if err == nil {
+		return nil
+	}
+	var carried *errorCarrier
+	if errors.As(err, &carried) && !isEvalError(err) {
+		return carried.v
+	}
+	return &ErrorValue{err: toTransportsError(err), orig: err}
+}
+
+// goError returns the Go error the value stands for, as it came.
+func (v *ErrorValue) goError() error {
+	if v.orig != nil {
+		return v.orig
+	}
+	return v.err
+}
+
+// Err returns the error the value stands for.
+func (v *ErrorValue) Err() *transports.Error { return v.err }
+
+// String is Python's str() of the exception with its class name.
+func (v *ErrorValue) String() string { return v.err.Error() }
+
+// Type returns "error".
+func (v *ErrorValue) Type() string { return "error" }
+
+// Freeze does nothing: error values are immutable.
+func (v *ErrorValue) Freeze() {}
+
+// Truth is always true.
+func (v *ErrorValue) Truth() starlark.Bool { return starlark.True }
+
+// Hash hashes the identity of the value.
+func (v *ErrorValue) Hash() (uint32, error) { return identityHash(v), nil }
+
+// Attr returns kind, errno or message.
+func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "kind":
+		return starlark.String(v.err.Kind), nil
+	case "errno":
+		if v.err.Errno == 0 {
+			return starlark.None, nil
+		}
+		return starlark.MakeInt(int(v.err.Errno)), nil
+	case "message":
+		return starlark.String(v.err.Message), nil
+	}
+	return nil, noAttr(v, name)
+}
+
+// AttrNames lists the attributes.
+func (v *ErrorValue) AttrNames() []string { return []string{"errno", "kind", "message"} }
+
+// toTransportsError maps Go errors to the asyncio kinds scripts see.
+func toTransportsError(err error) *transports.Error {
+	if te, ok := err.(*transports.Error); ok {
+		return te // a ScriptError made by the adapter keeps its message
+	}
+	var te *transports.Error
+	var ee *starlark.EvalError
+	switch {
+	case errors.As(err, &ee):
+		return &transports.Error{Kind: transports.KindScriptError, Message: ee.Msg, Err: err}
+	case errors.As(err, &te):
+		return te
+	case errors.Is(err, loop.ErrCancelled):
+		return &transports.Error{Kind: transports.KindCancelledError, Err: err}
+	case errors.Is(err, loop.ErrInvalidState):
+		return &transports.Error{Kind: kindInvalidStateError, Message: "invalid state", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &transports.Error{Kind: transports.KindTimeoutError, Err: err}
+	}
+	// Errors spelled "Kind: message" (the loop's RuntimeErrors) keep their kind.
+	if kind, msg, ok := strings.Cut(err.Error(), ": "); ok && isPythonErrorName(kind) {
+		return &transports.Error{Kind: kind, Message: msg, Err: err}
+	}
+	return transports.MapError(err)
+}
+
+// isPythonErrorName reports whether s looks like an exception class name
+// ("RuntimeError", "TypeError", ...).
+func isPythonErrorName(s string) bool {
+	if !strings.HasSuffix(s, "Error") || strings.ContainsAny(s, " .:") {
+		return false
+	}
+	return s[0] >= 'A' && s[0] <= 'Z'
+}
+
+func isEvalError(err error) bool {
+	var ee *starlark.EvalError
+	return errors.As(err, &ee)
+}
+
+// errorCarrier is the Go error a builtin returns to fail with an error
+// value, so that the value survives the trip through Starlark (fut.result()
+// fails with it; run_until_complete(return_exceptions=True) gets it back).
+type errorCarrier struct{ v *ErrorValue }
+
+func (c *errorCarrier) Error() string { return c.v.String() }
+func (c *errorCarrier) Unwrap() error { return c.v.err }
+
+// failWith returns the error that makes a builtin fail with v.
+func failWith(v *ErrorValue) error { return &errorCarrier{v: v} }
+
+// newError returns an error value of kind with message.
+func newError(kind, message string) *ErrorValue {
+	return &ErrorValue{err: transports.NewError(kind, message)}
+}
+
+// scriptError wraps a Starlark failure as the ScriptError scripts see in
+// connection_lost, keeping the evaluation error (and its backtrace).
+func scriptError(what string, err error) *transports.Error {
+	msg := err.Error()
+	if what != "" {
+		msg = what + " failed: " + msg
+	}
+	return &transports.Error{Kind: transports.KindScriptError, Message: msg, Err: err}
+}
+
+// typeErrorf and valueErrorf make the TypeError:/ValueError: messages of
+// wrong arguments.
+func typeErrorf(format string, args ...any) error {
+	return fmt.Errorf("TypeError: "+format, args...)
+}
+
+func valueErrorf(format string, args ...any) error {
+	return fmt.Errorf("ValueError: "+format, args...)
+}
+
+// argError prefixes an UnpackArgs error with "TypeError: ".
+func argError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "TypeError: ") || strings.HasPrefix(err.Error(), "ValueError: ") {
+		return err
+	}
+	return fmt.Errorf("TypeError: %w", err)
+}
+
+// unpack is starlark.UnpackArgs with TypeError: messages.
+func unpack(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
+	return argError(starlark.UnpackArgs(fnname, args, kwargs, pairs...))
+}
+
+// noAttr is the AttributeError of a missing attribute.
+func noAttr(v starlark.Value, name string) error {
+	return starlark.NoSuchAttrError(fmt.Sprintf("AttributeError: %s has no attribute %q", v.Type(), name))
+}

@@ -1,0 +1,191 @@
+package starlarkbind
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/starnet-dev/starnet/loop"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarktest"
+)
+
+// runTimeout bounds every loop run in these tests; a passing test never
+// comes close.
+const runTimeout = 30 * time.Second
+
+// testEnv is a loop, its Env, and the Env's captured output.
+type testEnv struct {
+	t      testing.TB
+	l      *loop.Loop
+	e      *Env
+	stdout *bytes.Buffer
+	stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the loop goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newTestEnv makes a loop and an Env with opts (Loop, Stdout and Stderr are
+// filled in), with the starlarktest assert module predeclared.
+func newTestEnv(t testing.TB, opts Options) *testEnv {
+	t.Helper()
+	stderr := &syncBuffer{}
+	l, err := loop.New(loop.Options{Stderr: stderr})
+	if err != nil {
+		t.Fatalf("loop.New: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	te := &testEnv{t: t, l: l, stdout: &bytes.Buffer{}, stderr: stderr}
+	opts.Loop, opts.Stdout, opts.Stderr = l, te.stdout, stderr
+	te.e = NewEnv(opts)
+	assert, err := starlarktest.LoadAssertModule()
+	if err != nil {
+		t.Fatalf("assert module: %v", err)
+	}
+	te.e.Predeclare("assert", assert["assert"])
+	te.e.Predeclare("freeze", assert["freeze"])
+	te.e.Predeclare("catch", starlark.NewBuiltin("catch", catchBuiltin))
+	starlarktest.SetReporter(te.e.Thread(), t)
+	return te
+}
+
+// allowLocal allows what the tests need: 127.0.0.1 and /tmp.
+var allowLocal = Permissions{Net: []string{"127.0.0.1"}, Read: []string{os.TempDir()}, Write: []string{os.TempDir()}}
+
+// exec runs src's top level and fails the test on error.
+func (te *testEnv) exec(src string) starlark.StringDict {
+	te.t.Helper()
+	g, err := te.e.Exec("test.star", []byte(src))
+	if err != nil {
+		te.t.Fatalf("exec: %v\nstderr:\n%s", backtrace(err), te.stderr)
+	}
+	return g
+}
+
+func backtrace(err error) string {
+	if ee, ok := err.(*starlark.EvalError); ok {
+		return ee.Backtrace()
+	}
+	return err.Error()
+}
+
+// run runs the loop until it is idle or stopped, within runTimeout.
+func (te *testEnv) run() {
+	te.t.Helper()
+	timedOut := false
+	timer := time.AfterFunc(runTimeout, func() {
+		_ = te.l.CallSoonThreadsafe(func() { timedOut = true; te.l.Stop() })
+	})
+	err := te.l.Run()
+	timer.Stop()
+	if err != nil {
+		te.t.Fatalf("run: %v", err)
+	}
+	if timedOut {
+		te.t.Fatalf("loop still busy after %v\nstdout:\n%s\nstderr:\n%s", runTimeout, te.stdout, te.stderr)
+	}
+}
+
+// global reads a global as a Go value: int, string, list of strings.
+func (te *testEnv) global(g starlark.StringDict, name string) starlark.Value {
+	te.t.Helper()
+	v, ok := g[name]
+	if !ok {
+		te.t.Fatalf("no global %s", name)
+	}
+	return v
+}
+
+// serverPort is the TCP port of the server value in global name.
+func (te *testEnv) serverPort(g starlark.StringDict, name string) int {
+	te.t.Helper()
+	sv, ok := g[name].(*serverValue)
+	if !ok {
+		te.t.Fatalf("global %s is %v, not a server", name, g[name])
+	}
+	return sv.s.Addrs()[0].(*net.TCPAddr).Port
+}
+
+// python is a python3 client process running concurrently with the loop.
+type python struct {
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done chan error
+}
+
+// startPython runs `python3 -c code args...`; wait collects it.
+func startPython(t testing.TB, code string, args ...string) *python {
+	t.Helper()
+	p := &python{done: make(chan error, 1)}
+	p.cmd = exec.Command("python3", append([]string{"-c", code}, args...)...)
+	p.cmd.Stdout = &p.out
+	p.cmd.Stderr = &p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start python3: %v", err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+	})
+	return p
+}
+
+// wait waits for the client and returns its output; it fails the test if
+// the client failed.
+func (p *python) wait(t testing.TB) string {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("python3 client: %v\n%s", err, p.out.String())
+		}
+	case <-time.After(runTimeout):
+		_ = p.cmd.Process.Kill()
+		t.Fatalf("python3 client still running after %v\n%s", runTimeout, p.out.String())
+	}
+	return p.out.String()
+}
+
+// lines splits output into trimmed lines.
+func lines(s string) []string {
+	return strings.Split(strings.TrimSpace(s), "\n")
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// catchBuiltin is catch(f): f()'s error message, or None.
+func catchBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var fn starlark.Callable
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if _, err := starlark.Call(thread, fn, nil, nil); err != nil {
+		if ee, ok := err.(*starlark.EvalError); ok {
+			return starlark.String(ee.Msg), nil
+		}
+		return starlark.String(err.Error()), nil
+	}
+	return starlark.None, nil
+}

@@ -1,0 +1,325 @@
+package starlarkbind
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/starnet-dev/starnet/transports"
+)
+
+// Permission checks (API.md §1). Everything is denied unless an entry allows
+// it; "*" allows anything of its kind.
+//
+// Network entries are "host", "host:port", ":port", a CIDR ("10.0.0.0/8",
+// also "10.0.0.0/8:443"), an IP ("127.0.0.1", "[::1]:80"), or "*". An
+// operation on host:port is checked twice: before any socket exists, against
+// the name the script gave, and again for each address that name resolved to
+// (through a transports.AddrCheck). An entry allows it when its port is absent
+// or equal, and its host is the very name the script used, or an IP/CIDR
+// equal to/containing the resolved address. So `--allow-net=localhost` allows
+// connecting to "localhost", while "localhost" does not slip past
+// `--allow-net=127.0.0.2` (it resolves to 127.0.0.1). Listening checks the
+// bind address; an empty host means "0.0.0.0".
+//
+// Unix socket paths are file-system access: connecting needs read and write
+// on the path, listening needs write. A path entry covers itself and, if it
+// is a directory, everything below it. Paths are compared after
+// filepath.Abs and Clean, without resolving symbolic links.
+
+// allowAll is the entry that allows everything of a kind.
+const allowAll = "*"
+
+// netRule is one parsed --allow-net entry.
+type netRule struct {
+	any  bool       // "*"
+	name string     // a host name or literal IP, lower case, no brackets
+	ip   net.IP     // set when name is a literal IP
+	cidr *net.IPNet // set for CIDR entries
+	port int        // -1: any port
+}
+
+// permissions are the parsed Permissions of an Env.
+type permissions struct {
+	raw   Permissions
+	net   []netRule
+	read  []string
+	write []string
+}
+
+// compilePermissions parses p. Entries that do not parse allow nothing.
+func compilePermissions(p Permissions) *permissions {
+	c := &permissions{raw: p}
+	for _, entry := range p.Net {
+		if r, ok := parseNetRule(entry); ok {
+			c.net = append(c.net, r)
+		}
+	}
+	c.read = compilePaths(p.Read)
+	c.write = compilePaths(p.Write)
+	return c
+}
+
+// parseNetRule parses one --allow-net entry.
+func parseNetRule(entry string) (netRule, bool) {
+	entry = strings.TrimSpace(entry)
+	if entry == allowAll {
+		return netRule{any: true, port: -1}, true
+	}
+	if entry == "" {
+		return netRule{}, false
+	}
+	host, port := splitRuleHostPort(entry)
+	r := netRule{port: -1}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 0 || n > 65535 {
+			return netRule{}, false
+		}
+		r.port = n
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if strings.Contains(host, "/") {
+		_, cidr, err := net.ParseCIDR(host)
+		if err != nil {
+			return netRule{}, false
+		}
+		r.cidr = cidr
+		return r, true
+	}
+	r.name = host
+	r.ip = net.ParseIP(host)
+	return r, true
+}
+
+// splitRuleHostPort splits "host:port", "[v6]:port", ":port", "host",
+// "v6" and "cidr:port" entries.
+func splitRuleHostPort(entry string) (host, port string) {
+	if strings.HasPrefix(entry, "[") {
+		if end := strings.Index(entry, "]"); end >= 0 {
+			host = entry[1:end]
+			if rest := entry[end+1:]; strings.HasPrefix(rest, ":") {
+				port = rest[1:]
+			}
+			return host, port
+		}
+	}
+	if strings.Count(entry, ":") > 1 && !strings.Contains(entry, "/") {
+		return entry, "" // a bare IPv6 address
+	}
+	if strings.Count(entry, ":") > 1 { // an IPv6 CIDR, maybe with a port
+		if i := strings.LastIndex(entry, ":"); i > strings.Index(entry, "/") {
+			return entry[:i], entry[i+1:]
+		}
+		return entry, ""
+	}
+	if i := strings.LastIndex(entry, ":"); i >= 0 {
+		return entry[:i], entry[i+1:]
+	}
+	return entry, ""
+}
+
+func (r *netRule) portMatches(port int) bool { return r.port < 0 || r.port == port }
+
+// matchesName reports whether r allows host (as the script spelled it).
+func (r *netRule) matchesName(host string, port int) bool {
+	if !r.portMatches(port) {
+		return false
+	}
+	if r.any || r.name == "" && r.cidr == nil {
+		return true // "*" or ":port"
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return r.matchesIP(ip, port)
+	}
+	return r.name != "" && r.name == normalizeHost(host)
+}
+
+// matchesIP reports whether r allows the resolved address ip.
+func (r *netRule) matchesIP(ip net.IP, port int) bool {
+	if !r.portMatches(port) {
+		return false
+	}
+	switch {
+	case r.any, r.name == "" && r.cidr == nil:
+		return true
+	case r.cidr != nil:
+		return r.cidr.Contains(ip)
+	case r.ip != nil:
+		return r.ip.Equal(ip)
+	}
+	return false
+}
+
+// couldMatchAfterResolving reports whether r may allow a name once it is
+// resolved: IP and CIDR entries decide only then.
+func (r *netRule) couldMatchAfterResolving(port int) bool {
+	return r.portMatches(port) && (r.cidr != nil || r.ip != nil)
+}
+
+func normalizeHost(host string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+}
+
+// netTarget formats host:port (or host, when port < 0) for messages.
+func netTarget(host string, port int) string {
+	h := strings.Trim(host, "[]")
+	if port < 0 {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return net.JoinHostPort(h, strconv.Itoa(port))
+}
+
+// netDenied is the PermissionError of a denied network operation.
+func netDenied(host string, port int) *transports.Error {
+	t := netTarget(host, port)
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("net access to %q denied; run with --allow-net=%s", t, t))
+}
+
+// netAccess is the decision of the check before resolution.
+type netAccess int
+
+const (
+	netDeny         netAccess = iota
+	netAllowed                // allowed by the name itself
+	netCheckResolve           // decided per resolved address
+)
+
+// checkNet checks host:port (port -1: no port) before any socket exists.
+func (p *permissions) checkNet(host string, port int) (netAccess, error) {
+	resolveLater := false
+	for i := range p.net {
+		r := &p.net[i]
+		if r.matchesName(host, port) {
+			return netAllowed, nil
+		}
+		if net.ParseIP(strings.Trim(host, "[]")) == nil && r.couldMatchAfterResolving(port) {
+			resolveLater = true
+		}
+	}
+	if resolveLater {
+		return netCheckResolve, nil
+	}
+	return netDeny, netDenied(host, port)
+}
+
+// addrCheck returns the transports.AddrCheck that vets each resolved address
+// of host (nil when the name itself was allowed).
+func (p *permissions) addrCheck(host string, port int, access netAccess) transports.AddrCheck {
+	if access == netAllowed {
+		return nil
+	}
+	return func(network string, addr net.Addr) error {
+		var ip net.IP
+		switch a := addr.(type) {
+		case *net.TCPAddr:
+			ip = a.IP
+		case *net.UDPAddr:
+			ip = a.IP
+		default:
+			return nil
+		}
+		for i := range p.net {
+			if p.net[i].matchesIP(ip, port) {
+				return nil
+			}
+		}
+		return netDenied(host, port)
+	}
+}
+
+// compilePaths makes path entries absolute and clean.
+func compilePaths(entries []string) []string {
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e == allowAll {
+			out = append(out, allowAll)
+			continue
+		}
+		if e == "" {
+			continue
+		}
+		out = append(out, absPath(e))
+	}
+	return out
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
+}
+
+// pathAllowed reports whether path is one of entries or below one.
+func pathAllowed(entries []string, path string) bool {
+	path = absPath(path)
+	for _, e := range entries {
+		if e == allowAll || e == path {
+			return true
+		}
+		if strings.HasPrefix(path, strings.TrimSuffix(e, string(filepath.Separator))+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRead and checkWrite check file-system access to path.
+func (p *permissions) checkRead(path string) error {
+	if pathAllowed(p.read, path) {
+		return nil
+	}
+	return pathDenied("read", path)
+}
+
+func (p *permissions) checkWrite(path string) error {
+	if pathAllowed(p.write, path) {
+		return nil
+	}
+	return pathDenied("write", path)
+}
+
+func pathDenied(kind, path string) *transports.Error {
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("%s access to %q denied; run with --allow-%s=%s", kind, path, kind, path))
+}
+
+// checkEnv checks reading the environment variable name.
+func (p *permissions) checkEnv(name string) error {
+	if p.raw.Env {
+		return nil
+	}
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("env access to %q denied; run with --allow-env", name))
+}
+
+// checkUnixConnect and checkUnixListen check Unix socket paths.
+func (p *permissions) checkUnixConnect(path string) error {
+	if err := p.checkRead(path); err != nil {
+		return err
+	}
+	return p.checkWrite(path)
+}
+
+func (p *permissions) checkUnixListen(path string) error { return p.checkWrite(path) }
+
+// unixAddrCheck re-checks a Unix address as the transport sees it.
+func (p *permissions) unixAddrCheck(listen bool) transports.AddrCheck {
+	return func(network string, addr net.Addr) error {
+		ua, ok := addr.(*net.UnixAddr)
+		if !ok || ua.Name == "" || strings.HasPrefix(ua.Name, "@") {
+			return nil
+		}
+		if listen {
+			return p.checkUnixListen(ua.Name)
+		}
+		return p.checkUnixConnect(ua.Name)
+	}
+}

@@ -1,0 +1,254 @@
+package starlarkbind
+
+import (
+	"fmt"
+	"sort"
+
+	"go.starlark.net/starlark"
+)
+
+// protocol(name, **methods) (API.md §3): a protocol class. Calling the class
+// makes an instance: Echo(**attrs) sets attributes, or, when the class has
+// an `init` method, Echo(*args, **kwargs) calls init(self, *args, **kwargs).
+// Instances are mutable; lookup finds instance attributes first, then the
+// class's members (callables bound to the instance).
+
+// ProtocolClass is the value protocol() returns.
+type ProtocolClass struct {
+	name     string
+	typeName string              // what instances' Type() returns
+	members  starlark.StringDict // methods (callables) and class-level defaults
+	names    []string            // sorted member names
+	frozen   bool
+}
+
+var (
+	_ starlark.Callable = (*ProtocolClass)(nil)
+	_ starlark.HasAttrs = (*ProtocolClass)(nil)
+)
+
+// protocolBuiltin implements protocol(name, **methods).
+func protocolBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name string
+	if err := unpack(b.Name(), args, nil, "name", &name); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, valueErrorf("protocol: for parameter name: must not be empty")
+	}
+	c := &ProtocolClass{name: name, typeName: name, members: make(starlark.StringDict, len(kwargs))}
+	if reservedTypeNames[name] {
+		c.typeName = "protocol:" + name
+	}
+	for _, kv := range kwargs {
+		key := string(kv[0].(starlark.String))
+		c.members[key] = kv[1]
+		c.names = append(c.names, key)
+	}
+	sort.Strings(c.names)
+	if init, ok := c.members["init"]; ok {
+		if _, callable := init.(starlark.Callable); !callable {
+			return nil, typeErrorf("protocol: for parameter init: got %s, want a function", init.Type())
+		}
+	}
+	return c, nil
+}
+
+// Name returns the class name.
+func (c *ProtocolClass) Name() string { return c.name }
+
+// String returns "<protocol Name>".
+func (c *ProtocolClass) String() string { return "<protocol " + c.name + ">" }
+
+// Type returns "protocol".
+func (c *ProtocolClass) Type() string { return "protocol" }
+
+// Freeze freezes the class's members.
+func (c *ProtocolClass) Freeze() {
+	if !c.frozen {
+		c.frozen = true
+		c.members.Freeze()
+	}
+}
+
+// Truth is always true.
+func (c *ProtocolClass) Truth() starlark.Bool { return starlark.True }
+
+// Hash hashes the class's identity.
+func (c *ProtocolClass) Hash() (uint32, error) { return identityHash(c), nil }
+
+// Attr returns a class member (unbound) or the class name (`__name__`).
+func (c *ProtocolClass) Attr(name string) (starlark.Value, error) {
+	if name == "__name__" {
+		return starlark.String(c.name), nil
+	}
+	if v, ok := c.members[name]; ok {
+		return v, nil
+	}
+	return nil, nil
+}
+
+// AttrNames lists the members.
+func (c *ProtocolClass) AttrNames() []string { return append([]string{"__name__"}, c.names...) }
+
+// CallInternal makes an instance.
+func (c *ProtocolClass) CallInternal(thread *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	inst := &ProtocolInstance{class: c}
+	if init, ok := c.members["init"]; ok {
+		initArgs := make(starlark.Tuple, 0, len(args)+1)
+		initArgs = append(initArgs, inst)
+		initArgs = append(initArgs, args...)
+		if _, err := starlark.Call(thread, init, initArgs, kwargs); err != nil {
+			return nil, err
+		}
+		return inst, nil
+	}
+	if len(args) > 0 {
+		return nil, typeErrorf("%s: got %d positional arguments, want keyword arguments only (or define init)", c.name, len(args))
+	}
+	if len(kwargs) > 0 {
+		inst.attrs = make(map[string]starlark.Value, len(kwargs))
+		for _, kv := range kwargs {
+			inst.attrs[string(kv[0].(starlark.String))] = kv[1]
+		}
+	}
+	return inst, nil
+}
+
+// ProtocolInstance is an instance of a protocol class.
+type ProtocolInstance struct {
+	class  *ProtocolClass
+	attrs  map[string]starlark.Value
+	frozen bool
+}
+
+var (
+	_ starlark.HasSetField = (*ProtocolInstance)(nil)
+)
+
+// Class returns the instance's class.
+func (p *ProtocolInstance) Class() *ProtocolClass { return p.class }
+
+// String returns "<Name object>".
+func (p *ProtocolInstance) String() string { return "<" + p.class.name + " object>" }
+
+// Type returns the class name, as Python's type(x).__name__. A class named
+// like a built-in type ("int", "list", ...) gets "protocol:" before it: the
+// interpreter compares values whose Type() strings are equal as values of
+// one type, which must not be confused.
+func (p *ProtocolInstance) Type() string { return p.class.typeName }
+
+// Freeze freezes the instance and its attributes.
+func (p *ProtocolInstance) Freeze() {
+	if p.frozen {
+		return
+	}
+	p.frozen = true
+	for _, v := range p.attrs {
+		v.Freeze()
+	}
+	p.class.Freeze()
+}
+
+// Truth is always true.
+func (p *ProtocolInstance) Truth() starlark.Bool { return starlark.True }
+
+// Hash hashes the instance's identity.
+func (p *ProtocolInstance) Hash() (uint32, error) { return identityHash(p), nil }
+
+// lookup finds name without allocating: an instance attribute (self nil),
+// or a class member; callable members come back with self set, to be called
+// with self first.
+func (p *ProtocolInstance) lookup(name string) (v starlark.Value, self starlark.Value) {
+	if v, ok := p.attrs[name]; ok {
+		return v, nil
+	}
+	if v, ok := p.class.members[name]; ok {
+		if _, callable := v.(starlark.Callable); callable {
+			return v, p
+		}
+		return v, nil
+	}
+	return nil, nil
+}
+
+// Attr returns an instance attribute, or a class member (methods bound).
+func (p *ProtocolInstance) Attr(name string) (starlark.Value, error) {
+	v, self := p.lookup(name)
+	if v == nil {
+		return nil, nil
+	}
+	if self != nil {
+		return &boundMethod{fn: v, self: self}, nil
+	}
+	return v, nil
+}
+
+// AttrNames lists instance attributes and class members.
+func (p *ProtocolInstance) AttrNames() []string {
+	names := make([]string, 0, len(p.attrs)+len(p.class.names))
+	for k := range p.attrs {
+		names = append(names, k)
+	}
+	for _, k := range p.class.names {
+		if _, ok := p.attrs[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SetField sets an instance attribute.
+func (p *ProtocolInstance) SetField(name string, v starlark.Value) error {
+	if p.frozen {
+		return fmt.Errorf("cannot set .%s of frozen %s object", name, p.class.name)
+	}
+	if p.attrs == nil {
+		p.attrs = make(map[string]starlark.Value)
+	}
+	p.attrs[name] = v
+	return nil
+}
+
+// boundMethod is a class member bound to an instance.
+type boundMethod struct {
+	fn   starlark.Value
+	self starlark.Value
+}
+
+var _ starlark.Callable = (*boundMethod)(nil)
+
+func (m *boundMethod) Name() string {
+	if c, ok := m.fn.(starlark.Callable); ok {
+		return c.Name()
+	}
+	return "method"
+}
+
+func (m *boundMethod) String() string {
+	return fmt.Sprintf("<bound method %s of %s>", m.Name(), m.self)
+}
+
+func (m *boundMethod) Type() string          { return "bound_method" }
+func (m *boundMethod) Freeze()               { m.fn.Freeze(); m.self.Freeze() }
+func (m *boundMethod) Truth() starlark.Bool  { return starlark.True }
+func (m *boundMethod) Hash() (uint32, error) { return identityHash(m), nil }
+
+func (m *boundMethod) CallInternal(thread *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	full := make(starlark.Tuple, 0, len(args)+1)
+	full = append(full, m.self)
+	full = append(full, args...)
+	return starlark.Call(thread, m.fn, full, kwargs)
+}
+
+// reservedTypeNames are the Type() strings of values scripts can meet.
+var reservedTypeNames = map[string]bool{
+	"NoneType": true, "bool": true, "int": true, "float": true, "string": true, "bytes": true,
+	"list": true, "tuple": true, "dict": true, "set": true, "range": true, "function": true,
+	"builtin_function_or_method": true, "struct": true, "module": true, "error": true,
+	"future": true, "transport": true, "server": true, "socket": true, "handle": true,
+	"timer_handle": true, "loop": true, "protocol": true, "bound_method": true, "buffer": true,
+	"file": true, "go_factory": true, "go_protocol": true, "time.time": true, "time.duration": true,
+	"string.elems": true, "bytes.elems": true, "string.codepoints": true,
+}

@@ -1,0 +1,136 @@
+package starlarkbind
+
+import (
+	"hash/maphash"
+	"math"
+	"net"
+	"time"
+	"unsafe"
+
+	"go.starlark.net/starlark"
+)
+
+// hashSeed is fixed for the life of the process: identity hashes must not
+// change while a value sits in a dict.
+var hashSeed = maphash.MakeSeed()
+
+// identityHash hashes a pointer, for values compared by identity.
+func identityHash[T any](p *T) uint32 {
+	h := maphash.Comparable(hashSeed, p)
+	return uint32(h ^ h>>32)
+}
+
+// bytesOf returns the bytes of a bytes or str value without copying. The
+// slice aliases an immutable Go string: callers only read it (the transports
+// never keep or modify what Write is given).
+func bytesOf(v starlark.Value) ([]byte, bool) {
+	var s string
+	switch v := v.(type) {
+	case starlark.Bytes:
+		s = string(v)
+	case starlark.String:
+		s = string(v)
+	default:
+		return nil, false
+	}
+	if len(s) == 0 {
+		return nil, true
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s)), true
+}
+
+// addrValue converts a socket address to what Python's socket module gives:
+// (host, port) for IP addresses, the path for Unix sockets, None for nil.
+func addrValue(a net.Addr) starlark.Value {
+	switch a := a.(type) {
+	case nil:
+		return starlark.None
+	case *net.TCPAddr:
+		if a == nil {
+			return starlark.None
+		}
+		return ipPortTuple(a.IP, a.Port)
+	case *net.UDPAddr:
+		if a == nil {
+			return starlark.None
+		}
+		return ipPortTuple(a.IP, a.Port)
+	case *net.UnixAddr:
+		if a == nil {
+			return starlark.None
+		}
+		return starlark.String(unixName(a.Name))
+	}
+	return starlark.String(a.String())
+}
+
+func ipPortTuple(ip net.IP, port int) starlark.Tuple {
+	host := ""
+	if ip != nil {
+		host = ip.String()
+	}
+	return starlark.Tuple{starlark.String(host), starlark.MakeInt(port)}
+}
+
+// toDuration converts seconds (int or float) to a Duration, clamping huge
+// values rather than overflowing.
+func toDuration(fnname, param string, v starlark.Value) (time.Duration, error) {
+	secs, ok := starlark.AsFloat(v)
+	if !ok {
+		return 0, typeErrorf("%s: for parameter %s: got %s, want float or int", fnname, param, v.Type())
+	}
+	if math.IsNaN(secs) {
+		return 0, valueErrorf("%s: for parameter %s: got nan", fnname, param)
+	}
+	const maxSecs = float64(math.MaxInt64/int64(time.Second)) - 1
+	switch {
+	case secs > maxSecs:
+		secs = maxSecs
+	case secs < -maxSecs:
+		secs = -maxSecs
+	}
+	return time.Duration(secs * float64(time.Second)), nil
+}
+
+// optionalInt reads an int parameter that may be None.
+func optionalInt(fnname, param string, v starlark.Value) (*int, error) {
+	if v == nil || v == starlark.None {
+		return nil, nil
+	}
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return nil, typeErrorf("%s: for parameter %s: got %s, want int or None", fnname, param, v.Type())
+	}
+	n, ok := i.Int64()
+	if !ok || n > math.MaxInt32 || n < math.MinInt32 {
+		return nil, valueErrorf("%s: for parameter %s: %s out of range", fnname, param, i)
+	}
+	x := int(n)
+	return &x, nil
+}
+
+// optionalString reads a string parameter that may be None ("" then).
+func optionalString(fnname, param string, v starlark.Value) (string, bool, error) {
+	if v == nil || v == starlark.None {
+		return "", false, nil
+	}
+	s, ok := v.(starlark.String)
+	if !ok {
+		return "", false, typeErrorf("%s: for parameter %s: got %s, want string or None", fnname, param, v.Type())
+	}
+	return string(s), true, nil
+}
+
+// isNoneOrFalse reports whether an optional flag is absent (None or False).
+func isNoneOrFalse(v starlark.Value) bool {
+	return v == nil || v == starlark.None || v == starlark.False
+}
+
+// unixName is a Unix socket address as Python shows it: "" for an unnamed
+// socket (which the kernel reports as an empty abstract name, "@").
+func unixName(name string) string {
+	if name == "@" {
+		return ""
+	}
+	return name
+}
