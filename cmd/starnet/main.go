@@ -1,0 +1,145 @@
+// Command starnet runs Starlark scripts that use asyncio's transports and
+// protocols.
+//
+//	starnet run [flags] script.star [args...]
+//	starnet check script.star...
+//	starnet version
+//
+// Run `starnet help` for the flags. Exit status: 0 when the script's loop ran
+// out of work or loop.stop() was called; exit(code)'s code; 1 when the top
+// level or main failed; 2 for usage errors; 130/143 after SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	starnet "github.com/starnet-dev/starnet/runtime"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one starnet command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return usageError(stderr, "no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return runScript(rest, stdout, stderr)
+	case "check":
+		return checkScripts(rest, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	default:
+		return usageError(stderr, fmt.Sprintf("unknown command %q", cmd))
+	}
+}
+
+// runScript implements `starnet run`.
+func runScript(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseRunArgs(args)
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	rt, err := starnet.New(starnet.Config{
+		Permissions:   opts.perms,
+		Stdout:        stdout,
+		Stderr:        stderr,
+		MaxSteps:      opts.maxSteps,
+		Debug:         opts.debug,
+		Args:          opts.args,
+		Loops:         opts.loops,
+		HandleSignals: true,
+	})
+	if err != nil {
+		return usageError(stderr, err.Error())
+	}
+	defer rt.Close()
+	mod, err := rt.ExecFile(opts.script)
+	if err != nil {
+		return failure(stderr, err)
+	}
+	if err := mod.CallMain(opts.args); err != nil {
+		return failure(stderr, err)
+	}
+	err = rt.Run(context.Background())
+	var exit *starnet.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.Code
+	case err != nil:
+		return failure(stderr, err)
+	}
+	return exitOK
+}
+
+// checkScripts implements `starnet check`: every problem of every file is
+// printed on stderr; the status is 1 if there was any.
+func checkScripts(paths []string, stderr io.Writer) int {
+	if len(paths) == 0 {
+		return usageError(stderr, "check: no script given")
+	}
+	status := exitOK
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			status = exitFailure
+			continue
+		}
+		for _, e := range starnet.Check(path, src) {
+			fmt.Fprintln(stderr, e)
+			status = exitFailure
+		}
+	}
+	return status
+}
+
+// failure prints err (a traceback for a script error) and returns status 1.
+func failure(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, starnet.FormatError(err))
+	return exitFailure
+}
+
+// usageError prints msg and the usage text, and returns status 2.
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "starnet: %s\n\n%s", msg, usageText)
+	return exitUsage
+}
+
+const usageText = `usage:
+  starnet run [flags] script.star [args...]
+  starnet check script.star...
+  starnet version
+
+run flags (before the script path; everything after it goes to the script):
+  --allow-net[=LIST]     connect, listen, send datagrams; LIST of host, host:port,
+                         :port or CIDR, comma-separated; no LIST = any
+  --allow-run[=LIST]     start subprocesses (program names or paths)
+  --allow-read[=PATHS]   read files, FIFOs, certificates, Unix socket paths
+  --allow-write[=PATHS]  write files, FIFOs, Unix socket paths
+  --allow-env            read environment variables
+  -A, --allow-all        all of the above
+  --loops N              run N copies of the script, one event loop each
+  --max-steps N          Starlark steps one callback may take (default 100000000;
+                         0 = no limit)
+  --debug                asyncio debug mode: report slow callbacks and unclosed
+                         transports
+`

@@ -1,0 +1,53 @@
+package runtime
+
+import (
+	"context"
+	"testing"
+
+	"go.starlark.net/starlark"
+)
+
+// BenchmarkHostCallIdle measures one host call handed to the owner goroutine
+// while the loop is not running.
+func BenchmarkHostCallIdle(b *testing.B) {
+	rt, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rt.Predeclare("x", starlark.None); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHostCallRunning measures one host call delivered to the running
+// loop through CallSoonThreadsafe.
+func BenchmarkHostCallRunning(b *testing.B) {
+	rt, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	ln, err := rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", nil)) // keeps Run busy
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rt.Predeclare("x", starlark.None); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}

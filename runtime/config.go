@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/starnet-dev/starnet/starlarkbind"
+)
+
+// DefaultMaxSteps is the number of Starlark steps one callback may take when
+// Config.MaxSteps is 0.
+const DefaultMaxSteps = 100_000_000
+
+// NoStepLimit, as Config.MaxSteps, lets callbacks run any number of steps.
+// (MaxSteps 0 means DefaultMaxSteps, not "no limit".)
+const NoStepLimit uint64 = math.MaxUint64
+
+// Permissions says what scripts may do: connect and listen (Net), start
+// subprocesses (Run), read and write files (Read, Write), read environment
+// variables (Env). The zero value denies everything; a list holding "*"
+// allows anything of its kind. Host calls such as Runtime.Listen are not
+// checked.
+type Permissions = starlarkbind.Permissions
+
+// AllowAll returns permissions that allow everything, as the CLI's -A flag.
+func AllowAll() Permissions {
+	all := []string{"*"}
+	return Permissions{Net: all, Run: all, Read: all, Write: all, Env: true}
+}
+
+// Config configures a Runtime. The zero value is valid: everything denied,
+// output to os.Stdout and os.Stderr, the default step limit, one loop.
+type Config struct {
+	// Permissions says what scripts may do; the zero value denies everything.
+	Permissions Permissions
+	// Stdout receives the scripts' print output (os.Stdout if nil).
+	Stdout io.Writer
+	// Stderr receives diagnostics: tracebacks of failed callbacks, debug
+	// reports (os.Stderr if nil).
+	Stderr io.Writer
+	// MaxSteps is how many Starlark steps one callback (or a module's top
+	// level) may take before it is cancelled. 0 means DefaultMaxSteps;
+	// NoStepLimit disables the limit.
+	MaxSteps uint64
+	// Debug turns on asyncio's debug mode: slow callbacks (>100 ms) and
+	// unclosed transports are reported on Stderr.
+	Debug bool
+	// Args is the default argv that Module.CallMain passes to main when it
+	// is given nil.
+	Args []string
+	// Loops is the number of event loops (copies of the script), as the
+	// CLI's --loops. 0 and 1 mean one loop; more is not supported yet.
+	Loops int
+	// HandleSignals installs starnet's default SIGINT/SIGTERM handling, as
+	// the CLI does: the first signal shuts down gracefully (servers stop
+	// accepting, transports are flushed and closed, connection_lost(None)
+	// is called) and Run returns an *ExitError with code 130 (SIGINT) or 143
+	// (SIGTERM); a second signal aborts at once. A script that installs its
+	// own handler with loop.add_signal_handler replaces this one. Leave it
+	// false when the host handles signals itself.
+	HandleSignals bool
+}
+
+// stepBudget converts Config.MaxSteps to starlarkbind's convention, where 0
+// means no limit.
+func (c Config) stepBudget() uint64 {
+	switch c.MaxSteps {
+	case 0:
+		return DefaultMaxSteps
+	case NoStepLimit:
+		return 0
+	default:
+		return c.MaxSteps
+	}
+}
+
+// validate reports a configuration that New cannot honour.
+func (c Config) validate() error {
+	if c.Loops < 0 {
+		return fmt.Errorf("Loops must not be negative, got %d", c.Loops)
+	}
+	if c.Loops > 1 {
+		return fmt.Errorf("Loops = %d: running several loops is not supported yet", c.Loops)
+	}
+	return nil
+}
+
+// ErrClosed is returned by the methods of a Runtime (and of its Modules and
+// Listeners) after Close.
+var ErrClosed = errors.New("starnet: runtime is closed")
+
+// ErrRunning is returned by Run when the runtime is already running.
+var ErrRunning = errors.New("starnet: runtime is already running")
+
+// ExitError is returned by Run when the script ended with a non-zero exit
+// status: exit(n) with n != 0, or the default signal handling (130 for
+// SIGINT, 143 for SIGTERM).
+type ExitError struct {
+	// Code is the exit status.
+	Code int
+}
+
+// Error returns "exit status N".
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

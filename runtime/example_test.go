@@ -1,0 +1,108 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+
+	starnet "github.com/starnet-dev/starnet/runtime"
+	"github.com/starnet-dev/starnet/transports"
+	"go.starlark.net/starlark"
+)
+
+// handlerStar is the script a host embeds: a Starlark protocol, and a
+// server that uses the host's Go protocol.
+const handlerStar = `
+def connection_made(self, transport):
+    self.transport = transport
+    transport.write(host_tag + ":")
+
+def data_received(self, data):
+    self.transport.write(data)
+
+Handler = protocol("Handler", connection_made = connection_made, data_received = data_received)
+
+# A script can serve a Go protocol that the host predeclared.
+server = loop.run_until_complete(loop.create_unix_server(go_echo, sock_path))
+`
+
+// echo is a Go protocol: it writes back what it receives.
+type echo struct{ t transports.Transport }
+
+func (p *echo) ConnectionMade(t transports.BaseTransport) { p.t = t.(transports.Transport) }
+func (p *echo) ConnectionLost(err error)                  {}
+func (p *echo) PauseWriting()                             {}
+func (p *echo) ResumeWriting()                            {}
+func (p *echo) DataReceived(data []byte)                  { _ = p.t.Write(data) }
+func (p *echo) EOFReceived() bool                         { return false }
+
+// ExampleNew embeds starnet as API.md §7 shows: a host value and a Go
+// protocol factory predeclared for the script, a Starlark protocol served by
+// the host, then Run until the context is cancelled.
+func ExampleNew() {
+	dir, err := os.MkdirTemp("", "starnet-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "echo.sock")
+
+	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rt.Close()
+	rt.Predeclare("host_tag", starlark.String("H"))
+	rt.Predeclare("go_echo", starnet.GoFactory(func() transports.BaseProtocol { return &echo{} }))
+	rt.Predeclare("sock_path", starlark.String(sock))
+	mod, err := rt.Exec("handler.star", []byte(handlerStar))
+	if err != nil {
+		log.Fatal(starnet.FormatError(err))
+	}
+	factory, err := mod.ProtocolFactory("Handler")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+
+	fmt.Println(exchange("tcp", ln.Addr().String(), "hello")) // the Starlark protocol
+	fmt.Println(exchange("unix", sock, "ping"))               // the Go protocol
+	cancel()
+	fmt.Println("run:", <-done)
+	// Output:
+	// H:hello
+	// ping
+	// run: <nil>
+}
+
+// exchange sends msg, half-closes, and returns everything the server sent
+// before closing.
+func exchange(network, addr, msg string) string {
+	conn, err := net.Dial(network, addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		log.Fatal(err)
+	}
+	if err := conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		log.Fatal(err)
+	}
+	reply, err := io.ReadAll(conn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return string(reply)
+}

@@ -1,0 +1,182 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/starnet-dev/starnet/transports"
+)
+
+// testTimeout bounds every wait in these tests; it is a failure guard, not a
+// timing assertion.
+const testTimeout = 20 * time.Second
+
+// output is a goroutine-safe io.Writer for Config.Stdout/Stderr that lets a
+// test wait until some text has been written.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	o.buf.Write(p)
+	o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// waitFor waits until the output contains text.
+func (o *output) waitFor(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.After(testTimeout)
+	for !strings.Contains(o.String(), text) {
+		select {
+		case <-o.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %q in output:\n%s", text, o.String())
+		}
+	}
+}
+
+// newTestRuntime creates a runtime whose output goes to the returned
+// buffers; it is closed when the test ends.
+func newTestRuntime(t *testing.T, cfg Config) (*Runtime, *output, *output) {
+	t.Helper()
+	stdout, stderr := newOutput(), newOutput()
+	cfg.Stdout, cfg.Stderr = stdout, stderr
+	rt, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := rt.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		}
+	})
+	return rt, stdout, stderr
+}
+
+// mustExec executes src as module name or fails the test.
+func mustExec(t *testing.T, rt *Runtime, name, src string) *Module {
+	t.Helper()
+	mod, err := rt.Exec(name, []byte(src))
+	if err != nil {
+		t.Fatalf("Exec %s: %s", name, FormatError(err))
+	}
+	return mod
+}
+
+// startRun runs rt in the background; the returned function cancels the
+// context and returns Run's result.
+func startRun(t *testing.T, rt *Runtime) (stop func() error, done <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- rt.Run(ctx) }()
+	return func() error {
+		cancel()
+		return waitRun(t, ch)
+	}, ch
+}
+
+// waitRun waits for a Run result.
+func waitRun(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(testTimeout):
+		t.Fatalf("Run did not return")
+		return nil
+	}
+}
+
+// roundTrip connects to addr, sends msg, half-closes, and returns all it
+// reads until the server closes.
+func roundTrip(t *testing.T, network, addr, msg string) string {
+	t.Helper()
+	conn, err := net.DialTimeout(network, addr, testTimeout)
+	if err != nil {
+		t.Fatalf("dial %s %s: %v", network, addr, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := conn.Write([]byte(msg)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if err := closeWrite(conn); err != nil {
+		t.Fatalf("half-close: %v", err)
+	}
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(got)
+}
+
+func closeWrite(conn net.Conn) error {
+	type halfCloser interface{ CloseWrite() error }
+	if hc, ok := conn.(halfCloser); ok {
+		return hc.CloseWrite()
+	}
+	return errors.New("connection cannot half-close")
+}
+
+// goEcho is a Go stream protocol that writes a prefix, then writes back what
+// it receives, and closes on EOF.
+type goEcho struct {
+	prefix string
+	t      transports.Transport
+	lost   chan error
+	onMade func(transports.Transport)
+}
+
+func newGoEchoFactory(prefix string, lost chan error) transports.ProtocolFactory {
+	return func() transports.BaseProtocol { return &goEcho{prefix: prefix, lost: lost} }
+}
+
+func (p *goEcho) ConnectionMade(t transports.BaseTransport) {
+	p.t = t.(transports.Transport)
+	_ = p.t.Write([]byte(p.prefix))
+	if p.onMade != nil {
+		p.onMade(p.t)
+	}
+}
+
+func (p *goEcho) ConnectionLost(err error) {
+	if p.lost != nil {
+		p.lost <- err
+	}
+}
+
+func (p *goEcho) PauseWriting()  {}
+func (p *goEcho) ResumeWriting() {}
+
+func (p *goEcho) DataReceived(data []byte) {
+	_ = p.t.Write(data)
+}
+
+func (p *goEcho) EOFReceived() bool { return false }

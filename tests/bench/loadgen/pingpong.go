@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starnet-dev/starnet/tests/bench/internal/result"
+)
+
+// pingPongConn is one ping-pong connection's state; only its goroutine
+// touches it until the run's WaitGroup is done.
+type pingPongConn struct {
+	conn     *net.TCPConn
+	msg, buf []byte
+	hist     Histogram
+	requests uint64
+	err      error
+}
+
+// Ping-pong engines (-engine).
+const (
+	engineGoroutines = "goroutines" // a goroutine per net.Conn, any OS
+	engineEpoll      = "epoll"      // one thread, epoll, raw sockets (Linux)
+)
+
+// pingPongEngine is a running ping-pong load.
+type pingPongEngine interface {
+	// wait waits until the load has stopped (after the phase became
+	// phaseStop) and every connection is closed, and returns the
+	// round-trip times and count recorded, and each connection's error.
+	wait() (hist *Histogram, requests uint64, errs []error)
+}
+
+// runPingPong drives cfg.conns connections that each send a cfg.size-byte
+// message and read its echo in a loop, and fills res with the rate, the
+// latency percentiles and the CPU used in the measured window.
+func runPingPong(cfg config, res *result.Result) error {
+	recordRSS(res, cfg.pid, &res.RSSBeforeKiB)
+	res.Engine = cfg.engine
+	var phase atomic.Int32
+	start := startGoroutines
+	if cfg.engine == engineEpoll {
+		start = startEpoll
+	}
+	engine, err := start(cfg, &phase)
+	if err != nil {
+		return err
+	}
+	begin, end := timeWindow(cfg, &phase)
+	recordRSS(res, cfg.pid, &res.RSSAfterKiB)
+	hist, requests, errs := engine.wait()
+
+	countErrors(res, errs)
+	res.Requests = requests
+	window := end.at.Sub(begin.at).Seconds()
+	res.WindowS = round3(window)
+	res.ReqPerS = round2(float64(requests) / window)
+	res.MBPerS = round2(float64(requests) * float64(cfg.size) / window / 1e6)
+	res.Latency = &result.Latency{
+		P50:  micros(hist.Quantile(0.50)),
+		P99:  micros(hist.Quantile(0.99)),
+		P999: micros(hist.Quantile(0.999)),
+		Max:  micros(hist.Max()),
+		Mean: micros(hist.Mean()),
+	}
+	recordCPU(res, begin, end, float64(requests), result.UnitRequest)
+	return nil
+}
+
+// timeWindow lets the load warm up, then records for cfg.duration, and
+// returns the snapshots taken at the window's start and end. The phase is
+// phaseStop when it returns.
+func timeWindow(cfg config, phase *atomic.Int32) (begin, end snapshot) {
+	sleepFor(cfg.warmup)
+	begin = takeSnapshot(cfg.pid)
+	phase.Store(phaseRecord)
+	sleepFor(cfg.duration)
+	phase.Store(phaseStop)
+	end = takeSnapshot(cfg.pid)
+	return begin, end
+}
+
+// goroutineEngine is a ping-pong run with a goroutine per connection.
+type goroutineEngine struct {
+	conns   []*net.TCPConn
+	states  []*pingPongConn
+	wg      sync.WaitGroup
+	timeout time.Duration
+}
+
+// startGoroutines opens the connections and starts a goroutine on each.
+func startGoroutines(cfg config, phase *atomic.Int32) (pingPongEngine, error) {
+	conns, err := dialAll(cfg.addr, cfg.conns, 1, false, cfg.timeout)
+	if err != nil {
+		closeAll(conns)
+		return nil, err
+	}
+	e := &goroutineEngine{conns: conns, states: make([]*pingPongConn, len(conns)), timeout: cfg.timeout}
+	for i, c := range conns {
+		st := &pingPongConn{conn: c, msg: pattern(cfg.size, i), buf: make([]byte, cfg.size)}
+		e.states[i] = st
+		e.wg.Go(func() { st.run(phase) })
+	}
+	return e, nil
+}
+
+// wait bounds the connections' last I/O, waits for their goroutines and
+// merges what they recorded.
+func (e *goroutineEngine) wait() (*Histogram, uint64, []error) {
+	setDeadlines(e.conns, e.timeout)
+	e.wg.Wait()
+	var all Histogram
+	var requests uint64
+	errs := make([]error, len(e.states))
+	for i, st := range e.states {
+		all.Merge(&st.hist)
+		requests += st.requests
+		errs[i] = st.err
+	}
+	return &all, requests, errs
+}
+
+// run sends the message and waits for its echo until the phase is
+// phaseStop, recording round trips while it is phaseRecord and checking
+// every echo; then it checks that the server closes on EOF. It never allocates per message.
+func (st *pingPongConn) run(phase *atomic.Int32) {
+	last := time.Now()
+	for {
+		p := phase.Load()
+		if p == phaseStop {
+			break
+		}
+		if _, err := st.conn.Write(st.msg); err != nil {
+			st.fail(fmt.Errorf("write: %w", err))
+			return
+		}
+		if _, err := io.ReadFull(st.conn, st.buf); err != nil {
+			st.fail(fmt.Errorf("read echo: %w", err))
+			return
+		}
+		now := time.Now()
+		if !bytes.Equal(st.buf, st.msg) {
+			st.fail(fmt.Errorf("the echo differs from the %d bytes sent", len(st.msg)))
+			return
+		}
+		if p == phaseRecord {
+			st.hist.Record(now.Sub(last))
+			st.requests++
+		}
+		last = now
+	}
+	st.err = closeAfterEOF(st.conn, st.buf)
+}
+
+// fail records err and closes the connection.
+func (st *pingPongConn) fail(err error) {
+	st.err = err
+	st.conn.Close()
+}
+
+// closeAll closes every connection.
+func closeAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Echo server for starnet's benchmarks, on CPython's asyncio or on uvloop.
+
+    echo_asyncio.py [--uvloop] [PORT [HOST]]
+
+It sends back every byte it receives and closes a connection on EOF, with
+the same protocol class on either loop. PORT defaults to 0 (the kernel
+chooses), HOST to 127.0.0.1. It prints "listening on HOST:PORT" once it
+accepts, and stops on SIGINT or SIGTERM. Run it with Debian's
+/usr/bin/python3, which has python3-uvloop.
+"""
+
+import argparse
+import asyncio
+import signal
+import sys
+
+
+class Echo(asyncio.Protocol):
+    """Writes back each chunk received; returns None from eof_received."""
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+    def eof_received(self):
+        return None
+
+
+def new_loop(use_uvloop):
+    if not use_uvloop:
+        return asyncio.new_event_loop()
+    import uvloop
+
+    return uvloop.new_event_loop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
+    parser.add_argument("port", nargs="?", type=int, default=0)
+    parser.add_argument("host", nargs="?", default="127.0.0.1")
+    args = parser.parse_args()
+
+    loop = new_loop(args.uvloop)
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(loop.create_server(Echo, args.host, args.port))
+    host, port = server.sockets[0].getsockname()[:2]
+    print("listening on %s:%d" % (host, port), flush=True)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, loop.stop)
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
