@@ -17,7 +17,8 @@ import (
 
 // pyTwoClients connects two clients to argv[1]; after both read the
 // server's welcome byte it prints "ready", then reports how each connection
-// ended ("eof" or "reset"), then whether a new connection is refused.
+// ended ("eof" or "reset"), then, once a line arrives on its stdin (the test
+// sends it after closing the server), whether a new connection is refused.
 const pyTwoClients = `
 import socket, sys
 port = int(sys.argv[1])
@@ -32,6 +33,7 @@ for c in cs:
         print("eof", flush=True)
     except ConnectionResetError:
         print("reset", flush=True)
+sys.stdin.readline()
 try:
     socket.create_connection(("127.0.0.1", port))
     print("connected", flush=True)
@@ -72,6 +74,7 @@ func TestServerCloseWaitClosedCloseClients(t *testing.T) {
 	tl.mustAwait(made)
 	srv.Close()
 	srv.Close()
+	peer.Send("closed")
 	if srv.IsServing() || len(srv.Sockets()) != 0 || len(srv.Addrs()) != 0 {
 		t.Errorf("after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
 	}
@@ -130,6 +133,7 @@ func TestServerAbortClients(t *testing.T) {
 		t.Fatal("WaitClosed resolved while the server is open")
 	}
 	srv.Close()
+	peer.Send("closed")
 	tl.mustAwait(wait)
 	out := tl.mustAwait(peer.Wait(tl)).(string)
 	if !strings.HasPrefix(out, "ready\n") || !strings.HasSuffix(out, "refused\n") {
