@@ -28,6 +28,7 @@ const (
 	KindValueError             = "ValueError"
 	KindTypeError              = "TypeError"
 	KindRuntimeError           = "RuntimeError"
+	KindNotImplementedError    = "NotImplementedError"
 	KindCancelledError         = "CancelledError"
 	KindScriptError            = "ScriptError"
 	KindSSLError               = "SSLError"
@@ -91,8 +92,10 @@ var errnoKinds = map[syscall.Errno]string{
 }
 
 // MapError converts any error to an *Error: an *Error is returned as is, an
-// errno (found with errors.As) becomes the matching Python class, anything
-// else becomes an OSError carrying its text. MapError(nil) is nil.
+// errno (found with errors.As) becomes the matching Python class, a
+// crypto/tls or crypto/x509 error becomes an SSLError or an
+// SSLCertVerificationError (see tls_errors.go), anything else becomes an
+// OSError carrying its text. MapError(nil) is nil.
 func MapError(err error) *Error {
 	if err == nil {
 		return nil
@@ -108,6 +111,9 @@ func MapError(err error) *Error {
 			kind = KindOSError
 		}
 		return &Error{Kind: kind, Errno: errno, Message: errnoMessage(errno), Err: err}
+	}
+	if e := mapTLSError(err); e != nil {
+		return e
 	}
 	return &Error{Kind: KindOSError, Message: err.Error(), Err: err}
 }

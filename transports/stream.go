@@ -47,6 +47,8 @@ type socketTransport struct {
 	writing       bool // a writer is registered with the loop
 	ignoredWrites int  // writes after the connection was lost
 
+	sendfile *sendfileJob // the Sendfile in progress, if any
+
 	onReadable func()
 	onWritable func()
 }
@@ -120,7 +122,7 @@ func (t *socketTransport) Close() {
 	}
 	t.closing = true
 	t.l.RemoveReader(t.fd)
-	if t.buf.len() == 0 {
+	if t.buf.len() == 0 && t.sendfile == nil {
 		t.lost = true
 		t.stopWriting()
 		t.l.CallSoon(func() { t.callConnectionLost(nil) })
@@ -340,6 +342,9 @@ func (t *socketTransport) Write(data []byte) error {
 	if t.writeEOF {
 		return NewError(KindRuntimeError, "Cannot call write() after write_eof()")
 	}
+	if t.sendfile != nil {
+		return errSendfileInProgress("write")
+	}
 	if len(data) == 0 {
 		return nil
 	}
@@ -375,6 +380,9 @@ func (t *socketTransport) Write(data []byte) error {
 func (t *socketTransport) Writelines(bufs [][]byte) error {
 	if t.writeEOF {
 		return NewError(KindRuntimeError, "Cannot call writelines() after write_eof()")
+	}
+	if t.sendfile != nil {
+		return errSendfileInProgress("writelines")
 	}
 	if t.closing {
 		if totalLen(bufs) > 0 {
@@ -435,6 +443,10 @@ func (t *socketTransport) writeReady() {
 	}
 	vecs := t.buf.vectors()
 	if len(vecs) == 0 {
+		if t.sendfile != nil {
+			t.sendfileReady()
+			return
+		}
 		t.stopWriting()
 		return
 	}
@@ -456,8 +468,8 @@ func (t *socketTransport) writeReady() {
 	}
 	t.buf.consume(n)
 	t.flow.maybeResume(t.l, t.buf.len(), t, t.protocol) // may write or close
-	if t.buf.len() > 0 || t.lost {
-		return
+	if t.buf.len() > 0 || t.lost || t.sendfile != nil {
+		return // a sendfile runs on the next writable event
 	}
 	t.stopWriting()
 	switch {
@@ -475,7 +487,7 @@ func (t *socketTransport) WriteEOF() error {
 		return nil
 	}
 	t.writeEOF = true
-	if t.buf.len() == 0 {
+	if t.buf.len() == 0 && t.sendfile == nil {
 		if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil {
 			return MapError(err)
 		}
@@ -590,6 +602,7 @@ func (t *socketTransport) forceClose(err error) {
 		t.closing = true
 		t.l.RemoveReader(t.fd)
 	}
+	t.abortSendfile(err)
 	t.lost = true
 	t.l.CallSoon(func() { t.callConnectionLost(err) })
 }

@@ -1,0 +1,439 @@
+package transports
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/starnet-dev/starnet/loop"
+)
+
+// pipeRecorder is a Protocol for pipe transports, recording its callbacks.
+type pipeRecorder struct {
+	tr       BaseTransport
+	events   []string
+	data     bytes.Buffer
+	lostErr  error
+	lostN    int
+	pauses   int
+	resumes  int
+	lost     *loop.Future
+	onMade   func(r *pipeRecorder)
+	onData   func(r *pipeRecorder, data []byte)
+	onResume func(r *pipeRecorder)
+}
+
+func newPipeRecorder(l *loop.Loop) *pipeRecorder { return &pipeRecorder{lost: l.NewFuture()} }
+
+func (r *pipeRecorder) event(e string) {
+	if n := len(r.events); e == "data" && n > 0 && r.events[n-1] == "data" {
+		return
+	}
+	r.events = append(r.events, e)
+}
+
+func (r *pipeRecorder) ConnectionMade(t BaseTransport) {
+	r.tr = t
+	r.event("made")
+	if r.onMade != nil {
+		r.onMade(r)
+	}
+}
+
+func (r *pipeRecorder) DataReceived(data []byte) {
+	r.event("data")
+	r.data.Write(data)
+	if r.onData != nil {
+		r.onData(r, data)
+	}
+}
+
+func (r *pipeRecorder) EOFReceived() bool {
+	r.event("eof")
+	return true // ignored by pipe transports
+}
+
+func (r *pipeRecorder) ConnectionLost(err error) {
+	r.lostN++
+	r.lostErr = err
+	r.event("lost")
+	if !r.lost.Done() {
+		_ = r.lost.SetResult(err)
+	}
+}
+
+func (r *pipeRecorder) PauseWriting() {
+	r.pauses++
+	r.event("pause")
+}
+
+func (r *pipeRecorder) ResumeWriting() {
+	r.resumes++
+	r.event("resume")
+	if r.onResume != nil {
+		r.onResume(r)
+	}
+}
+
+// osPipe returns a pipe; both ends are closed at the end of the test (a
+// transport closing one first is fine).
+func osPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		w.Close()
+	})
+	return r, w
+}
+
+// startWriter runs sh -c script with its stdout on w (closed here after the
+// start) and returns the command, waited for at the end of the test.
+func startWithStdout(t *testing.T, w *os.File, script string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// A read pipe delivers everything a child writes, honours PauseReading and
+// ResumeReading (nothing arrives while paused), then calls EOFReceived and
+// ConnectionLost(nil).
+func TestReadPipePauseResume(t *testing.T) {
+	tl := newTestLoop(t)
+	r, w := osPipe(t)
+	const total = 3_000_000
+	startWithStdout(t, w, "yes | head -c "+strconv.Itoa(total))
+	var rec *pipeRecorder
+	paused := false
+	pausedOnce := false
+	fut := ConnectReadPipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onData = func(r *pipeRecorder, data []byte) {
+			if paused {
+				t.Errorf("data received while paused")
+			}
+			if r.data.Len() >= total/3 && !pausedOnce {
+				pausedOnce, paused = true, true
+				rt := r.tr.(ReadTransport)
+				rt.PauseReading()
+				rt.PauseReading() // idempotent
+				if rt.IsReading() {
+					t.Errorf("IsReading after PauseReading")
+				}
+				tl.CallLater(20*time.Millisecond, func() {
+					paused = false
+					rt.ResumeReading()
+					rt.ResumeReading()
+				})
+			}
+		}
+		return rec
+	}, r)
+	conn := tl.mustAwait(fut).(*Connection)
+	if conn.Transport.GetExtraInfo("pipe") != r {
+		t.Errorf("pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
+	}
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if rec.data.Len() != total || !bytes.Equal(rec.data.Bytes()[:10], []byte("y\ny\ny\ny\ny\n")) {
+		t.Errorf("received %d bytes, want %d", rec.data.Len(), total)
+	}
+	if !pausedOnce {
+		t.Error("never paused")
+	}
+	if got := eventsString(rec.events); got != "made,data,eof,lost" {
+		t.Errorf("events %s", got)
+	}
+	tl.expectNoReports()
+}
+
+// pyReadAll reads stdin to its end and prints the length and hash.
+const pyReadAll = `
+import sys, hashlib
+h = hashlib.sha256()
+n = 0
+while True:
+    b = sys.stdin.buffer.read1(1 << 20)
+    if not b:
+        break
+    n += len(b)
+    h.update(b)
+print(n, h.hexdigest())
+`
+
+// A write pipe writes to a python3 reader with flow control, and Close
+// flushes before ConnectionLost(nil).
+func TestWritePipeFlushesOnClose(t *testing.T) {
+	tl := newTestLoop(t)
+	r, w := osPipe(t)
+	cmd := exec.Command("python3", "-c", pyReadAll)
+	cmd.Stdin = r
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	done := tl.NewFuture()
+	tl.Ref()
+	go func() {
+		err := cmd.Wait()
+		_ = tl.CallSoonThreadsafe(func() {
+			tl.Unref()
+			_ = done.SetResult(err)
+		})
+	}()
+	payload := randomBytes(8<<20, 4)
+	var rec *pipeRecorder
+	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onMade = func(r *pipeRecorder) {
+			wt := r.tr.(WriteTransport)
+			for off := 0; off < len(payload); off += 1 << 20 {
+				if err := wt.Write(payload[off : off+1<<20]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if wt.GetWriteBufferSize() == 0 {
+				t.Error("the kernel took 8 MB at once: nothing buffered")
+			}
+			wt.Close()
+			_ = wt.Write([]byte("ignored after close"))
+		}
+		return rec
+	}, w)
+	tl.mustAwait(fut)
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if err, _ := tl.mustAwait(done).(error); err != nil {
+		t.Fatalf("python3: %v", err)
+	}
+	want := strconv.Itoa(len(payload)) + " " + sha(payload)
+	if strings.TrimSpace(out.String()) != want {
+		t.Errorf("reader got %q, want %q", out.String(), want)
+	}
+	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
+		t.Errorf("events %s", got)
+	}
+	tl.expectNoReports()
+}
+
+// A write to a pipe whose reader is gone fails with EPIPE: ConnectionLost
+// gets a BrokenPipeError, and nothing is reported outside debug mode.
+func TestWritePipeBrokenPipe(t *testing.T) {
+	tl := newTestLoop(t)
+	r, w := osPipe(t)
+	r.Close()
+	var rec *pipeRecorder
+	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onMade = func(r *pipeRecorder) { _ = r.tr.(WriteTransport).Write([]byte("hello")) }
+		return rec
+	}, w)
+	tl.mustAwait(fut)
+	err, _ := tl.mustAwait(rec.lost).(error)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindBrokenPipeError {
+		t.Fatalf("ConnectionLost(%v), want BrokenPipeError", err)
+	}
+	if rec.lostN != 1 {
+		t.Errorf("ConnectionLost called %d times", rec.lostN)
+	}
+	tl.expectNoReports()
+}
+
+// The write pipe watches for its reader going away: with nothing buffered
+// that is a clean ConnectionLost(nil); with data buffered, a
+// BrokenPipeError.
+func TestWritePipeReaderGone(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		t.Run("buffered="+strconv.FormatBool(buffered), func(t *testing.T) {
+			tl := newTestLoop(t)
+			r, w := osPipe(t)
+			// head reads one byte, then exits, closing the read end.
+			cmd := exec.Command("head", "-c", "1")
+			cmd.Stdin = r
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			t.Cleanup(func() { _ = cmd.Wait() })
+			var rec *pipeRecorder
+			fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+				rec = newPipeRecorder(tl.Loop)
+				rec.onMade = func(r *pipeRecorder) {
+					wt := r.tr.(WriteTransport)
+					if buffered {
+						_ = wt.SetWriteBufferLimits(intp(1<<30), nil)
+						_ = wt.Write(make([]byte, 4<<20))
+						if wt.GetWriteBufferSize() == 0 {
+							t.Error("nothing buffered")
+						}
+					} else {
+						_ = wt.Write([]byte("x"))
+					}
+				}
+				return rec
+			}, w)
+			tl.mustAwait(fut)
+			err, _ := tl.mustAwait(rec.lost).(error)
+			var e *Error
+			if buffered {
+				if !errors.As(err, &e) || e.Kind != KindBrokenPipeError {
+					t.Fatalf("ConnectionLost(%v), want BrokenPipeError", err)
+				}
+			} else if err != nil {
+				t.Fatalf("ConnectionLost(%v), want nil", err)
+			}
+			tl.expectNoReports()
+		})
+	}
+}
+
+// Regular files work with both pipe transports: a read pipe reads the file
+// to its end, a write pipe writes it.
+func TestPipeTransportsOnRegularFiles(t *testing.T) {
+	tl := newTestLoop(t)
+	dir := t.TempDir()
+	content := randomBytes(3<<20+17, 8)
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec *pipeRecorder
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		return rec
+	}, f))
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("read: ConnectionLost(%v)", err)
+	}
+	if !bytes.Equal(rec.data.Bytes(), content) || eventsString(rec.events) != "made,data,eof,lost" {
+		t.Fatalf("read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
+	}
+	dst := filepath.Join(dir, "dst")
+	g, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrec *pipeRecorder
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		wrec = newPipeRecorder(tl.Loop)
+		wrec.onMade = func(r *pipeRecorder) {
+			wt := r.tr.(WriteTransport)
+			_ = wt.Writelines([][]byte{content[:100], content[100 : 1<<20]})
+			_ = wt.Write(content[1<<20:])
+			_ = wt.WriteEOF()
+		}
+		return wrec
+	}, g))
+	if err := tl.mustAwait(wrec.lost); err != nil {
+		t.Fatalf("write: ConnectionLost(%v)", err)
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("file holds %d bytes (want %d), %v", len(got), len(content), err)
+	}
+	tl.runIdle()
+	tl.expectNoReports()
+}
+
+// /dev/null, which epoll refuses to watch, works too: reading gives EOF at
+// once, writing swallows everything.
+func TestPipeTransportsOnDevNull(t *testing.T) {
+	tl := newTestLoop(t)
+	rf, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec *pipeRecorder
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { rec = newPipeRecorder(tl.Loop); return rec }, rf))
+	tl.mustAwait(rec.lost)
+	if eventsString(rec.events) != "made,eof,lost" {
+		t.Errorf("read events %v", rec.events)
+	}
+	wf, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrec *pipeRecorder
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		wrec = newPipeRecorder(tl.Loop)
+		wrec.onMade = func(r *pipeRecorder) {
+			wt := r.tr.(WriteTransport)
+			_ = wt.Write(make([]byte, 1<<20))
+			if wt.GetWriteBufferSize() != 0 {
+				t.Errorf("buffered %d bytes for /dev/null", wt.GetWriteBufferSize())
+			}
+			wt.Close()
+		}
+		return wrec
+	}, wf))
+	if err := tl.mustAwait(wrec.lost); err != nil {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	tl.expectNoReports()
+}
+
+// A directory is not a pipe (ValueError); a nil file is a TypeError.
+func TestConnectPipeRejects(t *testing.T) {
+	tl := newTestLoop(t)
+	d, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var e *Error
+	if _, err := tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d)); !errors.As(err, &e) || e.Kind != KindValueError {
+		t.Errorf("directory: %v, want ValueError", err)
+	}
+	if _, err := tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil)); !errors.As(err, &e) || e.Kind != KindTypeError {
+		t.Errorf("nil: %v, want TypeError", err)
+	}
+}
+
+// A panic in a read pipe's DataReceived closes it with the error, as for a
+// stream transport, and is reported.
+func TestReadPipeDataReceivedPanic(t *testing.T) {
+	tl := newTestLoop(t)
+	r, w := osPipe(t)
+	startWithStdout(t, w, "echo hello")
+	var rec *pipeRecorder
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onData = func(*pipeRecorder, []byte) { panic("bad data") }
+		return rec
+	}, r))
+	err, _ := tl.mustAwait(rec.lost).(error)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindRuntimeError {
+		t.Fatalf("ConnectionLost(%v), want the panic as RuntimeError", err)
+	}
+	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Fatal error: protocol.data_received() call failed." {
+		t.Errorf("reports %q", msgs)
+	}
+}

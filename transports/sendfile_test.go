@@ -1,0 +1,300 @@
+package transports
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+)
+
+// pyHashServer accepts one connection, reads it to EOF and prints the
+// length and hash. With an argument, it waits for a line on stdin before
+// reading.
+const pyHashServer = `
+import socket, hashlib, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+if len(sys.argv) > 1:
+    sys.stdin.readline()
+h = hashlib.sha256()
+n = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b:
+        break
+    n += len(b)
+    h.update(b)
+print(n, h.hexdigest())
+`
+
+// writeTempFile writes content to a new file and opens it for reading.
+func writeTempFile(t *testing.T, content []byte) *os.File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// connectToHashServer starts a python3 hash server and connects a recorder.
+func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), args ...string) (*pyPeer, *recorder) {
+	t.Helper()
+	peer := startPython(tl, pyHashServer, args...)
+	port, _ := strconv.Atoi(peer.ReadLine())
+	var rec *recorder
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol {
+		rec = newRecorder(tl.Loop)
+		rec.onMade = onMade
+		return rec
+	}, "127.0.0.1", port, DialOptions{}))
+	return peer, rec
+}
+
+// whenDone calls fn with f's outcome once it is done.
+func whenDone(f *loop.Future, fn func(v any, err error)) {
+	f.AddDoneCallback(func(f *loop.Future) { fn(f.Result()) })
+}
+
+// expectPeerGot checks the hash server's report.
+func expectPeerGot(t *testing.T, tl *testLoop, peer *pyPeer, want []byte) {
+	t.Helper()
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if w := strconv.Itoa(len(want)) + " " + sha(want); strings.TrimSpace(out) != w {
+		t.Errorf("peer got %q, want %q", strings.TrimSpace(out), w)
+	}
+}
+
+func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// Sendfile over TCP: the write buffer (a header the kernel could not take at
+// once) goes first, then 24 MB of the file with sendfile(2), then what is
+// written after the Future resolves; a python3 reader gets exactly that.
+// Meanwhile Write fails with a RuntimeError and reading is paused; after,
+// reading resumes and the file's position is after the last byte sent.
+func TestSendfileTCP(t *testing.T) {
+	tl := newTestLoop(t)
+	header := randomBytes(8<<20, 1)
+	content := randomBytes(24<<20+3, 2)
+	trailer := []byte("trailer")
+	f := writeTempFile(t, content)
+	var sent any
+	var sfErr error
+	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
+		_ = r.tr.SetWriteBufferLimits(intp(1<<30), nil)
+		_ = r.tr.Write(header)
+		if r.tr.GetWriteBufferSize() == 0 {
+			t.Error("the kernel took the whole header: the flush-first path is not tested")
+		}
+		fut := Sendfile(tl.Loop, r.tr, f, 0, 0)
+		var e *Error
+		if err := r.tr.Write([]byte("x")); !errors.As(err, &e) || e.Kind != KindRuntimeError {
+			t.Errorf("Write during sendfile = %v, want RuntimeError", err)
+		}
+		if err := r.tr.Writelines([][]byte{[]byte("x")}); !errors.As(err, &e) || e.Kind != KindRuntimeError {
+			t.Errorf("Writelines during sendfile = %v, want RuntimeError", err)
+		}
+		if r.tr.IsReading() {
+			t.Error("still reading during sendfile")
+		}
+		whenDone(fut, func(v any, err error) {
+			sent, sfErr = v, err
+			if !r.tr.IsReading() {
+				t.Error("reading not resumed after sendfile")
+			}
+			if err := r.tr.Write(trailer); err != nil {
+				t.Errorf("Write after sendfile: %v", err)
+			}
+			r.tr.Close()
+		})
+	}, "wait")
+	peer.Send("go")
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if sfErr != nil || sent != int64(len(content)) {
+		t.Fatalf("Sendfile = %v, %v; want %d", sent, sfErr, len(content))
+	}
+	expectPeerGot(t, tl, peer, concat(header, content, trailer))
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(content)) {
+		t.Errorf("file position %d, want %d", pos, len(content))
+	}
+	tl.expectNoReports()
+}
+
+// An offset and a count send exactly that slice; Close right after Sendfile
+// waits for it, as it waits for the write buffer.
+func TestSendfileOffsetCountAndClose(t *testing.T) {
+	tl := newTestLoop(t)
+	content := randomBytes(1<<20, 3)
+	f := writeTempFile(t, content)
+	var fut *loop.Future
+	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
+		fut = Sendfile(tl.Loop, r.tr, f, 1000, 700_000)
+		r.tr.Close()
+		if r.lostN != 0 {
+			t.Error("lost during Close")
+		}
+	})
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if v, err := fut.Result(); err != nil || v != int64(700_000) {
+		t.Fatalf("Sendfile = %v, %v", v, err)
+	}
+	expectPeerGot(t, tl, peer, content[1000:701_000])
+	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 701_000 {
+		t.Errorf("file position %d, want 701000", pos)
+	}
+	tl.expectNoReports()
+}
+
+// Abort during a sendfile fails its Future with a ConnectionError;
+// ConnectionLost(nil) follows.
+func TestSendfileAbort(t *testing.T) {
+	tl := newTestLoop(t)
+	f := writeTempFile(t, nil)
+	if err := os.Truncate(f.Name(), 256<<20); err != nil { // sparse: quick to make
+		t.Fatal(err)
+	}
+	var fut *loop.Future
+	_, port := tl.serve(func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(r *recorder) {
+			fut = Sendfile(tl.Loop, r.tr, f, 0, 0)
+			tl.CallSoon(func() { tl.CallSoon(r.tr.Abort) })
+		}
+		return r
+	}, ListenOptions{})
+	peer := startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
+	peer.ReadLine()
+	for fut == nil {
+		tl.spin(1)
+	}
+	_, err := tl.await(fut)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindConnectionError {
+		t.Fatalf("Sendfile after Abort: %v, want ConnectionError", err)
+	}
+	peer.Send("go")
+	tl.mustAwait(peer.Wait(tl))
+	tl.expectNoReports()
+}
+
+// A file sendfile(2) cannot read (the read end of a pipe fed by a child) is
+// copied instead, to its end.
+func TestSendfileCopiesFromPipe(t *testing.T) {
+	tl := newTestLoop(t)
+	r, w := osPipe(t)
+	const total = 5_000_000
+	startWithStdout(t, w, "yes | head -c "+strconv.Itoa(total))
+	var fut *loop.Future
+	peer, rec := connectToHashServer(t, tl, func(rr *recorder) {
+		fut = Sendfile(tl.Loop, rr.tr, r, 0, 0)
+		rr.tr.Close()
+	})
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if v, err := fut.Result(); err != nil || v != int64(total) {
+		t.Fatalf("Sendfile = %v, %v", v, err)
+	}
+	expectPeerGot(t, tl, peer, bytes.Repeat([]byte("y\n"), total/2))
+}
+
+// On a write pipe transport the file is written in chunks through Write
+// with the pipe's flow control; the protocol is swapped meanwhile and
+// restored after, and it sees no flow-control callback of the sendfile's.
+func TestSendfileFallbackWritePipe(t *testing.T) {
+	tl := newTestLoop(t)
+	content := randomBytes(16<<20+5, 5)
+	f := writeTempFile(t, content)
+	r, w := osPipe(t)
+	cmd := exec.Command("python3", "-c", pyReadAll)
+	cmd.Stdin = r
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	exited := tl.NewFuture()
+	tl.Ref()
+	go func() {
+		err := cmd.Wait()
+		_ = tl.CallSoonThreadsafe(func() {
+			tl.Unref()
+			_ = exited.SetResult(err)
+		})
+	}()
+	var rec *pipeRecorder
+	var fut *loop.Future
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onMade = func(r *pipeRecorder) {
+			wt := r.tr.(WriteTransport)
+			fut = Sendfile(tl.Loop, wt, f, 0, 0)
+			if wt.GetProtocol() == BaseProtocol(r) {
+				t.Error("protocol not replaced during the sendfile")
+			}
+			whenDone(fut, func(v any, err error) {
+				if wt.GetProtocol() != BaseProtocol(r) {
+					t.Error("protocol not restored")
+				}
+				wt.Close()
+			})
+		}
+		return rec
+	}, w))
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if v, err := fut.Result(); err != nil || v != int64(len(content)) {
+		t.Fatalf("Sendfile = %v, %v", v, err)
+	}
+	if err, _ := tl.mustAwait(exited).(error); err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(len(content)) + " " + sha(content); strings.TrimSpace(out.String()) != want {
+		t.Errorf("reader got %q, want %q", out.String(), want)
+	}
+	if got := eventsString(rec.events); got != "made,lost" {
+		t.Errorf("events %s", got)
+	}
+	tl.expectNoReports()
+}
+
+// Argument errors fail the Future.
+func TestSendfileErrors(t *testing.T) {
+	tl := newTestLoop(t)
+	f := writeTempFile(t, []byte("abc"))
+	peer, rec := connectToHashServer(t, tl, nil)
+	var e *Error
+	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, nil, 0, 0)); !errors.As(err, &e) || e.Kind != KindTypeError {
+		t.Errorf("nil file: %v", err)
+	}
+	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, -1, 0)); !errors.As(err, &e) || e.Kind != KindValueError {
+		t.Errorf("negative offset: %v", err)
+	}
+	rec.tr.Close()
+	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, 0, 0)); !errors.As(err, &e) || e.Kind != KindRuntimeError || e.Message != "Transport is closing" {
+		t.Errorf("closing transport: %v", err)
+	}
+	tl.mustAwait(rec.lost)
+	expectPeerGot(t, tl, peer, nil)
+}

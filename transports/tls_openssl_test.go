@@ -1,0 +1,207 @@
+package transports
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Peers run with the openssl command-line tool: s_client and s_server.
+
+// startOpenSSL starts openssl with args, like startPython; the loop is kept
+// alive until the process exits once Wait is called.
+func startOpenSSL(tl *testLoop, args ...string) *pyPeer {
+	tl.t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		tl.t.Fatalf("openssl is needed for this test: %v", err)
+	}
+	p := &pyPeer{t: tl.t, Done: tl.NewFuture()}
+	p.cmd = exec.Command("openssl", args...)
+	p.cmd.Stderr = &p.stderr
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		tl.t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	p.cmd.Stdout = w
+	p.pipe = r
+	p.stdout = bufio.NewReader(r)
+	if err := p.cmd.Start(); err != nil {
+		tl.t.Fatalf("start openssl: %v", err)
+	}
+	w.Close()
+	tl.t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		r.Close()
+	})
+	return p
+}
+
+// sServerPort reads s_server's "ACCEPT 127.0.0.1:port" line.
+func sServerPort(t *testing.T, p *pyPeer) int {
+	t.Helper()
+	for {
+		line := p.ReadLine()
+		if rest, ok := strings.CutPrefix(line, "ACCEPT 127.0.0.1:"); ok {
+			port, err := strconv.Atoi(rest)
+			if err != nil {
+				t.Fatalf("s_server: %q", line)
+			}
+			return port
+		}
+	}
+}
+
+// openssl s_client talks to our server: a line goes out and comes back,
+// then our server closes and s_client exits.
+func TestTLSOpenSSLClient(t *testing.T) {
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	var srv *recorder
+	_, port := tl.tlsServe(func() BaseProtocol {
+		srv = newRecorder(tl.Loop)
+		srv.onData = func(r *recorder, data []byte) {
+			_ = r.tr.Write(data)
+			if strings.HasSuffix(r.data.String(), "\n") {
+				r.tr.Close()
+			}
+		}
+		return srv
+	}, ListenOptions{TLS: pki.serverConfig()})
+	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port),
+		"-CAfile", pki.caFile, "-servername", "localhost", "-verify_return_error", "-quiet")
+	peer.Send("hello from s_client")
+	out := tl.mustAwait(peer.Wait(tl)).(string)
+	if out != "hello from s_client\n" {
+		t.Errorf("s_client printed %q (stderr %s)", out, peer.stderr.String())
+	}
+	if err := tl.mustAwait(srv.lost); err != nil {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	tl.expectNoReports()
+}
+
+// Our client talks to openssl s_server -rev, which answers each line
+// reversed.
+func TestTLSOpenSSLServer(t *testing.T) {
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	cert := pki.server()
+	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.certFile, "-key", cert.keyFile,
+		"-rev", "-naccept", "1")
+	port := sServerPort(t, peer)
+	cli := newRecorder(tl.Loop)
+	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("hello s_server\n")) }
+	cli.onData = func(r *recorder, _ []byte) {
+		if strings.HasSuffix(r.data.String(), "\n") {
+			r.tr.Close()
+		}
+	}
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	if err := tl.mustAwait(cli.lost); err != nil {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	if cli.data.String() != "revres_s olleh\n" {
+		t.Errorf("client read %q", cli.data.String())
+	}
+	tl.mustAwait(peer.Wait(tl))
+	tl.expectNoReports()
+}
+
+// s_server asks for a TLS 1.2 renegotiation: our client refuses it
+// (RenegotiateNever) and the connection ends with an SSLError, cleanly.
+func TestTLSRenegotiationRefusedByClient(t *testing.T) {
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	cert := pki.server()
+	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.certFile, "-key", cert.keyFile,
+		"-tls1_2", "-naccept", "1")
+	port := sServerPort(t, peer)
+	cli := newRecorder(tl.Loop)
+	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("hi\n")) }
+	cli.onData = func(r *recorder, _ []byte) {}
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	waitOutput(tl, peer, "hi") // s_server printed what we sent: the connection is up
+	peer.Send("r")             // s_server's renegotiate command
+	err, _ := tl.mustAwait(cli.lost).(error)
+	expectError(t, err, KindSSLError, 0, "SSLError: [SSL] tls: no renegotiation")
+	if cli.lostN != 1 {
+		t.Errorf("ConnectionLost called %d times", cli.lostN)
+	}
+	_ = peer.stdin.Close()
+	tl.expectNoReports()
+}
+
+// s_client renegotiates with our TLS 1.2 server: the server refuses
+// (crypto/tls servers never renegotiate) and the connection ends with an
+// SSLError, cleanly; the server goes on serving.
+func TestTLSRenegotiationRefusedByServer(t *testing.T) {
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	var protos []*recorder
+	_, port := tl.tlsServe(func() BaseProtocol {
+		r := echoRecorder(tl)
+		protos = append(protos, r)
+		return r
+	}, ListenOptions{TLS: pki.serverConfig()})
+	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port), "-tls1_2",
+		"-CAfile", pki.caFile, "-servername", "localhost")
+	peer.Send("ping")
+	waitOutput(tl, peer, "ping") // the echo: the connection is up
+	peer.Send("R")               // s_client's renegotiate command
+	err, _ := tl.mustAwait(protos[0].lost).(error)
+	expectError(t, err, KindSSLError, 0, "")
+	if !strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: ") {
+		t.Errorf("error %v", err)
+	}
+	_ = peer.stdin.Close()
+	_, _ = tl.await(peer.Wait(tl)) // s_client fails: it got an unexpected_message alert
+	if !strings.Contains(peer.stderr.String(), "alert unexpected message") {
+		t.Errorf("s_client: %s", peer.stderr.String())
+	}
+	// Still serving.
+	done := tl.NewFuture()
+	go func() {
+		got, err := goTLSEcho(port, pki, []byte("after"))
+		_ = tl.CallSoonThreadsafe(func() { _ = done.SetResult([]any{string(got), err}) })
+	}()
+	if res := tl.mustAwait(done).([]any); res[0] != "after" || res[1] != nil {
+		t.Errorf("next client: %v", res)
+	}
+	tl.expectNoReports()
+}
+
+// waitOutput runs the loop until the peer prints a line equal to want.
+func waitOutput(tl *testLoop, p *pyPeer, want string) {
+	tl.t.Helper()
+	found := tl.NewFuture()
+	tl.Ref()
+	go func() {
+		var err error
+		_ = p.pipe.SetReadDeadline(time.Now().Add(watchdog))
+		for {
+			var line string
+			line, err = p.stdout.ReadString('\n')
+			if err != nil || strings.TrimRight(line, "\r\n") == want {
+				break
+			}
+		}
+		_ = tl.CallSoonThreadsafe(func() {
+			tl.Unref()
+			if err != nil {
+				_ = found.SetException(fmt.Errorf("peer stdout: %v (stderr: %s)", err, p.stderr.String()))
+			} else {
+				_ = found.SetResult(nil)
+			}
+		})
+	}()
+	tl.mustAwait(found)
+}
