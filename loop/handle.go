@@ -13,7 +13,11 @@ type Handle struct {
 	fut   *Future
 	loop  *Loop
 	when  float64 // loop time a timer is due at; 0 for CallSoon handles
-	seq   uint64  // timer tie-break: equal deadlines run in scheduling order
+	// seq breaks ties between timers due at the same time: they run in
+	// scheduling order. It wraps around; timers compare it by the
+	// difference, which is right while fewer than 2³¹ timers are scheduled
+	// between two pending ones. 32 bits keep a Handle in 48 bytes.
+	seq uint32
 
 	cancelled bool
 	timer     bool
@@ -126,7 +130,7 @@ type timerHeap []*Handle
 
 func (t timerHeap) less(i, j int) bool {
 	a, b := t[i], t[j]
-	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+	return a.when < b.when || (a.when == b.when && int32(a.seq-b.seq) < 0)
 }
 
 func (t *timerHeap) push(h *Handle) {

@@ -32,7 +32,7 @@ type Loop struct {
 	ready           handleQueue
 	timers          timerHeap
 	cancelledTimers int // cancelled handles still in timers
-	timerSeq        uint64
+	timerSeq        uint32
 	fds             []fdEntry // indexed by file descriptor
 	refs            int
 	debug           bool

@@ -76,6 +76,23 @@ func TestTimersRunByDeadlineThenSchedulingOrder(t *testing.T) {
 	}
 }
 
+// TestEqualDeadlinesRunFIFOAcrossSeqWrap schedules timers with one
+// deadline while the tie-break sequence number wraps around.
+func TestEqualDeadlinesRunFIFOAcrossSeqWrap(t *testing.T) {
+	l, _ := newTestLoop(t)
+	l.timerSeq = math.MaxUint32 - 5
+	when := l.Time() + 0.01
+	var got, want []int
+	for i := range 12 {
+		want = append(want, i)
+		l.CallAt(when, func() { got = append(got, i) })
+	}
+	mustRun(t, l)
+	if !equalInts(got, want) {
+		t.Fatalf("order = %v", got)
+	}
+}
+
 func TestEqualDeadlinesRunFIFO(t *testing.T) {
 	l, _ := newTestLoop(t)
 	when := l.Time() + 0.01

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -48,6 +49,29 @@ func BenchmarkHostCallRunning(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkCallerCopy measures how a module's protocol factory finds the
+// copy of the loop calling it with several loops (once per connection).
+func BenchmarkCallerCopy(b *testing.B) {
+	rt, err := New(Config{Loops: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
+	last := rt.copies[3]
+	b.ReportAllocs()
+	err = last.do(func() error {
+		for b.Loop() {
+			if rt.callerCopy() != last {
+				return errors.New("wrong copy")
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
 }

@@ -121,8 +121,9 @@ func TestEditDistance(t *testing.T) {
 func TestCheckKnowsEveryPredeclaredName(t *testing.T) {
 	rt, _, _ := newTestRuntime(t, Config{})
 	var actual []string
-	err := rt.do(func() error {
-		for name := range rt.env.Predeclared() {
+	c := rt.copies[0]
+	err := c.do(func() error {
+		for name := range c.env.Predeclared() {
 			actual = append(actual, name)
 		}
 		return nil

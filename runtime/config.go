@@ -13,6 +13,9 @@ import (
 // Config.MaxSteps is 0.
 const DefaultMaxSteps = 100_000_000
 
+// MaxLoops is the largest Config.Loops.
+const MaxLoops = 1024
+
 // NoStepLimit, as Config.MaxSteps, lets callbacks run any number of steps.
 // (MaxSteps 0 means DefaultMaxSteps, not "no limit".)
 const NoStepLimit uint64 = math.MaxUint64
@@ -44,22 +47,32 @@ type Config struct {
 	// level) may take before it is cancelled. 0 means DefaultMaxSteps;
 	// NoStepLimit disables the limit.
 	MaxSteps uint64
-	// Debug turns on asyncio's debug mode: slow callbacks (>100 ms) and
-	// unclosed transports are reported on Stderr.
+	// Debug turns on asyncio's debug mode: slow callbacks (>100 ms) are
+	// reported on Stderr as they happen, and when the runtime is closed,
+	// every transport still open that nobody closed is reported as
+	// "ResourceWarning: unclosed transport <...>" before it is aborted.
 	Debug bool
 	// Args is the default argv that Module.CallMain passes to main when it
 	// is given nil.
 	Args []string
-	// Loops is the number of event loops (copies of the script), as the
-	// CLI's --loops. 0 and 1 mean one loop; more is not supported yet.
+	// Loops is the number of event loops, as the CLI's --loops: each runs
+	// on its own OS thread with its own copy of the scripts (executed once
+	// per loop; loop.index tells a copy its number, 0 to Loops-1). 0 and 1
+	// mean one loop; at most MaxLoops. With several loops, TCP servers bind
+	// with SO_REUSEPORT so that every copy serves the same port (see
+	// Runtime.Listen, and loop.create_server with port 0), print output from
+	// the copies is written a whole line at a time, and an exit() in any
+	// copy ends them all.
 	Loops int
 	// HandleSignals installs starnet's default SIGINT/SIGTERM handling, as
 	// the CLI does: the first signal shuts down gracefully (servers stop
 	// accepting, transports are flushed and closed, connection_lost(None)
 	// is called) and Run returns an *ExitError with code 130 (SIGINT) or 143
 	// (SIGTERM); a second signal aborts at once. A script that installs its
-	// own handler with loop.add_signal_handler replaces this one. Leave it
-	// false when the host handles signals itself.
+	// own handler with loop.add_signal_handler replaces this one (in its own
+	// loop). With several loops, the runtime subscribes to the signals once
+	// and hands each to every loop. Leave it false when the host handles
+	// signals itself.
 	HandleSignals bool
 }
 
@@ -81,8 +94,8 @@ func (c Config) validate() error {
 	if c.Loops < 0 {
 		return fmt.Errorf("Loops must not be negative, got %d", c.Loops)
 	}
-	if c.Loops > 1 {
-		return fmt.Errorf("Loops = %d: running several loops is not supported yet", c.Loops)
+	if c.Loops > MaxLoops {
+		return fmt.Errorf("Loops = %d: at most %d loops", c.Loops, MaxLoops)
 	}
 	return nil
 }

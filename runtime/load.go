@@ -24,38 +24,38 @@ type moduleRef struct {
 
 // execModule runs a host-executed module (Exec) on the owner goroutine. An
 // exit() in the top level is not an error: Run reports its status.
-func (r *Runtime) execModule(filename string, src []byte) (starlark.StringDict, error) {
-	defer r.enterModule(filename)()
-	globals, err := r.env.Exec(filename, src)
+func (c *loopCopy) execModule(filename string, src []byte) (starlark.StringDict, error) {
+	defer c.enterModule(filename)()
+	globals, err := c.env.Exec(filename, src)
 	if err != nil {
-		if _, exited := r.env.Exited(); exited {
+		if _, exited := c.env.Exited(); exited {
 			return orEmpty(globals), nil
 		}
-		return nil, fmt.Errorf("starnet: exec %s: %w", filename, err)
+		return nil, fmt.Errorf("starnet: exec %s%s: %w", filename, c.where(), err)
 	}
 	return orEmpty(globals), nil
 }
 
 // load is the thread's Load function, for load("path.star", "name"): path is
 // relative to the directory of the loading module. Each module is executed
-// once per runtime, with the same predeclared names, and frozen; later loads
+// once per loop, with the same predeclared names, and frozen; later loads
 // get the cached globals (or the cached error). A module that loads itself,
 // directly or not, gets an error naming the cycle.
-func (r *Runtime) load(thread *starlark.Thread, module string) (starlark.StringDict, error) {
+func (c *loopCopy) load(thread *starlark.Thread, module string) (starlark.StringDict, error) {
 	name := loadPath(loadingFile(thread), module)
 	key := moduleKey(name)
-	if cycle := r.cycleTo(key, name); cycle != "" {
+	if cycle := c.cycleTo(key, name); cycle != "" {
 		return nil, fmt.Errorf("load cycle: %s", cycle)
 	}
-	if m, ok := r.own.modules[key]; ok {
+	if m, ok := c.own.modules[key]; ok {
 		return m.globals, m.err
 	}
-	globals, err := r.execLoaded(name)
-	r.own.modules[key] = &loadedModule{globals: globals, err: err}
+	globals, err := c.execLoaded(name)
+	c.own.modules[key] = &loadedModule{globals: globals, err: err}
 	if err == nil {
-		if code, exited := r.env.Exited(); exited {
+		if code, exited := c.env.Exited(); exited {
 			// The module called exit(): end the loading module too.
-			return nil, r.exitUnwind(code)
+			return nil, c.exitUnwind(code)
 		}
 	}
 	return globals, err
@@ -65,10 +65,10 @@ func (r *Runtime) load(thread *starlark.Thread, module string) (starlark.StringD
 // code that called it, so that an exit() in a loaded module also ends the
 // modules loading it. The exit itself has happened already; calling exit
 // again keeps its code.
-func (r *Runtime) exitUnwind(code int) error {
-	exit, ok := r.own.exitFn.(starlark.Callable)
+func (c *loopCopy) exitUnwind(code int) error {
+	exit, ok := c.own.exitFn.(starlark.Callable)
 	if ok {
-		if _, err := starlark.Call(r.thread, exit, starlark.Tuple{starlark.MakeInt(code)}, nil); err != nil {
+		if _, err := starlark.Call(c.thread, exit, starlark.Tuple{starlark.MakeInt(code)}, nil); err != nil {
 			return err
 		}
 	}
@@ -76,13 +76,13 @@ func (r *Runtime) exitUnwind(code int) error {
 }
 
 // execLoaded reads and executes a loaded module and freezes its globals.
-func (r *Runtime) execLoaded(name string) (starlark.StringDict, error) {
+func (c *loopCopy) execLoaded(name string) (starlark.StringDict, error) {
 	src, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
-	defer r.enterModule(name)()
-	globals, err := r.env.Exec(name, src)
+	defer c.enterModule(name)()
+	globals, err := c.env.Exec(name, src)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +93,8 @@ func (r *Runtime) execLoaded(name string) (starlark.StringDict, error) {
 
 // enterModule records that name's top level is executing, for cycle
 // detection; call the returned function when it is done.
-func (r *Runtime) enterModule(name string) func() {
-	s := &r.own
+func (c *loopCopy) enterModule(name string) func() {
+	s := &c.own
 	s.executing = append(s.executing, moduleRef{key: moduleKey(name), name: name})
 	n := len(s.executing)
 	return func() { s.executing = s.executing[:n-1] }
@@ -102,13 +102,13 @@ func (r *Runtime) enterModule(name string) func() {
 
 // cycleTo returns "a.star -> b.star -> a.star" if the module key is already
 // executing, else "".
-func (r *Runtime) cycleTo(key, name string) string {
-	for i, m := range r.own.executing {
+func (c *loopCopy) cycleTo(key, name string) string {
+	for i, m := range c.own.executing {
 		if m.key != key {
 			continue
 		}
 		var names []string
-		for _, m := range r.own.executing[i:] {
+		for _, m := range c.own.executing[i:] {
 			names = append(names, m.name)
 		}
 		return strings.Join(append(names, name), " -> ")

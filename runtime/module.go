@@ -7,22 +7,24 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// Module is an executed Starlark module: its name and its globals.
+// Module is an executed Starlark module: its name and its globals. With
+// several loops it stands for every loop's copy of the module.
 type Module struct {
 	rt      *Runtime
 	name    string
-	globals starlark.StringDict
+	globals []starlark.StringDict // by loop index
 }
 
 // Name returns the filename the module was executed as.
 func (m *Module) Name() string { return m.name }
 
-// Globals returns a copy of the module's global bindings. The values are
-// live: lists and dicts among them may be changed by the loop's callbacks
-// while Run runs, so read those only while the loop is not running.
+// Globals returns a copy of the module's global bindings (loop 0's copy,
+// with several loops). The values are live: lists and dicts among them may
+// be changed by the loop's callbacks while Run runs, so read those only
+// while the loop is not running.
 func (m *Module) Globals() starlark.StringDict {
-	out := make(starlark.StringDict, len(m.globals))
-	for name, v := range m.globals {
+	out := make(starlark.StringDict, len(m.globals[0]))
+	for name, v := range m.globals[0] {
 		out[name] = v
 	}
 	return out
@@ -31,22 +33,43 @@ func (m *Module) Globals() starlark.StringDict {
 // ProtocolFactory returns the module's global name — a protocol class, a
 // function or a lambda that takes no arguments and returns a protocol
 // object, or a predeclared GoFactory — as a Go protocol factory for Listen.
-// The factory must be called on the runtime's loop, as Listen does.
+// The factory must be called on one of the runtime's loops, as Listen does.
+// With several loops, it makes its protocols with the copy of the module
+// that belongs to the loop calling it (and returns nil if called on any
+// other goroutine).
 func (m *Module) ProtocolFactory(name string) (transports.ProtocolFactory, error) {
-	v, ok := m.globals[name]
-	if !ok {
+	if _, ok := m.globals[0][name]; !ok {
 		return nil, fmt.Errorf("starnet: module %s has no global %q", m.name, name)
 	}
-	var f transports.ProtocolFactory
-	err := m.rt.do(func() error {
-		var err error
-		f, err = m.rt.env.ProtocolFactory(v)
+	r := m.rt
+	factories := make([]transports.ProtocolFactory, len(r.copies))
+	errs := r.onCopies(r.copies, func(c *loopCopy) error {
+		v, ok := m.globals[c.index][name]
+		if !ok {
+			return fmt.Errorf("module %s has no global %q in loop %d (its copy did not run)", m.name, name, c.index)
+		}
+		f, err := c.env.ProtocolFactory(v)
+		factories[c.index] = f
 		return err
 	})
-	if err != nil {
+	if err := firstError(errs); err != nil {
 		return nil, fmt.Errorf("starnet: %s.%s: %w", m.name, name, err)
 	}
-	return f, nil
+	if !r.multi() {
+		return factories[0], nil
+	}
+	return r.perLoopFactory(factories), nil
+}
+
+// perLoopFactory returns a factory that calls factories[i] on loop i.
+func (r *Runtime) perLoopFactory(factories []transports.ProtocolFactory) transports.ProtocolFactory {
+	return func() transports.BaseProtocol {
+		c := r.callerCopy()
+		if c == nil {
+			return nil // not on a loop: the transports report a nil protocol
+		}
+		return factories[c.index]()
+	}
 }
 
 // CallMain calls the module's main(argv) with argv as a list of strings, if
@@ -54,20 +77,21 @@ func (m *Module) ProtocolFactory(name string) (transports.ProtocolFactory, error
 // main runs on the loop's goroutine while the loop is not running, so it may
 // call loop.run_until_complete. It does nothing after the script called
 // exit(), and an exit() inside main is not an error: Run reports its status.
+// With several loops, each copy's main is called, loop 0's first.
 func (m *Module) CallMain(args []string) error {
 	if args == nil {
 		args = m.rt.cfg.Args
 	}
-	return m.rt.do(func() error {
-		env := m.rt.env
-		if _, exited := env.Exited(); exited {
+	r := m.rt
+	return r.eachCopy(func(c *loopCopy) error {
+		if r.hasExited() {
 			return nil
 		}
-		if err := env.CallMain(m.globals, args); err != nil {
-			if _, exited := env.Exited(); exited {
+		if err := c.env.CallMain(m.globals[c.index], args); err != nil {
+			if r.hasExited() {
 				return nil
 			}
-			return fmt.Errorf("starnet: %s: main: %w", m.name, err)
+			return fmt.Errorf("starnet: %s: main%s: %w", m.name, c.where(), err)
 		}
 		return nil
 	})

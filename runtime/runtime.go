@@ -4,90 +4,78 @@ import (
 	"context"
 	"fmt"
 	"os"
-	goruntime "runtime"
 	"sync"
-	"sync/atomic"
 
-	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/starlarkbind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 )
 
-// Runtime runs Starlark scripts on one event loop. Create it with New, load
+// Runtime runs Starlark scripts on one event loop, or on Config.Loops loops
+// that each run their own copy of the scripts. Create it with New, load
 // scripts with Exec or ExecFile, listen with Listen, then Run. Every method
 // is safe to call from any goroutine.
 type Runtime struct {
 	cfg Config
 
-	// Set by the owner goroutine before New returns; never changed.
-	loop    *loop.Loop
-	env     *starlarkbind.Env
-	thread  *starlark.Thread
-	ownerID uint64
+	// Set by New; never changed afterwards.
+	loops  int           // how many loops (Config.Loops, at least 1)
+	copies []*loopCopy   // one per loop; copies[0] runs loop 0
+	ports  *portShare    // servers shared between loops; nil with one loop
+	sigs   *signalFanout // the one SIGINT/SIGTERM subscription of several loops, or nil
 
-	// mu guards the hand-over between callers and the owner goroutine.
-	mu        sync.Mutex
-	wake      *sync.Cond // signalled when queue, runReq or closing change
-	queue     []*job     // jobs waiting for the owner goroutine
-	runReq    *runRequest
-	running   bool // a Run call is in progress
-	closing   bool
-	kicked    atomic.Bool   // a runQueued loop callback is pending
-	ownerDone chan struct{} // closed when the owner goroutine has exited
-	closeErr  error         // set before ownerDone is closed
-
-	// own is touched only on the owner goroutine.
-	own ownerState
+	mu       sync.Mutex
+	running  bool      // a Run call is in progress
+	run      *runState // that Run's coordination, nil if none
+	closing  bool
+	exited   bool // a copy of the script called exit() (or a signal ended it)
+	exitCode int  // the first exit's code
 }
 
-// ownerState is the runtime's state that lives on the loop's goroutine.
-type ownerState struct {
-	runs      uint64 // Run calls served so far
-	activeRun uint64 // number of the Run whose loop is running, 0 if none
-	stopping  bool   // a graceful shutdown of the active Run has begun
-	aborted   bool
-	listeners map[*Listener]struct{}
-	pending   map[*loop.Future]func(any, error) // futures host calls wait on
-	modules   map[string]*loadedModule          // load() cache, by absolute path
-	executing []moduleRef                       // modules whose top level is running
-	exitFn    starlark.Value                    // the scripts' exit builtin
-}
-
-// runRequest asks the owner goroutine to run the loop for one Run call.
-type runRequest struct {
-	ctx  context.Context
-	done chan error
-}
-
-// New creates a runtime: its event loop, the goroutine that owns it, and the
-// Starlark environment scripts run in. Close it when done.
+// New creates a runtime: its event loops, the goroutine that owns each of
+// them, and the Starlark environment scripts run in. Close it when done.
 func New(cfg Config) (*Runtime, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("starnet: %w", err)
 	}
-	r := &Runtime{cfg: cfg, ownerDone: make(chan struct{})}
-	r.wake = sync.NewCond(&r.mu)
-	started := make(chan error, 1)
-	go r.ownerLoop(started)
-	if err := <-started; err != nil {
-		return nil, err
+	n := max(cfg.Loops, 1)
+	r := &Runtime{cfg: cfg, loops: n}
+	if n > 1 {
+		r.cfg.Stdout = newLockedWriter(orDefault(cfg.Stdout, os.Stdout))
+		r.cfg.Stderr = newLockedWriter(orDefault(cfg.Stderr, os.Stderr))
+		r.ports = newPortShare(n)
+	}
+	for i := 0; i < n; i++ {
+		c, err := r.startCopy(i)
+		if err != nil {
+			_ = r.Close()
+			return nil, err
+		}
+		r.copies = append(r.copies, c)
+	}
+	if n > 1 && cfg.HandleSignals {
+		r.sigs = r.startSignalFanout()
 	}
 	return r, nil
 }
 
+// multi reports whether the runtime runs several loops.
+func (r *Runtime) multi() bool { return r.loops > 1 }
+
 // GoFactory wraps a Go protocol factory as a Starlark value. Predeclare it,
 // and scripts can pass it wherever a protocol factory is taken, such as
-// loop.create_server.
+// loop.create_server. With several loops, the factory is called on the loop
+// that accepted (or made) the connection.
 func GoFactory(f transports.ProtocolFactory) starlark.Value {
 	return starlarkbind.GoFactory(f)
 }
 
 // Predeclare makes v visible under name to every module executed afterwards
 // (and to the modules they load). Call it before Exec. v should be frozen or
-// immutable: scripts on the loop goroutine share it. It fails only with an
-// invalid name, a nil value, or after Close.
+// immutable: scripts on the loop goroutine share it; with several loops,
+// every copy of the scripts sees the same v, so Predeclare freezes it. It
+// fails only with an invalid name, a nil value, or after Close.
 func (r *Runtime) Predeclare(name string, v starlark.Value) error {
 	if !isIdentifier(name) {
 		return fmt.Errorf("starnet: predeclare %q: not a valid identifier", name)
@@ -95,10 +83,17 @@ func (r *Runtime) Predeclare(name string, v starlark.Value) error {
 	if v == nil {
 		return fmt.Errorf("starnet: predeclare %s: nil value", name)
 	}
-	return r.do(func() error {
-		r.env.Predeclare(name, v)
+	if !r.multi() {
+		return r.copies[0].do(func() error {
+			r.copies[0].env.Predeclare(name, v)
+			return nil
+		})
+	}
+	v.Freeze()
+	return firstError(r.onCopies(r.copies, func(c *loopCopy) error {
+		c.env.Predeclare(name, v)
 		return nil
-	})
+	}))
 }
 
 // Exec executes src as a module named filename and returns it. The top level
@@ -107,17 +102,26 @@ func (r *Runtime) Predeclare(name string, v starlark.Value) error {
 // callback. load() statements resolve relative to filename's directory. The
 // module's globals are not frozen. If the top level calls exit(), Exec
 // succeeds and Run then returns the exit status.
+//
+// With several loops, the module is executed once per loop, loop 0 first
+// and then the other loops at the same time (unless loop 0's copy exited);
+// the Module represents every copy.
 func (r *Runtime) Exec(filename string, src []byte) (*Module, error) {
-	var globals starlark.StringDict
-	err := r.do(func() error {
-		var err error
-		globals, err = r.execModule(filename, src)
+	m := &Module{rt: r, name: filename, globals: make([]starlark.StringDict, len(r.copies))}
+	err := r.eachCopy(func(c *loopCopy) error {
+		globals, err := c.execModule(filename, src)
+		m.globals[c.index] = globals
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Module{rt: r, name: filename, globals: globals}, nil
+	for i, g := range m.globals {
+		if g == nil { // a copy that did not run because the script exited
+			m.globals[i] = starlark.StringDict{}
+		}
+	}
+	return m, nil
 }
 
 // ExecFile reads the file at path and executes it as Exec does.
@@ -129,7 +133,7 @@ func (r *Runtime) ExecFile(path string) (*Module, error) {
 	return r.Exec(path, src)
 }
 
-// Run runs the event loop until no work is left (no serving server, open
+// Run runs the event loops until no work is left (no serving server, open
 // transport, pending timer or subprocess), until a script calls loop.stop()
 // or exit(), or until ctx is done. When ctx is done it shuts down
 // gracefully: listeners and script servers stop accepting, every connection
@@ -137,15 +141,19 @@ func (r *Runtime) ExecFile(path string) (*Module, error) {
 // the scripts' exit() runs; then Run returns nil. Use Close to abort a
 // shutdown that takes too long.
 //
+// With several loops, Run returns once every loop is out of work; a
+// loop.stop() in any copy stops every loop, and an exit() in any copy ends
+// every copy (each closes its transports gracefully) with that status.
+//
 // Run returns an *ExitError when the script ended with a non-zero status
 // (exit(n), or 130/143 after SIGINT/SIGTERM with Config.HandleSignals), and
 // ErrRunning if another Run is in progress. Run may be called again after it
 // returned.
 func (r *Runtime) Run(ctx context.Context) error {
-	if r.onOwner() {
+	if r.callerCopy() != nil {
 		return fmt.Errorf("starnet: Run called from the loop's own goroutine: %w", ErrRunning)
 	}
-	req := &runRequest{ctx: ctx, done: make(chan error, 1)}
+	rs := newRunState(ctx, len(r.copies))
 	r.mu.Lock()
 	switch {
 	case r.closing:
@@ -155,299 +163,188 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.mu.Unlock()
 		return ErrRunning
 	}
-	r.running = true
-	r.runReq = req
-	r.wake.Signal()
+	r.running, r.run = true, rs
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		r.running = false
+		r.running, r.run = false, nil
 		r.mu.Unlock()
 	}()
-	select {
-	case err := <-req.done:
-		return err
-	case <-r.ownerDone:
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return ErrClosed
+	reqs := make([]*runRequest, len(r.copies))
+	for i, c := range r.copies {
+		reqs[i] = c.requestRun(rs)
+	}
+	var first error
+	for i, c := range r.copies {
+		if err := c.awaitRun(reqs[i]); err != nil && first == nil {
+			first = err
 		}
 	}
-}
-
-// Close aborts everything the runtime runs — listeners, script servers and
-// transports are closed at once, dropping buffered data, and their
-// connection_lost is called — then releases the loop. A Run in progress
-// returns. Close waits for a module top level that is executing to finish.
-// Closing twice is harmless. Called from a loop callback, Close does not wait:
-// the runtime closes once the callback returns.
-func (r *Runtime) Close() error {
-	r.mu.Lock()
-	already := r.closing
-	r.closing = true
-	r.wake.Broadcast()
-	r.mu.Unlock()
-	if !already {
-		// Stops the loop if it is running (a Run, or a nested
-		// run_until_complete in a top level).
-		_ = r.loop.CallSoonThreadsafe(r.abortAll)
+	if first != nil {
+		return first
 	}
-	if r.onOwner() {
-		return nil
-	}
-	<-r.ownerDone
-	return r.closeErr
-}
-
-// ownerLoop is the goroutine that owns the loop: it sets the runtime up,
-// serves jobs and Run requests, and tears everything down after Close.
-func (r *Runtime) ownerLoop(started chan<- error) {
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
-	defer close(r.ownerDone)
-	r.ownerID = goroutineID()
-	if err := r.setUp(); err != nil {
-		started <- err
-		return
-	}
-	started <- nil
-	r.serve()
-	r.tearDown()
-}
-
-// setUp creates the loop and the Starlark environment on the owner goroutine.
-func (r *Runtime) setUp() (err error) {
-	defer recoverInto(&err)
-	l, err := loop.New(loop.Options{Debug: r.cfg.Debug, Stderr: r.cfg.Stderr})
-	if err != nil {
-		return fmt.Errorf("starnet: create loop: %w", err)
-	}
-	env := starlarkbind.NewEnv(starlarkbind.Options{
-		Loop:          l,
-		Permissions:   r.cfg.Permissions,
-		Stdout:        r.cfg.Stdout,
-		Stderr:        r.cfg.Stderr,
-		MaxSteps:      r.cfg.stepBudget(),
-		Index:         0,
-		HandleSignals: r.cfg.HandleSignals,
-	})
-	r.loop, r.env, r.thread = l, env, env.Thread()
-	r.thread.Load = r.load
-	r.own = ownerState{
-		listeners: map[*Listener]struct{}{},
-		pending:   map[*loop.Future]func(any, error){},
-		modules:   map[string]*loadedModule{},
-		exitFn:    env.Predeclared()["exit"],
-	}
-	return nil
-}
-
-// serve runs jobs and Run requests until Close.
-func (r *Runtime) serve() {
-	for {
-		r.mu.Lock()
-		for len(r.queue) == 0 && r.runReq == nil && !r.closing {
-			r.wake.Wait()
-		}
-		if r.closing {
-			req := r.runReq
-			r.runReq = nil
-			r.mu.Unlock()
-			if req != nil {
-				req.done <- ErrClosed
-			}
-			return
-		}
-		if len(r.queue) > 0 {
-			j := r.popJob()
-			r.mu.Unlock()
-			j.run()
-			continue
-		}
-		req := r.runReq
-		r.runReq = nil
-		r.mu.Unlock()
-		req.done <- r.runLoop(req.ctx)
-	}
-}
-
-// runLoop runs the loop for one Run call.
-func (r *Runtime) runLoop(ctx context.Context) (err error) {
-	defer recoverInto(&err)
-	s := &r.own
-	s.runs++
-	run := s.runs
-	s.activeRun, s.stopping = run, false
-	stopWatching := context.AfterFunc(ctx, func() {
-		_ = r.loop.CallSoonThreadsafe(func() { r.shutdownGracefully(run) })
-	})
-	if _, exited := r.env.Exited(); exited {
-		// exit() (or a signal) came while the loop was not running, as in
-		// a top level: finish it now rather than run until idle.
-		r.loop.CallSoon(r.exitScript)
-	}
-	err = r.loop.Run()
-	stopWatching()
-	if err == nil {
-		if _, exited := r.env.Exited(); exited {
-			err = r.drainListeners()
-		}
-	}
-	s.activeRun = 0
-	r.settlePending()
-	if err != nil {
-		return fmt.Errorf("starnet: run: %w", err)
-	}
-	if code, ok := r.env.Exited(); ok && code != 0 {
+	if code, exited := r.exitStatus(); exited && code != 0 {
 		return &ExitError{Code: code}
 	}
 	return nil
 }
 
-// shutdownGracefully ends run number run as exit(0) does: servers stop
-// accepting, transports are closed after flushing, and the loop stops once
-// they are all lost (drainListeners then takes care of the connections of
-// host listeners).
-func (r *Runtime) shutdownGracefully(run uint64) {
-	s := &r.own
-	if s.activeRun != run || s.stopping {
-		return
+// Close aborts everything the runtime runs — listeners, script servers and
+// transports are closed at once, dropping buffered data, and their
+// connection_lost is called — then releases the loops. A Run in progress
+// returns. Close waits for a module top level that is executing to finish.
+// Closing twice is harmless. Called from a loop callback, Close does not wait:
+// the runtime closes once the callback returns.
+//
+// In debug mode (Config.Debug, or loop.set_debug(True)), every transport that
+// is still open and that the script never closed is first reported on
+// Stderr as asyncio's "ResourceWarning: unclosed transport <...>".
+func (r *Runtime) Close() error {
+	r.mu.Lock()
+	already := r.closing
+	r.closing = true
+	rs := r.run
+	r.mu.Unlock()
+	if !already {
+		r.sigs.stop()
 	}
-	s.stopping = true
-	r.exitScript()
-}
-
-// drainListeners closes the host's listeners once the script has exited
-// (exit(), a signal, a cancelled Run): each stops accepting, its connections
-// are closed after flushing, and the loop runs until they are lost. If the
-// loop is stopped meanwhile (a second signal), the rest are aborted.
-func (r *Runtime) drainListeners() error {
-	servers := make([]*transports.Server, 0, len(r.own.listeners))
-	for ln := range r.own.listeners {
-		servers = append(servers, ln.server)
+	for _, c := range r.copies {
+		c.beginClose(already)
 	}
-	waits := r.closeListeners(false)
-	pending := false
-	for _, w := range waits {
-		pending = pending || !w.Done()
+	if rs != nil {
+		rs.release() // copies waiting for the others leave the Run
 	}
-	if !pending {
+	if r.callerCopy() != nil {
 		return nil
 	}
-	all := r.loop.NewFuture()
-	afterAll(waits, func() { _ = all.SetResult(nil) })
-	if _, err := r.loop.RunUntilComplete(all); err == nil {
+	var first error
+	for _, c := range r.copies {
+		<-c.ownerDone
+		if first == nil {
+			first = c.closeErr
+		}
+	}
+	return first
+}
+
+// noteExit records that a copy of the script exited with code (the first
+// exit's code is kept) and ends every other copy the same way: each closes
+// its servers and transports gracefully, then stops. It runs on from's loop
+// goroutine.
+func (r *Runtime) noteExit(from *loopCopy, code int) {
+	r.mu.Lock()
+	if r.exited {
+		r.mu.Unlock()
+		return
+	}
+	r.exited, r.exitCode = true, code
+	r.mu.Unlock()
+	for _, c := range r.copies {
+		if c != from {
+			c.post(func() { c.exitScript(code) })
+		}
+	}
+}
+
+// exitStatus returns the scripts' exit code and whether they exited.
+func (r *Runtime) exitStatus() (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.exitCode, r.exited
+}
+
+// hasExited reports whether a copy of the script exited.
+func (r *Runtime) hasExited() bool {
+	_, exited := r.exitStatus()
+	return exited
+}
+
+// wakeCopy tells the Run in progress, if any, that work was posted to the
+// loop of copy i, so that a copy waiting for the others resumes its loop.
+func (r *Runtime) wakeCopy(i int) {
+	r.mu.Lock()
+	rs := r.run
+	r.mu.Unlock()
+	if rs != nil {
+		rs.wake(i)
+	}
+}
+
+// stopOthers stops every loop but from's (a failed Run, or loop.stop()).
+func (r *Runtime) stopOthers(from *loopCopy) {
+	for _, c := range r.copies {
+		if c != from {
+			c.post(c.loop.Stop)
+		}
+	}
+}
+
+// eachCopy runs fn for loop 0's copy, then — unless it failed or the script
+// exited — for every other copy at once. It returns the first error, loop
+// 0's before the others'.
+func (r *Runtime) eachCopy(fn func(c *loopCopy) error) error {
+	lead := r.copies[0]
+	if err := lead.do(func() error { return fn(lead) }); err != nil || !r.multi() {
+		return err
+	}
+	if r.hasExited() {
 		return nil
 	}
-	for _, srv := range servers {
-		srv.AbortClients()
-	}
-	// Deliver the aborted connections' connection_lost: one iteration.
-	r.loop.Stop()
-	return r.loop.RunForever()
+	return firstError(r.onCopies(r.copies[1:], func(c *loopCopy) error {
+		if r.hasExited() {
+			return nil
+		}
+		return fn(c)
+	}))
 }
 
-// exitScript ends the script as exit() does — everything closed gracefully,
-// then the loop stops once it is all lost — keeping the status of an earlier
-// exit (0 otherwise). It calls the scripts' own exit builtin, so the env's
-// bookkeeping stays in one place.
-func (r *Runtime) exitScript() {
-	code, _ := r.env.Exited()
-	if exit, ok := r.own.exitFn.(starlark.Callable); ok {
-		// exit reports an error to unwind Starlark callers; there are none.
-		_, _ = starlark.Call(r.thread, exit, starlark.Tuple{starlark.MakeInt(code)}, nil)
-		if _, exited := r.env.Exited(); exited {
-			return
+// onCopies runs fn for each of cs on its own goroutine, all at once, and
+// returns their errors (in the order of cs). A copy whose goroutine is the
+// caller's runs fn inline; while the caller waits for the others, it keeps
+// running the jobs other goroutines hand to its own loop, so that two loops
+// calling the runtime from their callbacks at the same time do not wait for
+// each other forever.
+func (r *Runtime) onCopies(cs []*loopCopy, fn func(c *loopCopy) error) []error {
+	me := r.callerCopy()
+	errs := make([]error, len(cs))
+	jobs := make([]*job, len(cs))
+	for i, c := range cs {
+		if c != me {
+			jobs[i], errs[i] = c.submit(func() error { return fn(c) })
 		}
 	}
-	r.loop.Stop()
-}
-
-// abortAll closes everything at once and stops the loop; used by Close.
-func (r *Runtime) abortAll() {
-	s := &r.own
-	if s.aborted {
-		return
-	}
-	s.aborted = true
-	r.closeListeners(true)
-	r.env.Shutdown(true)
-	r.loop.Stop()
-}
-
-// tearDown runs after serve returned: it aborts what is left, runs one loop
-// iteration so that connection_lost callbacks are delivered, and closes the
-// loop.
-func (r *Runtime) tearDown() {
-	err := func() (err error) {
-		defer recoverInto(&err)
-		r.abortAll()
-		// With Stop pending, the next run is exactly one iteration.
-		r.loop.Stop()
-		if err := r.loop.RunForever(); err != nil {
-			return fmt.Errorf("starnet: close: %w", err)
+	for i, c := range cs {
+		if c == me {
+			errs[i] = c.do(func() error { return fn(c) })
 		}
-		r.settlePending()
-		return r.loop.Close()
-	}()
-	r.closeErr = err
-}
-
-// afterAll calls fn once every future is done (at once if there is none).
-func afterAll(futs []*loop.Future, fn func()) {
-	left := len(futs)
-	if left == 0 {
-		fn()
-		return
 	}
-	for _, f := range futs {
-		f.AddDoneCallback(func(*loop.Future) {
-			left--
-			if left == 0 {
-				fn()
-			}
-		})
-	}
-}
-
-// whenDone calls fn with fut's outcome, on the owner goroutine: at once if fut
-// is done; after running the loop until it is, if the loop is not running;
-// otherwise from a done callback (or when the running loop stops).
-func (r *Runtime) whenDone(fut *loop.Future, fn func(any, error)) {
-	switch {
-	case fut.Done():
-		fn(fut.Result())
-	case !r.loop.IsRunning():
-		v, err := r.loop.RunUntilComplete(fut)
-		if !fut.Done() {
-			fut.Cancel()
+	for i, c := range cs {
+		if jobs[i] != nil {
+			errs[i] = c.await(jobs[i], me)
 		}
-		fn(v, err)
-	default:
-		r.own.pending[fut] = fn
-		fut.AddDoneCallback(func(f *loop.Future) {
-			if fn, ok := r.own.pending[f]; ok {
-				delete(r.own.pending, f)
-				fn(f.Result())
-			}
-		})
 	}
+	return errs
 }
 
-// settlePending answers every host call still waiting on a future after the
-// loop stopped: with the outcome if it is there, else by cancelling it.
-func (r *Runtime) settlePending() {
-	for fut, fn := range r.own.pending {
-		delete(r.own.pending, fut)
-		if !fut.Done() {
-			fut.Cancel()
-			fn(nil, fmt.Errorf("the loop stopped first: %w", loop.ErrCancelled))
-			continue
+// callerCopy returns the copy whose loop goroutine is calling, or nil.
+func (r *Runtime) callerCopy() *loopCopy {
+	id := threadID()
+	for _, c := range r.copies {
+		if c.tid.Load() == id {
+			return c
 		}
-		fn(fut.Result())
 	}
+	return nil
+}
+
+// firstError returns the first non-nil error of errs.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isIdentifier reports whether name is a valid Starlark identifier.

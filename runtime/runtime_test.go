@@ -561,9 +561,11 @@ func TestCloseAbortsRun(t *testing.T) {
 	}
 }
 
-func TestNewRejectsSeveralLoops(t *testing.T) {
-	if _, err := New(Config{Loops: 2}); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Fatalf("New(Loops: 2): %v", err)
+func TestNewRejectsBadLoops(t *testing.T) {
+	for _, n := range []int{-1, MaxLoops + 1} {
+		if _, err := New(Config{Loops: n}); err == nil || !strings.Contains(err.Error(), "Loops") {
+			t.Errorf("New(Loops: %d): %v", n, err)
+		}
 	}
 }
 

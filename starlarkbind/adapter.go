@@ -3,6 +3,9 @@ package starlarkbind
 import (
 	"fmt"
 	"net"
+	"runtime/debug"
+	"strings"
+	"unsafe"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
@@ -34,23 +37,78 @@ const (
 	cbBufferUpdated  = "buffer_updated"
 )
 
-// adapter is the state shared by the stream and buffered adapters.
+// Callback slots: the stream callbacks by number, for the lookups of the
+// hot path (ProtocolClass caches its members by slot).
+const (
+	slotConnectionMade = iota
+	slotConnectionLost
+	slotPauseWriting
+	slotResumeWriting
+	slotDataReceived
+	slotEOFReceived
+	slotGetBuffer
+	slotBufferUpdated
+	numCallbacks
+)
+
+// callbackNames names the slots; it is never modified.
+var callbackNames = [numCallbacks]string{
+	cbConnectionMade, cbConnectionLost, cbPauseWriting, cbResumeWriting,
+	cbDataReceived, cbEOFReceived, cbGetBuffer, cbBufferUpdated,
+}
+
+// callbackSet is a set of slots.
+type callbackSet uint16
+
+// callbackSlot returns the slot of a callback name.
+func callbackSlot(name string) (int, bool) {
+	switch name {
+	case cbConnectionMade:
+		return slotConnectionMade, true
+	case cbConnectionLost:
+		return slotConnectionLost, true
+	case cbPauseWriting:
+		return slotPauseWriting, true
+	case cbResumeWriting:
+		return slotResumeWriting, true
+	case cbDataReceived:
+		return slotDataReceived, true
+	case cbEOFReceived:
+		return slotEOFReceived, true
+	case cbGetBuffer:
+		return slotGetBuffer, true
+	case cbBufferUpdated:
+		return slotBufferUpdated, true
+	}
+	return 0, false
+}
+
+// adapter is the state shared by the stream and buffered adapters. It is
+// kept small: a server holds one per connection.
 type adapter struct {
 	e    *Env
 	obj  starlark.Value
-	inst *ProtocolInstance // obj, when it is one (fast path)
-	t    transports.BaseTransport
-	tv   *transportValue
+	inst *ProtocolInstance // obj, when it is one (the fast path)
+	tv   *transportValue   // the transport's value, once connected
 	lost bool
 	dead bool // a fatal failure closed the transport: no more data callbacks
+	bulk bool // the last read was large: read into buffers of our own
 
-	// reusable argument tuples, by length
-	args1 [1]starlark.Value
-	args2 [2]starlark.Value
+	// args is the argument tuple of calls to Starlark functions, which
+	// copy their arguments on entry: it is reused, then cleared. The
+	// instances of a protocol class share their class's (see
+	// ProtocolClass.args); other protocol objects get one on first need.
+	args *[2]starlark.Value
 }
 
 // streamAdapter is a transports.Protocol.
-type streamAdapter struct{ adapter }
+type streamAdapter struct {
+	adapter
+	own *readBuffer // the buffer of the read under way, while reads are large
+}
+
+// readBuffer is a read buffer of a stream adapter's own.
+type readBuffer [loop.ReadBufferSize]byte
 
 // bufferedAdapter is a transports.BufferedProtocol.
 type bufferedAdapter struct {
@@ -76,10 +134,18 @@ func (a *adapter) base() *adapter { return a }
 func newAdapter(e *Env, obj starlark.Value) starlarkProtocol {
 	inst, _ := obj.(*ProtocolInstance)
 	a := adapter{e: e, obj: obj, inst: inst}
-	if a.has(cbGetBuffer) && !a.has(cbDataReceived) {
+	if a.has(slotGetBuffer) && !a.has(slotDataReceived) {
 		return &bufferedAdapter{adapter: a}
 	}
 	return &streamAdapter{adapter: a}
+}
+
+// transport returns the Go transport, or nil before the connection is made.
+func (a *adapter) transport() transports.BaseTransport {
+	if a.tv == nil {
+		return nil
+	}
+	return a.tv.t
 }
 
 // String is the protocol object's str(), for the exception handler's report.
@@ -90,18 +156,18 @@ func (a *adapter) Object() starlark.Value { return a.obj }
 
 // protocolName names the protocol in reports: its class, or its type.
 func (a *adapter) protocolName() string {
-	if a.inst != nil {
-		return a.inst.class.name
+	if inst := a.inst; inst != nil {
+		return inst.class.name
 	}
 	return a.obj.Type()
 }
 
-// lookup finds a callback: fn, and self when fn must be called with the
-// instance first. A missing callback (or an object whose Attr fails) gives
-// nil.
+// lookup finds a callback by name: fn, and self when fn must be called with
+// the instance first. A missing callback (or an object whose Attr fails)
+// gives nil.
 func (a *adapter) lookup(name string) (fn, self starlark.Value) {
-	if a.inst != nil {
-		return a.inst.lookup(name)
+	if inst := a.inst; inst != nil {
+		return inst.lookup(name)
 	}
 	ha, ok := a.obj.(starlark.HasAttrs)
 	if !ok {
@@ -114,46 +180,104 @@ func (a *adapter) lookup(name string) (fn, self starlark.Value) {
 	return v, nil
 }
 
-func (a *adapter) has(name string) bool {
-	fn, _ := a.lookup(name)
-	return fn != nil && fn != starlark.None
+// callback finds the callback in slot, as lookup does; function reports
+// that fn is a *starlark.Function, which copies its arguments.
+func (a *adapter) callback(slot int) (fn, self starlark.Value, function bool) {
+	if inst := a.inst; inst != nil {
+		return inst.callback(slot)
+	}
+	fn, self = a.lookup(callbackNames[slot])
+	_, function = fn.(*starlark.Function)
+	return fn, self, function
+}
+
+// missing reports whether a looked-up callback is absent.
+func missing(fn starlark.Value) bool { return fn == nil || fn == starlark.None }
+
+func (a *adapter) has(slot int) bool {
+	fn, _, _ := a.callback(slot)
+	return !missing(fn)
 }
 
 // invoke calls callback name with up to one argument (x nil: none). found
 // is false when the protocol has no such callback.
 func (a *adapter) invoke(name string, x starlark.Value) (v starlark.Value, found bool, err error) {
+	if slot, ok := callbackSlot(name); ok {
+		return a.invokeSlot(slot, x)
+	}
 	fn, self := a.lookup(name)
-	if fn == nil || fn == starlark.None {
+	_, function := fn.(*starlark.Function)
+	return a.callFound(fn, self, function, x)
+}
+
+// invokeSlot is invoke for the callback in slot.
+func (a *adapter) invokeSlot(slot int, x starlark.Value) (v starlark.Value, found bool, err error) {
+	fn, self, function := a.callback(slot)
+	return a.callFound(fn, self, function, x)
+}
+
+// callFound calls fn (self first, then x, each if not nil) unless it is
+// missing. A Starlark function gets the reused argument tuple.
+func (a *adapter) callFound(fn, self starlark.Value, function bool, x starlark.Value) (v starlark.Value, found bool, err error) {
+	if missing(fn) {
 		return starlark.None, false, nil
 	}
-	_, reusable := fn.(*starlark.Function)
 	var args starlark.Tuple
-	switch {
-	case self != nil && x != nil:
-		if reusable {
-			a.args2[0], a.args2[1] = self, x
-			args = a.args2[:]
-		} else {
-			args = starlark.Tuple{self, x}
-		}
-	case self != nil || x != nil:
-		y := self
-		if y == nil {
-			y = x
-		}
-		if reusable {
-			a.args1[0] = y
-			args = a.args1[:]
-		} else {
-			args = starlark.Tuple{y}
-		}
+	var reused *[2]starlark.Value
+	if function {
+		reused = a.reusableArgs()
+		args = reused[:0]
 	}
-	v, err = a.e.call(fn, args)
-	if reusable {
-		// Drop references (the data of the read, above all) at once.
-		a.args1[0], a.args2[0], a.args2[1] = nil, nil, nil
+	if self != nil {
+		args = append(args, self)
+	}
+	if x != nil {
+		args = append(args, x)
+	}
+	v, err = a.call(fn, args)
+	if reused != nil {
+		// Drop references (the data of the read, above all) at once, one
+		// by one: clearing the array would take the collector's bulk
+		// write barrier.
+		reused[0], reused[1] = nil, nil
 	}
 	return v, true, err
+}
+
+// reusableArgs returns the argument array to reuse: the class's when this
+// adapter runs on the class's thread, else the adapter's own. A call
+// nested in another (a write calling pause_writing) may reuse it too: the
+// outer callee copied its arguments before it ran.
+func (a *adapter) reusableArgs() *[2]starlark.Value {
+	if inst := a.inst; inst != nil && inst.class.owner == a.e.thread {
+		return &inst.class.args
+	}
+	if a.args == nil {
+		a.args = new([2]starlark.Value)
+	}
+	return a.args
+}
+
+// call calls fn under a fresh step budget, as Env.call does, with less
+// work on the hot path: no closure, and the thread's cancellation (which
+// only an exhausted budget sets, and which always fails the call) is reset
+// only after a failure, instead of twice per call with atomic stores.
+func (a *adapter) call(fn starlark.Value, args starlark.Tuple) (v starlark.Value, err error) {
+	e := a.e
+	th := e.thread
+	outer := e.stepLimit
+	start := th.ExecutionSteps()
+	e.setStepLimit(addSat(start, e.maxSteps))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &loop.PanicError{Value: r, Stack: string(debug.Stack())}
+		}
+		if err != nil {
+			th.Uncancel()
+		}
+		e.setStepLimit(addSat(outer, th.ExecutionSteps()-start))
+	}()
+	return starlark.Call(th, fn, args, nil)
 }
 
 // failed reports a failed callback and, when fatal, force-closes the
@@ -172,9 +296,9 @@ func (a *adapter) failed(callback string, err error, fatal bool) {
 		ctx.Transport = a.tv
 	}
 	a.e.report(ctx)
-	if fatal && a.t != nil {
+	if t := a.transport(); fatal && t != nil {
 		a.dead = true
-		forceClose(a.t, scriptError(what, err))
+		forceClose(t, scriptError(what, err))
 	}
 }
 
@@ -189,10 +313,11 @@ func forceClose(t transports.BaseTransport, err error) {
 
 // peer describes the remote end for reports.
 func (a *adapter) peer() string {
-	if a.t == nil {
+	t := a.transport()
+	if t == nil {
 		return "unknown"
 	}
-	switch p := a.t.GetExtraInfo("peername").(type) {
+	switch p := t.GetExtraInfo("peername").(type) {
 	case *net.UnixAddr:
 		if unixName(p.Name) == "" {
 			return "unix socket"
@@ -208,9 +333,8 @@ func (a *adapter) peer() string {
 
 // ConnectionMade records the transport and calls connection_made(transport).
 func (a *adapter) ConnectionMade(t transports.BaseTransport) {
-	a.t = t
 	a.tv = a.e.track(t)
-	if _, found, err := a.invoke(cbConnectionMade, a.tv); found && err != nil {
+	if _, found, err := a.invokeSlot(slotConnectionMade, a.tv); found && err != nil {
 		a.failed(cbConnectionMade, err, false)
 	}
 }
@@ -222,29 +346,29 @@ func (a *adapter) ConnectionLost(err error) {
 	}
 	a.lost = true
 	defer func() {
-		if a.t != nil {
-			a.e.untrack(a.t)
+		if t := a.transport(); t != nil {
+			a.e.untrack(t)
 		}
 	}()
 	var exc starlark.Value = starlark.None
 	if ev := NewErrorValue(err); ev != nil {
 		exc = ev
 	}
-	if _, found, cerr := a.invoke(cbConnectionLost, exc); found && cerr != nil {
+	if _, found, cerr := a.invokeSlot(slotConnectionLost, exc); found && cerr != nil {
 		a.failed(cbConnectionLost, cerr, false)
 	}
 }
 
 // PauseWriting calls pause_writing().
 func (a *adapter) PauseWriting() {
-	if _, found, err := a.invoke(cbPauseWriting, nil); found && err != nil {
+	if _, found, err := a.invokeSlot(slotPauseWriting, nil); found && err != nil {
 		a.failed(cbPauseWriting, err, false)
 	}
 }
 
 // ResumeWriting calls resume_writing().
 func (a *adapter) ResumeWriting() {
-	if _, found, err := a.invoke(cbResumeWriting, nil); found && err != nil {
+	if _, found, err := a.invokeSlot(slotResumeWriting, nil); found && err != nil {
 		a.failed(cbResumeWriting, err, false)
 	}
 }
@@ -254,7 +378,7 @@ func (a *adapter) EOFReceived() bool {
 	if a.dead {
 		return false
 	}
-	v, found, err := a.invoke(cbEOFReceived, nil)
+	v, found, err := a.invokeSlot(slotEOFReceived, nil)
 	if !found {
 		return false
 	}
@@ -265,15 +389,100 @@ func (a *adapter) EOFReceived() bool {
 	return bool(v.Truth())
 }
 
-// DataReceived calls data_received(data) with one bytes value per read.
+// DataReceived calls data_received(data) with one bytes value per read
+// (made only when the protocol has the callback).
 func (s *streamAdapter) DataReceived(data []byte) {
 	if s.dead {
 		return
 	}
-	if _, found, err := s.invoke(cbDataReceived, starlark.Bytes(data)); found && err != nil {
+	fn, self, function := s.callback(slotDataReceived)
+	if missing(fn) {
+		s.own = nil
+		return
+	}
+	if _, _, err := s.callFound(fn, self, function, s.received(data)); err != nil {
 		s.failed(cbDataReceived, err, true)
 	}
 }
+
+// ConnectionLost drops the read buffer, then calls connection_lost(exc).
+func (s *streamAdapter) ConnectionLost(err error) {
+	s.own = nil
+	s.adapter.ConnectionLost(err)
+}
+
+// Received data becomes an immutable bytes value: one copy out of the
+// loop's shared read buffer, in one allocation. While reads are large
+// (bulkRead and more: a stream), the socket transport reads into a buffer
+// of the adapter's own instead (OwnReadBuffer), which becomes the value
+// itself when the read fills half of it or more: no copy at all. No buffer
+// is kept between reads, so an idle connection holds none.
+
+// bulkRead is the read size from which the next read goes into a buffer
+// of the adapter's own.
+const bulkRead = 64 << 10
+
+// OwnReadBuffer gives the socket transport a buffer of the adapter's own
+// for the next read while reads are large, else nil (the loop's shared
+// buffer). The transport passes DataReceived a prefix of it and never
+// touches it again.
+func (s *streamAdapter) OwnReadBuffer() []byte {
+	if !s.bulk || s.dead {
+		return nil
+	}
+	if s.own == nil {
+		s.own = new(readBuffer)
+	}
+	return s.own[:]
+}
+
+// received makes the bytes value of data, the result of one read.
+func (s *streamAdapter) received(data []byte) starlark.Value {
+	n := len(data)
+	s.bulk = n >= bulkRead
+	own := s.own
+	if own == nil || n == 0 || &data[0] != &own[0] {
+		return newBytes(data)
+	}
+	s.own = nil
+	if n < len(own)/2 {
+		return newBytes(data) // the buffer is dropped: most of it would be wasted
+	}
+	return starlark.Bytes(unsafe.String(&own[0], n))
+}
+
+// newBytes returns a bytes value holding a copy of data. Up to
+// maxPackedBytes, the string header that the interface value points to
+// and the bytes share one allocation, which holds no pointer the
+// collector must follow (the header points into its own block, which the
+// interface's pointer keeps alive): one allocation instead of two.
+func newBytes(data []byte) starlark.Value {
+	n := len(data)
+	if n == 0 || n > maxPackedBytes {
+		return starlark.Bytes(data)
+	}
+	var b strings.Builder // allocates without zeroing
+	b.Grow(stringHeaderSize + n)
+	b.Write(zeroHeader[:])
+	b.Write(data)
+	block := b.String()
+	hdr := (*string)(unsafe.Pointer(unsafe.StringData(block)))
+	*hdr = block[stringHeaderSize:]
+	v := starlark.Value(starlark.Bytes("")) // the interface's type word
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(hdr)
+	return v
+}
+
+// stringHeaderSize is the size of a string header (pointer and length).
+const stringHeaderSize = int(unsafe.Sizeof(""))
+
+// maxPackedBytes is the largest bytes value newBytes makes in one
+// allocation; past it the header's 16 bytes could move the block to a
+// larger size class than the bytes alone need.
+const maxPackedBytes = 1024
+
+// zeroHeader is the room newBytes leaves for the header; never modified.
+var zeroHeader [stringHeaderSize]byte
 
 // GetBuffer calls get_buffer(sizehint) and returns the buffer's contents for
 // the transport to read into. A failure, or a value that is not a mutable
@@ -284,7 +493,7 @@ func (b *bufferedAdapter) GetBuffer(sizehint int) []byte {
 	if b.dead {
 		return b.scratch[:]
 	}
-	v, found, err := b.invoke(cbGetBuffer, starlark.MakeInt(sizehint))
+	v, found, err := b.invokeSlot(slotGetBuffer, starlark.MakeInt(sizehint))
 	if !found {
 		err = fmt.Errorf("RuntimeError: %s has no get_buffer()", b.protocolName())
 	}
@@ -311,7 +520,7 @@ func (b *bufferedAdapter) BufferUpdated(n int) {
 	if b.dead {
 		return
 	}
-	if _, found, err := b.invoke(cbBufferUpdated, starlark.MakeInt(n)); found && err != nil {
+	if _, found, err := b.invokeSlot(slotBufferUpdated, starlark.MakeInt(n)); found && err != nil {
 		b.failed(cbBufferUpdated, err, true)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"sort"
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -56,6 +57,22 @@ type Options struct {
 	// drain, then exit code 130/143; a second signal aborts), unless the
 	// script installs its own handler for that signal.
 	HandleSignals bool
+	// SignalsFromHost, with HandleSignals, leaves listening for SIGINT and
+	// SIGTERM to the host, which hands each one to DeliverSignal: the loops
+	// of one process then share a single subscription instead of each
+	// taking the signal for itself.
+	SignalsFromHost bool
+	// OnExit, if set, is called on the loop's goroutine the first time the
+	// script exits: exit(code), or the default SIGINT/SIGTERM handling
+	// (code 130/143). The runtime uses it to end the other loops too.
+	OnExit func(code int)
+	// CreateServer and CreateUnixServer, if set, replace
+	// transports.CreateServer and transports.CreateUnixServer for
+	// loop.create_server with host and port and loop.create_unix_server
+	// with a path (not for sock=). The runtime uses them to let the copies
+	// of a script on several loops share their servers' ports.
+	CreateServer     func(l *loop.Loop, factory transports.ProtocolFactory, host string, port int, opts transports.ListenOptions) *loop.Future
+	CreateUnixServer func(l *loop.Loop, factory transports.ProtocolFactory, path string, opts transports.ListenOptions) *loop.Future
 }
 
 // Env is the Starlark environment of one loop: its thread, its predeclared
@@ -90,6 +107,13 @@ type Env struct {
 
 	listenFDs []starlark.Value // os.listen_fds(), made once
 	fdsRead   bool
+
+	tlsContexts contextRegistry // the ssl.SSLContext of each TLS config (ssl_config.go)
+
+	signalsFromHost  bool
+	onExit           func(code int)
+	createServer     func(*loop.Loop, transports.ProtocolFactory, string, int, transports.ListenOptions) *loop.Future
+	createUnixServer func(*loop.Loop, transports.ProtocolFactory, string, transports.ListenOptions) *loop.Future
 }
 
 // FileOptions returns the Starlark dialect scripts are written in (API.md
@@ -118,6 +142,17 @@ func NewEnv(opts Options) *Env {
 		conns:     make(map[transports.BaseTransport]*transportValue),
 		servers:   make(map[*transports.Server]*serverValue),
 		defaultSi: make(map[syscall.Signal]bool),
+
+		signalsFromHost:  opts.SignalsFromHost,
+		onExit:           opts.OnExit,
+		createServer:     opts.CreateServer,
+		createUnixServer: opts.CreateUnixServer,
+	}
+	if e.createServer == nil {
+		e.createServer = transports.CreateServer
+	}
+	if e.createUnixServer == nil {
+		e.createUnixServer = transports.CreateUnixServer
 	}
 	if e.stdout == nil {
 		e.stdout = os.Stdout
@@ -150,7 +185,7 @@ func (e *Env) makePredeclared() starlark.StringDict {
 		"protocol":   starlark.NewBuiltin("protocol", protocolBuiltin),
 		"struct":     starlark.NewBuiltin("struct", starlarkstruct.Make),
 		"exit":       starlark.NewBuiltin("exit", e.exitBuiltin),
-		"ssl":        newSSLModule(),
+		"ssl":        e.newSSLModule(),
 		"subprocess": newSubprocessModule(),
 		"signal":     newSignalModule(),
 		"os":         e.newOSModule(),
@@ -406,6 +441,25 @@ func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s) }
 // OpenTransports returns how many transports the env's protocols hold open.
 func (e *Env) OpenTransports() int { return len(e.conns) }
 
+// ReportUnclosed writes asyncio's ResourceWarning "unclosed transport <...>"
+// on the env's stderr for every transport that is still open and that
+// nobody has begun to close, one line each, and returns how many it
+// reported. The runtime calls it in debug mode before it aborts what is
+// left.
+func (e *Env) ReportUnclosed() int {
+	var lines []string
+	for t, tv := range e.conns {
+		if !t.IsClosing() {
+			lines = append(lines, "ResourceWarning: unclosed transport "+tv.String()+"\n")
+		}
+	}
+	sort.Strings(lines)
+	for _, line := range lines {
+		_, _ = io.WriteString(e.stderr, line)
+	}
+	return len(lines)
+}
+
 // track records an open transport; untrack forgets it and, once exit() or
 // a signal is draining the env and nothing is left, stops the loop.
 func (e *Env) track(t transports.BaseTransport) *transportValue {
@@ -466,12 +520,21 @@ func (e *Env) exitBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark
 // exit closes everything gracefully and stops the loop once it is all lost.
 // The first exit's code is kept.
 func (e *Env) exit(code int) {
-	if !e.exited {
-		e.exited = true
-		e.exitCode = code
-	}
+	e.markExited(code)
 	e.Shutdown(false)
 	e.stopWhenDrained()
+}
+
+// markExited records the first exit and tells the host (Options.OnExit).
+func (e *Env) markExited(code int) {
+	if e.exited {
+		return
+	}
+	e.exited = true
+	e.exitCode = code
+	if e.onExit != nil {
+		e.onExit(code)
+	}
 }
 
 func (e *Env) stopWhenDrained() {
@@ -489,6 +552,13 @@ func (e *Env) installDefaultSignals() {
 }
 
 func (e *Env) setDefaultSignal(sig syscall.Signal) {
+	if e.signalsFromHost {
+		// The host delivers sig through DeliverSignal; the loop's own
+		// subscription, if a script handler made one, goes.
+		e.loop.RemoveSignalHandler(sig)
+		e.defaultSi[sig] = true
+		return
+	}
 	if err := e.loop.AddSignalHandler(sig, func() { e.onDefaultSignal(sig) }); err != nil {
 		fmt.Fprintf(e.stderr, "starnet: cannot handle %v: %v\n", sig, err)
 		return
@@ -505,10 +575,18 @@ func (e *Env) onDefaultSignal(sig syscall.Signal) {
 		e.loop.Stop()
 		return
 	}
-	if !e.exited {
-		e.exited = true
-		e.exitCode = 128 + int(sig)
-	}
+	e.markExited(128 + int(sig))
 	e.Shutdown(false)
 	e.stopWhenDrained()
+}
+
+// DeliverSignal hands the env a signal that the host received for it
+// (Options.SignalsFromHost); call it on the loop's goroutine. It applies the
+// default handling — a graceful drain, then an abort on the second signal —
+// unless the script installed its own handler for sig, which the loop calls
+// itself.
+func (e *Env) DeliverSignal(sig syscall.Signal) {
+	if e.defaultSi[sig] && !e.loopValue.scriptSi[sig] {
+		e.onDefaultSignal(sig)
+	}
 }

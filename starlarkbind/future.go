@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"fmt"
 	"net"
+	"os"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
@@ -222,6 +223,8 @@ func (e *Env) fromGo(v any) starlark.Value {
 		return e.serverValue(v)
 	case []transports.AddrInfo:
 		return addrInfoList(v)
+	case *os.File:
+		return newExtraInfoPipe(v) // get_extra_info("pipe")
 	case *transports.Socket:
 		return &socketValue{s: v}
 	case transports.BaseTransport:

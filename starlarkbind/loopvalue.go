@@ -18,9 +18,6 @@ import (
 // returns a Future. Permission checks of calls that return a Future fail
 // the Future; wrong arguments fail the call at once.
 
-// errSSLNotSupported is the error of every option that needs TLS.
-var errSSLNotSupported = errors.New("ssl: not supported yet (TLS is not available in this version of starnet)")
-
 // loopValue is the predeclared `loop`.
 type loopValue struct {
 	e        *Env
@@ -54,6 +51,13 @@ var loopMethods = map[string]loopMethod{
 	"create_unix_connection":    (*loopValue).createUnixConnection,
 	"create_unix_server":        (*loopValue).createUnixServer,
 	"connect_accepted_socket":   (*loopValue).connectAcceptedSocket,
+	"start_tls":                 (*loopValue).startTLS,
+	"create_datagram_endpoint":  (*loopValue).createDatagramEndpoint,
+	"connect_read_pipe":         (*loopValue).connectReadPipe,
+	"connect_write_pipe":        (*loopValue).connectWritePipe,
+	"subprocess_exec":           (*loopValue).subprocessExec,
+	"subprocess_shell":          (*loopValue).subprocessShell,
+	"sendfile":                  (*loopValue).sendfile,
 	"getaddrinfo":               (*loopValue).getaddrinfo,
 	"add_signal_handler":        (*loopValue).addSignalHandler,
 	"remove_signal_handler":     (*loopValue).removeSignalHandler,
@@ -424,20 +428,6 @@ func (lv *loopValue) isClosed(fnname string, args starlark.Tuple, kwargs []starl
 	return starlark.Bool(lv.l().IsClosed()), nil
 }
 
-// sslArgs rejects TLS options until TLS exists: ssl must be None or False,
-// and the TLS-only options must be absent.
-func sslArgs(fnname string, ssl starlark.Value, tlsOnly map[string]starlark.Value) error {
-	if !isNoneOrFalse(ssl) {
-		return errSSLNotSupported
-	}
-	for name, v := range tlsOnly {
-		if v != nil && v != starlark.None {
-			return valueErrorf("%s: %s is only meaningful with ssl", fnname, name)
-		}
-	}
-	return nil
-}
-
 // portArg reads a port: an int in 0..65535, or a string of digits; None
 // gives def.
 func portArg(fnname string, v starlark.Value, def int) (int, bool, error) {
@@ -473,8 +463,8 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 	if err != nil {
 		return nil, err
 	}
-	if err := sslArgs(fnname, ssl, map[string]starlark.Value{"server_hostname": serverHostname,
-		"ssl_handshake_timeout": hsTimeout, "ssl_shutdown_timeout": sdTimeout}); err != nil {
+	tlsOpts, err := lv.e.clientTLSArgs(fnname, ssl, serverHostname, hsTimeout, sdTimeout)
+	if err != nil {
 		return nil, err
 	}
 	host, hasHost, err := optionalString(fnname, "host", hostV)
@@ -506,6 +496,7 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.addrCheck(host, port, access)
+	lv.e.applyDial(tlsOpts, &opts, host)
 	return lv.e.futureValue(transports.CreateConnection(lv.l(), factory, host, port, opts)), nil
 }
 
@@ -591,14 +582,15 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 	if err != nil {
 		return nil, err
 	}
-	if err := sslArgs(fnname, ssl, map[string]starlark.Value{
-		"ssl_handshake_timeout": hsTimeout, "ssl_shutdown_timeout": sdTimeout}); err != nil {
+	tlsOpts, err := lv.e.serverTLSArgs(fnname, false, ssl, hsTimeout, sdTimeout)
+	if err != nil {
 		return nil, err
 	}
 	opts, err := listenOptions(fnname, reuseAddress, reusePort, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
+	lv.e.applyListen(tlsOpts, &opts)
 	host, hasHost, err := hostsArg(fnname, hostV)
 	if err != nil {
 		return nil, err
@@ -632,7 +624,7 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.addrCheck(bindHost, port, access)
-	fut := transports.CreateServer(lv.l(), factory, host, port, opts)
+	fut := lv.e.createServer(lv.l(), factory, host, port, opts)
 	lv.trackServerFuture(fut)
 	return lv.e.futureValue(fut), nil
 }
@@ -661,8 +653,8 @@ func (lv *loopValue) createUnixConnection(fnname string, args starlark.Tuple, kw
 	if err != nil {
 		return nil, err
 	}
-	if err := sslArgs(fnname, ssl, map[string]starlark.Value{"server_hostname": serverHostname,
-		"ssl_handshake_timeout": hsTimeout, "ssl_shutdown_timeout": sdTimeout}); err != nil {
+	tlsOpts, err := lv.e.clientTLSArgs(fnname, ssl, serverHostname, hsTimeout, sdTimeout)
+	if err != nil {
 		return nil, err
 	}
 	if sock != nil && sock != starlark.None {
@@ -679,6 +671,7 @@ func (lv *loopValue) createUnixConnection(fnname string, args starlark.Tuple, kw
 		return lv.failedFuture(err), nil
 	}
 	opts := transports.DialOptions{Check: lv.e.perms.unixAddrCheck(false)}
+	lv.e.applyDial(tlsOpts, &opts, "")
 	return lv.e.futureValue(transports.CreateUnixConnection(lv.l(), factory, path, opts)), nil
 }
 
@@ -695,14 +688,15 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 	if err != nil {
 		return nil, err
 	}
-	if err := sslArgs(fnname, ssl, map[string]starlark.Value{
-		"ssl_handshake_timeout": hsTimeout, "ssl_shutdown_timeout": sdTimeout}); err != nil {
+	tlsOpts, err := lv.e.serverTLSArgs(fnname, false, ssl, hsTimeout, sdTimeout)
+	if err != nil {
 		return nil, err
 	}
 	opts, err := listenOptions(fnname, nil, nil, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
+	lv.e.applyListen(tlsOpts, &opts)
 	path, hasPath, err := optionalString(fnname, "path", pathV)
 	if err != nil {
 		return nil, err
@@ -728,7 +722,7 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.unixAddrCheck(true)
-	fut := transports.CreateUnixServer(lv.l(), factory, path, opts)
+	fut := lv.e.createUnixServer(lv.l(), factory, path, opts)
 	lv.trackServerFuture(fut)
 	return lv.e.futureValue(fut), nil
 }
@@ -744,8 +738,8 @@ func (lv *loopValue) connectAcceptedSocket(fnname string, args starlark.Tuple, k
 	if err != nil {
 		return nil, err
 	}
-	if err := sslArgs(fnname, ssl, map[string]starlark.Value{
-		"ssl_handshake_timeout": hsTimeout, "ssl_shutdown_timeout": sdTimeout}); err != nil {
+	tlsOpts, err := lv.e.serverTLSArgs(fnname, true, ssl, hsTimeout, sdTimeout)
+	if err != nil {
 		return nil, err
 	}
 	// The socket was connected by whoever handed it over: no permission check.
@@ -753,7 +747,12 @@ func (lv *loopValue) connectAcceptedSocket(fnname string, args starlark.Tuple, k
 	if err != nil {
 		return nil, err
 	}
-	fut := transports.ConnectAcceptedSocket(lv.l(), factory, f)
+	var fut *loop.Future
+	if tlsOpts.ctx != nil {
+		fut = transports.ConnectAcceptedSocketTLS(lv.l(), factory, f, lv.e.serverConfig(tlsOpts.ctx), tlsOpts.handshake, tlsOpts.shutdown)
+	} else {
+		fut = transports.ConnectAcceptedSocket(lv.l(), factory, f)
+	}
 	closeWhenDone(fut, f)
 	return lv.e.futureValue(fut), nil
 }

@@ -1,7 +1,6 @@
 package starlarkbind
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"syscall"
@@ -14,48 +13,9 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// The modules of API.md §6 that live in this package: ssl (constants only
-// for now: TLS arrives later), subprocess and signal constants, os, and the
-// library modules.
-
-// Python's values for the ssl constants.
-const (
-	sslProtocolTLSClient = 16
-	sslProtocolTLSServer = 17
-	sslCertNone          = 0
-	sslCertOptional      = 1
-	sslCertRequired      = 2
-	sslTLSv1_2           = 0x0303
-	sslTLSv1_3           = 0x0304
-)
-
-func newSSLModule() *starlarkstruct.Module {
-	notYet := func(name string) *starlark.Builtin {
-		return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			return nil, fmt.Errorf("ssl.%s: %w", name, errSSLNotSupported)
-		})
-	}
-	return &starlarkstruct.Module{
-		Name: "ssl",
-		Members: starlark.StringDict{
-			"PROTOCOL_TLS_CLIENT":    starlark.MakeInt(sslProtocolTLSClient),
-			"PROTOCOL_TLS_SERVER":    starlark.MakeInt(sslProtocolTLSServer),
-			"CERT_NONE":              starlark.MakeInt(sslCertNone),
-			"CERT_OPTIONAL":          starlark.MakeInt(sslCertOptional),
-			"CERT_REQUIRED":          starlark.MakeInt(sslCertRequired),
-			"create_default_context": notYet("create_default_context"),
-			"SSLContext":             notYet("SSLContext"),
-			"Purpose": &starlarkstruct.Module{Name: "Purpose", Members: starlark.StringDict{
-				"SERVER_AUTH": starlark.String("SERVER_AUTH"),
-				"CLIENT_AUTH": starlark.String("CLIENT_AUTH"),
-			}},
-			"TLSVersion": &starlarkstruct.Module{Name: "TLSVersion", Members: starlark.StringDict{
-				"TLSv1_2": starlark.MakeInt(sslTLSv1_2),
-				"TLSv1_3": starlark.MakeInt(sslTLSv1_3),
-			}},
-		},
-	}
-}
+// The modules of API.md §6 that live in this package: subprocess and
+// signal constants, os, and the library modules. The ssl module is in
+// ssl.go.
 
 // Python's subprocess constants.
 const (
@@ -96,15 +56,17 @@ func jsonModule() starlark.Value      { return json.Module }
 func timeModule() starlark.Value      { return time.Module }
 func mathModule() starlark.Value      { return math.Module }
 
-// newOSModule makes the os module: stdin/stdout/stderr, getenv, getpid,
-// listen_fds.
+// newOSModule makes the os module: stdin/stdout/stderr, pipe, open (see
+// pipes.go), getenv, getpid, listen_fds.
 func (e *Env) newOSModule() *starlarkstruct.Module {
 	return &starlarkstruct.Module{
 		Name: "os",
 		Members: starlark.StringDict{
-			"stdin":      &stdioValue{name: "<stdin>", fd: 0},
-			"stdout":     &stdioValue{name: "<stdout>", fd: 1},
-			"stderr":     &stdioValue{name: "<stderr>", fd: 2},
+			"stdin":      newStdioPipe(0),
+			"stdout":     newStdioPipe(1),
+			"stderr":     newStdioPipe(2),
+			"pipe":       starlark.NewBuiltin("pipe", osPipe),
+			"open":       starlark.NewBuiltin("open", e.osOpen),
 			"getenv":     starlark.NewBuiltin("getenv", e.getenv),
 			"getpid":     starlark.NewBuiltin("getpid", getpid),
 			"listen_fds": starlark.NewBuiltin("listen_fds", e.listenFDsBuiltin),
@@ -171,35 +133,4 @@ func listenFDs() []starlark.Value {
 		}
 	}
 	return socks
-}
-
-// stdioValue is os.stdin, os.stdout or os.stderr: for now only fileno()
-// (the pipe transports come later).
-type stdioValue struct {
-	name string
-	fd   int
-}
-
-var _ starlark.HasAttrs = (*stdioValue)(nil)
-
-func (s *stdioValue) String() string        { return fmt.Sprintf("<file %s fd=%d>", s.name, s.fd) }
-func (s *stdioValue) Type() string          { return "file" }
-func (s *stdioValue) Freeze()               {}
-func (s *stdioValue) Truth() starlark.Bool  { return starlark.True }
-func (s *stdioValue) Hash() (uint32, error) { return uint32(s.fd), nil }
-func (s *stdioValue) AttrNames() []string   { return []string{"fileno", "name"} }
-
-func (s *stdioValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "name":
-		return starlark.String(s.name), nil
-	case "fileno":
-		return starlark.NewBuiltin("fileno", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := unpack("file.fileno", args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.MakeInt(s.fd), nil
-		}), nil
-	}
-	return nil, noAttr(s, name)
 }

@@ -20,6 +20,25 @@ type ProtocolClass struct {
 	members  starlark.StringDict // methods (callables) and class-level defaults
 	names    []string            // sorted member names
 	frozen   bool
+
+	// callbacks caches the members named like callbacks, by slot, so that
+	// the adapter finds them without hashing a name (members never change).
+	callbacks [numCallbacks]classCallback
+
+	// args is the argument tuple that the adapters of this class's
+	// instances reuse for calls to Starlark functions (which copy their
+	// arguments on entry), so that no adapter carries one. Only adapters
+	// whose env runs on owner, the thread that made the class, use it: they
+	// all run on owner's goroutine.
+	owner *starlark.Thread
+	args  [2]starlark.Value
+}
+
+// classCallback is a class member that the adapter calls.
+type classCallback struct {
+	fn       starlark.Value // the member; nil when the class has none
+	bound    bool           // fn is callable: called with the instance first
+	function bool           // fn is a *starlark.Function (copies its arguments)
 }
 
 var (
@@ -28,7 +47,7 @@ var (
 )
 
 // protocolBuiltin implements protocol(name, **methods).
-func protocolBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func protocolBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	if err := unpack(b.Name(), args, nil, "name", &name); err != nil {
 		return nil, err
@@ -36,7 +55,7 @@ func protocolBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if name == "" {
 		return nil, valueErrorf("protocol: for parameter name: must not be empty")
 	}
-	c := &ProtocolClass{name: name, typeName: name, members: make(starlark.StringDict, len(kwargs))}
+	c := &ProtocolClass{name: name, typeName: name, members: make(starlark.StringDict, len(kwargs)), owner: thread}
 	if reservedTypeNames[name] {
 		c.typeName = "protocol:" + name
 	}
@@ -46,12 +65,26 @@ func protocolBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		c.names = append(c.names, key)
 	}
 	sort.Strings(c.names)
+	c.cacheCallbacks()
 	if init, ok := c.members["init"]; ok {
 		if _, callable := init.(starlark.Callable); !callable {
 			return nil, typeErrorf("protocol: for parameter init: got %s, want a function", init.Type())
 		}
 	}
 	return c, nil
+}
+
+// cacheCallbacks fills c.callbacks from the members.
+func (c *ProtocolClass) cacheCallbacks() {
+	for slot, name := range callbackNames {
+		v, ok := c.members[name]
+		if !ok {
+			continue
+		}
+		_, callable := v.(starlark.Callable)
+		_, function := v.(*starlark.Function)
+		c.callbacks[slot] = classCallback{fn: v, bound: callable, function: function}
+	}
 }
 
 // Name returns the class name.
@@ -106,21 +139,33 @@ func (c *ProtocolClass) CallInternal(thread *starlark.Thread, args starlark.Tupl
 	if len(args) > 0 {
 		return nil, typeErrorf("%s: got %d positional arguments, want keyword arguments only (or define init)", c.name, len(args))
 	}
-	if len(kwargs) > 0 {
-		inst.attrs = make(map[string]starlark.Value, len(kwargs))
-		for _, kv := range kwargs {
-			inst.attrs[string(kv[0].(starlark.String))] = kv[1]
-		}
+	for _, kv := range kwargs {
+		inst.set(string(kv[0].(starlark.String)), kv[1])
 	}
 	return inst, nil
 }
 
 // ProtocolInstance is an instance of a protocol class.
+//
+// Its attributes are a short slice searched in order (an instance holds a
+// few: a transport, a buffer, some counters), which costs less memory and
+// time than a map; past maxListedAttrs they move to a map.
 type ProtocolInstance struct {
 	class  *ProtocolClass
-	attrs  map[string]starlark.Value
+	attrs  []instanceAttr            // while the instance has few attributes
+	many   map[string]starlark.Value // instead of attrs, once it has many
+	shadow callbackSet               // callbacks set as instance attributes
 	frozen bool
 }
+
+// instanceAttr is one instance attribute.
+type instanceAttr struct {
+	name string
+	v    starlark.Value
+}
+
+// maxListedAttrs is how many attributes an instance keeps in its slice.
+const maxListedAttrs = 8
 
 var (
 	_ starlark.HasSetField = (*ProtocolInstance)(nil)
@@ -144,7 +189,10 @@ func (p *ProtocolInstance) Freeze() {
 		return
 	}
 	p.frozen = true
-	for _, v := range p.attrs {
+	for _, a := range p.attrs {
+		a.v.Freeze()
+	}
+	for _, v := range p.many {
 		v.Freeze()
 	}
 	p.class.Freeze()
@@ -156,11 +204,52 @@ func (p *ProtocolInstance) Truth() starlark.Bool { return starlark.True }
 // Hash hashes the instance's identity.
 func (p *ProtocolInstance) Hash() (uint32, error) { return identityHash(p), nil }
 
+// get returns the instance attribute name.
+func (p *ProtocolInstance) get(name string) (starlark.Value, bool) {
+	if p.many != nil {
+		v, ok := p.many[name]
+		return v, ok
+	}
+	for i := range p.attrs {
+		if p.attrs[i].name == name {
+			return p.attrs[i].v, true
+		}
+	}
+	return nil, false
+}
+
+// set sets the instance attribute name.
+func (p *ProtocolInstance) set(name string, v starlark.Value) {
+	if slot, ok := callbackSlot(name); ok {
+		p.shadow |= 1 << slot
+	}
+	if p.many != nil {
+		p.many[name] = v
+		return
+	}
+	for i := range p.attrs {
+		if p.attrs[i].name == name {
+			p.attrs[i].v = v
+			return
+		}
+	}
+	if len(p.attrs) < maxListedAttrs {
+		p.attrs = append(p.attrs, instanceAttr{name, v})
+		return
+	}
+	p.many = make(map[string]starlark.Value, 2*maxListedAttrs)
+	for _, a := range p.attrs {
+		p.many[a.name] = a.v
+	}
+	p.many[name] = v
+	p.attrs = nil
+}
+
 // lookup finds name without allocating: an instance attribute (self nil),
 // or a class member; callable members come back with self set, to be called
 // with self first.
 func (p *ProtocolInstance) lookup(name string) (v starlark.Value, self starlark.Value) {
-	if v, ok := p.attrs[name]; ok {
+	if v, ok := p.get(name); ok {
 		return v, nil
 	}
 	if v, ok := p.class.members[name]; ok {
@@ -170,6 +259,22 @@ func (p *ProtocolInstance) lookup(name string) (v starlark.Value, self starlark.
 		return v, nil
 	}
 	return nil, nil
+}
+
+// callback finds a callback by slot as lookup finds it by name, without
+// hashing the name unless an instance attribute shadows the class member.
+// function reports that fn is a *starlark.Function.
+func (p *ProtocolInstance) callback(slot int) (fn, self starlark.Value, function bool) {
+	if p.shadow&(1<<slot) != 0 {
+		fn, self = p.lookup(callbackNames[slot])
+		_, function = fn.(*starlark.Function)
+		return fn, self, function
+	}
+	cb := &p.class.callbacks[slot]
+	if cb.bound {
+		return cb.fn, p, cb.function
+	}
+	return cb.fn, nil, false
 }
 
 // Attr returns an instance attribute, or a class member (methods bound).
@@ -186,12 +291,15 @@ func (p *ProtocolInstance) Attr(name string) (starlark.Value, error) {
 
 // AttrNames lists instance attributes and class members.
 func (p *ProtocolInstance) AttrNames() []string {
-	names := make([]string, 0, len(p.attrs)+len(p.class.names))
-	for k := range p.attrs {
+	names := make([]string, 0, len(p.attrs)+len(p.many)+len(p.class.names))
+	for _, a := range p.attrs {
+		names = append(names, a.name)
+	}
+	for k := range p.many {
 		names = append(names, k)
 	}
 	for _, k := range p.class.names {
-		if _, ok := p.attrs[k]; !ok {
+		if _, ok := p.get(k); !ok {
 			names = append(names, k)
 		}
 	}
@@ -204,10 +312,7 @@ func (p *ProtocolInstance) SetField(name string, v starlark.Value) error {
 	if p.frozen {
 		return fmt.Errorf("cannot set .%s of frozen %s object", name, p.class.name)
 	}
-	if p.attrs == nil {
-		p.attrs = make(map[string]starlark.Value)
-	}
-	p.attrs[name] = v
+	p.set(name, v)
 	return nil
 }
 

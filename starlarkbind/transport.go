@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"reflect"
-	"sort"
 
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
@@ -35,8 +34,8 @@ type transportMethod struct {
 }
 
 // transportMethods is the table of methods, sorted by name; it is never
-// modified.
-var transportMethods = []transportMethod{
+// modified. methodIndex finds a name in it.
+var transportMethods = [numTransportMethods]transportMethod{
 	{"abort", kindWrite | kindDatagram, tAbort},
 	{"can_write_eof", kindWrite, tCanWriteEOF},
 	{"close", kindBase, tClose},
@@ -56,20 +55,63 @@ var transportMethods = []transportMethod{
 	{"writelines", kindWrite, tWritelines},
 }
 
-// transportValue is the Starlark value of a transport.
+// Indexes in transportMethods of the methods found without a search.
+const (
+	methodWrite         = 14
+	numTransportMethods = 17
+)
+
+// methodIndex returns the index of name in transportMethods, or -1.
+func methodIndex(name string) int {
+	if name == "write" { // the hot path: self.transport.write(data)
+		return methodWrite
+	}
+	lo, hi := 0, len(transportMethods)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if transportMethods[mid].name < name {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(transportMethods) && transportMethods[lo].name == name {
+		return lo
+	}
+	return -1
+}
+
+// transportBuiltins are the implementations of the methods' builtins, by
+// index in transportMethods: each finds its transport as the receiver.
+var transportBuiltins = func() (fns [numTransportMethods]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) {
+	for i := range transportMethods {
+		m := &transportMethods[i]
+		fnname := "transport." + m.name
+		fns[i] = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			return m.fn(b.Receiver().(*transportValue), fnname, args, kwargs)
+		}
+	}
+	return fns
+}()
+
+// transportValue is the Starlark value of a transport. A server holds one
+// per connection, so it is small: write, the method of the hot path, is a
+// field of it (no allocation); the others are made on first use.
 type transportValue struct {
 	e       *Env
 	t       transports.BaseTransport
 	kind    transportKind
-	methods []*starlark.Builtin // by index in transportMethods, made on first use
+	write   writeMethod                             // transport.write, bound to this value
+	methods *[numTransportMethods]*starlark.Builtin // the others, made on first use
 }
 
 var _ starlark.HasAttrs = (*transportValue)(nil)
 
 func newTransportValue(e *Env, t transports.BaseTransport) *transportValue {
-	return &transportValue{e: e, t: t, kind: kindOf(t)}
+	tv := &transportValue{e: e, t: t, kind: kindOf(t)}
+	tv.write.tv = tv
+	return tv
 }
-
 func kindOf(t transports.BaseTransport) transportKind {
 	k := kindBase
 	if _, ok := t.(transports.ReadTransport); ok {
@@ -104,25 +146,51 @@ func (tv *transportValue) Truth() starlark.Bool  { return starlark.True }
 func (tv *transportValue) Hash() (uint32, error) { return identityHash(tv), nil }
 
 // Attr returns a bound method, or fails with an AttributeError for a
-// method of another kind of transport.
+// method of another kind of transport. A method is the same value each
+// time it is asked for.
 func (tv *transportValue) Attr(name string) (starlark.Value, error) {
-	i := sort.Search(len(transportMethods), func(i int) bool { return transportMethods[i].name >= name })
-	if i == len(transportMethods) || transportMethods[i].name != name || transportMethods[i].kinds&tv.kind == 0 {
-		return nil, noAttr(tv, name)
+	i := methodIndex(name)
+	if i < 0 || transportMethods[i].kinds&tv.kind == 0 {
+		return tv.extraAttr(name) // transport_kinds.go
+	}
+	if i == methodWrite {
+		return &tv.write, nil
 	}
 	if tv.methods == nil {
-		tv.methods = make([]*starlark.Builtin, len(transportMethods))
+		tv.methods = new([numTransportMethods]*starlark.Builtin)
 	}
 	if b := tv.methods[i]; b != nil {
 		return b, nil
 	}
-	m := &transportMethods[i]
-	fnname := "transport." + m.name
-	b := starlark.NewBuiltin(m.name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		return m.fn(b.Receiver().(*transportValue), fnname, args, kwargs)
-	}).BindReceiver(tv)
+	b := starlark.NewBuiltin(transportMethods[i].name, transportBuiltins[i]).BindReceiver(tv)
 	tv.methods[i] = b
 	return b, nil
+}
+
+// writeMethod is transport.write bound to its transport: a built-in
+// method, as starlark.Builtin values are, that lives inside the transport
+// value.
+type writeMethod struct{ tv *transportValue }
+
+var _ starlark.Callable = (*writeMethod)(nil)
+
+// Name returns "write".
+func (m *writeMethod) Name() string { return "write" }
+
+// String describes the method as a bound Builtin does.
+func (m *writeMethod) String() string {
+	return "<built-in method write of transport value>"
+}
+
+// Type is the type of built-in methods.
+func (m *writeMethod) Type() string          { return "builtin_function_or_method" }
+func (m *writeMethod) Freeze()               {}
+func (m *writeMethod) Truth() starlark.Bool  { return starlark.True }
+func (m *writeMethod) Hash() (uint32, error) { return identityHash(m), nil }
+
+// CallInternal writes.
+func (m *writeMethod) CallInternal(_ *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return tWrite(m.tv, "transport.write", args, kwargs)
 }
 
 // AttrNames lists the methods of this transport's kind.
@@ -133,7 +201,7 @@ func (tv *transportValue) AttrNames() []string {
 			names = append(names, m.name)
 		}
 	}
-	return names
+	return append(names, tv.extraAttrNames()...)
 }
 
 func noArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) error {
@@ -161,11 +229,11 @@ func tGetExtraInfo(tv *transportValue, fnname string, args starlark.Tuple, kwarg
 	if err := unpack(fnname, args, kwargs, "name", &name, "default?", &def); err != nil {
 		return nil, err
 	}
-	v := tv.t.GetExtraInfo(name)
+	v := tv.e.extraInfo(tv.t, name) // tlsvalues.go: the TLS keys too
 	if v == nil {
 		return def, nil
 	}
-	return tv.e.fromGo(v), nil
+	return v, nil
 }
 
 func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -173,14 +241,13 @@ func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs
 	if err := unpack(fnname, args, kwargs, "protocol", &p); err != nil {
 		return nil, err
 	}
-	proto, err := tv.e.protocolFor(p)
+	proto, err := tv.e.protocolForTransport(tv, p)
 	if err != nil {
 		return nil, typeErrorf("%s: for parameter protocol: got %s, want a protocol object", fnname, p.Type())
 	}
 	switch q := proto.(type) {
 	case starlarkProtocol:
-		a := q.base()
-		a.t, a.tv = tv.t, tv
+		q.base().tv = tv
 	case interface {
 		attach(transports.BaseTransport)
 	}:

@@ -28,14 +28,12 @@ type socketTransport struct {
 	fd       int
 	sock     *Socket
 	peername net.Addr
-	sockname net.Addr
+	sockname net.Addr // read on first need, and at the latest when the socket closes
 	server   *Server
 
-	protocol BaseProtocol
-	data     Protocol         // protocol as a Protocol, or nil
-	buffered BufferedProtocol // protocol as a BufferedProtocol, or nil
+	protocol BaseProtocol // a BufferedProtocol, a Protocol, or neither (a fatal error)
 
-	buf  writeBuffer
+	buf  *writeBuffer // what the kernel refused; made on first need
 	flow writeFlow
 
 	closing       bool // Close, Abort or a fatal error began closing
@@ -66,9 +64,7 @@ func newSocketTransport(l *loop.Loop, fd, family int, p BaseProtocol, server *Se
 	t := &socketTransport{l: l, fd: fd, sock: newSocket(fd, family, unix.SOCK_STREAM), server: server}
 	t.flow.init()
 	t.onReadable = t.readReady
-	t.onWritable = t.writeReady
 	setNoDelay(fd, family)
-	t.sockname = t.sock.Getsockname()
 	if peer == nil {
 		peer = t.sock.Getpeername()
 	}
@@ -78,18 +74,32 @@ func newSocketTransport(l *loop.Loop, fd, family int, p BaseProtocol, server *Se
 	if server != nil {
 		server.attach(t)
 	}
-	l.CallSoon(func() { p.ConnectionMade(t) })
-	l.CallSoon(t.startReading)
-	if waiter != nil {
-		l.CallSoon(func() {
-			if waiter.Done() { // cancelled while connecting
-				t.Close()
-				return
-			}
-			_ = waiter.SetResult(&Connection{Transport: t, Protocol: p})
-		})
-	}
+	l.CallSoon(func() { t.begin(p, waiter) })
 	return t
+}
+
+// begin does in one callback what asyncio schedules as three in a row:
+// ConnectionMade, the start of reading, and the waiter's result. A panic
+// in ConnectionMade does not stop the other two (the loop reports it once
+// they are done), as it would not stop the next callbacks. One callback
+// instead of three spares a server two handles and closures per
+// connection.
+func (t *socketTransport) begin(p BaseProtocol, waiter *loop.Future) {
+	defer t.started(p, waiter)
+	p.ConnectionMade(t)
+}
+
+// started starts reading and resolves the waiter, if any.
+func (t *socketTransport) started(p BaseProtocol, waiter *loop.Future) {
+	t.startReading()
+	if waiter == nil {
+		return
+	}
+	if waiter.Done() { // cancelled while connecting
+		t.Close()
+		return
+	}
+	_ = waiter.SetResult(&Connection{Transport: t, Protocol: p})
 }
 
 // String describes the transport as asyncio's repr does.
@@ -141,6 +151,9 @@ func (t *socketTransport) GetExtraInfo(name string) any {
 			return t.peername
 		}
 	case "sockname":
+		if t.sockname == nil && !t.released {
+			t.sockname = streamSockname(t.sock)
+		}
 		if t.sockname != nil {
 			return t.sockname
 		}
@@ -155,12 +168,6 @@ func (t *socketTransport) GetExtraInfo(name string) any {
 // made again for every read.
 func (t *socketTransport) SetProtocol(p BaseProtocol) {
 	t.protocol = p
-	t.data, t.buffered = nil, nil
-	if bp, ok := p.(BufferedProtocol); ok {
-		t.buffered = bp
-	} else if dp, ok := p.(Protocol); ok {
-		t.data = dp
-	}
 }
 
 // GetProtocol returns the current protocol (nil after ConnectionLost).
@@ -206,16 +213,33 @@ func (t *socketTransport) readReady() {
 	if t.lost {
 		return
 	}
-	if bp := t.buffered; bp != nil {
-		t.readIntoProtocolBuffer(bp)
-		return
+	switch p := t.protocol.(type) {
+	case BufferedProtocol:
+		t.readIntoProtocolBuffer(p)
+	case Protocol:
+		t.readIntoLoopBuffer(p)
+	default:
+		t.readIntoLoopBuffer(nil) // DataReceived cannot be called: fatal
 	}
-	t.readIntoLoopBuffer()
 }
 
-func (t *socketTransport) readIntoLoopBuffer() {
+// readBufferOwner is implemented by Protocols that keep what they receive
+// (starlarkbind makes each read an immutable bytes value), to spare them a
+// copy: before each read the transport asks for a buffer of the protocol's
+// own, and a nil one means the loop's shared buffer. DataReceived then gets
+// a prefix of the buffer, which the transport never touches again.
+type readBufferOwner interface {
+	OwnReadBuffer() []byte
+}
+
+func (t *socketTransport) readIntoLoopBuffer(dp Protocol) {
 	buf := t.l.ReadBuffer()
-	n, err := unix.Read(t.fd, buf)
+	if o, ok := dp.(readBufferOwner); ok {
+		if own := o.OwnReadBuffer(); own != nil {
+			buf = own
+		}
+	}
+	n, err := sockRead(t.fd, buf)
 	if err != nil {
 		t.readFailed(err)
 		return
@@ -224,7 +248,7 @@ func (t *socketTransport) readIntoLoopBuffer() {
 		t.eofReceived()
 		return
 	}
-	t.deliverData(buf[:n])
+	t.deliverData(dp, buf[:n])
 }
 
 func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
@@ -232,7 +256,7 @@ func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
 	if !ok {
 		return
 	}
-	n, err := unix.Read(t.fd, buf)
+	n, err := sockRead(t.fd, buf)
 	if err != nil {
 		t.readFailed(err)
 		return
@@ -254,18 +278,18 @@ func (t *socketTransport) readFailed(err error) {
 }
 
 // deliverData calls DataReceived; a panic there is a fatal error.
-func (t *socketTransport) deliverData(data []byte) {
+func (t *socketTransport) deliverData(dp Protocol, data []byte) {
 	const name = "protocol.data_received()"
 	defer func() {
 		if r := recover(); r != nil {
 			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
 		}
 	}()
-	if t.data == nil {
+	if dp == nil {
 		t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
 		return
 	}
-	t.data.DataReceived(data)
+	dp.DataReceived(data)
 }
 
 // getBuffer asks a BufferedProtocol for a buffer; an empty one or a panic
@@ -320,11 +344,11 @@ func (t *socketTransport) callEOFReceived() (keepOpen, ok bool) {
 			keepOpen, ok = false, false
 		}
 	}()
-	switch {
-	case t.buffered != nil:
-		return t.buffered.EOFReceived(), true
-	case t.data != nil:
-		return t.data.EOFReceived(), true
+	switch p := t.protocol.(type) {
+	case BufferedProtocol:
+		return p.EOFReceived(), true
+	case Protocol:
+		return p.EOFReceived(), true
 	}
 	t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
 	return false, false
@@ -353,7 +377,7 @@ func (t *socketTransport) Write(data []byte) error {
 		return nil
 	}
 	if t.buf.len() == 0 {
-		n, err := unix.Write(t.fd, data)
+		n, err := sockWrite(t.fd, data)
 		if err != nil {
 			if err != unix.EAGAIN && err != unix.EINTR {
 				t.fatalError(err, "Fatal write error on socket transport")
@@ -370,7 +394,7 @@ func (t *socketTransport) Write(data []byte) error {
 			return nil
 		}
 	}
-	t.buf.append(data)
+	t.pending().append(data)
 	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
 	return nil
 }
@@ -404,8 +428,9 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 			return nil
 		}
 	}
+	buf := t.pending()
 	for _, b := range bufs {
-		t.buf.append(b)
+		buf.append(b)
 	}
 	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
 	return nil
@@ -453,7 +478,7 @@ func (t *socketTransport) writeReady() {
 	var n int
 	var err error
 	if len(vecs) == 1 {
-		n, err = unix.Write(t.fd, vecs[0])
+		n, err = sockWrite(t.fd, vecs[0])
 	} else {
 		n, err = writev(t.fd, vecs)
 	}
@@ -535,9 +560,21 @@ func (t *socketTransport) SetWriteBufferLimits(high, low *int) error {
 
 // ---- closing ----
 
+// pending returns the write buffer, making it on first need: most
+// connections never have a write the kernel refuses.
+func (t *socketTransport) pending() *writeBuffer {
+	if t.buf == nil {
+		t.buf = new(writeBuffer)
+	}
+	return t.buf
+}
+
 func (t *socketTransport) startWriting() error {
 	if t.writing {
 		return nil
+	}
+	if t.onWritable == nil {
+		t.onWritable = t.writeReady // made on first need, as the buffer
 	}
 	if err := t.l.AddWriter(t.fd, t.onWritable); err != nil {
 		return err
@@ -626,10 +663,13 @@ func (t *socketTransport) release() {
 	t.released = true
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
+	if t.sockname == nil { // asyncio keeps it for after the close
+		t.sockname = streamSockname(t.sock)
+	}
 	closeFD(t.fd)
 	t.sock.markClosed()
-	t.buf = writeBuffer{}
-	t.protocol, t.data, t.buffered = nil, nil, nil
+	t.buf = nil
+	t.protocol = nil
 	if s := t.server; s != nil {
 		t.server = nil
 		s.detach(t)

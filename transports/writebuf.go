@@ -23,8 +23,13 @@ const (
 	maxIovecs = 8
 )
 
-// len returns the number of bytes pending.
-func (b *writeBuffer) len() int { return b.size }
+// len returns the number of bytes pending. A nil buffer is empty.
+func (b *writeBuffer) len() int {
+	if b == nil {
+		return 0
+	}
+	return b.size
+}
 
 // append copies p to the end of the buffer.
 func (b *writeBuffer) append(p []byte) {
@@ -53,6 +58,9 @@ func (b *writeBuffer) append(p []byte) {
 // vectors returns up to maxIovecs slices covering the start of the pending
 // bytes. They alias the buffer and are valid until the next change.
 func (b *writeBuffer) vectors() [][]byte {
+	if b == nil {
+		return nil
+	}
 	b.iov = b.iov[:0]
 	for i := b.head; i < len(b.chunks) && len(b.iov) < maxIovecs; i++ {
 		c := b.chunks[i]
@@ -103,6 +111,9 @@ func (b *writeBuffer) release(c []byte) {
 
 // reset drops everything pending.
 func (b *writeBuffer) reset() {
+	if b == nil {
+		return
+	}
 	for i := range b.chunks {
 		b.chunks[i] = nil
 	}

@@ -137,7 +137,8 @@ run flags (before the script path; everything after it goes to the script):
   --allow-write[=PATHS]  write files, FIFOs, Unix socket paths
   --allow-env            read environment variables
   -A, --allow-all        all of the above
-  --loops N              run N copies of the script, one event loop each
+  --loops N              run N copies of the script, one event loop (thread)
+                         each; their servers share ports (SO_REUSEPORT)
   --max-steps N          Starlark steps one callback may take (default 100000000;
                          0 = no limit)
   --debug                asyncio debug mode: report slow callbacks and unclosed

@@ -242,7 +242,7 @@ type server struct {
 }
 
 // serverScript listens on an ephemeral port, prints it, reports connections,
-// and writes 64 MiB to a client that says "flood".
+// and writes 64 MiB to a client that says "flood" (then prints "flooding").
 const serverScript = `
 def connection_made(self, transport):
     self.transport = transport
@@ -251,6 +251,7 @@ def connection_made(self, transport):
 def data_received(self, data):
     if data == b"flood":
         self.transport.write(b"x" * (64 << 20))
+        print("flooding")
 
 def connection_lost(self, exc):
     print("lost", exc)
@@ -345,6 +346,7 @@ func TestSignalDrain(t *testing.T) {
 			if _, err := flooded.Write([]byte("flood")); err != nil {
 				t.Fatal(err)
 			}
+			s.expect(t, "flooding")
 			if err := s.cmd.Process.Signal(c.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -372,6 +374,7 @@ func TestSecondSignalAborts(t *testing.T) {
 	if _, err := flooded.Write([]byte("flood")); err != nil {
 		t.Fatal(err)
 	}
+	s.expect(t, "flooding")
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,168 @@
+package starlarkbind
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/starnet-dev/starnet/transports"
+	"golang.org/x/sys/unix"
+)
+
+// --allow-run (API.md §1): starting a subprocess is denied unless an entry
+// of Permissions.Run allows the program.
+//
+// An entry is a program name ("ls"), a path ("/usr/bin/ls"), or "*". The
+// program is resolved as the child will resolve it: a name through the
+// PATH of the child's environment (env=, else starnet's own), a path
+// relative to the child's working directory (cwd=). Then:
+//
+//   - a path entry allows the program that resolves to that file;
+//   - a name entry allows the program that resolves to the same file as
+//     the name resolves to through starnet's own PATH: "ls" allows both
+//     "ls" and "/usr/bin/ls". A script cannot slip another file past a name
+//     entry by giving the child a PATH of its own.
+//
+// Files are the same when their paths are equal, or equal once symbolic
+// links are resolved (on a merged-/usr system "/bin/ls" is "/usr/bin/ls").
+//
+// subprocess_shell runs "/bin/sh -c cmd": it needs the shell itself
+// allowed, as "sh", "/bin/sh" or a path to the same file. The command line
+// is not inspected: allowing the shell allows every command it can run.
+
+// defaultExecPath is Python's os.defpath, the search path when PATH is unset.
+const defaultExecPath = "/bin:/usr/bin"
+
+// checkRun checks starting program (as the script gave it) in a child with
+// the environment env (nil: starnet's own) and working directory dir ("":
+// starnet's own).
+func (p *permissions) checkRun(program string, env []string, dir string) error {
+	resolved := resolveProgram(program, childSearchPath(env), dir)
+	for _, entry := range p.raw.Run {
+		entry = strings.TrimSpace(entry)
+		if entry == allowAll || entry != "" && runEntryAllows(entry, program, resolved) {
+			return nil
+		}
+	}
+	return runDenied(program, runSuggestion(program, resolved))
+}
+
+// checkShell checks subprocess_shell: the shell, /bin/sh, must be allowed.
+func (p *permissions) checkShell() error {
+	for _, entry := range p.raw.Run {
+		entry = strings.TrimSpace(entry)
+		switch {
+		case entry == allowAll, entry == "sh", entry == shellPath:
+			return nil
+		case strings.Contains(entry, "/") && sameFile(absPath(entry), shellPath):
+			return nil
+		}
+	}
+	return runDenied("sh", "sh")
+}
+
+// shellPath is the shell subprocess_shell runs, as asyncio does.
+const shellPath = "/bin/sh"
+
+// runEntryAllows reports whether one --allow-run entry allows program,
+// which resolves to resolved ("" when it is not found).
+func runEntryAllows(entry, program, resolved string) bool {
+	if strings.Contains(entry, "/") {
+		return resolved != "" && sameFile(resolved, absPath(entry))
+	}
+	if resolved == "" {
+		// Not found: the start fails with FileNotFoundError anyway; let
+		// the script see that rather than a PermissionError.
+		return program == entry
+	}
+	want := resolveProgram(entry, ownSearchPath(), "")
+	return want != "" && sameFile(resolved, want)
+}
+
+// runSuggestion is the entry the denial message suggests: the program as
+// given, or its full path when the child's PATH finds another file than
+// starnet's own would.
+func runSuggestion(program, resolved string) string {
+	if strings.Contains(program, "/") || resolved == "" {
+		return program
+	}
+	if own := resolveProgram(program, ownSearchPath(), ""); own != "" && sameFile(own, resolved) {
+		return program
+	}
+	return resolved
+}
+
+// runDenied is the PermissionError of a denied subprocess.
+func runDenied(program, suggestion string) *transports.Error {
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("run access to %q denied; run with --allow-run=%s", program, suggestion))
+}
+
+// ownSearchPath is starnet's own PATH.
+func ownSearchPath() string {
+	if path, ok := os.LookupEnv("PATH"); ok {
+		return path
+	}
+	return defaultExecPath
+}
+
+// childSearchPath is the PATH a child with environment env searches, as
+// Python's subprocess (and transports.SubprocessExec) does: env's PATH,
+// else the default search path; nil env means starnet's own environment.
+func childSearchPath(env []string) string {
+	if env == nil {
+		return ownSearchPath()
+	}
+	path := defaultExecPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	return path
+}
+
+// resolveProgram returns the absolute path a child started in dir runs
+// for program: a program with a slash is taken relative to dir; a name is
+// looked up in search. It returns "" when a name is not found.
+func resolveProgram(program, search, dir string) string {
+	if program == "" {
+		return ""
+	}
+	if strings.Contains(program, "/") {
+		return inDir(program, dir)
+	}
+	for _, d := range filepath.SplitList(search) {
+		if d == "" {
+			d = "."
+		}
+		candidate := inDir(filepath.Join(d, program), dir)
+		st, err := os.Stat(candidate)
+		if err != nil || st.IsDir() || unix.Access(candidate, unix.X_OK) != nil {
+			continue
+		}
+		return candidate
+	}
+	return ""
+}
+
+// inDir makes path absolute relative to dir (starnet's working directory
+// when dir is "").
+func inDir(path, dir string) string {
+	if !filepath.IsAbs(path) && dir != "" {
+		path = filepath.Join(dir, path)
+	}
+	return absPath(path)
+}
+
+// sameFile reports whether two absolute paths name the same file: equal,
+// or equal once symbolic links are resolved.
+func sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, errA := filepath.EvalSymlinks(a)
+	rb, errB := filepath.EvalSymlinks(b)
+	return errA == nil && errB == nil && ra == rb
+}

@@ -1,0 +1,323 @@
+package starlarkbind
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/transports"
+	"go.starlark.net/starlark"
+)
+
+// Subprocesses (API.md §3 subprocess protocols, §4 SubprocessTransport,
+// §5 subprocess_exec/subprocess_shell, §6 subprocess constants).
+//
+// stdin, stdout and stderr each take subprocess.PIPE (the default: a pipe
+// with its own pipe transport, get_pipe_transport(fd)), subprocess.DEVNULL,
+// subprocess.STDOUT (stderr only: into stdout's pipe or file), None (the
+// child shares starnet's own descriptor), a file (os.stdin, os.pipe()'s
+// ends, os.open()'s files: the child gets a copy, the script keeps its
+// own), or a descriptor number. env is a dict of strings: the child's whole
+// environment (None: starnet's). --allow-run is checked as
+// permissions_run.go says; a denial fails the Future with a PermissionError.
+
+// Subprocess callback names.
+const (
+	cbPipeDataReceived   = "pipe_data_received"
+	cbPipeConnectionLost = "pipe_connection_lost"
+	cbProcessExited      = "process_exited"
+)
+
+// subprocessAdapter makes a Starlark protocol object a
+// transports.SubprocessProtocol. A failing callback is reported and
+// changes nothing else, as in asyncio.
+type subprocessAdapter struct{ adapter }
+
+var _ transports.SubprocessProtocol = (*subprocessAdapter)(nil)
+
+// PipeDataReceived calls pipe_data_received(fd, data).
+func (s *subprocessAdapter) PipeDataReceived(fd int, data []byte) {
+	if found, err := s.callNamed(cbPipeDataReceived, starlark.MakeInt(fd), starlark.Bytes(data)); found && err != nil {
+		s.failed(cbPipeDataReceived, err, false)
+	}
+}
+
+// PipeConnectionLost calls pipe_connection_lost(fd, exc).
+func (s *subprocessAdapter) PipeConnectionLost(fd int, err error) {
+	var exc starlark.Value = starlark.None
+	if ev := NewErrorValue(err); ev != nil {
+		exc = ev
+	}
+	if found, cerr := s.callNamed(cbPipeConnectionLost, starlark.MakeInt(fd), exc); found && cerr != nil {
+		s.failed(cbPipeConnectionLost, cerr, false)
+	}
+}
+
+// ProcessExited calls process_exited().
+func (s *subprocessAdapter) ProcessExited() {
+	if found, err := s.callNamed(cbProcessExited); found && err != nil {
+		s.failed(cbProcessExited, err, false)
+	}
+}
+
+// goSubprocess keeps a Go SubprocessProtocol a SubprocessProtocol while the
+// env tracks its transport.
+type goSubprocess struct {
+	*goBase
+	p transports.SubprocessProtocol
+}
+
+func (g goSubprocess) PipeDataReceived(fd int, data []byte) { g.p.PipeDataReceived(fd, data) }
+func (g goSubprocess) PipeConnectionLost(fd int, err error) { g.p.PipeConnectionLost(fd, err) }
+func (g goSubprocess) ProcessExited()                       { g.p.ProcessExited() }
+
+// ---- loop.subprocess_exec and loop.subprocess_shell ----
+
+// subprocessKwargs are the keyword arguments both calls take.
+type subprocessKwargs struct {
+	stdin, stdout, stderr starlark.Value
+	cwd, env              starlark.Value
+}
+
+func (lv *loopValue) subprocessExec(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) < 2 {
+		return nil, typeErrorf("%s: missing argument for program", fnname)
+	}
+	argv := make([]string, len(args)-1)
+	for i, a := range args[1:] {
+		s, ok := a.(starlark.String)
+		if !ok {
+			param := "program"
+			if i > 0 {
+				param = fmt.Sprintf("args (argument %d)", i)
+			}
+			return nil, typeErrorf("%s: for parameter %s: got %s, want string", fnname, param, a.Type())
+		}
+		argv[i] = string(s)
+	}
+	return lv.startSubprocess(fnname, args[0], kwargs, argv, false)
+}
+
+func (lv *loopValue) subprocessShell(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 2 {
+		return nil, typeErrorf("%s: got %d positional arguments, want protocol_factory and cmd", fnname, len(args))
+	}
+	if len(args) < 2 {
+		return nil, typeErrorf("%s: missing argument for cmd", fnname)
+	}
+	cmd, ok := args[1].(starlark.String)
+	if !ok {
+		return nil, typeErrorf("%s: for parameter cmd: got %s, want string", fnname, args[1].Type())
+	}
+	return lv.startSubprocess(fnname, args[0], kwargs, []string{string(cmd)}, true)
+}
+
+// startSubprocess is subprocess_exec (argv) and subprocess_shell (shell,
+// argv[0] the command line).
+func (lv *loopValue) startSubprocess(fnname string, factoryV starlark.Value, kwargs []starlark.Tuple, argv []string, shell bool) (starlark.Value, error) {
+	var kw subprocessKwargs
+	if err := unpack(fnname, nil, kwargs, "stdin?", &kw.stdin, "stdout?", &kw.stdout,
+		"stderr?", &kw.stderr, "cwd?", &kw.cwd, "env?", &kw.env); err != nil {
+		return nil, err
+	}
+	factory, err := lv.e.kindFactory(fnname, factoryV, kindSubprocess, nil)
+	if err != nil {
+		return nil, err
+	}
+	fut := lv.l().NewFuture()
+	opts, err := lv.subprocessOptions(fnname, kw, fut)
+	if err != nil {
+		fut.Cancel() // gives back the files lent so far
+		return nil, err
+	}
+	perms := lv.e.perms
+	if shell {
+		opts.Check = func(string) error { return perms.checkShell() }
+	} else {
+		opts.Check = func(program string) error { return perms.checkRun(program, opts.Env, opts.Dir) }
+	}
+	var inner *loop.Future
+	if shell {
+		inner = transports.SubprocessShell(lv.l(), factory, argv[0], opts)
+	} else {
+		inner = transports.SubprocessExec(lv.l(), factory, argv, opts)
+	}
+	chain(fut, inner)
+	return lv.e.futureValue(fut), nil
+}
+
+// chain completes out as in completes, and cancels in when out is
+// cancelled.
+func chain(out, in *loop.Future) {
+	in.AddDoneCallback(func(in *loop.Future) { copyOutcome(out, in) })
+	out.AddDoneCallback(func(out *loop.Future) {
+		if out.Cancelled() {
+			in.Cancel()
+		}
+	})
+}
+
+// subprocessOptions reads the keyword arguments. Files given as stdin,
+// stdout or stderr are lent until fut is done.
+func (lv *loopValue) subprocessOptions(fnname string, kw subprocessKwargs, fut *loop.Future) (transports.SubprocessOptions, error) {
+	var opts transports.SubprocessOptions
+	var err error
+	if opts.Stdin, err = stdioArg(fnname, "stdin", kw.stdin, fut); err != nil {
+		return opts, err
+	}
+	if opts.Stdout, err = stdioArg(fnname, "stdout", kw.stdout, fut); err != nil {
+		return opts, err
+	}
+	if opts.Stderr, err = stdioArg(fnname, "stderr", kw.stderr, fut); err != nil {
+		return opts, err
+	}
+	if opts.Dir, _, err = optionalString(fnname, "cwd", kw.cwd); err != nil {
+		return opts, err
+	}
+	if opts.Env, err = envArg(fnname, kw.env); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// stdioArg reads stdin, stdout or stderr.
+func stdioArg(fnname, param string, v starlark.Value, fut *loop.Future) (transports.Stdio, error) {
+	switch v := v.(type) {
+	case nil:
+		return transports.Stdio{Kind: transports.StdioPipe}, nil
+	case starlark.NoneType:
+		return transports.Stdio{Kind: transports.StdioInherit}, nil
+	case *pipeValue:
+		if err := v.usable(fnname, param); err != nil {
+			return transports.Stdio{}, err
+		}
+		return transports.Stdio{Kind: transports.StdioFile, File: v.lend(fut)}, nil
+	case starlark.Int:
+		n, ok := v.Int64()
+		switch {
+		case !ok:
+		case n == subprocessPIPE:
+			return transports.Stdio{Kind: transports.StdioPipe}, nil
+		case n == subprocessDEVNULL:
+			return transports.Stdio{Kind: transports.StdioDevNull}, nil
+		case n == subprocessSTDOUT:
+			if param != "stderr" {
+				return transports.Stdio{}, valueErrorf("%s: for parameter %s: STDOUT can only be used for stderr", fnname, param)
+			}
+			return transports.Stdio{Kind: transports.StdioStdout}, nil
+		case n >= 0 && n <= 1<<30:
+			return fdStdio(fnname, param, int(n), fut)
+		}
+		return transports.Stdio{}, valueErrorf("%s: for parameter %s: %s is neither a descriptor nor PIPE, DEVNULL or STDOUT", fnname, param, v)
+	}
+	return transports.Stdio{}, typeErrorf("%s: for parameter %s: got %s, want subprocess.PIPE, DEVNULL, STDOUT, None, a file or a descriptor", fnname, param, v.Type())
+}
+
+// fdStdio gives the child a duplicate of descriptor fd, closed once fut is
+// done.
+func fdStdio(fnname, param string, fd int, fut *loop.Future) (transports.Stdio, error) {
+	dup, err := dupCloexec(fd)
+	if err != nil {
+		return transports.Stdio{}, failWith(NewErrorValue(fmt.Errorf("%s: for parameter %s: descriptor %d: %w", fnname, param, fd, err)))
+	}
+	f := os.NewFile(uintptr(dup), fmt.Sprintf("fd %d", fd))
+	fut.AddDoneCallback(func(*loop.Future) { _ = f.Close() })
+	return transports.Stdio{Kind: transports.StdioFile, File: f}, nil
+}
+
+// envArg reads env: None, or a dict of strings.
+func envArg(fnname string, v starlark.Value) ([]string, error) {
+	switch v := v.(type) {
+	case nil, starlark.NoneType:
+		return nil, nil
+	case *starlark.Dict:
+		env := make([]string, 0, v.Len())
+		for _, item := range v.Items() {
+			k, ok1 := item[0].(starlark.String)
+			val, ok2 := item[1].(starlark.String)
+			if !ok1 || !ok2 {
+				return nil, typeErrorf("%s: for parameter env: %s: %s is not a string to string entry", fnname, item[0], item[1].Type())
+			}
+			if k == "" || strings.ContainsRune(string(k), '=') {
+				return nil, valueErrorf("%s: for parameter env: illegal environment variable name %q", fnname, string(k))
+			}
+			env = append(env, string(k)+"="+string(val))
+		}
+		return env, nil
+	}
+	return nil, typeErrorf("%s: for parameter env: got %s, want dict or None", fnname, v.Type())
+}
+
+// ---- subprocess transport methods (see transport_kinds.go) ----
+
+func subprocessOf(tv *transportValue) transports.SubprocessTransport {
+	return tv.t.(transports.SubprocessTransport)
+}
+
+func tGetPid(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(fnname, args, kwargs); err != nil {
+		return nil, err
+	}
+	return starlark.MakeInt(subprocessOf(tv).GetPid()), nil
+}
+
+func tGetReturncode(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(fnname, args, kwargs); err != nil {
+		return nil, err
+	}
+	code, ok := subprocessOf(tv).GetReturncode()
+	if !ok {
+		return starlark.None, nil
+	}
+	return starlark.MakeInt(code), nil
+}
+
+// tGetPipeTransport returns the transport of the child's fd 0, 1 or 2, or
+// None when that fd is not a PIPE.
+func tGetPipeTransport(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var fd int
+	if err := unpack(fnname, args, kwargs, "fd", &fd); err != nil {
+		return nil, err
+	}
+	pt := subprocessOf(tv).GetPipeTransport(fd)
+	if pt == nil {
+		return starlark.None, nil
+	}
+	return tv.e.transportValue(pt), nil
+}
+
+// signalResult makes a failed kill(2) fail the call with its error value
+// ("ProcessLookupError: [Errno 3] No such process" once the child is gone).
+func signalResult(err error) (starlark.Value, error) {
+	if err != nil {
+		return nil, failWith(NewErrorValue(err))
+	}
+	return starlark.None, nil
+}
+
+func tSendSignal(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var sigV starlark.Value
+	if err := unpack(fnname, args, kwargs, "signal", &sigV); err != nil {
+		return nil, err
+	}
+	sig, err := signalArg(fnname, sigV)
+	if err != nil {
+		return nil, err
+	}
+	return signalResult(subprocessOf(tv).SendSignal(int(sig)))
+}
+
+func tTerminate(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(fnname, args, kwargs); err != nil {
+		return nil, err
+	}
+	return signalResult(subprocessOf(tv).Terminate())
+}
+
+func tKill(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(fnname, args, kwargs); err != nil {
+		return nil, err
+	}
+	return signalResult(subprocessOf(tv).Kill())
+}

@@ -1,0 +1,122 @@
+package transports
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestStreamSockname checks that the transport's own way of reading a
+// stream socket's local address gives what Socket.Getsockname gives.
+func TestStreamSockname(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, network, addr string
+		family              int
+	}{
+		{"ipv4", "tcp4", "127.0.0.1:0", unix.AF_INET},
+		{"ipv6", "tcp6", "[::1]:0", unix.AF_INET6},
+		{"unix", "unix", filepath.Join(dir, "s"), unix.AF_UNIX},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ln, err := net.Listen(c.network, c.addr)
+			if err != nil {
+				t.Skipf("cannot listen on %s here: %v", c.addr, err)
+			}
+			defer ln.Close()
+			conn, err := net.Dial(c.network, ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			f, err := connFile(conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			s := newSocket(int(f.Fd()), c.family, unix.SOCK_STREAM)
+			got, want := streamSockname(s), s.Getsockname()
+			if want == nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("streamSockname = %#v, want %#v", got, want)
+			}
+			if got.String() != conn.LocalAddr().String() {
+				t.Fatalf("streamSockname = %v, the connection's local address is %v", got, conn.LocalAddr())
+			}
+		})
+	}
+}
+
+// connFile returns a duplicate of a connection's descriptor.
+func connFile(c net.Conn) (*os.File, error) {
+	type filer interface{ File() (*os.File, error) }
+	return c.(filer).File()
+}
+
+// A panic in ConnectionMade is reported, and the transport still starts
+// reading and resolves the connect's waiter, as when asyncio's
+// connection_made raises: the callbacks scheduled after it still run.
+func TestConnectionMadePanicStillStartsReading(t *testing.T) {
+	tl := newTestLoop(t)
+	server := newRecorder(tl.Loop)
+	server.onMade = func(*recorder) { panic("server made") }
+	server.onData = func(r *recorder, _ []byte) {
+		if r.data.Len() == 5 {
+			r.tr.Close()
+		}
+	}
+	_, port := tl.serve(func() BaseProtocol { return server }, ListenOptions{})
+	client := newRecorder(tl.Loop)
+	client.onMade = func(*recorder) { panic("client made") }
+	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{})).(*Connection)
+	if err := conn.Transport.(Transport).Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	tl.mustAwait(client.lost) // the server read "hello", then closed
+	if got := server.data.String(); got != "hello" {
+		t.Errorf("server read %q", got)
+	}
+	msgs := strings.Join(tl.reportMessages(), "\n")
+	for _, want := range []string{"server made", "client made"} {
+		found := false
+		for _, r := range tl.reports {
+			if strings.Contains(fmt.Sprint(r.Err), want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no report of the panic %q; reports:\n%s", want, msgs)
+		}
+	}
+}
+
+// The local address is read on first need, and kept for after the close,
+// as asyncio keeps the one it reads at the start.
+func TestSocknameAfterClose(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, port := tl.serve(echoFactory, ListenOptions{})
+	_ = srv
+	asked := newRecorder(tl.Loop)
+	never := newRecorder(tl.Loop)
+	for _, r := range []*recorder{asked, never} {
+		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return r }, "127.0.0.1", port, DialOptions{}))
+	}
+	before := asked.tr.GetExtraInfo("sockname")
+	for _, r := range []*recorder{asked, never} {
+		r.tr.Close()
+		tl.mustAwait(r.lost)
+	}
+	if got := asked.tr.GetExtraInfo("sockname"); got == nil || got != before {
+		t.Errorf("sockname after close = %v, before it %v", got, before)
+	}
+	got, ok := never.tr.GetExtraInfo("sockname").(*net.TCPAddr)
+	if !ok || !got.IP.Equal(net.IPv4(127, 0, 0, 1)) || got.Port == 0 || got.Port == port {
+		t.Errorf("sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	}
+}
