@@ -8,10 +8,20 @@
 #                      [--duration S] [--out DIR] [--no-install]
 #
 # Servers:   uvloop asyncio node go-std starnet-go starnet-star
-# Workloads: pingpong-64   ping-pong, 50 connections, 64 B messages
-#            pingpong-4k   ping-pong, 50 connections, 4 KiB messages
-#            stream-64k    streaming, 10 connections, 64 KiB writes
-#            idle-10k      10,000 idle connections: server RSS per connection
+# Workloads: pingpong-64      ping-pong, 50 connections, 64 B messages
+#            pingpong-4k      ping-pong, 50 connections, 4 KiB messages
+#            stream-64k       streaming, 10 connections, 64 KiB writes
+#            idle-10k         10,000 idle connections: server RSS per connection
+#            tls-pingpong-1k  ping-pong over TLS, 50 connections, 1 KiB messages
+#                             (handshakes done before the warm-up)
+#
+# TLS: each server's TLS echo (uvloop and asyncio with an ssl.SSLContext,
+# Node's tls module, Go's crypto/tls, starnet's TLS layer under the Go
+# protocol and scripts/tls_echo_server.star) serves a P-256 certificate
+# that openssl makes at run time in the temporary build directory (removed
+# on exit; no key is kept). The client (Go's crypto/tls) verifies it and
+# offers Go's default suites; every server follows the client's preference,
+# so all encrypt with the same suite, which the table names.
 #
 # Environment (options override): BENCH_SERVERS, BENCH_WORKLOADS (space or
 # comma separated), BENCH_ROUNDS (3), BENCH_DURATION (measured seconds per
@@ -25,9 +35,9 @@
 # generator (pinned to the other, GOMAXPROCS=1) and stops the server by its
 # PID. Every round runs every workload on every server, the server order
 # rotating from round to round. Missing tools (python3-uvloop, nodejs,
-# taskset) are installed with apt-get when running as root. Results are kept
+# taskset, openssl) are installed with apt-get when running as root. Results are kept
 # in the output directory: results.jsonl (one JSON line per run), the
-# servers' logs, and table.txt. The default run takes about 7 minutes.
+# servers' logs, and table.txt. The default run takes about 9 minutes.
 #
 # Reading the figures: the client does one write and one read per round trip
 # (epoll engine), as the best server does, so on fast servers both cores are
@@ -35,6 +45,8 @@
 # µs of CPU per request is then the figure to compare. Server CPU comes from
 # /proc/PID/stat and leaves out softirq time (loopback TCP processing, which
 # the kernel charges to no process); it is the same work for every server.
+# Over TLS the client is the goroutines engine (crypto/tls on net.Conn), so
+# its CPU share is higher there than in the plain ping-pong rows.
 # The machine is shared: "oth %" flags runs that other processes disturbed,
 # and medians over several rounds (BENCH_ROUNDS=5 for decisions) absorb them.
 set -euo pipefail
@@ -44,7 +56,7 @@ BENCH_DIR=$ROOT/tests/bench
 PYTHON=/usr/bin/python3 # Debian's, which has python3-uvloop (not pyenv's)
 
 ALL_SERVERS="uvloop asyncio node go-std starnet-go starnet-star"
-ALL_WORKLOADS="pingpong-64 pingpong-4k stream-64k idle-10k"
+ALL_WORKLOADS="pingpong-64 pingpong-4k stream-64k idle-10k tls-pingpong-1k"
 SERVERS=${BENCH_SERVERS:-$ALL_SERVERS}
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -114,6 +126,9 @@ install_missing() {
 	if selected node && ! command -v node >/dev/null; then
 		pkgs+=(nodejs)
 	fi
+	if tls_selected && ! command -v openssl >/dev/null; then
+		pkgs+=(openssl)
+	fi
 	((${#pkgs[@]})) || return 0
 	if ((INSTALL == 0)) || [[ $(id -u) != 0 ]]; then
 		log "missing: ${pkgs[*]} (install them with apt-get, or run as root without --no-install)"
@@ -159,8 +174,13 @@ build() {
 	fi
 }
 
-# server_command prints the command line of a server, one word a line.
+# server_command prints the command line of a server for a workload, one
+# word a line: the TLS echo for TLS workloads, the plain one otherwise.
 server_command() {
+	if is_tls "$2"; then
+		tls_server_command "$1"
+		return
+	fi
 	case $1 in
 	uvloop) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" --uvloop ;;
 	asyncio) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" ;;
@@ -171,6 +191,43 @@ server_command() {
 	esac
 }
 
+# tls_server_command prints the command line of a server's TLS echo, which
+# serves $CERT_DIR's certificate.
+tls_server_command() {
+	local cert=$CERT_DIR/cert.pem key=$CERT_DIR/key.pem
+	case $1 in
+	uvloop) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" --uvloop --tls "$cert" "$key" ;;
+	asyncio) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" --tls "$cert" "$key" ;;
+	node) printf '%s\n' node "$BENCH_DIR/servers/echo_node.js" --tls "$cert" "$key" ;;
+	go-std) printf '%s\n' "$BIN/stdecho" -tls "$cert" "$key" ;;
+	starnet-go) printf '%s\n' "$BIN/goecho" -tls "$cert" "$key" ;;
+	starnet-star) printf '%s\n' "$BIN/starnet" run --allow-net --allow-read "$ROOT/scripts/tls_echo_server.star" "$cert" "$key" ;;
+	esac
+}
+
+# is_tls reports whether a workload runs over TLS.
+is_tls() { [[ $1 == tls-* ]]; }
+
+# tls_selected reports whether a TLS workload is selected.
+tls_selected() { [[ " $WORKLOADS " == *" tls-"* ]]; }
+
+# make_cert writes a throw-away self-signed P-256 certificate for
+# 127.0.0.1 and its key into $CERT_DIR (inside $BIN, removed on exit).
+make_cert() {
+	CERT_DIR=$BIN/tls
+	mkdir -p "$CERT_DIR"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" -days 1 \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		>"$CERT_DIR/openssl.log" 2>&1
+}
+
+# drop_tls_workloads removes the TLS workloads from the selection, saying why.
+drop_tls_workloads() {
+	log "skipping the TLS workloads: $1"
+	WORKLOADS=$(tr ' ' '\n' <<<"$WORKLOADS" | { grep -v '^tls-' || true; } | tr '\n' ' ')
+}
+
 # workload_flags prints the load generator's flags for a workload.
 workload_flags() {
 	local timed=(-duration "${DURATION}s" -warmup "${WARMUP}s")
@@ -179,6 +236,7 @@ workload_flags() {
 	pingpong-4k) echo -mode pingpong -conns 50 -size 4096 "${timed[@]}" ;;
 	stream-64k) echo -mode stream -conns 10 -size 65536 "${timed[@]}" ;;
 	idle-10k) echo -mode idle -conns "$IDLE_CONNS" -size 1 -hold "${HOLD}s" ;;
+	tls-pingpong-1k) echo -mode pingpong -conns 50 -size 1024 -tls -tls-ca "$CERT_DIR/cert.pem" "${timed[@]}" ;;
 	esac
 }
 
@@ -194,12 +252,13 @@ pinned() {
 
 SRV_PID=
 SRV_PORT=
+CERT_DIR= # set by make_cert
 
-# start_server starts a server on port 0 and sets SRV_PID and SRV_PORT from
+# start_server starts a server for a workload on port 0 and sets SRV_PID and SRV_PORT from
 # the "listening on HOST:PORT" line it prints.
 start_server() {
-	local name=$1 logfile=$2 cmd
-	mapfile -t cmd < <(server_command "$name")
+	local name=$1 workload=$2 logfile=$3 cmd
+	mapfile -t cmd < <(server_command "$name" "$workload")
 	: >"$logfile"
 	(pinned "$SERVER_CPU" "${cmd[@]}" 0 127.0.0.1) >"$logfile" 2>&1 &
 	SRV_PID=$!
@@ -243,7 +302,7 @@ stop_server() {
 # results.jsonl.
 run_one() {
 	local server=$1 workload=$2 round=$3 logfile="$OUT/logs/$1-$2-r$3.log" flags rc=0
-	start_server "$server" "$logfile" || {
+	start_server "$server" "$workload" "$logfile" || {
 		FAILED+=("$server $workload round $round: did not start")
 		return 0
 	}
@@ -261,15 +320,16 @@ run_one() {
 
 # machine_line describes the machine and the versions compared.
 machine_line() {
-	local cpu uv py node rev
+	local cpu uv py node rev ossl
 	cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 	py=$($PYTHON -c 'import platform; print(platform.python_version())' 2>/dev/null || echo none)
 	uv=$($PYTHON -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null || echo none)
 	node=$(node --version 2>/dev/null || echo none)
+	ossl=$($PYTHON -c 'import ssl; print(ssl.OPENSSL_VERSION.split()[1])' 2>/dev/null || echo none)
 	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 	git -C "$ROOT" diff --quiet HEAD 2>/dev/null || rev+="+changes"
-	printf 'machine: %s; %s cores; Linux %s; %s; Python %s; uvloop %s; Node %s; starnet %s\n' \
-		"${cpu:-unknown CPU}" "$(nproc)" "$(uname -r)" "$(go env GOVERSION)" "$py" "$uv" "$node" "$rev"
+	printf 'machine: %s; %s cores; Linux %s; %s; Python %s (OpenSSL %s); uvloop %s; Node %s; starnet %s\n' \
+		"${cpu:-unknown CPU}" "$(nproc)" "$(uname -r)" "$(go env GOVERSION)" "$py" "$ossl" "$uv" "$node" "$rev"
 }
 
 # raise_fd_limit lets the server and the client each hold the idle
@@ -305,6 +365,14 @@ main() {
 	trap 'exit 130' INT TERM
 	build
 	[[ -n ${SERVERS// /} ]] || die "no server left to run"
+	if tls_selected; then
+		if ! command -v openssl >/dev/null; then
+			drop_tls_workloads "openssl is missing"
+		elif ! make_cert; then
+			drop_tls_workloads "openssl could not make a certificate: $(tail -n1 "$BIN/tls/openssl.log")"
+		fi
+	fi
+	[[ -n ${WORKLOADS// /} ]] || die "no workload left to run"
 	OUT=${OUT:-$(mktemp -d /tmp/starnet-bench.XXXXXX)}
 	mkdir -p "$OUT/logs"
 	: >"$OUT/results.jsonl"

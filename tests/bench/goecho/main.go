@@ -3,8 +3,11 @@
 // byte it receives and closes a connection on EOF, as the Starlark
 // scripts/echo_server.star does, so the two show what Starlark costs.
 //
-//	goecho [PORT [HOST]]
+//	goecho [-tls CERT KEY] [PORT [HOST]]
 //
+// With -tls it serves TLS with the PEM certificate chain CERT and private
+// key KEY: the transports package's TLS layer (transports.ListenOptions.TLS)
+// on one event loop, since the runtime's Listen has no TLS option yet.
 // PORT defaults to 0 (the kernel chooses), HOST to 127.0.0.1. It prints
 // "listening on HOST:PORT" once it accepts, and shuts down gracefully on
 // SIGINT or SIGTERM.
@@ -52,9 +55,16 @@ func main() {
 
 // run serves the echo protocol until a signal arrives.
 func run(args []string) error {
+	tlsCfg, args, err := tlsFlag(args)
+	if err != nil {
+		return err
+	}
 	addr, err := listenAddress(args)
 	if err != nil {
 		return err
+	}
+	if tlsCfg != nil {
+		return serveTLS(addr, tlsCfg)
 	}
 	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll()})
 	if err != nil {
@@ -78,7 +88,7 @@ func run(args []string) error {
 func listenAddress(args []string) (string, error) {
 	port, host := "0", "127.0.0.1"
 	if len(args) > 2 {
-		return "", fmt.Errorf("usage: goecho [PORT [HOST]]")
+		return "", fmt.Errorf("usage: goecho [-tls CERT KEY] [PORT [HOST]]")
 	}
 	if len(args) > 0 {
 		port = args[0]

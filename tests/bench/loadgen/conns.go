@@ -92,10 +92,17 @@ func echoOneByte(c *net.TCPConn, timeout time.Duration) error {
 	return c.SetDeadline(time.Time{})
 }
 
+// duplexConn is a connection the ping-pong goroutines drive: a
+// *net.TCPConn, or a *tls.Conn whose CloseWrite sends close_notify.
+type duplexConn interface {
+	net.Conn
+	CloseWrite() error
+}
+
 // closeAfterEOF half-closes c, checks that the server sends nothing more
 // and closes its side (the echo protocol closes on EOF), then closes c.
 // buf is scratch space.
-func closeAfterEOF(c *net.TCPConn, buf []byte) error {
+func closeAfterEOF(c duplexConn, buf []byte) error {
 	defer c.Close()
 	if err := c.CloseWrite(); err != nil {
 		return fmt.Errorf("half-close: %w", err)
@@ -112,7 +119,7 @@ func closeAfterEOF(c *net.TCPConn, buf []byte) error {
 }
 
 // setDeadlines bounds every pending and future I/O on conns.
-func setDeadlines(conns []*net.TCPConn, d time.Duration) {
+func setDeadlines[C net.Conn](conns []C, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for _, c := range conns {
 		_ = c.SetDeadline(deadline)

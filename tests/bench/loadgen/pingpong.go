@@ -15,7 +15,7 @@ import (
 // pingPongConn is one ping-pong connection's state; only its goroutine
 // touches it until the run's WaitGroup is done.
 type pingPongConn struct {
-	conn     *net.TCPConn
+	conn     duplexConn
 	msg, buf []byte
 	hist     Histogram
 	requests uint64
@@ -50,6 +50,9 @@ func runPingPong(cfg config, res *result.Result) error {
 	engine, err := start(cfg, &phase)
 	if err != nil {
 		return err
+	}
+	if ge, ok := engine.(*goroutineEngine); ok {
+		res.TLS = describeTLS(ge.conns)
 	}
 	begin, end := timeWindow(cfg, &phase)
 	recordRSS(res, cfg.pid, &res.RSSAfterKiB)
@@ -87,15 +90,16 @@ func timeWindow(cfg config, phase *atomic.Int32) (begin, end snapshot) {
 
 // goroutineEngine is a ping-pong run with a goroutine per connection.
 type goroutineEngine struct {
-	conns   []*net.TCPConn
+	conns   []duplexConn
 	states  []*pingPongConn
 	wg      sync.WaitGroup
 	timeout time.Duration
 }
 
-// startGoroutines opens the connections and starts a goroutine on each.
+// startGoroutines opens the connections (with -tls, completes their
+// handshakes) and starts a goroutine on each.
 func startGoroutines(cfg config, phase *atomic.Int32) (pingPongEngine, error) {
-	conns, err := dialAll(cfg.addr, cfg.conns, 1, false, cfg.timeout)
+	conns, err := dialStreams(cfg)
 	if err != nil {
 		closeAll(conns)
 		return nil, err
@@ -163,8 +167,21 @@ func (st *pingPongConn) fail(err error) {
 	st.conn.Close()
 }
 
+// dialStreams opens the ping-pong connections, over TLS with -tls.
+func dialStreams(cfg config) ([]duplexConn, error) {
+	if cfg.tls != nil {
+		return dialAllTLS(cfg.addr, cfg.conns, cfg.tls, cfg.timeout)
+	}
+	tcp, err := dialAll(cfg.addr, cfg.conns, 1, false, cfg.timeout)
+	conns := make([]duplexConn, len(tcp))
+	for i, c := range tcp {
+		conns[i] = c
+	}
+	return conns, err
+}
+
 // closeAll closes every connection.
-func closeAll(conns []*net.TCPConn) {
+func closeAll[C net.Conn](conns []C) {
 	for _, c := range conns {
 		c.Close()
 	}

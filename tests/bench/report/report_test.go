@@ -144,3 +144,35 @@ func TestFormatNum(t *testing.T) {
 		}
 	}
 }
+
+// tlsPingPong is pingPong over TLS with the given negotiated suite.
+func tlsPingPong(server, suite string) result.Result {
+	r := pingPong(server, 1, 50000, 500, 4)
+	r.Workload, r.TLS = "tls-pingpong-1k", suite
+	return r
+}
+
+func TestReportNamesTLSSuites(t *testing.T) {
+	const aes128, aes256 = "TLSv1.3 TLS_AES_128_GCM_SHA256", "TLSv1.3 TLS_AES_256_GCM_SHA384"
+	report := func(results ...result.Result) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run([]string{writeResults(t, results)}, strings.NewReader(""), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	same := report(tlsPingPong("uvloop", aes128), tlsPingPong("starnet", aes128))
+	if !strings.Contains(same, "ping-pong over TLS") || !strings.Contains(same, "TLS (every server): "+aes128) {
+		t.Errorf("want the title to say TLS and one suite line:\n%s", same)
+	}
+	mixed := report(tlsPingPong("uvloop", aes256), tlsPingPong("starnet", aes128))
+	for _, want := range []string{"TLS uvloop: " + aes256, "TLS starnet: " + aes128} {
+		if !strings.Contains(mixed, want) {
+			t.Errorf("want %q when the servers differ:\n%s", want, mixed)
+		}
+	}
+	if plain := report(pingPong("uvloop", 1, 1, 1, 1)); strings.Contains(plain, "TLS") {
+		t.Errorf("a plain TCP table mentions TLS:\n%s", plain)
+	}
+}

@@ -94,6 +94,7 @@ type table struct {
 	header  []string
 	rows    [][]string // median ×ratio
 	spreads [][]string // min–max
+	notes   []string
 	errors  []string
 }
 
@@ -158,13 +159,56 @@ func buildTable(workload string, runs map[string][]*result.Result, servers []str
 		row = append(row, errorCell(rs))
 		t.rows = append(t.rows, row)
 		t.spreads = append(t.spreads, spread)
+		t.notes = append(t.notes, tlsNotes(s, rs)...)
 		for _, r := range rs {
 			if r.Errors > 0 {
 				t.errors = append(t.errors, fmt.Sprintf("%s round %d: %d failed, first: %s", s, r.Round, r.Errors, r.FirstError))
 			}
 		}
 	}
+	t.notes = mergeTLSNotes(t.notes)
 	return t
+}
+
+// tlsNotes says what TLS version and cipher suite a server's runs
+// negotiated, one "server: TLS" entry per distinct value.
+func tlsNotes(server string, rs []*result.Result) []string {
+	var notes []string
+	for _, r := range rs {
+		if r.TLS == "" {
+			continue
+		}
+		if n := server + ": " + r.TLS; !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
+	}
+	return notes
+}
+
+// mergeTLSNotes turns the servers' TLS notes into one note when every
+// server negotiated the same, so that a difference stands out.
+func mergeTLSNotes(notes []string) []string {
+	if len(notes) == 0 {
+		return nil
+	}
+	var common string
+	for i, n := range notes {
+		_, tls, _ := strings.Cut(n, ": ")
+		if i > 0 && tls != common {
+			return prefixAll("TLS ", notes)
+		}
+		common = tls
+	}
+	return []string{"TLS (every server): " + common}
+}
+
+// prefixAll returns each of ss with prefix in front.
+func prefixAll(prefix string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = prefix + s
+	}
+	return out
 }
 
 // describe titles a workload's table from one of its runs.
@@ -173,7 +217,11 @@ func describe(workload string, r *result.Result) string {
 	case result.ModeIdle:
 		return fmt.Sprintf("%s — idle, %d connections held", workload, r.Conns)
 	case result.ModePingPong:
-		return fmt.Sprintf("%s — ping-pong, %d conns × %d B, %.0f s window, client engine %s", workload, r.Conns, r.Size, r.WindowS, r.Engine)
+		over := ""
+		if r.TLS != "" {
+			over = " over TLS"
+		}
+		return fmt.Sprintf("%s — ping-pong%s, %d conns × %d B, %.0f s window, client engine %s", workload, over, r.Conns, r.Size, r.WindowS, r.Engine)
 	default:
 		return fmt.Sprintf("%s — %s, %d conns × %d B, %.0f s window", workload, r.Mode, r.Conns, r.Size, r.WindowS)
 	}
@@ -270,6 +318,9 @@ func (t table) write(out io.Writer) {
 	fmt.Fprintln(out, "  min–max:")
 	for _, row := range t.spreads {
 		writeRow(out, row, widths)
+	}
+	for _, n := range t.notes {
+		fmt.Fprintln(out, "  "+n)
 	}
 	for _, e := range t.errors {
 		fmt.Fprintln(out, "  ! "+e)

@@ -38,6 +38,9 @@ type Result struct {
 	// Engine is the load generator's ping-pong engine: "epoll" (one
 	// thread) or "goroutines" (one per connection).
 	Engine string `json:"engine,omitempty"`
+	// TLS names the TLS version and cipher suite the connections
+	// negotiated ("TLSv1.3 TLS_AES_128_GCM_SHA256"); empty over plain TCP.
+	TLS string `json:"tls,omitempty"`
 	// Size is the message size (ping-pong) or write size (stream) in bytes.
 	Size int `json:"size"`
 	// WindowS is the length of the measured window in seconds (after
