@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
-	"strings"
 	"unsafe"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -20,10 +19,12 @@ import (
 // force-closes the transport with a ScriptError, as asyncio's
 // _fatal_error does. No Go panic escapes: Env.call recovers them.
 //
-// Hot path: data_received gets one starlark.Bytes per read (the only
-// allocation); callbacks of a protocol instance are found with map lookups,
-// never through bound-method values; argument tuples are reused when the
-// callee is a Starlark function (which copies its arguments on entry).
+// Hot path: data_received gets one bytes value per read, in one
+// allocation (newBytes); the callbacks of a protocol instance come from
+// its class's slots, without hashing a name or making a bound method; the
+// argument tuple is reused when the callee is a Starlark function (which
+// copies its arguments on entry); the step budget is set without atomic
+// operations (call).
 
 // Callback names.
 const (
@@ -92,7 +93,6 @@ type adapter struct {
 	tv   *transportValue   // the transport's value, once connected
 	lost bool
 	dead bool // a fatal failure closed the transport: no more data callbacks
-	bulk bool // the last read was large: read into buffers of our own
 
 	// args is the argument tuple of calls to Starlark functions, which
 	// copy their arguments on entry: it is reused, then cleared. The
@@ -102,13 +102,7 @@ type adapter struct {
 }
 
 // streamAdapter is a transports.Protocol.
-type streamAdapter struct {
-	adapter
-	own *readBuffer // the buffer of the read under way, while reads are large
-}
-
-// readBuffer is a read buffer of a stream adapter's own.
-type readBuffer [loop.ReadBufferSize]byte
+type streamAdapter struct{ adapter }
 
 // bufferedAdapter is a transports.BufferedProtocol.
 type bufferedAdapter struct {
@@ -397,59 +391,18 @@ func (s *streamAdapter) DataReceived(data []byte) {
 	}
 	fn, self, function := s.callback(slotDataReceived)
 	if missing(fn) {
-		s.own = nil
 		return
 	}
-	if _, _, err := s.callFound(fn, self, function, s.received(data)); err != nil {
+	if _, _, err := s.callFound(fn, self, function, newBytes(data)); err != nil {
 		s.failed(cbDataReceived, err, true)
 	}
 }
 
-// ConnectionLost drops the read buffer, then calls connection_lost(exc).
-func (s *streamAdapter) ConnectionLost(err error) {
-	s.own = nil
-	s.adapter.ConnectionLost(err)
-}
-
 // Received data becomes an immutable bytes value: one copy out of the
-// loop's shared read buffer, in one allocation. While reads are large
-// (bulkRead and more: a stream), the socket transport reads into a buffer
-// of the adapter's own instead (OwnReadBuffer), which becomes the value
-// itself when the read fills half of it or more: no copy at all. No buffer
-// is kept between reads, so an idle connection holds none.
-
-// bulkRead is the read size from which the next read goes into a buffer
-// of the adapter's own.
-const bulkRead = 64 << 10
-
-// OwnReadBuffer gives the socket transport a buffer of the adapter's own
-// for the next read while reads are large, else nil (the loop's shared
-// buffer). The transport passes DataReceived a prefix of it and never
-// touches it again.
-func (s *streamAdapter) OwnReadBuffer() []byte {
-	if !s.bulk || s.dead {
-		return nil
-	}
-	if s.own == nil {
-		s.own = new(readBuffer)
-	}
-	return s.own[:]
-}
-
-// received makes the bytes value of data, the result of one read.
-func (s *streamAdapter) received(data []byte) starlark.Value {
-	n := len(data)
-	s.bulk = n >= bulkRead
-	own := s.own
-	if own == nil || n == 0 || &data[0] != &own[0] {
-		return newBytes(data)
-	}
-	s.own = nil
-	if n < len(own)/2 {
-		return newBytes(data) // the buffer is dropped: most of it would be wasted
-	}
-	return starlark.Bytes(unsafe.String(&own[0], n))
-}
+// loop's shared read buffer, in one allocation up to maxPackedBytes. (A
+// read straight into memory that becomes the value costs as much: Go
+// zeroes what it allocates for a read, where a copy is allocated without
+// zeroing.)
 
 // newBytes returns a bytes value holding a copy of data. Up to
 // maxPackedBytes, the string header that the interface value points to
@@ -461,13 +414,10 @@ func newBytes(data []byte) starlark.Value {
 	if n == 0 || n > maxPackedBytes {
 		return starlark.Bytes(data)
 	}
-	var b strings.Builder // allocates without zeroing
-	b.Grow(stringHeaderSize + n)
-	b.Write(zeroHeader[:])
-	b.Write(data)
-	block := b.String()
-	hdr := (*string)(unsafe.Pointer(unsafe.StringData(block)))
-	*hdr = block[stringHeaderSize:]
+	block := make([]byte, stringHeaderSize+n)
+	copy(block[stringHeaderSize:], data)
+	hdr := (*string)(unsafe.Pointer(&block[0]))
+	*hdr = unsafe.String(&block[stringHeaderSize], n)
 	v := starlark.Value(starlark.Bytes("")) // the interface's type word
 	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(hdr)
 	return v
@@ -477,12 +427,11 @@ func newBytes(data []byte) starlark.Value {
 const stringHeaderSize = int(unsafe.Sizeof(""))
 
 // maxPackedBytes is the largest bytes value newBytes makes in one
-// allocation; past it the header's 16 bytes could move the block to a
-// larger size class than the bytes alone need.
-const maxPackedBytes = 1024
-
-// zeroHeader is the room newBytes leaves for the header; never modified.
-var zeroHeader [stringHeaderSize]byte
+// allocation. Up to it, one small allocation (zeroed, then filled) costs
+// less than two; past it a copy allocated without zeroing, as
+// starlark.Bytes(data) makes, costs less, and the header's 16 bytes could
+// cost a whole size-class step (4 KiB and a header take 4,864 bytes).
+const maxPackedBytes = 512
 
 // GetBuffer calls get_buffer(sizehint) and returns the buffer's contents for
 // the transport to read into. A failure, or a value that is not a mutable

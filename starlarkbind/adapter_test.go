@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"go.starlark.net/starlark"
 )
@@ -59,76 +58,6 @@ func TestNewBytesSurvivesCollections(t *testing.T) {
 	}
 }
 
-// TestOwnReadBuffers checks the contract with the socket transport: while
-// reads are large the adapter lends a buffer of its own, a read that fills
-// half of it or more becomes the bytes value without a copy, and a buffer
-// handed over is never lent again.
-func TestOwnReadBuffers(t *testing.T) {
-	te := newTestEnv(t, Options{MaxSteps: 1_000_000})
-	g := te.exec(`
-got = []
-def data_received(self, data):
-    got.append(data)
-Keep = protocol("Keep", data_received = data_received)
-k = Keep()
-`)
-	s := newAdapter(te.e, g["k"]).(*streamAdapter)
-	if s.OwnReadBuffer() != nil {
-		t.Fatal("a buffer was lent before any large read")
-	}
-	big := bytes.Repeat([]byte{'a'}, bulkRead)
-	s.DataReceived(big) // from the loop's buffer: copied, and reads are now large
-	buf := s.OwnReadBuffer()
-	if len(buf) == 0 {
-		t.Fatal("no buffer lent after a large read")
-	}
-	fill(buf, 'b')
-	s.DataReceived(buf[:len(buf)/2]) // half: handed over
-	next := s.OwnReadBuffer()
-	if &next[0] == &buf[0] {
-		t.Fatal("a buffer handed over was lent again")
-	}
-	fill(next, 'c') // must not reach the value above
-	s.DataReceived(next[:bulkRead])
-	small := s.OwnReadBuffer()
-	fill(small, 'd')
-	s.DataReceived(small[:10]) // small: copied, and reads are small again
-	if s.OwnReadBuffer() != nil {
-		t.Fatal("a buffer was lent after a small read")
-	}
-	fill(small, 'e')
-
-	got := g["got"].(*starlark.List)
-	want := []struct {
-		b      byte
-		n      int
-		shared *byte // the value's bytes are these, not a copy
-	}{
-		{'a', bulkRead, nil},
-		{'b', len(buf) / 2, &buf[0]},
-		{'c', bulkRead, nil},
-		{'d', 10, nil},
-	}
-	if got.Len() != len(want) {
-		t.Fatalf("got %d values, want %d", got.Len(), len(want))
-	}
-	for i, w := range want {
-		v := string(got.Index(i).(starlark.Bytes))
-		if v != strings.Repeat(string(w.b), w.n) {
-			t.Errorf("value %d: %d bytes starting %q, want %d × %q", i, len(v), v[:1], w.n, w.b)
-		}
-		if w.shared != nil && unsafe.StringData(v) != w.shared {
-			t.Errorf("value %d was copied, want the lent buffer itself", i)
-		}
-	}
-}
-
-func fill(b []byte, c byte) {
-	for i := range b {
-		b[i] = c
-	}
-}
-
 // pyBulk sends 8 MiB in 1 MiB writes without reading (so that the server's
 // reads are large), half-closes, then reads everything back and checks it.
 const pyBulk = `
@@ -155,8 +84,8 @@ print("ok")
 `
 
 // TestBulkReadsKeepEveryByte keeps every bytes value a stream delivers and
-// writes them all back only at EOF: a buffer reused after it became a value
-// would corrupt the echo.
+// writes them all back only at EOF: a value sharing memory with the read
+// buffer would corrupt the echo.
 func TestBulkReadsKeepEveryByte(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 10_000_000})
 	g := te.exec(`
@@ -178,7 +107,77 @@ srv = loop.run_until_complete(loop.create_server(Keep, "127.0.0.1", 0))
 	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("client: %s", out)
 	}
-	if n := g["chunks"].(*starlark.List).Len(); n >= (8<<20)/bulkRead*4 {
-		t.Errorf("%d reads for 8 MiB: the reads were not large", n)
+}
+
+// TestCallbackSlots checks that callbacks found by slot are those that
+// attribute lookup finds: an instance attribute set before or during the
+// connection shadows the class's method, a None member is no callback, and
+// instances with many attributes (kept in a map) behave alike.
+func TestCallbackSlots(t *testing.T) {
+	te := newTestEnv(t, Options{MaxSteps: 1_000_000})
+	g := te.exec(`
+got = []
+def data_received(self, data):
+    got.append(("method", data))
+    if data == b"switch":
+        self.data_received = lambda data: got.append(("attr", data))
+def eof_received(self):
+    got.append("eof")
+    return True
+P = protocol("P", data_received = data_received, eof_received = eof_received, pause_writing = None)
+
+plain = P()
+shadowed = P(data_received = lambda data: got.append(("kwarg", data)))
+many = P(a0 = 0, a1 = 1, a2 = 2, a3 = 3, a4 = 4, a5 = 5, a6 = 6, a7 = 7, a8 = 8)
+many.eof_received = lambda: False
+`)
+	adapt := func(name string) *streamAdapter { return newAdapter(te.e, g[name]).(*streamAdapter) }
+	plain, shadowed, many := adapt("plain"), adapt("shadowed"), adapt("many")
+	plain.DataReceived([]byte("one"))
+	plain.DataReceived([]byte("switch"))
+	plain.DataReceived([]byte("two"))
+	shadowed.DataReceived([]byte("three"))
+	many.DataReceived([]byte("four"))
+	if !plain.EOFReceived() {
+		t.Error("eof_received returned True, the adapter said close")
+	}
+	if many.EOFReceived() {
+		t.Error("many.eof_received returned False, the adapter said keep open")
+	}
+	plain.PauseWriting() // a None member: nothing to call
+	want := `[("method", b"one"), ("method", b"switch"), ("attr", b"two"), ("kwarg", b"three"), ("method", b"four"), "eof"]`
+	if s := g["got"].String(); s != want {
+		t.Errorf("calls:\n got %s\nwant %s", s, want)
+	}
+	inst := g["many"].(*ProtocolInstance)
+	if inst.many == nil || inst.attrs != nil {
+		t.Errorf("an instance with %d attributes keeps them in a slice", len(inst.AttrNames()))
+	}
+	if v, _ := inst.get("a8"); v.String() != "8" {
+		t.Errorf("many.a8 = %v", v)
+	}
+	if te.stderr.String() != "" {
+		t.Errorf("reports: %s", te.stderr)
+	}
+}
+
+// TestTransportMethodTable checks the table methodIndex searches: sorted,
+// with write where the fast path expects it.
+func TestTransportMethodTable(t *testing.T) {
+	for i := range transportMethods {
+		if i > 0 && transportMethods[i-1].name >= transportMethods[i].name {
+			t.Errorf("transportMethods not sorted at %q", transportMethods[i].name)
+		}
+		if got := methodIndex(transportMethods[i].name); got != i {
+			t.Errorf("methodIndex(%q) = %d, want %d", transportMethods[i].name, got, i)
+		}
+	}
+	if transportMethods[methodWrite].name != "write" {
+		t.Errorf("methodWrite is %q", transportMethods[methodWrite].name)
+	}
+	for _, name := range []string{"", "a", "writez", "zzz", "close_"} {
+		if i := methodIndex(name); i != -1 {
+			t.Errorf("methodIndex(%q) = %d", name, i)
+		}
 	}
 }

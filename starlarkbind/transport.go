@@ -112,6 +112,7 @@ func newTransportValue(e *Env, t transports.BaseTransport) *transportValue {
 	tv.write.tv = tv
 	return tv
 }
+
 func kindOf(t transports.BaseTransport) transportKind {
 	k := kindBase
 	if _, ok := t.(transports.ReadTransport); ok {

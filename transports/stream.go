@@ -223,22 +223,8 @@ func (t *socketTransport) readReady() {
 	}
 }
 
-// readBufferOwner is implemented by Protocols that keep what they receive
-// (starlarkbind makes each read an immutable bytes value), to spare them a
-// copy: before each read the transport asks for a buffer of the protocol's
-// own, and a nil one means the loop's shared buffer. DataReceived then gets
-// a prefix of the buffer, which the transport never touches again.
-type readBufferOwner interface {
-	OwnReadBuffer() []byte
-}
-
 func (t *socketTransport) readIntoLoopBuffer(dp Protocol) {
 	buf := t.l.ReadBuffer()
-	if o, ok := dp.(readBufferOwner); ok {
-		if own := o.OwnReadBuffer(); own != nil {
-			buf = own
-		}
-	}
 	n, err := sockRead(t.fd, buf)
 	if err != nil {
 		t.readFailed(err)
