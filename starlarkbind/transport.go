@@ -41,7 +41,7 @@ var transportMethods = [numTransportMethods]transportMethod{
 	{"close", kindBase, tClose},
 	{"get_extra_info", kindBase, tGetExtraInfo},
 	{"get_protocol", kindBase, tGetProtocol},
-	{"get_write_buffer_limits", kindWrite, tGetWriteBufferLimits},
+	{"get_write_buffer_limits", kindWrite, tLimitsGet},
 	{"get_write_buffer_size", kindWrite | kindDatagram, tGetWriteBufferSize},
 	{"is_closing", kindBase, tIsClosing},
 	{"is_reading", kindRead, tIsReading},
@@ -49,7 +49,7 @@ var transportMethods = [numTransportMethods]transportMethod{
 	{"resume_reading", kindRead, tResumeReading},
 	{"sendto", kindDatagram, tSendto},
 	{"set_protocol", kindBase, tSetProtocol},
-	{"set_write_buffer_limits", kindWrite, tSetWriteBufferLimits},
+	{"set_write_buffer_limits", kindWrite, tLimitsSet},
 	{"write", kindWrite, tWrite},
 	{"write_eof", kindWrite, tWriteEOF},
 	{"writelines", kindWrite, tWritelines},
@@ -371,36 +371,6 @@ func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple,
 		return starlark.MakeInt(t.GetWriteBufferSize()), nil
 	}
 	return starlark.MakeInt(0), nil
-}
-
-func tGetWriteBufferLimits(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
-	low, high := tv.t.(transports.WriteTransport).GetWriteBufferLimits()
-	return starlark.Tuple{starlark.MakeInt(low), starlark.MakeInt(high)}, nil
-}
-
-func tSetWriteBufferLimits(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var highV, lowV starlark.Value = starlark.None, starlark.None
-	if err := unpack(fnname, args, kwargs, "high?", &highV, "low?", &lowV); err != nil {
-		return nil, err
-	}
-	high, err := optionalInt(fnname, "high", highV)
-	if err != nil {
-		return nil, err
-	}
-	low, err := optionalInt(fnname, "low", lowV)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkWriteLimits(high, low); err != nil {
-		return nil, err
-	}
-	if err := tv.t.(transports.WriteTransport).SetWriteBufferLimits(high, low); err != nil {
-		return nil, failWith(NewErrorValue(err))
-	}
-	return starlark.None, nil
 }
 
 // checkWriteLimits applies asyncio's defaults and its ValueError.

@@ -50,13 +50,14 @@ func (tv *transportValue) extraAttrNames() []string {
 	return names
 }
 
-// writeLimiter is a transport with flow-control watermarks that is not a
-// WriteTransport (a datagram transport).
+// writeLimiter is a transport with flow-control watermarks: every
+// WriteTransport, and the datagram transport.
 type writeLimiter interface {
 	GetWriteBufferLimits() (low, high int)
 	SetWriteBufferLimits(high, low *int) error
 }
 
+// tLimitsGet is get_write_buffer_limits() → (low, high).
 func tLimitsGet(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := noArgs(fnname, args, kwargs); err != nil {
 		return nil, err
@@ -69,6 +70,7 @@ func tLimitsGet(tv *transportValue, fnname string, args starlark.Tuple, kwargs [
 	return starlark.Tuple{starlark.MakeInt(low), starlark.MakeInt(high)}, nil
 }
 
+// tLimitsSet is set_write_buffer_limits(high=None, low=None).
 func tLimitsSet(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var highV, lowV starlark.Value = starlark.None, starlark.None
 	if err := unpack(fnname, args, kwargs, "high?", &highV, "low?", &lowV); err != nil {
