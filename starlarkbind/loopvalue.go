@@ -915,19 +915,15 @@ func (lv *loopValue) getExceptionHandler(fnname string, args starlark.Tuple, kwa
 }
 
 func (lv *loopValue) callExceptionHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var d *starlark.Dict
-	if err := unpack(fnname, args, kwargs, "context", &d); err != nil {
-		return nil, err
-	}
-	ctx, err := contextFromDict(fnname, d)
-	if err != nil {
-		return nil, err
-	}
-	lv.l().CallExceptionHandler(ctx)
-	return starlark.None, nil
+	return handleContext(fnname, args, kwargs, lv.l().CallExceptionHandler)
 }
 
 func (lv *loopValue) defaultExceptionHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return handleContext(fnname, args, kwargs, lv.l().DefaultExceptionHandler)
+}
+
+// handleContext reads the context dict argument and passes it to handle.
+func handleContext(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, handle func(loop.ErrorContext)) (starlark.Value, error) {
 	var d *starlark.Dict
 	if err := unpack(fnname, args, kwargs, "context", &d); err != nil {
 		return nil, err
@@ -936,7 +932,7 @@ func (lv *loopValue) defaultExceptionHandler(fnname string, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	lv.l().DefaultExceptionHandler(ctx)
+	handle(ctx)
 	return starlark.None, nil
 }
 
