@@ -19,8 +19,10 @@ import (
 // force-closes the transport with a ScriptError, as asyncio's
 // _fatal_error does. No Go panic escapes: Env.call recovers them.
 //
-// Hot path: data_received gets one bytes value per read, in one
-// allocation (newBytes); the callbacks of a protocol instance come from
+// Hot path: a stream is read straight into the loop's receive arena and
+// data_received gets one bytes value per read, made in place without a
+// copy or an allocation (recvarena.go; other transports copy, in one
+// allocation: newBytes); the callbacks of a protocol instance come from
 // its class's slots, without hashing a name or making a bound method; the
 // argument tuple is reused when the callee is a Starlark function (which
 // copies its arguments on entry); the step budget is set without atomic
@@ -394,6 +396,26 @@ func (s *streamAdapter) DataReceived(data []byte) {
 		return
 	}
 	if _, _, err := s.callFound(fn, self, function, newBytes(data)); err != nil {
+		s.failed(cbDataReceived, err, true)
+	}
+}
+
+// GetBuffer makes a streamAdapter a transports.BufferedProtocol too, so
+// that a socket is read straight into the loop's receive arena (see
+// recvarena.go): data_received still gets one bytes value per read.
+func (s *streamAdapter) GetBuffer(int) []byte { return s.e.recvArena().buffer() }
+
+// BufferUpdated calls data_received with the n bytes read into GetBuffer's
+// buffer.
+func (s *streamAdapter) BufferUpdated(n int) {
+	if s.dead {
+		return
+	}
+	fn, self, function := s.callback(slotDataReceived)
+	if missing(fn) {
+		return
+	}
+	if _, _, err := s.callFound(fn, self, function, s.e.recvArena().value(n)); err != nil {
 		s.failed(cbDataReceived, err, true)
 	}
 }

@@ -108,6 +108,8 @@ type Env struct {
 	listenFDs []starlark.Value // os.listen_fds(), made once
 	fdsRead   bool
 
+	recv *recvArena // made on first use (recvArena)
+
 	tlsContexts contextRegistry // the ssl.SSLContext of each TLS config (ssl_config.go)
 
 	signalsFromHost  bool
@@ -589,4 +591,12 @@ func (e *Env) DeliverSignal(sig syscall.Signal) {
 	if e.defaultSi[sig] && !e.loopValue.scriptSi[sig] {
 		e.onDefaultSignal(sig)
 	}
+}
+
+// recvArena returns the arena stream reads go into, making it on first use.
+func (e *Env) recvArena() *recvArena {
+	if e.recv == nil {
+		e.recv = newRecvArena(e.loop.ReadBuffer)
+	}
+	return e.recv
 }

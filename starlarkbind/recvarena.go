@@ -1,0 +1,122 @@
+package starlarkbind
+
+import (
+	"slices"
+	"strings"
+	"unsafe"
+	"weak"
+
+	"go.starlark.net/starlark"
+)
+
+// Received stream data reaches data_received as bytes values made in place:
+// the socket is read straight into a chunk of memory the loop owns, and
+// the bytes the kernel wrote there become the value, its string header
+// written just before them. A read then costs no copy and no allocation;
+// one chunk (allocated without zeroing) serves many reads, and is freed by
+// the collector once no value made from it is left.
+//
+// A value keeps its whole chunk alive. So that scripts which keep values
+// (or slices of them, which share memory) cannot pin many chunks, a loop
+// has at most recvMaxLiveChunks chunks not yet collected: past that,
+// reads go to the loop's shared read buffer and each value is a copy,
+// until the collector has freed chunks again.
+
+const (
+	// recvChunkSize is the size of one chunk.
+	recvChunkSize = 512 << 10
+	// recvMinRead is the least room a read is given: a chunk with less
+	// left is retired and a new one started. It is also the most a
+	// retired chunk wastes.
+	recvMinRead = 128 << 10
+	// recvMaxLiveChunks bounds the chunks of one loop that values keep
+	// alive (recvMaxLiveChunks × recvChunkSize bytes).
+	recvMaxLiveChunks = 32
+)
+
+// recvArena hands the stream transports of one loop the memory they read
+// into, and makes bytes values of what they read. It is used on the loop's
+// goroutine only; live is also updated by the collector's cleanups.
+type recvArena struct {
+	chunk   []byte               // the current chunk; chunk[off:] is free
+	off     int                  // where the next value's header goes (aligned)
+	copying bool                 // the last buffer was the loop's: copy out of it
+	chunks  []weak.Pointer[byte] // the chunks made and maybe not yet collected
+	shared  func() []byte        // the loop's shared read buffer
+}
+
+// newRecvArena returns an arena that falls back on shared's buffer.
+func newRecvArena(shared func() []byte) *recvArena {
+	return &recvArena{shared: shared}
+}
+
+// buffer returns the memory the next read goes into: the free end of the
+// current chunk (past room for the value's header), a new chunk when that
+// is too short, or the loop's shared buffer while too many chunks are
+// alive.
+func (a *recvArena) buffer() []byte {
+	if len(a.chunk)-a.off < stringHeaderSize+recvMinRead && !a.refill() {
+		a.copying = true
+		return a.shared()
+	}
+	a.copying = false
+	return a.chunk[a.off+stringHeaderSize:]
+}
+
+// refill retires the current chunk and starts a new one, unless
+// recvMaxLiveChunks chunks are alive.
+func (a *recvArena) refill() bool {
+	a.chunk, a.off = nil, 0
+	if len(a.chunks) >= recvMaxLiveChunks {
+		a.chunks = slices.DeleteFunc(a.chunks, func(p weak.Pointer[byte]) bool { return p.Value() == nil })
+		if len(a.chunks) >= recvMaxLiveChunks {
+			return false
+		}
+	}
+	a.chunk = makeNoZero(recvChunkSize)
+	a.chunks = append(a.chunks, weak.Make(&a.chunk[0]))
+	return true
+}
+
+// value returns the bytes value of the n bytes the last read put in the
+// buffer that buffer returned, and moves past them.
+func (a *recvArena) value(n int) starlark.Value {
+	if a.copying {
+		return newBytes(a.shared()[:n])
+	}
+	if n == 0 {
+		return starlark.Bytes("")
+	}
+	hdr := unsafe.Pointer(&a.chunk[a.off])
+	// The header is stored as two words, not as a string: a string store
+	// would go through the write barrier, which reads the old contents as
+	// a pointer, and the chunk's memory was not zeroed.
+	*(*[2]uintptr)(hdr) = [2]uintptr{uintptr(unsafe.Pointer(&a.chunk[a.off+stringHeaderSize])), uintptr(n)}
+	a.off = alignUp(a.off+stringHeaderSize+n, stringHeaderAlign)
+	return bytesAt((*string)(hdr))
+}
+
+// bytesAt returns the bytes value whose string header is *hdr, without
+// copying the header: the interface's data word points at it.
+func bytesAt(hdr *string) starlark.Value {
+	v := starlark.Value(starlark.Bytes("")) // the interface's type word
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(hdr)
+	return v
+}
+
+// stringHeaderAlign is the alignment a string header needs.
+const stringHeaderAlign = int(unsafe.Alignof(""))
+
+// alignUp rounds n up to a multiple of align (a power of two).
+func alignUp(n, align int) int { return (n + align - 1) &^ (align - 1) }
+
+// makeNoZero returns n bytes of fresh memory that holds no pointers,
+// without zeroing it first (strings.Builder's growth does not zero; the
+// caller overwrites every byte it hands out).
+func makeNoZero(n int) []byte {
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte(0)
+	s := b.String()
+	return unsafe.Slice(unsafe.StringData(s), n)
+}

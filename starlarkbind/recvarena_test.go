@@ -1,0 +1,134 @@
+package starlarkbind
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"go.starlark.net/starlark"
+)
+
+// fillRead stands in for a read: it writes n pattern bytes at the start of
+// buf, as the kernel would, and returns them.
+func fillRead(buf []byte, n int, seed byte) []byte {
+	for i := range buf[:n] {
+		buf[i] = seed + byte(i*7)
+	}
+	return buf[:n]
+}
+
+// sameMemory reports whether a and b start at the same address.
+func sameMemory(a, b []byte) bool {
+	return unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// TestRecvArenaValuesSurviveCollections makes values of many sizes, across
+// several chunks, and checks that they, and Go strings sliced from them,
+// keep their contents, hashes and equality through collections while
+// nothing but the values refers to their chunks.
+func TestRecvArenaValuesSurviveCollections(t *testing.T) {
+	shared := make([]byte, 1<<10)
+	a := newRecvArena(func() []byte { return shared })
+	var vals []starlark.Value
+	var wants []string
+	var subs []string
+	total := 0
+	for i := 0; total < 3*recvChunkSize; i++ {
+		n := 1 + (i*4099)%recvMinRead
+		buf := a.buffer()
+		if len(buf) < recvMinRead {
+			t.Fatalf("buffer of %d bytes, want at least %d", len(buf), recvMinRead)
+		}
+		want := string(fillRead(buf, n, byte(i)))
+		v := a.value(n)
+		vals = append(vals, v)
+		wants = append(wants, want)
+		subs = append(subs, string(v.(starlark.Bytes))[n/2:])
+		total += n
+	}
+	a = nil // the arena's own reference to the current chunk goes too
+	for round := 0; round < 3; round++ {
+		runtime.GC()
+		garbage := make([][]byte, 0, 1000)
+		for i := 0; i < 1000; i++ {
+			garbage = append(garbage, bytes.Repeat([]byte{0xee}, 1+i*37%5000))
+		}
+		_ = garbage
+	}
+	for i, v := range vals {
+		b, ok := v.(starlark.Bytes)
+		if !ok {
+			t.Fatalf("value %d is %T", i, v)
+		}
+		want := wants[i]
+		if string(b) != want {
+			t.Fatalf("value %d (%d bytes) changed", i, len(want))
+		}
+		if subs[i] != want[len(want)/2:] {
+			t.Fatalf("slice of value %d changed", i)
+		}
+		h1, err1 := v.Hash()
+		h2, err2 := starlark.Bytes(want).Hash()
+		if err1 != nil || err2 != nil || h1 != h2 {
+			t.Fatalf("hash of value %d: %v %v, %v %v", i, h1, err1, h2, err2)
+		}
+		if eq, err := starlark.Equal(v, starlark.Bytes(want)); err != nil || !eq {
+			t.Fatalf("value %d is not equal to its copy: %v", i, err)
+		}
+	}
+}
+
+// TestRecvArenaEmptyValue checks that a read of nothing makes b"".
+func TestRecvArenaEmptyValue(t *testing.T) {
+	a := newRecvArena(func() []byte { return make([]byte, 16) })
+	a.buffer()
+	if v := a.value(0); v != starlark.Bytes("") {
+		t.Fatalf("value(0) = %v", v)
+	}
+}
+
+// TestRecvArenaBoundsLiveChunks keeps a value from every chunk, so that no
+// chunk can be collected: after recvMaxLiveChunks chunks, reads go to the
+// shared buffer and values are copies of it. Once the values are dropped
+// and collected, reads go to new chunks again.
+func TestRecvArenaBoundsLiveChunks(t *testing.T) {
+	shared := make([]byte, 1<<10)
+	a := newRecvArena(func() []byte { return shared })
+	var kept []starlark.Value
+	chunks := 0
+	for chunks <= recvMaxLiveChunks {
+		buf := a.buffer()
+		if sameMemory(buf, shared) {
+			break
+		}
+		// Fill what is left of the chunk past the least read, so that the
+		// next buffer comes from a new chunk.
+		n := len(buf) - recvMinRead + 1
+		fillRead(buf, n, byte(chunks))
+		kept = append(kept, a.value(n))
+		chunks++
+	}
+	if chunks != recvMaxLiveChunks {
+		t.Fatalf("reads went to the shared buffer after %d chunks, want %d", chunks, recvMaxLiveChunks)
+	}
+
+	// Values made while the chunks are all kept alive are copies.
+	buf := a.buffer()
+	if !sameMemory(buf, shared) {
+		t.Fatal("a read past the bound did not go to the shared buffer")
+	}
+	v := a.value(len(fillRead(buf, 100, 'a')))
+	want := string(shared[:100])
+	fillRead(shared, len(shared), 'z') // the next read overwrites the buffer
+	if string(v.(starlark.Bytes)) != want {
+		t.Fatal("a value made from the shared buffer changed with it")
+	}
+
+	kept = nil
+	runtime.GC()
+	if buf := a.buffer(); sameMemory(buf, shared) {
+		t.Fatal("reads still go to the shared buffer after the chunks were collected")
+	}
+	_ = kept
+}
