@@ -5,9 +5,13 @@
 # spreads and ratios to uvloop.
 #
 #   tests/bench/run.sh [--servers a,b] [--workloads x,y] [--rounds N]
-#                      [--duration S] [--out DIR] [--no-install]
+#                      [--duration S] [--out DIR] [--no-install] [--syscalls]
 #
 # Servers:   uvloop asyncio node go-std starnet-go starnet-star
+#            (default), and starnet-2cpu, starnet-2loops (only on request):
+#            scripts/echo_server.star with 1 loop and with --loops 2, both
+#            allowed on the server's and the client's core, to compare one
+#            loop with two.
 # Workloads: pingpong-64      ping-pong, 50 connections, 64 B messages
 #            pingpong-4k      ping-pong, 50 connections, 4 KiB messages
 #            stream-64k       streaming, 10 connections, 64 KiB writes
@@ -29,7 +33,15 @@
 # (seconds idle connections are held, 1), BENCH_OUT (results directory; a new
 # temporary one by default), BENCH_BASELINE (uvloop), BENCH_SERVER_CPU (0)
 # and BENCH_CLIENT_CPU (1) — the cores the server and the load generator are
-# pinned to with taskset.
+# pinned to with taskset, BENCH_SYSCALLS (0; 1 is --syscalls).
+#
+# --syscalls: the load generator also counts the system calls the server
+# makes per request (per MB for stream) over the measured window, with
+# "perf stat -e raw_syscalls:sys_enter" (columns sysc/req and sysc/MB;
+# needs root). perf is installed with apt-get when missing (linux-perf);
+# without it the runs go on and the figure is left out. Counting makes every
+# system call slightly dearer, so compare CPU figures only between runs made
+# with the same setting.
 #
 # Each run starts a fresh server (pinned to one core), runs the load
 # generator (pinned to the other, GOMAXPROCS=1) and stops the server by its
@@ -55,9 +67,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR=$ROOT/tests/bench
 PYTHON=/usr/bin/python3 # Debian's, which has python3-uvloop (not pyenv's)
 
-ALL_SERVERS="uvloop asyncio node go-std starnet-go starnet-star"
+DEFAULT_SERVERS="uvloop asyncio node go-std starnet-go starnet-star"
+ALL_SERVERS="$DEFAULT_SERVERS starnet-2cpu starnet-2loops"
 ALL_WORKLOADS="pingpong-64 pingpong-4k stream-64k idle-10k tls-pingpong-1k"
-SERVERS=${BENCH_SERVERS:-$ALL_SERVERS}
+SERVERS=${BENCH_SERVERS:-$DEFAULT_SERVERS}
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-5}
@@ -68,6 +81,7 @@ OUT=${BENCH_OUT:-}
 BASELINE=${BENCH_BASELINE:-uvloop}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
+SYSCALLS=${BENCH_SYSCALLS:-0}
 INSTALL=1
 
 usage() {
@@ -89,6 +103,7 @@ parse_args() {
 		--duration) DURATION=${2:?--duration needs seconds} && shift ;;
 		--out) OUT=${2:?--out needs a directory} && shift ;;
 		--no-install) INSTALL=0 ;;
+		--syscalls) SYSCALLS=1 ;;
 		-h | --help) usage && exit 0 ;;
 		*) die "unknown argument '$1' (see --help)" ;;
 		esac
@@ -108,6 +123,7 @@ parse_args() {
 	[[ $WARMUP =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "BENCH_WARMUP must be seconds, not '$WARMUP'"
 	[[ $HOLD =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "BENCH_HOLD must be seconds, not '$HOLD'"
 	[[ $IDLE_CONNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_IDLE_CONNS must be a positive integer, not '$IDLE_CONNS'"
+	[[ $SYSCALLS =~ ^[01]$ ]] || die "BENCH_SYSCALLS must be 0 or 1, not '$SYSCALLS'"
 }
 
 selected() { [[ " $SERVERS " == *" $1 "* ]]; }
@@ -137,6 +153,28 @@ install_missing() {
 	log "installing ${pkgs[*]}"
 	apt-get update -qq >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >&2
+}
+
+# install_perf installs perf for --syscalls when it is missing: linux-perf
+# (Debian), else perf or linux-tools-common, whichever apt knows; without
+# perf the results lack the system-call counts.
+install_perf() {
+	if ((!SYSCALLS)) || command -v perf >/dev/null; then
+		return 0
+	fi
+	if ((INSTALL == 0)) || [[ $(id -u) != 0 ]]; then
+		log "perf is missing: system-call counts will be missing (install linux-perf, or run as root without --no-install)"
+		return 0
+	fi
+	local p
+	apt-get update -qq >&2 || true
+	for p in linux-perf perf linux-tools-common; do
+		apt-cache show "$p" >/dev/null 2>&1 || continue
+		log "installing $p"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >&2 || continue
+		command -v perf >/dev/null && return 0
+	done
+	log "could not install perf: system-call counts will be missing"
 }
 
 # drop_server removes a server from the selection, saying why.
@@ -169,8 +207,12 @@ build() {
 	if selected starnet-go; then
 		(cd "$ROOT" && go build -o "$BIN/" ./tests/bench/goecho) || drop_server starnet-go "build failed"
 	fi
-	if selected starnet-star; then
-		(cd "$ROOT" && go build -o "$BIN/starnet" ./cmd/starnet) || drop_server starnet-star "build failed"
+	if selected starnet-star || selected starnet-2cpu || selected starnet-2loops; then
+		(cd "$ROOT" && go build -o "$BIN/starnet" ./cmd/starnet) || {
+			drop_server starnet-star "build failed"
+			drop_server starnet-2cpu "build failed"
+			drop_server starnet-2loops "build failed"
+		}
 	fi
 }
 
@@ -187,7 +229,8 @@ server_command() {
 	node) printf '%s\n' node "$BENCH_DIR/servers/echo_node.js" ;;
 	go-std) printf '%s\n' "$BIN/stdecho" ;;
 	starnet-go) printf '%s\n' "$BIN/goecho" ;;
-	starnet-star) printf '%s\n' "$BIN/starnet" run -A "$ROOT/scripts/echo_server.star" ;;
+	starnet-star | starnet-2cpu) printf '%s\n' "$BIN/starnet" run -A "$ROOT/scripts/echo_server.star" ;;
+	starnet-2loops) printf '%s\n' "$BIN/starnet" run --loops 2 -A "$ROOT/scripts/echo_server.star" ;;
 	esac
 }
 
@@ -201,7 +244,8 @@ tls_server_command() {
 	node) printf '%s\n' node "$BENCH_DIR/servers/echo_node.js" --tls "$cert" "$key" ;;
 	go-std) printf '%s\n' "$BIN/stdecho" -tls "$cert" "$key" ;;
 	starnet-go) printf '%s\n' "$BIN/goecho" -tls "$cert" "$key" ;;
-	starnet-star) printf '%s\n' "$BIN/starnet" run --allow-net --allow-read "$ROOT/scripts/tls_echo_server.star" "$cert" "$key" ;;
+	starnet-star | starnet-2cpu) printf '%s\n' "$BIN/starnet" run --allow-net --allow-read "$ROOT/scripts/tls_echo_server.star" "$cert" "$key" ;;
+	starnet-2loops) printf '%s\n' "$BIN/starnet" run --loops 2 --allow-net --allow-read "$ROOT/scripts/tls_echo_server.star" "$cert" "$key" ;;
 	esac
 }
 
@@ -254,13 +298,22 @@ SRV_PID=
 SRV_PORT=
 CERT_DIR= # set by make_cert
 
+# server_cpus prints the cores a server is pinned to: its own, or both for
+# the one-loop-or-two comparison.
+server_cpus() {
+	case $1 in
+	starnet-2cpu | starnet-2loops) echo "$SERVER_CPU,$CLIENT_CPU" ;;
+	*) echo "$SERVER_CPU" ;;
+	esac
+}
+
 # start_server starts a server for a workload on port 0 and sets SRV_PID and SRV_PORT from
 # the "listening on HOST:PORT" line it prints.
 start_server() {
 	local name=$1 workload=$2 logfile=$3 cmd
 	mapfile -t cmd < <(server_command "$name" "$workload")
 	: >"$logfile"
-	(pinned "$SERVER_CPU" "${cmd[@]}" 0 127.0.0.1) >"$logfile" 2>&1 &
+	(pinned "$(server_cpus "$name")" "${cmd[@]}" 0 127.0.0.1) >"$logfile" 2>&1 &
 	SRV_PID=$!
 	SRV_PORT=
 	local i
@@ -307,6 +360,7 @@ run_one() {
 		return 0
 	}
 	read -ra flags <<<"$(workload_flags "$workload")"
+	if ((SYSCALLS)); then flags+=(-syscalls); fi
 	(pinned "$CLIENT_CPU" "$BIN/loadgen" -addr "127.0.0.1:$SRV_PORT" -pid "$SRV_PID" \
 		-server "$server" -workload "$workload" -round "$round" "${flags[@]}") \
 		>>"$OUT/results.jsonl" 2> >(sed 's/^/  /' >&2) || rc=$?
@@ -353,6 +407,7 @@ main() {
 	parse_args "$@"
 	[[ $(uname -s) == Linux ]] || die "the benchmark needs Linux (/proc, taskset)"
 	install_missing
+	install_perf
 	check_servers
 	PIN=0
 	if command -v taskset >/dev/null && (($(nproc) >= 2)); then

@@ -6,8 +6,12 @@ import (
 
 // runIdle opens cfg.conns connections (each verified by a one-byte echo),
 // holds them for cfg.hold, and fills res with the server's RSS growth per
-// connection and the CPU it spent per connection opened.
+// connection and the CPU it spent per connection opened. It does not count
+// system calls: -syscalls is noted and ignored.
 func runIdle(cfg config, res *result.Result) error {
+	if cfg.syscalls {
+		res.Notes = append(res.Notes, "server syscalls: not counted in idle mode")
+	}
 	recordRSS(res, cfg.pid, &res.RSSBeforeKiB)
 	start := takeSnapshot(cfg.pid)
 	conns, dialErr := dialAll(cfg.addr, cfg.conns, cfg.dialWorkers, true, cfg.timeout)

@@ -54,13 +54,13 @@ func runPingPong(cfg config, res *result.Result) error {
 	if ge, ok := engine.(*goroutineEngine); ok {
 		res.TLS = describeTLS(ge.conns)
 	}
-	begin, end := timeWindow(cfg, &phase)
+	w := timeWindow(cfg, &phase)
 	recordRSS(res, cfg.pid, &res.RSSAfterKiB)
 	hist, requests, errs := engine.wait()
 
 	countErrors(res, errs)
 	res.Requests = requests
-	window := end.at.Sub(begin.at).Seconds()
+	window := w.end.at.Sub(w.begin.at).Seconds()
 	res.WindowS = round3(window)
 	res.ReqPerS = round2(float64(requests) / window)
 	res.MBPerS = round2(float64(requests) * float64(cfg.size) / window / 1e6)
@@ -71,21 +71,39 @@ func runPingPong(cfg config, res *result.Result) error {
 		Max:  micros(hist.Max()),
 		Mean: micros(hist.Mean()),
 	}
-	recordCPU(res, begin, end, float64(requests), result.UnitRequest)
+	recordCPU(res, w.begin, w.end, float64(requests), result.UnitRequest)
+	recordSyscalls(res, w.syscalls, float64(requests), result.UnitRequest)
 	return nil
 }
 
+// window is what timeWindow measured.
+type window struct {
+	// begin and end are the snapshots taken as the window started and ended.
+	begin, end snapshot
+	// syscalls holds the server's system calls over the window (nil
+	// without -syscalls).
+	syscalls *syscallCount
+}
+
 // timeWindow lets the load warm up, then records for cfg.duration, and
-// returns the snapshots taken at the window's start and end. The phase is
-// phaseStop when it returns.
-func timeWindow(cfg config, phase *atomic.Int32) (begin, end snapshot) {
+// returns the snapshots taken at the window's start and end and, with
+// -syscalls, the server's system calls in between: perf starts before the
+// warm-up, and its counter is enabled just before the first snapshot and
+// disabled just after the last, so that it covers the window and only it,
+// give or take perf's reaction time to each command (tens of µs when a
+// core is free). The phase is phaseStop when it returns.
+func timeWindow(cfg config, phase *atomic.Int32) window {
+	var w window
+	w.syscalls = startSyscallCount(cfg)
 	sleepFor(cfg.warmup)
-	begin = takeSnapshot(cfg.pid)
+	w.syscalls.enable()
+	w.begin = takeSnapshot(cfg.pid)
 	phase.Store(phaseRecord)
 	sleepFor(cfg.duration)
 	phase.Store(phaseStop)
-	end = takeSnapshot(cfg.pid)
-	return begin, end
+	w.end = takeSnapshot(cfg.pid)
+	w.syscalls.finish()
+	return w
 }
 
 // goroutineEngine is a ping-pong run with a goroutine per connection.

@@ -45,7 +45,7 @@ func runStream(cfg config, res *result.Result) error {
 		wg.Go(func() { st.run(&phase) })
 	}
 
-	start, end := timeWindow(cfg, &phase)
+	w := timeWindow(cfg, &phase)
 	recordRSS(res, cfg.pid, &res.RSSAfterKiB)
 	setDeadlines(conns, cfg.timeout)
 	wg.Wait()
@@ -57,11 +57,12 @@ func runStream(cfg config, res *result.Result) error {
 		errs[i] = st.err
 	}
 	countErrors(res, errs)
-	window := end.at.Sub(start.at).Seconds()
+	window := w.end.at.Sub(w.begin.at).Seconds()
 	res.WindowS = round3(window)
 	mb := float64(recorded) / 1e6
 	res.MBPerS = round2(mb / window)
-	recordCPU(res, start, end, mb, result.UnitMB)
+	recordCPU(res, w.begin, w.end, mb, result.UnitMB)
+	recordSyscalls(res, w.syscalls, mb, result.UnitMB)
 	return nil
 }
 

@@ -34,6 +34,9 @@ func summary(res *result.Result) string {
 		fmt.Fprintf(&b, " server CPU %.1f%% (%.2f µs user + %.2f µs sys per %s);",
 			res.ServerCPUPct, res.ServerUserUS, res.ServerSysUS, res.Unit)
 	}
+	if res.ServerSyscalls > 0 {
+		fmt.Fprintf(&b, " server system calls %.2f per %s;", res.ServerSyscalls, res.Unit)
+	}
 	c := res.ClientCPU
 	fmt.Fprintf(&b, " client CPU %.1f%% (%.2f s user, %.2f s sys); softirq %.1f%%, other processes %.1f%%",
 		c.Pct, c.UserS, c.SysS, res.SoftirqPct, res.OtherCPUPct)

@@ -57,7 +57,20 @@ func run(args []string, stdin io.Reader, out io.Writer) error {
 	fmt.Fprintln(out, "req/s, MB/s: higher is better; latency (µs), server CPU per unit (usr, sys µs) and RSS: lower is better.")
 	fmt.Fprintln(out, "srv %, cli %: server and client CPU in percent of one core; a cli % near 100 means the client limited the run.")
 	fmt.Fprintln(out, "oth %: CPU other processes used meanwhile (a high figure marks a disturbed run). RSS0: server RSS before connecting.")
+	if hasSyscalls(results) {
+		fmt.Fprintln(out, "sysc/req, sysc/MB: system calls the server made per request or MB (perf's raw_syscalls:sys_enter, loadgen -syscalls): lower is better.")
+	}
 	return nil
+}
+
+// hasSyscalls reports whether some result counts the server's system calls.
+func hasSyscalls(results []result.Result) bool {
+	for _, r := range results {
+		if r.ServerSyscalls > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readResults reads every file, or stdin when there is none.

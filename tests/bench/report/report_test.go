@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,58 @@ func TestReportMediansSpreadsAndRatios(t *testing.T) {
 	}
 	if strings.Index(out.String(), "uvloop ") > strings.Index(out.String(), "starnet ") {
 		t.Errorf("rows are not in the -servers order:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "sysc/") {
+		t.Errorf("no run counted system calls, yet there is a column for them:\n%s", out.String())
+	}
+}
+
+// withSyscalls returns r with its server's system calls per unit set.
+func withSyscalls(r result.Result, perUnit float64) result.Result {
+	r.ServerSyscalls = perUnit
+	return r
+}
+
+func TestReportSyscallsColumn(t *testing.T) {
+	stream := pingPong("uvloop", 1, 0, 0, 4)
+	stream.Workload, stream.Mode, stream.Unit, stream.Latency, stream.MBPerS = "stream-64k", result.ModeStream, result.UnitMB, nil, 900
+	path := writeResults(t, []result.Result{
+		withSyscalls(pingPong("uvloop", 1, 90000, 500, 4), 2.0),
+		withSyscalls(pingPong("starnet", 1, 120000, 400, 3), 3.5),
+		withSyscalls(pingPong("uvloop", 2, 110000, 450, 5), 2.4),
+		withSyscalls(pingPong("starnet", 2, 150000, 300, 2), 3.0),
+		withSyscalls(pingPong("uvloop", 3, 100000, 480, 6), 2.2),
+		withSyscalls(pingPong("starnet", 3, 180000, 350, 2.5), 3.3),
+		pingPong("node", 1, 50000, 700, 8), // made without -syscalls
+		stream,
+	})
+	var out bytes.Buffer
+	if err := run([]string{"-servers", "uvloop,starnet,node", path}, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	pingPongTable, rest, _ := strings.Cut(text, "stream-64k —")
+	streamTable, _, _ := strings.Cut(rest, "\nEach table")
+	if !strings.Contains(pingPongTable, "sysc/req") || strings.Contains(streamTable, "sysc/") {
+		t.Fatalf("want a sysc/req column in the ping-pong table only:\n%s", text)
+	}
+	if !strings.Contains(text, "sysc/req, sysc/MB: system calls the server made") {
+		t.Errorf("the legend does not explain the column:\n%s", text)
+	}
+	uv, uvSpread := rowsOf(t, pingPongTable, "uvloop")
+	sn, snSpread := rowsOf(t, pingPongTable, "starnet")
+	node, _ := rowsOf(t, pingPongTable, "node")
+	// uvloop: median 2.2; starnet: median 3.3 → 3.3/2.2 = ×1.50.
+	for row, want := range map[string]string{
+		uv: "2.20 ×1", uvSpread: "2.00–2.40", sn: "3.30 ×1.50", snSpread: "3.00–3.50",
+	} {
+		if !strings.Contains(row, want) {
+			t.Errorf("row lacks %q:\n%s", want, row)
+		}
+	}
+	// node's runs lack the figure: its cell is "–".
+	if fields := strings.Fields(node); !slices.Contains(fields, "–") {
+		t.Errorf("want – for node's missing system calls:\n%s", node)
 	}
 }
 

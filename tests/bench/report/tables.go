@@ -19,6 +19,10 @@ type metric struct {
 	value func(r *result.Result) (float64, bool)
 	// ratio says whether the cell shows a ratio to the baseline.
 	ratio bool
+	// optional says that the column is shown only when some run of the
+	// table has the figure, so that results made without it (older ones,
+	// or runs that did not ask for it) print as they did.
+	optional bool
 }
 
 // positive returns v, present only when it is above zero.
@@ -47,6 +51,39 @@ func serverCPU(sys bool) func(r *result.Result) (float64, bool) {
 	}
 }
 
+// serverSyscalls is the column of the server's system calls per unit of
+// work (loadgen -syscalls), named after the unit ("sysc/req").
+func serverSyscalls(unit string) metric {
+	return metric{
+		name:     "sysc/" + unit,
+		value:    func(r *result.Result) (float64, bool) { return positive(r.ServerSyscalls) },
+		ratio:    true,
+		optional: true,
+	}
+}
+
+// shown returns the metrics to show for runs: all but the optional ones
+// that none of the runs has.
+func shown(metrics []metric, runs map[string][]*result.Result) []metric {
+	var out []metric
+	for _, m := range metrics {
+		if !m.optional || anyRunHas(m, runs) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// anyRunHas reports whether some run, of any server, has m's figure.
+func anyRunHas(m metric, runs map[string][]*result.Result) bool {
+	for _, rs := range runs {
+		if len(values(m, rs)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Columns shared by several modes.
 var (
 	srvCPUPct = metric{name: "srv %", value: func(r *result.Result) (float64, bool) { return r.ServerCPUPct, r.Unit != "" }}
@@ -65,6 +102,7 @@ func metricsFor(mode string) []metric {
 			{name: "p99.9 µs", value: latency(func(l *result.Latency) float64 { return l.P999 }), ratio: true},
 			{name: "usr µs/req", value: serverCPU(false), ratio: true},
 			{name: "sys µs/req", value: serverCPU(true), ratio: true},
+			serverSyscalls(result.UnitRequest),
 			srvCPUPct, cliCPUPct, otherPct,
 		}
 	case result.ModeStream:
@@ -72,6 +110,7 @@ func metricsFor(mode string) []metric {
 			{name: "MB/s", value: func(r *result.Result) (float64, bool) { return positive(r.MBPerS) }, ratio: true},
 			{name: "usr µs/MB", value: serverCPU(false), ratio: true},
 			{name: "sys µs/MB", value: serverCPU(true), ratio: true},
+			serverSyscalls(result.UnitMB),
 			srvCPUPct, cliCPUPct, otherPct,
 		}
 	case result.ModeIdle:
@@ -137,7 +176,7 @@ func buildTable(workload string, runs map[string][]*result.Result, servers []str
 			break
 		}
 	}
-	metrics := metricsFor(first.Mode)
+	metrics := shown(metricsFor(first.Mode), runs)
 	t := table{title: describe(workload, first)}
 	t.header = []string{"server", "runs"}
 	for _, m := range metrics {

@@ -57,12 +57,18 @@ type Result struct {
 	// Latency holds the round-trip percentiles (ping-pong only).
 	Latency *Latency `json:"latency_us,omitempty"`
 
-	// Unit is what the per-unit server CPU figures are divided by.
+	// Unit is what the per-unit server CPU and system-call figures are
+	// divided by.
 	Unit string `json:"unit,omitempty"`
 	// ServerUserUS and ServerSysUS are the server's user and system CPU
 	// time per Unit, in microseconds, over the window.
 	ServerUserUS float64 `json:"server_user_us_per_unit,omitempty"`
 	ServerSysUS  float64 `json:"server_sys_us_per_unit,omitempty"`
+	// ServerSyscalls is the number of system calls the server made per
+	// Unit over the window, to two decimals, counted with perf's
+	// raw_syscalls:sys_enter tracepoint (loadgen -syscalls, Linux); absent
+	// when not asked for or when perf could not count (Notes says why).
+	ServerSyscalls float64 `json:"server_syscalls_per_unit,omitempty"`
 	// ServerCPUPct is the server's CPU use over the window, in percent of
 	// one core.
 	ServerCPUPct float64 `json:"server_cpu_pct,omitempty"`
