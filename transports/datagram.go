@@ -23,8 +23,10 @@ const maxDatagramsPerEvent = 16
 // protocol's flow control. Send and receive errors (an ICMP refusal, ...) go
 // to ErrorReceived and the endpoint stays open. It never starts a goroutine.
 type datagramTransport struct {
-	l         *loop.Loop
-	fd        int
+	// writeSide holds the loop, the descriptor, the protocol, flow control
+	// and the closing state; its writer goes to the loop's poller.
+	writeSide
+
 	family    int
 	sock      *Socket
 	network   string // "udp" or "unixgram", for check
@@ -35,19 +37,11 @@ type datagramTransport struct {
 	peername  net.Addr      // the connected peer's address, else nil
 	sockname  net.Addr
 
-	protocol BaseProtocol
-	dgram    DatagramProtocol // protocol as a DatagramProtocol, or nil
+	dgram DatagramProtocol // protocol as a DatagramProtocol, or nil
 
 	queue   []queuedDatagram // queue[head:] wait for the kernel
 	head    int
 	bufSize int // payloads plus datagramHeaderSize each
-	flow    writeFlow
-
-	closing       bool
-	lost          bool // ConnectionLost is scheduled (or done)
-	released      bool
-	writing       bool
-	ignoredWrites int
 
 	// The last source address received, reused while the peer stays the
 	// same, and the last destination converted for SendTo.
@@ -56,7 +50,6 @@ type datagramTransport struct {
 	lastSA  unix.Sockaddr // lastDst's kernel form
 
 	onReadable func()
-	onWritable func()
 }
 
 // queuedDatagram is a datagram the kernel refused for now.
@@ -75,8 +68,6 @@ var (
 // the socket is connected to it.
 func newDatagramTransport(l *loop.Loop, fd, family int, p BaseProtocol, ep *dgramEndpoint, waiter *loop.Future) *datagramTransport {
 	t := &datagramTransport{
-		l:        l,
-		fd:       fd,
 		family:   family,
 		sock:     newSocket(fd, family, unix.SOCK_DGRAM),
 		network:  ep.network,
@@ -84,57 +75,29 @@ func newDatagramTransport(l *loop.Loop, fd, family int, p BaseProtocol, ep *dgra
 		remote:   ep.remote,
 		remoteSA: ep.remoteSA,
 	}
-	t.flow.init()
+	t.writeSide.init(t, l, fd, nil)
 	t.onReadable = t.readReady
-	t.onWritable = t.writeReady
 	t.sockname = t.sock.Getsockname()
 	if ep.connected {
 		t.connected = true
 		t.peername = t.sock.Getpeername()
 	}
 	t.SetProtocol(p)
-	l.Ref()
-	l.CallSoon(func() { p.ConnectionMade(t) })
-	l.CallSoon(t.startReading)
-	resolveWaiter(l, waiter, t, p)
+	connectSoon(l, t, p, t.startReading, waiter)
 	return t
 }
 
 // String describes the transport as asyncio's repr does.
 func (t *datagramTransport) String() string {
-	state := ""
-	switch {
-	case t.released:
-		state = " closed"
-	case t.closing:
-		state = " closing"
-	}
-	write := "idle"
-	if t.writing {
-		write = "polling"
-	}
-	return fmt.Sprintf("<datagram transport%s fd=%d write=<%s, bufsize=%d>>", state, t.sock.Fileno(), write, t.bufSize)
+	return fmt.Sprintf("<datagram transport%s fd=%d write=<%s, bufsize=%d>>",
+		reprState(t.released, t.closing), t.sock.Fileno(), reprPolling(t.writing), t.bufSize)
 }
 
 // ---- BaseTransport ----
 
 // Close stops receiving, sends what is queued, then closes:
 // ConnectionLost(nil) follows on a later iteration.
-func (t *datagramTransport) Close() {
-	if t.closing {
-		return
-	}
-	t.closing = true
-	t.l.RemoveReader(t.fd)
-	if t.queueLen() == 0 {
-		t.lost = true
-		t.stopWriting()
-		t.l.CallSoon(func() { t.callConnectionLost(nil) })
-	}
-}
-
-// IsClosing reports whether the transport is closing or closed.
-func (t *datagramTransport) IsClosing() bool { return t.closing }
+func (t *datagramTransport) Close() { t.closeAfterFlush(t.queueLen() == 0) }
 
 // GetExtraInfo returns "peername" (*net.UDPAddr or *net.UnixAddr, for a
 // connected endpoint), "sockname" or "socket" (*Socket); nil otherwise.
@@ -159,9 +122,6 @@ func (t *datagramTransport) SetProtocol(p BaseProtocol) {
 	t.protocol = p
 	t.dgram, _ = p.(DatagramProtocol)
 }
-
-// GetProtocol returns the current protocol (nil after ConnectionLost).
-func (t *datagramTransport) GetProtocol() BaseProtocol { return t.protocol }
 
 // ---- receiving ----
 
@@ -336,8 +296,7 @@ func (t *datagramTransport) writeReady() {
 	}
 	t.stopWriting()
 	if t.closing {
-		t.lost = true
-		t.callConnectionLost(nil)
+		t.connectionLostAfterFlush()
 	}
 }
 
@@ -363,84 +322,21 @@ func (t *datagramTransport) dequeue() {
 	}
 }
 
-// Abort closes at once, dropping the queue; ConnectionLost(nil) follows on a
-// later iteration.
-func (t *datagramTransport) Abort() { t.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close.
-func (t *datagramTransport) ForceClose(err error) {
-	if e, ok := err.(*Error); ok && e == nil {
-		err = nil
-	}
-	t.forceClose(err)
-}
-
 // GetWriteBufferSize returns the bytes queued: each datagram's length plus
 // 8, as asyncio counts.
 func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
 
-// GetWriteBufferLimits returns the flow-control watermarks (low, high).
-func (t *datagramTransport) GetWriteBufferLimits() (low, high int) { return t.flow.limits() }
-
-// SetWriteBufferLimits sets the watermarks with asyncio's rules (see
-// WriteTransport) and re-checks them at once.
-func (t *datagramTransport) SetWriteBufferLimits(high, low *int) error {
-	if err := t.flow.setLimits(high, low); err != nil {
-		return err
-	}
-	t.flow.maybePause(t.l, t.bufSize, t, t.protocol)
-	return nil
-}
-
-func (t *datagramTransport) startWriting() error {
-	if t.writing {
-		return nil
-	}
-	if err := t.l.AddWriter(t.fd, t.onWritable); err != nil {
-		return err
-	}
-	t.writing = true
-	return nil
-}
-
-func (t *datagramTransport) stopWriting() {
-	if t.writing {
-		t.writing = false
-		t.l.RemoveWriter(t.fd)
-	}
-}
+// IsClosing, GetProtocol, Abort (which drops the queue), ForceClose,
+// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
+// writeSide (writeside.go).
 
 // ignoreWrite counts a send on a closing endpoint; debug mode reports sends
 // that keep coming, as asyncio warns.
 func (t *datagramTransport) ignoreWrite() {
-	t.ignoredWrites++
-	if t.ignoredWrites == logThresholdForConnLostWrites && t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   "socket.send() raised exception.",
-			Err:       NewError(KindConnectionError, "sendto on a closed endpoint"),
-			Transport: t,
-			Protocol:  t.protocol,
-		})
-	}
+	t.countIgnoredWrite("socket.send() raised exception.", "sendto on a closed endpoint")
 }
 
 // ---- closing ----
-
-// fatalError closes with err, reporting it unless it is an OSError (outside
-// debug mode), as asyncio's _fatal_error.
-func (t *datagramTransport) fatalError(err error, message string) {
-	e := MapError(err)
-	if !IsOSError(e) || t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   message,
-			Err:       e,
-			Transport: t,
-			Protocol:  t.protocol,
-			Extra:     panicExtra(e),
-		})
-	}
-	t.forceClose(e)
-}
 
 // forceClose drops the queue, stops receiving and schedules ConnectionLost,
 // unless that is already scheduled.
@@ -456,25 +352,12 @@ func (t *datagramTransport) forceClose(err error) {
 		t.closing = true
 		t.l.RemoveReader(t.fd)
 	}
-	t.lost = true
-	t.l.CallSoon(func() { t.callConnectionLost(err) })
+	t.scheduleConnectionLost(err)
 }
 
-// callConnectionLost calls ConnectionLost, then (even if it panics) closes
-// the socket and drops every reference.
-func (t *datagramTransport) callConnectionLost(err error) {
-	p := t.protocol
-	defer t.release()
-	if p != nil {
-		p.ConnectionLost(err)
-	}
-}
-
-func (t *datagramTransport) release() {
-	if t.released {
-		return
-	}
-	t.released = true
+// releaseResources closes the socket and drops every reference.
+// writeSide.release runs it once, after ConnectionLost.
+func (t *datagramTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	closeFD(t.fd)

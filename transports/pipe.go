@@ -129,6 +129,19 @@ func resolveWaiter(l *loop.Loop, waiter *loop.Future, t BaseTransport, p BasePro
 	})
 }
 
+// connectSoon starts a new transport t as asyncio's pipe and datagram
+// transports do: it takes a loop reference for t and schedules
+// ConnectionMade, then start (reading or watching; none if nil), then the
+// waiter's result.
+func connectSoon(l *loop.Loop, t BaseTransport, p BaseProtocol, start func(), waiter *loop.Future) {
+	l.Ref()
+	l.CallSoon(func() { p.ConnectionMade(t) })
+	if start != nil {
+		l.CallSoon(start)
+	}
+	resolveWaiter(l, waiter, t, p)
+}
+
 // ---- read pipe ----
 
 // readPipeTransport is the read end of a pipe, asyncio's
@@ -160,27 +173,13 @@ func newReadPipeTransport(l *loop.Loop, end pipeEnd, p BaseProtocol, waiter *loo
 	t := &readPipeTransport{l: l, end: end, watch: newFDWatch(l, end.fd, end.isRegular())}
 	t.onReadable = t.readReady
 	t.SetProtocol(p)
-	l.Ref()
-	l.CallSoon(func() { p.ConnectionMade(t) })
-	l.CallSoon(t.startReading)
-	resolveWaiter(l, waiter, t, p)
+	connectSoon(l, t, p, t.startReading, waiter)
 	return t
 }
 
 // String describes the transport as asyncio's repr does.
 func (t *readPipeTransport) String() string {
-	state := ""
-	switch {
-	case t.released:
-		state = " closed"
-	case t.closing:
-		state = " closing"
-	}
-	read := "idle"
-	if t.IsReading() {
-		read = "polling"
-	}
-	return fmt.Sprintf("<read pipe transport%s fd=%d %s>", state, t.end.fd, read)
+	return fmt.Sprintf("<read pipe transport%s fd=%d %s>", reprState(t.released, t.closing), t.end.fd, reprPolling(t.IsReading()))
 }
 
 // Close stops reading; ConnectionLost(nil) follows on a later iteration.
@@ -190,13 +189,9 @@ func (t *readPipeTransport) Close() {
 	}
 }
 
-// ForceClose closes at once with err, as asyncio's _close(exc).
-func (t *readPipeTransport) ForceClose(err error) {
-	if e, ok := err.(*Error); ok && e == nil {
-		err = nil
-	}
-	t.closeWith(err)
-}
+// ForceClose closes at once with err, as asyncio's _close(exc). A nil
+// *Error counts as nil.
+func (t *readPipeTransport) ForceClose(err error) { t.closeWith(plainNil(err)) }
 
 // IsClosing reports whether the transport is closing or closed.
 func (t *readPipeTransport) IsClosing() bool { return t.closing }
@@ -274,7 +269,7 @@ func (t *readPipeTransport) eofReceived() {
 	t.lost = true
 	t.watch.removeReader()
 	t.l.CallSoon(t.callEOFReceived)
-	t.l.CallSoon(func() { t.callConnectionLost(nil) })
+	t.l.CallSoon(func() { deliverConnectionLost(t.protocol, nil, t) })
 }
 
 // callEOFReceived calls EOFReceived; a panic there is reported.
@@ -327,19 +322,10 @@ func (t *readPipeTransport) closeWith(err error) {
 	}
 	t.lost = true
 	t.watch.removeReader()
-	t.l.CallSoon(func() { t.callConnectionLost(err) })
+	t.l.CallSoon(func() { deliverConnectionLost(t.protocol, err, t) })
 }
 
-// callConnectionLost calls ConnectionLost, then (even if it panics) closes
-// the descriptor and drops every reference.
-func (t *readPipeTransport) callConnectionLost(err error) {
-	p := t.protocol
-	defer t.release()
-	if p != nil {
-		p.ConnectionLost(err)
-	}
-}
-
+// release closes the descriptor and drops every reference, once.
 func (t *readPipeTransport) release() {
 	if t.released {
 		return
@@ -362,21 +348,13 @@ func (t *readPipeTransport) release() {
 // ConnectionLost(BrokenPipeError). A write that fails with EPIPE ends in
 // ConnectionLost(BrokenPipeError) as well.
 type writePipeTransport struct {
-	l        *loop.Loop
-	end      pipeEnd
-	watch    *fdWatch
-	protocol BaseProtocol
+	// byteWriteSide holds the loop, the protocol, the write buffer, flow
+	// control and the closing state; its writer goes through watch, the
+	// fdWatch of end.fd, which also watches for the reader's close.
+	byteWriteSide
 
-	buf  writeBuffer
-	flow writeFlow
+	end pipeEnd
 
-	closing       bool // Close, WriteEOF, Abort or an error began closing
-	lost          bool // ConnectionLost is scheduled (or done)
-	released      bool
-	writing       bool // a writer is registered
-	ignoredWrites int
-
-	onWritable func()
 	onReadable func()
 }
 
@@ -387,33 +365,21 @@ var (
 
 // newWritePipeTransport wraps end and takes ownership of it.
 func newWritePipeTransport(l *loop.Loop, end pipeEnd, p BaseProtocol, waiter *loop.Future) *writePipeTransport {
-	t := &writePipeTransport{l: l, end: end, watch: newFDWatch(l, end.fd, end.isRegular()), protocol: p}
-	t.flow.init()
-	t.onWritable = t.writeReady
+	t := &writePipeTransport{end: end}
+	t.writeSide.init(t, l, end.fd, newFDWatch(l, end.fd, end.isRegular()))
+	t.protocol = p
 	t.onReadable = t.readerGone
-	l.Ref()
-	l.CallSoon(func() { p.ConnectionMade(t) })
+	var watchReader func()
 	if end.watchesClose() {
-		l.CallSoon(t.watchReader)
+		watchReader = t.watchReader
 	}
-	resolveWaiter(l, waiter, t, p)
+	connectSoon(l, t, p, watchReader, waiter)
 	return t
 }
 
 // String describes the transport as asyncio's repr does.
 func (t *writePipeTransport) String() string {
-	state := ""
-	switch {
-	case t.released:
-		state = " closed"
-	case t.closing:
-		state = " closing"
-	}
-	write := "idle"
-	if t.writing {
-		write = "polling"
-	}
-	return fmt.Sprintf("<write pipe transport%s fd=%d %s bufsize=%d>", state, t.end.fd, write, t.buf.len())
+	return fmt.Sprintf("<write pipe transport%s fd=%d %s bufsize=%d>", reprState(t.released, t.closing), t.end.fd, reprPolling(t.writing), t.buf.len())
 }
 
 // watchReader starts watching for the reader's close (asyncio's reader
@@ -434,17 +400,14 @@ func (t *writePipeTransport) readerGone() {
 		return
 	}
 	if t.buf.len() > 0 {
-		t.closeWith(MapError(unix.EPIPE))
+		t.forceClose(MapError(unix.EPIPE))
 		return
 	}
-	t.closeWith(nil)
+	t.forceClose(nil)
 }
 
 // Close flushes the buffer, then closes (as WriteEOF).
 func (t *writePipeTransport) Close() { _ = t.WriteEOF() }
-
-// IsClosing reports whether the transport is closing or closed.
-func (t *writePipeTransport) IsClosing() bool { return t.closing }
 
 // GetExtraInfo returns "pipe": the *os.File (the one given to
 // ConnectWritePipe); nil for any other name.
@@ -457,9 +420,6 @@ func (t *writePipeTransport) GetExtraInfo(name string) any {
 
 // SetProtocol switches the protocol.
 func (t *writePipeTransport) SetProtocol(p BaseProtocol) { t.protocol = p }
-
-// GetProtocol returns the current protocol (nil after ConnectionLost).
-func (t *writePipeTransport) GetProtocol() BaseProtocol { return t.protocol }
 
 // Write writes data at once if nothing is buffered and buffers (a copy of)
 // what the kernel refused. Writing to a closing transport is ignored, as is
@@ -474,66 +434,17 @@ func (t *writePipeTransport) Write(data []byte) error {
 	}
 	if t.buf.len() == 0 {
 		n, err := unix.Write(t.end.fd, data)
-		if err != nil {
-			if err != unix.EAGAIN && err != unix.EINTR {
-				t.fatalError(err, "Fatal write error on pipe transport")
-				return nil
-			}
-			n = 0
-		}
-		data = data[n:]
-		if len(data) == 0 {
-			return nil
-		}
-		if err := t.startWriting(); err != nil {
-			t.fatalError(err, "Fatal write error on pipe transport")
+		if data = t.unsent(data, n, err, "Fatal write error on pipe transport"); data == nil {
 			return nil
 		}
 	}
-	t.buf.append(data)
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	t.buffer(data)
 	return nil
 }
 
 // Writelines writes the buffers in order, as one write.
 func (t *writePipeTransport) Writelines(bufs [][]byte) error {
-	if t.closing {
-		if totalLen(bufs) > 0 {
-			t.ignoreWrite()
-		}
-		return nil
-	}
-	if t.buf.len() == 0 {
-		vecs := make([][]byte, 0, maxIovecs)
-		for _, b := range bufs {
-			if len(b) > 0 && len(vecs) < maxIovecs {
-				vecs = append(vecs, b)
-			}
-		}
-		if len(vecs) == 0 {
-			return nil
-		}
-		n, err := writev(t.end.fd, vecs)
-		if err != nil {
-			if err != unix.EAGAIN && err != unix.EINTR {
-				t.fatalError(err, "Fatal write error on pipe transport")
-				return nil
-			}
-			n = 0
-		}
-		bufs = skipBytes(bufs, n)
-		if totalLen(bufs) == 0 {
-			return nil
-		}
-		if err := t.startWriting(); err != nil {
-			t.fatalError(err, "Fatal write error on pipe transport")
-			return nil
-		}
-	}
-	for _, b := range bufs {
-		t.buf.append(b)
-	}
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	t.writelines(bufs, "Fatal write error on pipe transport")
 	return nil
 }
 
@@ -543,37 +454,20 @@ func (t *writePipeTransport) writeReady() {
 	if t.lost {
 		return
 	}
-	vecs := t.buf.vectors()
-	if len(vecs) == 0 {
+	if t.buf.len() == 0 {
 		t.stopWriting()
 		return
 	}
-	var n int
-	var err error
-	if len(vecs) == 1 {
-		n, err = unix.Write(t.end.fd, vecs[0])
-	} else {
-		n, err = writev(t.end.fd, vecs)
-	}
-	if err != nil {
-		if err == unix.EAGAIN || err == unix.EINTR {
-			return
-		}
-		t.stopWriting()
-		t.buf.reset()
-		t.fatalError(err, "Fatal write error on pipe transport")
+	if !t.flush(unix.Write, "Fatal write error on pipe transport") {
 		return
 	}
-	t.buf.consume(n)
-	t.flow.maybeResume(t.l, t.buf.len(), t, t.protocol) // may write or close
 	if t.buf.len() > 0 || t.lost {
 		return
 	}
 	t.stopWriting()
 	if t.closing {
-		t.lost = true
 		t.watch.removeReader()
-		t.callConnectionLost(nil)
+		t.connectionLostAfterFlush()
 	}
 }
 
@@ -585,9 +479,8 @@ func (t *writePipeTransport) WriteEOF() error {
 	}
 	t.closing = true
 	if t.buf.len() == 0 {
-		t.lost = true
 		t.watch.removeReader()
-		t.l.CallSoon(func() { t.callConnectionLost(nil) })
+		t.scheduleConnectionLost(nil)
 	}
 	return nil
 }
@@ -595,113 +488,37 @@ func (t *writePipeTransport) WriteEOF() error {
 // CanWriteEOF reports true.
 func (t *writePipeTransport) CanWriteEOF() bool { return true }
 
-// Abort closes at once, dropping the buffer.
-func (t *writePipeTransport) Abort() { t.closeWith(nil) }
-
-// ForceClose closes at once with err, dropping the buffer.
-func (t *writePipeTransport) ForceClose(err error) {
-	if e, ok := err.(*Error); ok && e == nil {
-		err = nil
-	}
-	t.closeWith(err)
-}
-
-// GetWriteBufferSize returns the number of bytes buffered.
-func (t *writePipeTransport) GetWriteBufferSize() int { return t.buf.len() }
-
-// GetWriteBufferLimits returns (low, high).
-func (t *writePipeTransport) GetWriteBufferLimits() (low, high int) { return t.flow.limits() }
-
-// SetWriteBufferLimits sets the watermarks and re-checks them at once.
-func (t *writePipeTransport) SetWriteBufferLimits(high, low *int) error {
-	if err := t.flow.setLimits(high, low); err != nil {
-		return err
-	}
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
-	return nil
-}
-
-func (t *writePipeTransport) startWriting() error {
-	if t.writing {
-		return nil
-	}
-	if err := t.watch.addWriter(t.onWritable); err != nil {
-		return err
-	}
-	t.writing = true
-	return nil
-}
-
-func (t *writePipeTransport) stopWriting() {
-	if t.writing {
-		t.writing = false
-		t.watch.removeWriter()
-	}
-}
+// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
+// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
+// byteWriteSide (writeside.go).
 
 // ignoreWrite counts a write to a closing transport; debug mode reports
 // writes that keep coming, as asyncio warns.
 func (t *writePipeTransport) ignoreWrite() {
-	t.ignoredWrites++
-	if t.ignoredWrites == logThresholdForConnLostWrites && t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   "pipe closed by peer or os.write(pipe, data) raised exception.",
-			Err:       NewError(KindConnectionError, "write to a closed pipe"),
-			Transport: t,
-			Protocol:  t.protocol,
-		})
-	}
+	t.countIgnoredWrite("pipe closed by peer or os.write(pipe, data) raised exception.", "write to a closed pipe")
 }
 
-// fatalError closes with err. As asyncio's write pipe, an OSError (EPIPE,
-// ...) is reported only in debug mode, anything else always.
-func (t *writePipeTransport) fatalError(err error, message string) {
-	e := MapError(err)
-	if !IsOSError(e) || t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   message,
-			Err:       e,
-			Transport: t,
-			Protocol:  t.protocol,
-			Extra:     panicExtra(e),
-		})
-	}
-	t.closeWith(e)
-}
-
-// closeWith drops the buffer, stops watching and schedules
-// ConnectionLost(err), once.
-func (t *writePipeTransport) closeWith(err error) {
+// forceClose drops the buffer, stops watching and schedules
+// ConnectionLost(err), once. It stops watching for the reader's close even
+// when closing has begun: WriteEOF keeps that watch while it flushes.
+func (t *writePipeTransport) forceClose(err error) {
 	t.closing = true
 	if t.lost {
 		return
 	}
-	t.lost = true
 	t.stopWriting()
 	t.buf.reset()
 	t.watch.removeReader()
-	t.l.CallSoon(func() { t.callConnectionLost(err) })
+	t.scheduleConnectionLost(err)
 }
 
-// callConnectionLost calls ConnectionLost, then (even if it panics) closes
-// the descriptor and drops every reference.
-func (t *writePipeTransport) callConnectionLost(err error) {
-	p := t.protocol
-	defer t.release()
-	if p != nil {
-		p.ConnectionLost(err)
-	}
-}
-
-func (t *writePipeTransport) release() {
-	if t.released {
-		return
-	}
-	t.released = true
+// releaseResources closes the descriptor and drops every reference.
+// writeSide.release runs it once, after ConnectionLost.
+func (t *writePipeTransport) releaseResources() {
 	t.writing = false
 	t.watch.stop()
 	t.end.close()
-	t.buf = writeBuffer{}
+	t.buf = nil
 	t.protocol = nil
 	t.l.Unref()
 }

@@ -24,31 +24,24 @@ const logThresholdForConnLostWrites = 5
 // ConnectionLost, on a later iteration, after which the descriptor is
 // closed, the protocol dropped and the loop reference released.
 type socketTransport struct {
-	l        *loop.Loop
-	fd       int
+	// byteWriteSide holds the loop, the descriptor, the protocol (a
+	// BufferedProtocol, a Protocol, or neither: a fatal error), the write
+	// buffer, flow control and the closing state; its writer goes to the
+	// loop's poller.
+	byteWriteSide
+
 	sock     *Socket
 	peername net.Addr
 	sockname net.Addr // read on first need, and at the latest when the socket closes
 	server   *Server
 
-	protocol BaseProtocol // a BufferedProtocol, a Protocol, or neither (a fatal error)
-
-	buf  *writeBuffer // what the kernel refused; made on first need
-	flow writeFlow
-
-	closing       bool // Close, Abort or a fatal error began closing
-	lost          bool // ConnectionLost is scheduled (or done)
-	released      bool // the descriptor is closed and references dropped
-	paused        bool // PauseReading is in effect
-	readEOF       bool // the peer half-closed; reading has stopped for good
-	writeEOF      bool // WriteEOF was called
-	writing       bool // a writer is registered with the loop
-	ignoredWrites int  // writes after the connection was lost
+	paused   bool // PauseReading is in effect
+	readEOF  bool // the peer half-closed; reading has stopped for good
+	writeEOF bool // WriteEOF was called
 
 	sendfile *sendfileJob // the Sendfile in progress, if any
 
 	onReadable func()
-	onWritable func()
 }
 
 var (
@@ -61,8 +54,8 @@ var (
 // caller knows it (from accept), else nil. waiter, if not nil, receives a
 // *Connection once ConnectionMade has run.
 func newSocketTransport(l *loop.Loop, fd, family int, p BaseProtocol, server *Server, peer net.Addr, waiter *loop.Future) *socketTransport {
-	t := &socketTransport{l: l, fd: fd, sock: newSocket(fd, family, unix.SOCK_STREAM), server: server}
-	t.flow.init()
+	t := &socketTransport{sock: newSocket(fd, family, unix.SOCK_STREAM), server: server}
+	t.writeSide.init(t, l, fd, nil)
 	t.onReadable = t.readReady
 	setNoDelay(fd, family)
 	if peer == nil {
@@ -104,43 +97,16 @@ func (t *socketTransport) started(p BaseProtocol, waiter *loop.Future) {
 
 // String describes the transport as asyncio's repr does.
 func (t *socketTransport) String() string {
-	state := ""
-	switch {
-	case t.released:
-		state = " closed"
-	case t.closing:
-		state = " closing"
-	}
-	read := "idle"
-	if t.IsReading() && !t.readEOF {
-		read = "polling"
-	}
-	write := "idle"
-	if t.writing {
-		write = "polling"
-	}
 	return fmt.Sprintf("<socket transport%s fd=%d read=%s write=<%s, bufsize=%d>>",
-		state, t.sock.Fileno(), read, write, t.buf.len())
+		reprState(t.released, t.closing), t.sock.Fileno(),
+		reprPolling(t.IsReading() && !t.readEOF), reprPolling(t.writing), t.buf.len())
 }
 
 // ---- BaseTransport ----
 
-// Close stops reading, flushes the buffer, then closes.
-func (t *socketTransport) Close() {
-	if t.closing {
-		return
-	}
-	t.closing = true
-	t.l.RemoveReader(t.fd)
-	if t.buf.len() == 0 && t.sendfile == nil {
-		t.lost = true
-		t.stopWriting()
-		t.l.CallSoon(func() { t.callConnectionLost(nil) })
-	}
-}
-
-// IsClosing reports whether the transport is closing or closed.
-func (t *socketTransport) IsClosing() bool { return t.closing }
+// Close stops reading, flushes the buffer (and waits for a Sendfile), then
+// closes.
+func (t *socketTransport) Close() { t.closeAfterFlush(t.buf.len() == 0 && t.sendfile == nil) }
 
 // GetExtraInfo returns "peername", "sockname" (net.Addr) or "socket"
 // (*Socket); nil for any other name or an unknown address.
@@ -169,9 +135,6 @@ func (t *socketTransport) GetExtraInfo(name string) any {
 func (t *socketTransport) SetProtocol(p BaseProtocol) {
 	t.protocol = p
 }
-
-// GetProtocol returns the current protocol (nil after ConnectionLost).
-func (t *socketTransport) GetProtocol() BaseProtocol { return t.protocol }
 
 // ---- ReadTransport ----
 
@@ -364,24 +327,14 @@ func (t *socketTransport) Write(data []byte) error {
 	}
 	if t.buf.len() == 0 {
 		n, err := sockWrite(t.fd, data)
-		if err != nil {
-			if err != unix.EAGAIN && err != unix.EINTR {
-				t.fatalError(err, "Fatal write error on socket transport")
-				return nil
-			}
-			n = 0
+		if err == nil && n == len(data) {
+			return nil // all sent: the common case
 		}
-		data = data[n:]
-		if len(data) == 0 {
-			return nil
-		}
-		if err := t.startWriting(); err != nil {
-			t.fatalError(err, "Fatal write error on socket transport")
+		if data = t.unsent(data, n, err, "Fatal write error on socket transport"); data == nil {
 			return nil
 		}
 	}
-	t.pending().append(data)
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	t.buffer(data)
 	return nil
 }
 
@@ -394,55 +347,8 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 	if t.sendfile != nil {
 		return errSendfileInProgress("writelines")
 	}
-	if t.closing {
-		if totalLen(bufs) > 0 {
-			t.ignoreWrite()
-		}
-		return nil
-	}
-	if t.buf.len() == 0 {
-		sent, ok := t.writevNow(bufs)
-		if !ok {
-			return nil
-		}
-		bufs = skipBytes(bufs, sent)
-		if totalLen(bufs) == 0 {
-			return nil
-		}
-		if err := t.startWriting(); err != nil {
-			t.fatalError(err, "Fatal write error on socket transport")
-			return nil
-		}
-	}
-	buf := t.pending()
-	for _, b := range bufs {
-		buf.append(b)
-	}
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
+	t.writelines(bufs, "Fatal write error on socket transport")
 	return nil
-}
-
-// writevNow writes as much of bufs as the kernel takes in one system call.
-// ok is false after a fatal error.
-func (t *socketTransport) writevNow(bufs [][]byte) (sent int, ok bool) {
-	vecs := make([][]byte, 0, maxIovecs)
-	for _, b := range bufs {
-		if len(b) > 0 && len(vecs) < maxIovecs {
-			vecs = append(vecs, b)
-		}
-	}
-	if len(vecs) == 0 {
-		return 0, true
-	}
-	n, err := writev(t.fd, vecs)
-	if err != nil {
-		if err == unix.EAGAIN || err == unix.EINTR {
-			return 0, true
-		}
-		t.fatalError(err, "Fatal write error on socket transport")
-		return 0, false
-	}
-	return n, true
 }
 
 // writeReady is the writer callback: it drains the buffer (with writev when
@@ -452,8 +358,7 @@ func (t *socketTransport) writeReady() {
 	if t.lost {
 		return
 	}
-	vecs := t.buf.vectors()
-	if len(vecs) == 0 {
+	if t.buf.len() == 0 {
 		if t.sendfile != nil {
 			t.sendfileReady()
 			return
@@ -461,32 +366,16 @@ func (t *socketTransport) writeReady() {
 		t.stopWriting()
 		return
 	}
-	var n int
-	var err error
-	if len(vecs) == 1 {
-		n, err = sockWrite(t.fd, vecs[0])
-	} else {
-		n, err = writev(t.fd, vecs)
-	}
-	if err != nil {
-		if err == unix.EAGAIN || err == unix.EINTR {
-			return
-		}
-		t.stopWriting()
-		t.buf.reset()
-		t.fatalError(err, "Fatal write error on socket transport")
+	if !t.flush(sockWrite, "Fatal write error on socket transport") {
 		return
 	}
-	t.buf.consume(n)
-	t.flow.maybeResume(t.l, t.buf.len(), t, t.protocol) // may write or close
 	if t.buf.len() > 0 || t.lost || t.sendfile != nil {
 		return // a sendfile runs on the next writable event
 	}
 	t.stopWriting()
 	switch {
 	case t.closing:
-		t.lost = true
-		t.callConnectionLost(nil)
+		t.connectionLostAfterFlush()
 	case t.writeEOF:
 		t.shutdownWrite()
 	}
@@ -516,103 +405,24 @@ func (t *socketTransport) shutdownWrite() {
 // CanWriteEOF reports true: stream sockets can half-close.
 func (t *socketTransport) CanWriteEOF() bool { return true }
 
-// Abort closes at once, dropping the buffer.
-func (t *socketTransport) Abort() { t.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close: the buffer
-// is dropped and ConnectionLost(err) follows on a later iteration. A nil
-// *Error counts as nil.
-func (t *socketTransport) ForceClose(err error) {
-	if e, ok := err.(*Error); ok && e == nil {
-		err = nil
-	}
-	t.forceClose(err)
-}
-
-// GetWriteBufferSize returns the number of bytes buffered for writing.
-func (t *socketTransport) GetWriteBufferSize() int { return t.buf.len() }
-
-// GetWriteBufferLimits returns (low, high).
-func (t *socketTransport) GetWriteBufferLimits() (low, high int) { return t.flow.limits() }
-
-// SetWriteBufferLimits sets the watermarks and re-checks them at once.
-func (t *socketTransport) SetWriteBufferLimits(high, low *int) error {
-	if err := t.flow.setLimits(high, low); err != nil {
-		return err
-	}
-	t.flow.maybePause(t.l, t.buf.len(), t, t.protocol)
-	return nil
-}
+// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
+// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
+// byteWriteSide (writeside.go).
 
 // ---- closing ----
 
-// pending returns the write buffer, making it on first need: most
-// connections never have a write the kernel refuses.
-func (t *socketTransport) pending() *writeBuffer {
-	if t.buf == nil {
-		t.buf = new(writeBuffer)
-	}
-	return t.buf
-}
-
-func (t *socketTransport) startWriting() error {
-	if t.writing {
-		return nil
-	}
-	if t.onWritable == nil {
-		t.onWritable = t.writeReady // made on first need, as the buffer
-	}
-	if err := t.l.AddWriter(t.fd, t.onWritable); err != nil {
-		return err
-	}
-	t.writing = true
-	return nil
-}
-
-func (t *socketTransport) stopWriting() {
-	if t.writing {
-		t.writing = false
-		t.l.RemoveWriter(t.fd)
-	}
-}
-
 // ignoreWrite counts a write to a closing transport; debug mode reports
 // writes that keep coming after the connection was lost, as asyncio warns.
+// Unlike a pipe or a datagram endpoint, writes before ConnectionLost is
+// scheduled are not counted.
 func (t *socketTransport) ignoreWrite() {
-	if !t.lost {
-		return
-	}
-	t.ignoredWrites++
-	if t.ignoredWrites == logThresholdForConnLostWrites && t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   "socket.send() raised exception.",
-			Err:       NewError(KindConnectionError, "write to a closed transport"),
-			Transport: t,
-			Protocol:  t.protocol,
-		})
+	if t.lost {
+		t.countIgnoredWrite("socket.send() raised exception.", "write to a closed transport")
 	}
 }
 
-// fatalError breaks the connection with err. As CPython 3.14's
-// _SelectorTransport._fatal_error: an OSError (ECONNRESET, EPIPE, ...) is
-// reported to the exception handler only in debug mode; any other error
-// (a protocol callback's panic, an empty get_buffer) always is.
-func (t *socketTransport) fatalError(err error, message string) {
-	e := MapError(err)
-	if !IsOSError(e) || t.l.GetDebug() {
-		t.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   message,
-			Err:       e,
-			Transport: t,
-			Protocol:  t.protocol,
-			Extra:     panicExtra(e),
-		})
-	}
-	t.forceClose(e)
-}
-
-// forceClose drops the buffer, stops reading and schedules ConnectionLost,
-// unless that is already scheduled.
+// forceClose drops the buffer, stops reading, fails a running Sendfile and
+// schedules ConnectionLost, unless that is already scheduled.
 func (t *socketTransport) forceClose(err error) {
 	if t.lost {
 		return
@@ -626,27 +436,13 @@ func (t *socketTransport) forceClose(err error) {
 		t.l.RemoveReader(t.fd)
 	}
 	t.abortSendfile(err)
-	t.lost = true
-	t.l.CallSoon(func() { t.callConnectionLost(err) })
+	t.scheduleConnectionLost(err)
 }
 
-// callConnectionLost calls the protocol's ConnectionLost, then (even if it
-// panics) closes the socket and drops every reference.
-func (t *socketTransport) callConnectionLost(err error) {
-	p := t.protocol
-	defer t.release()
-	if p != nil {
-		p.ConnectionLost(err)
-	}
-}
-
-// release closes the descriptor, detaches from the server, drops the
-// protocol and the loop reference. It runs once.
-func (t *socketTransport) release() {
-	if t.released {
-		return
-	}
-	t.released = true
+// releaseResources closes the descriptor, detaches from the server, drops
+// the protocol and the loop reference. writeSide.release runs it once,
+// after ConnectionLost.
+func (t *socketTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	if t.sockname == nil { // asyncio keeps it for after the close

@@ -1,0 +1,271 @@
+package transports
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// These tests pin what the stream, write pipe and datagram transports share
+// through writeSide (writeside.go), and where they differ on purpose.
+
+// expectIgnoredWriteReports fails the test unless the exception handler got
+// exactly these messages, each with a ConnectionError, the transport and the
+// protocol.
+func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
+	t.Helper()
+	got := tl.reportMessages()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("reports = %q, want %q", got, want)
+	}
+	for _, r := range tl.reports {
+		var e *Error
+		if !errors.As(r.Err, &e) || e.Kind != KindConnectionError {
+			t.Errorf("report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		}
+		if r.Transport == nil || r.Protocol == nil {
+			t.Errorf("report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
+		}
+	}
+}
+
+// A socket transport's repr follows asyncio's through open, buffering,
+// closing and closed; writes to it count only once ConnectionLost is
+// scheduled (a Close still flushing does not count them), and in debug mode
+// the fifth is reported.
+func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
+	tl := newTestLoop(t)
+	tl.SetDebug(true)
+	rec := newRecorder(tl.Loop)
+	var tr *socketTransport
+	rec.onMade = func(r *recorder) {
+		fd := tr.fd
+		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", fd); got != want {
+			t.Errorf("open: %s, want %s", got, want)
+		}
+		_ = r.tr.Write(make([]byte, 8<<20)) // the peer never reads
+		n := r.tr.GetWriteBufferSize()
+		if n == 0 {
+			t.Fatal("nothing buffered")
+		}
+		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n); got != want {
+			t.Errorf("buffering: %s, want %s", got, want)
+		}
+		r.tr.Close()
+		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<polling, bufsize=%d>>", fd, n); got != want {
+			t.Errorf("closing: %s, want %s", got, want)
+		}
+		for i := 0; i < 2*logThresholdForConnLostWrites; i++ {
+			_ = r.tr.Write([]byte("x")) // closing, not lost: not counted
+		}
+		r.tr.Abort()
+		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<idle, bufsize=0>>", fd); got != want {
+			t.Errorf("aborted: %s, want %s", got, want)
+		}
+		for i := 0; i < logThresholdForConnLostWrites+2; i++ {
+			_ = r.tr.Write([]byte("x"))
+		}
+	}
+	tr, _ = socketPair(t, tl, rec)
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+	if got, want := tr.String(), "<socket transport closed fd=-1 read=idle write=<idle, bufsize=0>>"; got != want {
+		t.Errorf("closed: %s, want %s", got, want)
+	}
+	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
+}
+
+// A write pipe's repr follows asyncio's; writes (and non-empty Writelines)
+// to a closing pipe all count, and in debug mode the fifth is reported.
+// ForceClose drops the buffer and delivers its error; a nil *Error counts
+// as nil.
+func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"error", NewError(KindScriptError, "boom")},
+		{"nil *Error", (*Error)(nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := newTestLoop(t)
+			tl.SetDebug(true)
+			_, w := osPipe(t) // the reader never reads
+			var rec *pipeRecorder
+			var wt *writePipeTransport
+			var fd int
+			fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+				rec = newPipeRecorder(tl.Loop)
+				rec.onMade = func(r *pipeRecorder) {
+					wt = r.tr.(*writePipeTransport)
+					fd = wt.end.fd
+					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d idle bufsize=0>", fd); got != want {
+						t.Errorf("open: %s, want %s", got, want)
+					}
+					_ = wt.Write(make([]byte, 1<<20))
+					n := wt.GetWriteBufferSize()
+					if n == 0 {
+						t.Fatal("nothing buffered")
+					}
+					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n); got != want {
+						t.Errorf("buffering: %s, want %s", got, want)
+					}
+					if rec.pauses != 1 {
+						t.Errorf("%d bytes buffered: %d pauses, want 1", n, rec.pauses)
+					}
+					wt.Close() // flushing
+					if got, want := wt.String(), fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n); got != want {
+						t.Errorf("closing: %s, want %s", got, want)
+					}
+					_ = wt.Writelines(nil) // nothing: not counted
+					for i := 0; i < logThresholdForConnLostWrites-1; i++ {
+						_ = wt.Write([]byte("x"))
+					}
+					_ = wt.Writelines([][]byte{[]byte("x")})
+					_ = wt.Write([]byte("x"))
+					wt.ForceClose(tc.err)
+					if wt.GetWriteBufferSize() != 0 || !wt.IsClosing() {
+						t.Errorf("after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
+					}
+				}
+				return rec
+			}, w)
+			tl.mustAwait(fut)
+			err, _ := tl.mustAwait(rec.lost).(error)
+			wantErr := tc.err
+			if e, ok := wantErr.(*Error); ok && e == nil {
+				wantErr = nil
+			}
+			if err != wantErr || rec.lostN != 1 {
+				t.Errorf("ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
+			}
+			if got, want := wt.String(), fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd); got != want {
+				t.Errorf("closed: %s, want %s", got, want)
+			}
+			if wt.GetProtocol() != nil {
+				t.Error("protocol kept after ConnectionLost")
+			}
+			expectIgnoredWriteReports(t, tl, "pipe closed by peer or os.write(pipe, data) raised exception.")
+		})
+	}
+}
+
+// A write pipe's SetWriteBufferLimits re-checks pausing at once against
+// what is buffered.
+func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
+	tl := newTestLoop(t)
+	_, w := osPipe(t)
+	var rec *pipeRecorder
+	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onMade = func(r *pipeRecorder) {
+			wt := r.tr.(WriteTransport)
+			if err := wt.SetWriteBufferLimits(intp(1<<30), nil); err != nil {
+				t.Fatal(err)
+			}
+			_ = wt.Write(make([]byte, 1<<20))
+			n := wt.GetWriteBufferSize()
+			if n == 0 || rec.pauses != 0 {
+				t.Fatalf("%d buffered, %d pauses", n, rec.pauses)
+			}
+			if err := wt.SetWriteBufferLimits(intp(n), nil); err != nil || rec.pauses != 0 {
+				t.Errorf("high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
+			}
+			if err := wt.SetWriteBufferLimits(intp(n-1), nil); err != nil || rec.pauses != 1 {
+				t.Errorf("high below buffered: %v, %d pauses, want 1", err, rec.pauses)
+			}
+			if low, high := wt.GetWriteBufferLimits(); low != (n-1)/4 || high != n-1 {
+				t.Errorf("limits = (%d, %d)", low, high)
+			}
+			if err := wt.SetWriteBufferLimits(intp(1), intp(2)); err == nil {
+				t.Error("high < low accepted")
+			}
+			wt.Abort()
+		}
+		return rec
+	}, w)
+	tl.mustAwait(fut)
+	if err := tl.mustAwait(rec.lost); err != nil {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	tl.expectNoReports()
+}
+
+// A read pipe's repr follows asyncio's; its ForceClose takes a nil *Error
+// as nil.
+func TestReadPipeReprAndForceClose(t *testing.T) {
+	tl := newTestLoop(t)
+	r, _ := osPipe(t)
+	var rec *pipeRecorder
+	var rt *readPipeTransport
+	var fd int
+	fut := ConnectReadPipe(tl.Loop, func() BaseProtocol {
+		rec = newPipeRecorder(tl.Loop)
+		rec.onMade = func(p *pipeRecorder) {
+			rt = p.tr.(*readPipeTransport)
+			fd = rt.end.fd
+			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d polling>", fd); got != want {
+				t.Errorf("open: %s, want %s", got, want)
+			}
+			rt.PauseReading()
+			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d idle>", fd); got != want {
+				t.Errorf("paused: %s, want %s", got, want)
+			}
+			rt.ForceClose((*Error)(nil))
+			if got, want := rt.String(), fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd); got != want {
+				t.Errorf("closing: %s, want %s", got, want)
+			}
+		}
+		return rec
+	}, r)
+	tl.mustAwait(fut)
+	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
+		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
+	}
+	if got, want := rt.String(), fmt.Sprintf("<read pipe transport closed fd=%d idle>", fd); got != want {
+		t.Errorf("closed: %s, want %s", got, want)
+	}
+	tl.expectNoReports()
+}
+
+// A datagram transport's repr follows asyncio's; sends to a closing
+// endpoint all count, and in debug mode the fifth is reported. ForceClose
+// takes a nil *Error as nil.
+func TestDatagramReprAndIgnoredSends(t *testing.T) {
+	tl := newTestLoop(t)
+	tl.SetDebug(true)
+	var rec *dgramRecorder
+	var dt *datagramTransport
+	var fd int
+	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+		rec = newDgramRecorder(tl.Loop)
+		rec.onMade = func(r *dgramRecorder) {
+			dt = r.tr.(*datagramTransport)
+			fd = dt.sock.Fileno()
+			if got, want := dt.String(), fmt.Sprintf("<datagram transport fd=%d write=<idle, bufsize=0>>", fd); got != want {
+				t.Errorf("open: %s, want %s", got, want)
+			}
+			if low, high := dt.GetWriteBufferLimits(); low != DefaultLowWater || high != DefaultHighWater {
+				t.Errorf("limits = (%d, %d)", low, high)
+			}
+			dt.Close()
+			if got, want := dt.String(), fmt.Sprintf("<datagram transport closing fd=%d write=<idle, bufsize=0>>", fd); got != want {
+				t.Errorf("closing: %s, want %s", got, want)
+			}
+			for i := 0; i < logThresholdForConnLostWrites+2; i++ {
+				_ = dt.SendTo([]byte("x"), dt.sockname)
+			}
+			dt.ForceClose((*Error)(nil)) // ConnectionLost is already scheduled: a no-op
+		}
+		return rec
+	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
+	tl.mustAwait(fut)
+	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
+		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
+	}
+	if got, want := dt.String(), "<datagram transport closed fd=-1 write=<idle, bufsize=0>>"; got != want {
+		t.Errorf("closed: %s, want %s", got, want)
+	}
+	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
+}
