@@ -90,9 +90,8 @@ func callbackSlot(name string) (int, bool) {
 // kept small: a server holds one per connection.
 type adapter struct {
 	e    *Env
-	obj  starlark.Value
-	inst *ProtocolInstance // obj, when it is one (the fast path)
-	tv   *transportValue   // the transport's value, once connected
+	obj  starlark.Value  // a *ProtocolInstance on the fast path (see instance)
+	tv   *transportValue // the transport's value, once connected
 	lost bool
 	dead bool // a fatal failure closed the transport: no more data callbacks
 
@@ -128,12 +127,19 @@ func (a *adapter) base() *adapter { return a }
 // newAdapter adapts obj: a BufferedProtocol when it has get_buffer and no
 // data_received (as asyncio decides), a Protocol otherwise.
 func newAdapter(e *Env, obj starlark.Value) starlarkProtocol {
-	inst, _ := obj.(*ProtocolInstance)
-	a := adapter{e: e, obj: obj, inst: inst}
+	a := adapter{e: e, obj: obj}
 	if a.has(slotGetBuffer) && !a.has(slotDataReceived) {
 		return &bufferedAdapter{adapter: a}
 	}
 	return &streamAdapter{adapter: a}
+}
+
+// instance returns the protocol object when it is an instance of a
+// protocol class (the fast path), else nil. (A type check, not a field:
+// a server holds an adapter per connection.)
+func (a *adapter) instance() *ProtocolInstance {
+	inst, _ := a.obj.(*ProtocolInstance)
+	return inst
 }
 
 // transport returns the Go transport, or nil before the connection is made.
@@ -152,7 +158,7 @@ func (a *adapter) Object() starlark.Value { return a.obj }
 
 // protocolName names the protocol in reports: its class, or its type.
 func (a *adapter) protocolName() string {
-	if inst := a.inst; inst != nil {
+	if inst := a.instance(); inst != nil {
 		return inst.class.name
 	}
 	return a.obj.Type()
@@ -162,7 +168,7 @@ func (a *adapter) protocolName() string {
 // the instance first. A missing callback (or an object whose Attr fails)
 // gives nil.
 func (a *adapter) lookup(name string) (fn, self starlark.Value) {
-	if inst := a.inst; inst != nil {
+	if inst := a.instance(); inst != nil {
 		return inst.lookup(name)
 	}
 	ha, ok := a.obj.(starlark.HasAttrs)
@@ -179,7 +185,7 @@ func (a *adapter) lookup(name string) (fn, self starlark.Value) {
 // callback finds the callback in slot, as lookup does; function reports
 // that fn is a *starlark.Function, which copies its arguments.
 func (a *adapter) callback(slot int) (fn, self starlark.Value, function bool) {
-	if inst := a.inst; inst != nil {
+	if inst := a.instance(); inst != nil {
 		return inst.callback(slot)
 	}
 	fn, self = a.lookup(callbackNames[slot])
@@ -245,7 +251,7 @@ func (a *adapter) callFound(fn, self starlark.Value, function bool, x starlark.V
 // nested in another (a write calling pause_writing) may reuse it too: the
 // outer callee copied its arguments before it ran.
 func (a *adapter) reusableArgs() *[2]starlark.Value {
-	if inst := a.inst; inst != nil && inst.class.owner == a.e.thread {
+	if inst := a.instance(); inst != nil && inst.class.owner == a.e.thread {
 		return &inst.class.args
 	}
 	if a.args == nil {

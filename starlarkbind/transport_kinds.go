@@ -138,8 +138,7 @@ func (e *Env) protocolOfKind(obj starlark.Value, kind transportKind) (transports
 	if _, ok := obj.(starlark.HasAttrs); !ok {
 		return nil, typeErrorf("protocol factory returned %s, want a protocol object (a value with callback attributes)", obj.Type())
 	}
-	inst, _ := obj.(*ProtocolInstance)
-	base := adapter{e: e, obj: obj, inst: inst}
+	base := adapter{e: e, obj: obj}
 	switch {
 	case kind&kindDatagram != 0:
 		return &datagramAdapter{adapter: base}, nil

@@ -75,7 +75,7 @@ func newDatagramTransport(l *loop.Loop, fd, family int, p BaseProtocol, ep *dgra
 		remote:   ep.remote,
 		remoteSA: ep.remoteSA,
 	}
-	t.writeSide.init(t, l, fd, nil)
+	t.writeSide.init(t, l, fd)
 	t.onReadable = t.readReady
 	t.sockname = t.sock.Getsockname()
 	if ep.connected {

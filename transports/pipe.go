@@ -349,11 +349,11 @@ func (t *readPipeTransport) release() {
 // ConnectionLost(BrokenPipeError) as well.
 type writePipeTransport struct {
 	// byteWriteSide holds the loop, the protocol, the write buffer, flow
-	// control and the closing state; its writer goes through watch, the
-	// fdWatch of end.fd, which also watches for the reader's close.
+	// control and the closing state; its writer goes through watch.
 	byteWriteSide
 
-	end pipeEnd
+	end   pipeEnd
+	watch *fdWatch // end.fd's, for the writer and the reader's close
 
 	onReadable func()
 }
@@ -365,8 +365,8 @@ var (
 
 // newWritePipeTransport wraps end and takes ownership of it.
 func newWritePipeTransport(l *loop.Loop, end pipeEnd, p BaseProtocol, waiter *loop.Future) *writePipeTransport {
-	t := &writePipeTransport{end: end}
-	t.writeSide.init(t, l, end.fd, newFDWatch(l, end.fd, end.isRegular()))
+	t := &writePipeTransport{end: end, watch: newFDWatch(l, end.fd, end.isRegular())}
+	t.writeSide.init(t, l, end.fd)
 	t.protocol = p
 	t.onReadable = t.readerGone
 	var watchReader func()
@@ -381,6 +381,9 @@ func newWritePipeTransport(l *loop.Loop, end pipeEnd, p BaseProtocol, waiter *lo
 func (t *writePipeTransport) String() string {
 	return fmt.Sprintf("<write pipe transport%s fd=%d %s bufsize=%d>", reprState(t.released, t.closing), t.end.fd, reprPolling(t.writing), t.buf.len())
 }
+
+// writerWatch makes the pipe a writerWatcher: its writer goes through watch.
+func (t *writePipeTransport) writerWatch() *fdWatch { return t.watch }
 
 // watchReader starts watching for the reader's close (asyncio's reader
 // trick), unless the transport is already closing.

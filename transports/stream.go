@@ -55,7 +55,7 @@ var (
 // *Connection once ConnectionMade has run.
 func newSocketTransport(l *loop.Loop, fd, family int, p BaseProtocol, server *Server, peer net.Addr, waiter *loop.Future) *socketTransport {
 	t := &socketTransport{sock: newSocket(fd, family, unix.SOCK_STREAM), server: server}
-	t.writeSide.init(t, l, fd, nil)
+	t.writeSide.init(t, l, fd)
 	t.onReadable = t.readReady
 	setNoDelay(fd, family)
 	if peer == nil {

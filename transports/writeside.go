@@ -22,15 +22,23 @@ type writeSide struct {
 	protocol BaseProtocol // the current protocol (nil after ConnectionLost)
 	flow     writeFlow
 
-	fd         int      // the descriptor written to
-	watch      *fdWatch // a pipe's, which registers its writer (and its reader-gone watch); nil for a socket, whose writer goes to the loop's poller
-	onWritable func()   // the owner's writeReady, made on first need
+	fd         int    // the descriptor written to
+	onWritable func() // the owner's writeReady, made on first need
 
-	closing       bool // Close, WriteEOF (a pipe's), Abort or an error began closing
-	lost          bool // ConnectionLost is scheduled (or done)
-	released      bool // the descriptor is closed and references dropped
-	writing       bool // a writer is registered
-	ignoredWrites int  // writes dropped because the transport was closing
+	// The flags and the counter share one word: a server holds a transport
+	// per connection.
+	closing       bool  // Close, WriteEOF (a pipe's), Abort or an error began closing
+	lost          bool  // ConnectionLost is scheduled (or done)
+	released      bool  // the descriptor is closed and references dropped
+	writing       bool  // a writer is registered
+	ignoredWrites int32 // writes dropped because the transport was closing (stops counting at the threshold)
+}
+
+// writerWatcher is implemented by a transport whose writer goes through an
+// fdWatch of its own (a pipe's, which also watches for the reader's close)
+// rather than straight to the loop's poller.
+type writerWatcher interface {
+	writerWatch() *fdWatch
 }
 
 // writeOwner is what writeSide needs from the transport that embeds it.
@@ -52,10 +60,10 @@ type writeOwner interface {
 	releaseResources()
 }
 
-// init readies w for owner, which writes to fd: through watch if it is not
-// nil (a pipe), else through the loop's poller (a socket).
-func (w *writeSide) init(owner writeOwner, l *loop.Loop, fd int, watch *fdWatch) {
-	w.owner, w.l, w.fd, w.watch = owner, l, fd, watch
+// init readies w for owner, which writes to fd: through its fdWatch if it
+// is a writerWatcher (a pipe), else through the loop's poller (a socket).
+func (w *writeSide) init(owner writeOwner, l *loop.Loop, fd int) {
+	w.owner, w.l, w.fd = owner, l, fd
 	w.flow.init()
 }
 
@@ -100,8 +108,8 @@ func (w *writeSide) startWriting() error {
 		w.onWritable = w.owner.writeReady // most transports never wait to write
 	}
 	var err error
-	if w.watch != nil {
-		err = w.watch.addWriter(w.onWritable)
+	if ww, ok := w.owner.(writerWatcher); ok {
+		err = ww.writerWatch().addWriter(w.onWritable)
 	} else {
 		err = w.l.AddWriter(w.fd, w.onWritable)
 	}
@@ -118,8 +126,8 @@ func (w *writeSide) stopWriting() {
 		return
 	}
 	w.writing = false
-	if w.watch != nil {
-		w.watch.removeWriter()
+	if ww, ok := w.owner.(writerWatcher); ok {
+		ww.writerWatch().removeWriter()
 	} else {
 		w.l.RemoveWriter(w.fd)
 	}
@@ -270,6 +278,9 @@ func (w *byteWriteSide) flush(write func(fd int, p []byte) (int, error), message
 // reported, with message and a ConnectionError saying detail, as asyncio
 // warns.
 func (w *writeSide) countIgnoredWrite(message, detail string) {
+	if w.ignoredWrites > logThresholdForConnLostWrites {
+		return // reported already (or not in debug mode); counting stops here
+	}
 	w.ignoredWrites++
 	if w.ignoredWrites == logThresholdForConnLostWrites && w.l.GetDebug() {
 		w.l.CallExceptionHandler(loop.ErrorContext{
@@ -283,7 +294,7 @@ func (w *writeSide) countIgnoredWrite(message, detail string) {
 
 // ---- closing ----
 
-// closeAfterFlush is Close for a socket transport (watch is nil): reading
+// closeAfterFlush is Close for a socket transport: reading
 // stops at once; ConnectionLost(nil) is scheduled now if nothing waits to
 // be written (idle), else the writer callback calls it once the buffer is
 // flushed. Closing twice is a no-op. (A pipe's Close is its WriteEOF, which
