@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"bytes"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -179,5 +180,64 @@ func TestTransportMethodTable(t *testing.T) {
 		if i := methodIndex(name); i != -1 {
 			t.Errorf("methodIndex(%q) = %d", name, i)
 		}
+	}
+}
+
+// pyBulkRandom is pyBulk with 24 MiB of random bytes: more than the
+// receive arena's bound on live chunks.
+const pyBulkRandom = `
+import os, socket, sys, threading
+port = int(sys.argv[1])
+c = socket.create_connection(("127.0.0.1", port), timeout=30)
+data = os.urandom(24 << 20)
+def send():
+    for i in range(0, len(data), 1 << 20):
+        c.sendall(data[i:i + (1 << 20)])
+    c.shutdown(socket.SHUT_WR)
+th = threading.Thread(target=send)
+th.start()
+got = bytearray()
+while True:
+    chunk = c.recv(1 << 20)
+    if not chunk:
+        break
+    got += chunk
+th.join()
+assert len(got) == len(data), (len(got), len(data))
+assert bytes(got) == data, "echo mismatch"
+print("ok")
+`
+
+// TestKeptSlicesSurviveCollections keeps, of every value a stream
+// delivers, its first byte and the rest as two slices (which share the
+// value's memory), with collections made frequent, and past the arena's
+// bound on live chunks; at EOF it writes the pieces back in order.
+func TestKeptSlicesSurviveCollections(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(5))
+	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 100_000_000})
+	g := te.exec(`
+heads = []
+tails = []
+def connection_made(self, transport):
+    self.transport = transport
+def data_received(self, data):
+    heads.append(data[:1])
+    tails.append(data[1:])
+def eof_received(self):
+    for i in range(len(heads)):
+        self.transport.write(heads[i])
+        self.transport.write(tails[i])
+    srv.close()
+Keep = protocol("Keep", connection_made = connection_made, data_received = data_received,
+                eof_received = eof_received)
+srv = loop.run_until_complete(loop.create_server(Keep, "127.0.0.1", 0))
+`)
+	py := startPython(t, pyBulkRandom, itoa(te.serverPort(g, "srv")))
+	te.run()
+	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
+		t.Fatalf("client: %s", out)
+	}
+	if n := len(te.e.recvArena().chunks); n > recvMaxLiveChunks {
+		t.Errorf("the arena tracks %d chunks, more than its bound %d", n, recvMaxLiveChunks)
 	}
 }

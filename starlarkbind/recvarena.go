@@ -32,6 +32,9 @@ const (
 	// recvMaxLiveChunks bounds the chunks of one loop that values keep
 	// alive (recvMaxLiveChunks × recvChunkSize bytes).
 	recvMaxLiveChunks = 32
+	// recvRecheckReads is how many reads are copied, once the bound is
+	// reached, before the arena looks again for collected chunks.
+	recvRecheckReads = 64
 )
 
 // recvArena hands the stream transports of one loop the memory they read
@@ -41,6 +44,7 @@ type recvArena struct {
 	chunk   []byte               // the current chunk; chunk[off:] is free
 	off     int                  // where the next value's header goes (aligned)
 	copying bool                 // the last buffer was the loop's: copy out of it
+	recheck int                  // reads to copy before looking for collected chunks again
 	chunks  []weak.Pointer[byte] // the chunks made and maybe not yet collected
 	shared  func() []byte        // the loop's shared read buffer
 }
@@ -68,8 +72,13 @@ func (a *recvArena) buffer() []byte {
 func (a *recvArena) refill() bool {
 	a.chunk, a.off = nil, 0
 	if len(a.chunks) >= recvMaxLiveChunks {
+		if a.recheck > 0 {
+			a.recheck--
+			return false
+		}
 		a.chunks = slices.DeleteFunc(a.chunks, func(p weak.Pointer[byte]) bool { return p.Value() == nil })
 		if len(a.chunks) >= recvMaxLiveChunks {
+			a.recheck = recvRecheckReads
 			return false
 		}
 	}
