@@ -59,13 +59,17 @@ func TestNewBytesSurvivesCollections(t *testing.T) {
 	}
 }
 
-// pyBulk sends 8 MiB in 1 MiB writes without reading (so that the server's
-// reads are large), half-closes, then reads everything back and checks it.
+// pyBulk sends argv[2] MiB (random bytes if argv[3] is "random", else a
+// pattern) in 1 MiB writes without reading (so that the server's reads are
+// large), half-closes, then reads everything back and checks it.
 const pyBulk = `
-import socket, sys, threading
-port = int(sys.argv[1])
-c = socket.create_connection(("127.0.0.1", port), timeout=20)
-data = bytes((i * 31 + i // 4096) % 251 for i in range(8 << 20))
+import os, socket, sys, threading
+port, mib = int(sys.argv[1]), int(sys.argv[2])
+c = socket.create_connection(("127.0.0.1", port), timeout=30)
+if sys.argv[3] == "random":
+    data = os.urandom(mib << 20)
+else:
+    data = bytes((i * 31 + i // 4096) % 251 for i in range(mib << 20))
 def send():
     for i in range(0, len(data), 1 << 20):
         c.sendall(data[i:i + (1 << 20)])
@@ -103,7 +107,7 @@ Keep = protocol("Keep", connection_made = connection_made, data_received = data_
                 eof_received = eof_received)
 srv = loop.run_until_complete(loop.create_server(Keep, "127.0.0.1", 0))
 `)
-	py := startPython(t, pyBulk, itoa(te.serverPort(g, "srv")))
+	py := startPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "8", "pattern")
 	te.run()
 	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("client: %s", out)
@@ -183,31 +187,6 @@ func TestTransportMethodTable(t *testing.T) {
 	}
 }
 
-// pyBulkRandom is pyBulk with 24 MiB of random bytes: more than the
-// receive arena's bound on live chunks.
-const pyBulkRandom = `
-import os, socket, sys, threading
-port = int(sys.argv[1])
-c = socket.create_connection(("127.0.0.1", port), timeout=30)
-data = os.urandom(24 << 20)
-def send():
-    for i in range(0, len(data), 1 << 20):
-        c.sendall(data[i:i + (1 << 20)])
-    c.shutdown(socket.SHUT_WR)
-th = threading.Thread(target=send)
-th.start()
-got = bytearray()
-while True:
-    chunk = c.recv(1 << 20)
-    if not chunk:
-        break
-    got += chunk
-th.join()
-assert len(got) == len(data), (len(got), len(data))
-assert bytes(got) == data, "echo mismatch"
-print("ok")
-`
-
 // TestKeptSlicesSurviveCollections keeps, of every value a stream
 // delivers, its first byte and the rest as two slices (which share the
 // value's memory), with collections made frequent, and past the arena's
@@ -232,7 +211,8 @@ Keep = protocol("Keep", connection_made = connection_made, data_received = data_
                 eof_received = eof_received)
 srv = loop.run_until_complete(loop.create_server(Keep, "127.0.0.1", 0))
 `)
-	py := startPython(t, pyBulkRandom, itoa(te.serverPort(g, "srv")))
+	// 24 MiB: more than the receive arena's bound on live chunks.
+	py := startPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "24", "random")
 	te.run()
 	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("client: %s", out)
