@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -94,7 +95,7 @@ func TestPanickingExceptionHandlerFallsBackToTheDefault(t *testing.T) {
 		t.Error("loop did not continue")
 	}
 
-	stderr2 := &syncBuffer{}
+	stderr2 := &testkit.SyncBuffer{}
 	l.stderr = stderr2
 	l.SetExceptionHandler(nil)
 	l.CallExceptionHandler(ErrorContext{Message: "back to default"})

@@ -1,12 +1,11 @@
 package loop
 
 import (
-	"bytes"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,29 +13,11 @@ import (
 // themselves end on events, never on this timer.
 const watchdog = 10 * time.Second
 
-// syncBuffer is a bytes.Buffer safe to read from the test goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newTestLoop returns a loop closed at the end of the test, whose default
 // exception handler writes to the returned buffer.
-func newTestLoop(t testing.TB) (*Loop, *syncBuffer) {
+func newTestLoop(t testing.TB) (*Loop, *testkit.SyncBuffer) {
 	t.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	l, err := New(Options{Stderr: stderr})
 	if err != nil {
 		t.Fatalf("New: %v", err)

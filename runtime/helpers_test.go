@@ -1,16 +1,14 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
 )
 
@@ -18,51 +16,11 @@ import (
 // timing assertion.
 const testTimeout = 20 * time.Second
 
-// output is a goroutine-safe io.Writer for Config.Stdout/Stderr that lets a
-// test wait until some text has been written.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.buf.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// waitFor waits until the output contains text.
-func (o *output) waitFor(t *testing.T, text string) {
-	t.Helper()
-	deadline := time.After(testTimeout)
-	for !strings.Contains(o.String(), text) {
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %q in output:\n%s", text, o.String())
-		}
-	}
-}
-
 // newTestRuntime creates a runtime whose output goes to the returned
 // buffers; it is closed when the test ends.
-func newTestRuntime(t *testing.T, cfg Config) (*Runtime, *output, *output) {
+func newTestRuntime(t *testing.T, cfg Config) (*Runtime, *testkit.Output, *testkit.Output) {
 	t.Helper()
-	stdout, stderr := newOutput(), newOutput()
+	stdout, stderr := testkit.NewOutput(), testkit.NewOutput()
 	cfg.Stdout, cfg.Stderr = stdout, stderr
 	rt, err := New(cfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -139,7 +140,7 @@ loop.run_until_complete(loop.create_unix_server(LoopEcho, unix_path))
 	ports := map[string]string{}
 	for _, name := range []string{"first", "second", "third"} {
 		for i := 0; i < 3; i++ {
-			stdout.waitFor(t, fmt.Sprintf("%s %d ", name, i))
+			stdout.WaitFor(t, fmt.Sprintf("%s %d ", name, i), testTimeout)
 		}
 		m := regexp.MustCompile(name+` \d (\d+)\n`).FindAllStringSubmatch(stdout.String(), -1)
 		if len(m) != 3 || m[0][1] != m[1][1] || m[1][1] != m[2][1] {
@@ -415,7 +416,7 @@ func TestLoopsHostCallsFromCallbacks(t *testing.T) {
 func TestDebugReportsUnclosedTransportsOnClose(t *testing.T) {
 	for _, loops := range []int{1, 2} {
 		t.Run(fmt.Sprintf("loops=%d", loops), func(t *testing.T) {
-			stdout, stderr := newOutput(), newOutput()
+			stdout, stderr := testkit.NewOutput(), testkit.NewOutput()
 			rt, err := New(Config{Loops: loops, Debug: true, Permissions: AllowAll(), Stdout: stdout, Stderr: stderr})
 			if err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -36,7 +37,7 @@ Echo = protocol("Echo", connection_made = connection_made,
 
 // newEchoRuntime returns a runtime with host_tag predeclared and echoScript
 // executed.
-func newEchoRuntime(t *testing.T, cfg Config) (*Runtime, *Module, *output, *output) {
+func newEchoRuntime(t *testing.T, cfg Config) (*Runtime, *Module, *testkit.Output, *testkit.Output) {
 	t.Helper()
 	rt, stdout, stderr := newTestRuntime(t, cfg)
 	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
@@ -60,7 +61,7 @@ func TestStarlarkProtocolOverTCP(t *testing.T) {
 	if got := roundTrip(t, "tcp", ln.Addr().String(), "hello"); got != "H:hello" {
 		t.Fatalf("Go client got %q, want %q", got, "H:hello")
 	}
-	stdout.waitFor(t, "lost None")
+	stdout.WaitFor(t, "lost None", testTimeout)
 
 	// The same with Python's socket module as the peer.
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -170,7 +171,7 @@ func TestRunReturnsWhenIdle(t *testing.T) {
 
 func TestRunCancelShutsDownGracefully(t *testing.T) {
 	rt, _, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
-	stdout := rt.cfg.Stdout.(*output)
+	stdout := rt.cfg.Stdout.(*testkit.Output)
 	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ loop.call_soon(loop.stop)
 	// The server still serves: the next Run runs until cancelled.
 	mustExec(t, rt, "later.star", `loop.call_soon(lambda: print("second run"))`)
 	stop, _ := startRun(t, rt)
-	stdout.waitFor(t, "second run")
+	stdout.WaitFor(t, "second run", testTimeout)
 	if err := stop(); err != nil {
 		t.Fatalf("second Run: %v", err)
 	}
@@ -540,7 +541,7 @@ func TestCloseAbortsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	stdout.waitFor(t, "made")
+	stdout.WaitFor(t, "made", testTimeout)
 	if err := rt.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

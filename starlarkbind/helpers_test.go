@@ -7,10 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/loop"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
@@ -26,32 +26,14 @@ type testEnv struct {
 	l      *loop.Loop
 	e      *Env
 	stdout *bytes.Buffer
-	stderr *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the loop goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *testkit.SyncBuffer
 }
 
 // newTestEnv makes a loop and an Env with opts (Loop, Stdout and Stderr are
 // filled in), with the starlarktest assert module predeclared.
 func newTestEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	l, err := loop.New(loop.Options{Stderr: stderr})
 	if err != nil {
 		t.Fatalf("loop.New: %v", err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testpki"
 	"go.starlark.net/starlark"
 )
 
@@ -14,14 +15,14 @@ func TestSSLContextDefaultsAndPythonRules(t *testing.T) {
 	ca := newTestCA(t, "rules CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
 	other := ca.issue("other", pkix.Name{CommonName: "other"}, "other")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv, "OTHER": other})
-	caPEM, err := os.ReadFile(ca.file)
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv, "OTHER": other})
+	caPEM, err := os.ReadFile(ca.File)
 	if err != nil {
 		t.Fatal(err)
 	}
 	te.e.Predeclare("CA_PEM", starlark.String(caPEM))
-	te.e.Predeclare("CA_DER", starlark.Bytes(ca.cert.Raw))
-	te.e.Predeclare("MISSING", starlark.String(filepath.Join(ca.dir, "missing.pem")))
+	te.e.Predeclare("CA_DER", starlark.Bytes(ca.Cert.Raw))
+	te.e.Predeclare("MISSING", starlark.String(filepath.Join(ca.Dir, "missing.pem")))
 	te.exec(`
 c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 assert.eq(type(c), "SSLContext")
@@ -110,8 +111,8 @@ func TestSSLFilesNeedAllowRead(t *testing.T) {
 	ca := newTestCA(t, "perm CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
 	te := newTestEnv(t, Options{Permissions: Permissions{Net: []string{"127.0.0.1"}}})
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
-	te.e.Predeclare("SRV_DIR", starlark.String(ca.dir))
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
+	te.e.Predeclare("SRV_DIR", starlark.String(ca.Dir))
 	te.exec(`
 s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 err = catch(lambda: s.load_cert_chain(SRV_CERT, SRV_KEY))
@@ -120,8 +121,8 @@ assert.fails(lambda: ssl.create_default_context(cafile = CA), "PermissionError: 
 assert.fails(lambda: s.load_verify_locations(CA), "PermissionError")
 `)
 	// The key file is checked on its own.
-	te2 := newTestEnv(t, Options{Permissions: Permissions{Read: []string{srv.certFile}}})
-	predeclareFiles(te2, ca, map[string]*leafCert{"SRV": srv})
+	te2 := newTestEnv(t, Options{Permissions: Permissions{Read: []string{srv.CertFile}}})
+	predeclareFiles(te2, ca, map[string]*testpki.Leaf{"SRV": srv})
 	te2.exec(`
 s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 assert.fails(lambda: s.load_cert_chain(SRV_CERT, SRV_KEY), 'PermissionError: read access to ".*srv-key.pem" denied; run with --allow-read=')
@@ -132,7 +133,7 @@ func TestTLSArgumentErrors(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "args CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	te.exec(`
 P = protocol("P")
 cctx = ssl.create_default_context(cafile = CA)
@@ -187,7 +188,7 @@ func TestTLSBetweenScripts(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "echo CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost", Organization: []string{"Echo Inc"}}, "localhost", "127.0.0.1")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	g := te.exec(`
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(SRV_CERT, SRV_KEY)
@@ -335,7 +336,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	ca := newTestCA(t, "mtls CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
 	cli := ca.issue("cli", pkix.Name{CommonName: "client one"})
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv, "CLI": cli})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv, "CLI": cli})
 	te.exec(`
 sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile = CA)
 sctx.load_cert_chain(SRV_CERT, SRV_KEY)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testpki"
 	"github.com/starnet-dev/starnet/transports"
 )
 
@@ -16,7 +17,7 @@ func BenchmarkStarlarkTLSEcho(b *testing.B) {
 	te := newTestEnv(b, Options{Permissions: allowLocal, MaxSteps: 100_000_000})
 	ca := newTestCA(b, "bench CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	g := te.exec(`
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(SRV_CERT, SRV_KEY)
@@ -28,7 +29,7 @@ Echo = protocol("Echo", connection_made = connection_made, data_received = data_
 srv = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, ssl = sctx))
 `)
 	client := &pingClient{msg: make([]byte, 64), left: b.N, done: te.l.NewFuture()}
-	opts := transports.DialOptions{TLS: &tls.Config{RootCAs: ca.pool(), ServerName: "localhost"}}
+	opts := transports.DialOptions{TLS: &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}}
 	conn := transports.CreateConnection(te.l, func() transports.BaseProtocol { return client }, "127.0.0.1", te.serverPort(g, "srv"), opts)
 	if _, err := te.l.RunUntilComplete(conn); err != nil {
 		b.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/starnet-dev/starnet/internal/testpki"
 	"go.starlark.net/starlark"
 )
 
@@ -41,7 +43,7 @@ func TestTLSServerWithPythonClients(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "py CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	te.e.Predeclare("want", starlark.MakeInt(2))
 	g := te.exec(`
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -60,8 +62,8 @@ E = protocol("E", connection_made = made, data_received = data, connection_lost 
 srv = loop.run_until_complete(loop.create_server(E, "127.0.0.1", 0, ssl = sctx))
 `)
 	port := itoa(te.serverPort(g, "srv"))
-	withALPN := startPython(t, pyTLSEchoClient, port, ca.file, "h2,echo/1")
-	otherALPN := startPython(t, pyTLSEchoClient, port, ca.file, "spdy/1")
+	withALPN := startPython(t, pyTLSEchoClient, port, ca.File, "h2,echo/1")
+	otherALPN := startPython(t, pyTLSEchoClient, port, ca.File, "spdy/1")
 	te.run()
 	if out := strings.TrimSpace(withALPN.wait(t)); out != "ping over tls echo/1 TLSv1.3" {
 		t.Errorf("python client offering h2,echo/1: %q", out)
@@ -117,8 +119,8 @@ func TestTLSClientWithPythonServer(t *testing.T) {
 		IssuingCertificateURL: []string{"http://ca.example.com/ca.crt"},
 		CRLDistributionPoints: []string{"http://crl.example.com/ca.crl"},
 	}
-	srv := ca.issueTemplate("rich", tmpl)
-	py := startPythonLines(t, pyTLSServer, srv.certFile, srv.keyFile)
+	srv := ca.Issue("rich", tmpl)
+	py := startPythonLines(t, pyTLSServer, srv.CertFile, srv.KeyFile)
 	port, pyJSON, pyKeys := py.line(t), py.line(t), py.line(t)
 
 	te := newTestEnv(t, Options{Permissions: allowLocal})
@@ -195,61 +197,6 @@ func (p *pyLines) line(t *testing.T) string {
 	return strings.TrimSpace(s)
 }
 
-// pyMemoryBIOStartTLS is a STARTTLS client that sends "STARTTLS\r\n" and
-// its ClientHello in ONE send(), before any answer: the server must hand
-// the ClientHello, which arrives with the STARTTLS line, to TLS. Then it
-// sends two lines over TLS, prints the echo and the version.
-const pyMemoryBIOStartTLS = `
-import socket, ssl, sys
-port, cafile = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context(cafile=cafile)
-inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-try:
-    obj.do_handshake()
-except ssl.SSLWantReadError:
-    pass
-hello = out.read()
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-msg = b"STARTTLS\r\n" + hello
-assert s.send(msg) == len(msg)
-buf = b""
-while b"\r\n" not in buf:
-    chunk = s.recv(4096)
-    assert chunk, "closed before OK"
-    buf += chunk
-line, _, rest = buf.partition(b"\r\n")
-assert line == b"OK", line
-inc.write(rest)
-def flush():
-    data = out.read()
-    if data:
-        s.sendall(data)
-while True:
-    try:
-        obj.do_handshake()
-        break
-    except ssl.SSLWantReadError:
-        flush()
-        chunk = s.recv(65536)
-        assert chunk, "closed during the handshake"
-        inc.write(chunk)
-flush()
-obj.write(b"one\r\ntwo\r\n")
-flush()
-got = b""
-while got.count(b"\r\n") < 2:
-    try:
-        got += obj.read(65536)
-    except ssl.SSLWantReadError:
-        chunk = s.recv(65536)
-        assert chunk, "closed before the echo"
-        inc.write(chunk)
-print(repr(got), obj.version())
-s.close()
-`
-
 // TestStartTLSKeepsBytesAfterTheUpgradePoint: the ClientHello arrives in
 // the same read as the STARTTLS line; passed as pending= it reaches TLS,
 // and the old protocol object gets no data_received after start_tls.
@@ -257,7 +204,7 @@ func TestStartTLSKeepsBytesAfterTheUpgradePoint(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "starttls CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	g := te.exec(`
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(SRV_CERT, SRV_KEY)
@@ -295,7 +242,7 @@ def plain_data(self, d):
 Plain = protocol("Plain", connection_made = plain_made, data_received = plain_data)
 srv = loop.run_until_complete(loop.create_server(Plain, "127.0.0.1", 0))
 `)
-	py := startPython(t, pyMemoryBIOStartTLS, itoa(te.serverPort(g, "srv")), ca.file)
+	py := startPython(t, testkit.PyMemoryBIOStartTLSClient, itoa(te.serverPort(g, "srv")), ca.File, "one", "two")
 	te.run()
 	if out := strings.TrimSpace(py.wait(t)); out != `b'one\r\ntwo\r\n' TLSv1.3` {
 		t.Errorf("python client: %q", out)
@@ -320,7 +267,7 @@ func TestStartTLSBetweenScripts(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "both CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	g := te.exec(`
 sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 sctx.load_cert_chain(SRV_CERT, SRV_KEY)
@@ -398,7 +345,7 @@ func TestStartTLSTracksTheTLSTransport(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "track CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +359,7 @@ func TestStartTLSTracksTheTLSTransport(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{srv.tls}})
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{srv.TLS}})
 		buf := make([]byte, 10)
 		n, err := tc.Read(buf) // "hi", then EOF from close_notify
 		if err == nil && string(buf[:n]) == "hi" {
@@ -438,7 +385,7 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "accepted CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +405,7 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 			peer <- err.Error()
 			return
 		}
-		tc := tls.Client(c, &tls.Config{RootCAs: ca.pool(), ServerName: "localhost"})
+		tc := tls.Client(c, &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"})
 		defer tc.Close()
 		if _, err := tc.Write([]byte("hello")); err != nil {
 			peer <- err.Error()
@@ -502,7 +449,7 @@ func TestTLSHandshakeTimeoutAndUnixSockets(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "unix CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	predeclareFiles(te, ca, map[string]*leafCert{"SRV": srv})
+	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
 	dir, err := os.MkdirTemp("", "tls-unix-")
 	if err != nil {
 		t.Fatal(err)

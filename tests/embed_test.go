@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	starnet "github.com/starnet-dev/starnet/runtime"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
@@ -40,7 +41,7 @@ var _ transports.Protocol = (*goEcho)(nil)
 // script serves the Go factory with loop.create_server.
 func TestEmbedding(t *testing.T) {
 	stdout := newLineLog()
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll(), Stdout: stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)

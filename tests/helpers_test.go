@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
 )
 
 // starnetBin is the CLI built by TestMain.
@@ -58,7 +60,7 @@ type process struct {
 	cmd  *exec.Cmd
 
 	out    *lineLog
-	stderr syncBuffer
+	stderr testkit.SyncBuffer
 	stdin  io.WriteCloser // the child's stdin, open until the child exits
 
 	exited chan struct{} // closed once the process has been waited for
@@ -308,24 +310,6 @@ func releasedPort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // countFDs returns the number of open file descriptors of process pid.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
 )
 
 // End-to-end TLS: scripts/tls_echo_server.star, https_get.star,
@@ -18,11 +20,11 @@ import (
 func TestTLSEchoServerWithOpenSSL(t *testing.T) {
 	pki := newTestPKI(t, "openssl CA")
 	cert, key := pki.issue("server", "localhost", "127.0.0.1")
-	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.dir, "scripts/tls_echo_server.star", cert, key, "0")
+	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/tls_echo_server.star", cert, key, "0")
 	port := srv.listenPort()
 
 	cmd := exec.Command("openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port),
-		"-CAfile", pki.caFile, "-verify_return_error", "-verify_hostname", "localhost", "-alpn", "echo", "-brief")
+		"-CAfile", pki.File, "-verify_return_error", "-verify_hostname", "localhost", "-alpn", "echo", "-brief")
 	client := start(t, "openssl s_client", cmd)
 	if _, err := client.stdin.Write([]byte("hello from openssl\n")); err != nil {
 		t.Fatal(err)
@@ -67,13 +69,13 @@ func TestTLSEchoServerWithPythonClient(t *testing.T) {
 	cert, key := pki.issue("server", "localhost")
 	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+cert+","+key, "scripts/tls_echo_server.star", cert, key, "0")
 	port := strconv.Itoa(srv.listenPort())
-	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.caFile, "h2,echo")); out != "python line | echo | TLSv1.3" {
+	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.File, "h2,echo")); out != "python line | echo | TLSv1.3" {
 		t.Errorf("python client offering h2,echo: %q", out)
 	}
 	srv.waitLine("client 127.0.0.1:")
 	// A client offering nothing the server knows connects without ALPN, as
 	// with OpenSSL (crypto/tls alone would refuse it).
-	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.caFile, "h2")); out != "python line | None | TLSv1.3" {
+	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.File, "h2")); out != "python line | None | TLSv1.3" {
 		t.Errorf("python client offering h2: %q", out)
 	}
 	if line := srv.waitLine("client 127.0.0.1:"); !strings.HasSuffix(line, " alpn=None") {
@@ -141,8 +143,8 @@ func startHTTPSServer(t *testing.T, names ...string) (pki *testPKI, port string)
 func TestHTTPSGet(t *testing.T) {
 	pki, port := startHTTPSServer(t, "localhost", "127.0.0.1")
 	url := "https://127.0.0.1:" + port + "/some/path?q=1"
-	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.caFile,
-		"scripts/https_get.star", "--cafile", pki.caFile, url)
+	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
+		"scripts/https_get.star", "--cafile", pki.File, url)
 	if code != 0 {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -159,8 +161,8 @@ func TestHTTPSGet(t *testing.T) {
 		t.Errorf("the body was printed:\n%s", stdout)
 	}
 	// By name: localhost is in the certificate too.
-	code, stdout, stderr = runScript(t, "run", "--allow-net=localhost", "--allow-read="+pki.caFile,
-		"scripts/https_get.star", "--cafile", pki.caFile, "https://localhost:"+port+"/")
+	code, stdout, stderr = runScript(t, "run", "--allow-net=localhost", "--allow-read="+pki.File,
+		"scripts/https_get.star", "--cafile", pki.File, "https://localhost:"+port+"/")
 	if code != 0 || !strings.HasPrefix(stdout, "HTTP/1.0 200 OK\n") {
 		t.Errorf("https://localhost: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -179,15 +181,15 @@ func TestHTTPSGetVerificationFailures(t *testing.T) {
 	}{
 		{"system roots only", []string{"--allow-net=127.0.0.1", "scripts/https_get.star", url}, 1,
 			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate\n"},
-		{"wrong name", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.caFile, "scripts/https_get.star", "--cafile", pki.caFile, url}, 1,
+		{"wrong name", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, url}, 1,
 			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address mismatch, certificate is not valid for '127.0.0.1'.\n"},
-		{"wrong server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.caFile, "scripts/https_get.star", "--cafile", pki.caFile, "--server-hostname", "www.example", url}, 1,
+		{"wrong server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "www.example", url}, 1,
 			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'www.example'.\n"},
-		{"right server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.caFile, "scripts/https_get.star", "--cafile", pki.caFile, "--server-hostname", "other.example", url}, 0,
+		{"right server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "other.example", url}, 0,
 			"HTTP/1.0 200 OK\n"},
-		{"server_hostname empty: chain only", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.caFile, "scripts/https_get.star", "--cafile", pki.caFile, "--server-hostname", "", url}, 0,
+		{"server_hostname empty: chain only", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "", url}, 0,
 			"HTTP/1.0 200 OK\n"},
-		{"no --allow-net", []string{"--allow-read=" + pki.caFile, "scripts/https_get.star", "--cafile", pki.caFile, url}, 1,
+		{"no --allow-net", []string{"--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, url}, 1,
 			fmt.Sprintf("error: PermissionError: net access to \"127.0.0.1:%s\" denied; run with --allow-net=127.0.0.1:%s\n", port, port)},
 	}
 	for _, c := range cases {
@@ -199,75 +201,21 @@ func TestHTTPSGetVerificationFailures(t *testing.T) {
 		})
 	}
 	// --cafile without --allow-read: the script fails before connecting.
-	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/https_get.star", "--cafile", pki.caFile, url)
-	if want := fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", pki.caFile, pki.caFile); code != 1 || !strings.Contains(stderr, want) {
+	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/https_get.star", "--cafile", pki.File, url)
+	if want := fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", pki.File, pki.File); code != 1 || !strings.Contains(stderr, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q", code, stderr, want)
 	}
 }
-
-// pyMemoryBIOStartTLS sends "STARTTLS\r\n" and its ClientHello in ONE
-// send(), before the server's answer, then two lines over TLS, and prints
-// the echo and the TLS version.
-const pyMemoryBIOStartTLS = `
-import socket, ssl, sys
-port, cafile = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context(cafile=cafile)
-inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
-try:
-    obj.do_handshake()
-except ssl.SSLWantReadError:
-    pass
-hello = out.read()
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-msg = b"STARTTLS\r\n" + hello
-assert s.send(msg) == len(msg)
-buf = b""
-while b"\r\n" not in buf:
-    chunk = s.recv(4096)
-    assert chunk, "closed before OK"
-    buf += chunk
-line, _, rest = buf.partition(b"\r\n")
-assert line == b"OK", line
-inc.write(rest)
-def flush():
-    data = out.read()
-    if data:
-        s.sendall(data)
-while True:
-    try:
-        obj.do_handshake()
-        break
-    except ssl.SSLWantReadError:
-        flush()
-        chunk = s.recv(65536)
-        assert chunk, "closed during the handshake"
-        inc.write(chunk)
-flush()
-obj.write(b"first\r\nsecond\r\n")
-flush()
-got = b""
-while got.count(b"\r\n") < 2:
-    try:
-        got += obj.read(65536)
-    except ssl.SSLWantReadError:
-        chunk = s.recv(65536)
-        assert chunk, "closed before the echo"
-        inc.write(chunk)
-print(repr(got), obj.version())
-s.close()
-`
 
 // TestStartTLSServerWithPythonMemoryBIOClient: the ClientHello that came
 // in the same segment as the STARTTLS line is not lost.
 func TestStartTLSServerWithPythonMemoryBIOClient(t *testing.T) {
 	pki := newTestPKI(t, "starttls CA")
 	cert, key := pki.issue("server", "localhost")
-	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.dir, "scripts/starttls_server.star", cert, key, "0")
+	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/starttls_server.star", cert, key, "0")
 	port := strconv.Itoa(srv.listenPort())
 	for i := 0; i < 3; i++ {
-		out := strings.TrimSpace(runPython(t, pyMemoryBIOStartTLS, port, pki.caFile))
+		out := strings.TrimSpace(runPython(t, testkit.PyMemoryBIOStartTLSClient, port, pki.File, "first", "second"))
 		if out != `b'first\r\nsecond\r\n' TLSv1.3` {
 			t.Fatalf("python client %d: %q", i, out)
 		}
@@ -319,8 +267,8 @@ func TestStartTLSClientWithPythonServer(t *testing.T) {
 	cert, key := pki.issue("server", "127.0.0.1")
 	py := startPython(t, pySTARTTLSServer, cert, key)
 	port := strings.TrimPrefix(py.waitLine("port "), "port ")
-	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.caFile,
-		"scripts/starttls_client.star", "--cafile", pki.caFile, "127.0.0.1", port, "alpha", "beta gamma")
+	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
+		"scripts/starttls_client.star", "--cafile", pki.File, "127.0.0.1", port, "alpha", "beta gamma")
 	if code != 0 {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -339,16 +287,16 @@ func TestStartTLSClientWithPythonServer(t *testing.T) {
 func TestStartTLSClientAndServerScripts(t *testing.T) {
 	pki := newTestPKI(t, "scripts CA")
 	cert, key := pki.issue("server", "localhost", "127.0.0.1")
-	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.dir, "scripts/starttls_server.star", cert, key, "0")
+	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/starttls_server.star", cert, key, "0")
 	port := strconv.Itoa(srv.listenPort())
-	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.caFile,
-		"scripts/starttls_client.star", "--cafile", pki.caFile, "127.0.0.1", port, "one", "two")
+	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
+		"scripts/starttls_client.star", "--cafile", pki.File, "127.0.0.1", port, "one", "two")
 	if code != 0 || !strings.Contains(stdout, "echo: one\necho: two\n") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	srv.waitLine("tls with 127.0.0.1:")
-	code, stdout, _ = runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.caFile,
-		"scripts/starttls_client.star", "--cafile", pki.caFile, "--server-hostname", "mail.example", "127.0.0.1", port)
+	code, stdout, _ = runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
+		"scripts/starttls_client.star", "--cafile", pki.File, "--server-hostname", "mail.example", "127.0.0.1", port)
 	want := "error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'mail.example'."
 	if code != 1 || !strings.Contains(stdout, want) {
 		t.Errorf("wrong name: exit %d, stdout:\n%s\nwant 1 and %q", code, stdout, want)

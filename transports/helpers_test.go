@@ -10,12 +10,12 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/loop"
 	"golang.org/x/sys/unix"
 )
@@ -23,24 +23,6 @@ import (
 // watchdog bounds every loop run in these tests; runs end on events, never
 // on this timer.
 const watchdog = 20 * time.Second
-
-// syncBuffer is a bytes.Buffer safe to share with other goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testLoop is a loop with an exception handler that records every report.
 type testLoop struct {
@@ -163,7 +145,7 @@ type pyPeer struct {
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 	pipe   *os.File
-	stderr syncBuffer
+	stderr testkit.SyncBuffer
 	Done   *loop.Future
 	waited bool
 }
@@ -172,8 +154,16 @@ type pyPeer struct {
 // (Ref) until the process has exited.
 func startPython(tl *testLoop, script string, args ...string) *pyPeer {
 	tl.t.Helper()
+	return startPeer(tl, "python3", append([]string{"-c", script}, args...)...)
+}
+
+// startPeer starts the command name with args as the peer of a test, its
+// stdout read through ReadLine and Wait, its stderr kept for failure
+// messages; it is killed when the test ends.
+func startPeer(tl *testLoop, name string, args ...string) *pyPeer {
+	tl.t.Helper()
 	p := &pyPeer{t: tl.t, Done: tl.NewFuture()}
-	p.cmd = exec.Command("python3", append([]string{"-c", script}, args...)...)
+	p.cmd = exec.Command(name, args...)
 	p.cmd.Stderr = &p.stderr
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -187,7 +177,7 @@ func startPython(tl *testLoop, script string, args ...string) *pyPeer {
 	p.pipe = r
 	p.stdout = bufio.NewReader(r)
 	if err := p.cmd.Start(); err != nil {
-		tl.t.Fatalf("start python3: %v", err)
+		tl.t.Fatalf("start %s: %v", name, err)
 	}
 	w.Close()
 	tl.t.Cleanup(func() {

@@ -59,7 +59,7 @@ func BenchmarkTLSEcho(b *testing.B) {
 			pki := newTestPKI(b)
 			addr, stop := serveTLSEchoOnLoop(b, pki.serverConfig())
 			defer stop()
-			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
 			if err != nil {
 				b.Fatal(err)
 			}

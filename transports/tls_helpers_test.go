@@ -2,131 +2,37 @@ package transports
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testpki"
 )
 
-// testPKI is a certificate authority made for one test, with certificates
-// it issued. Keys live in memory and in the test's temporary directory
-// (for python3 and openssl peers); none is ever committed.
-type testPKI struct {
-	t      testing.TB
-	dir    string
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caFile string // the CA certificate, PEM
-	pool   *x509.CertPool
-	serial int64
-}
-
-// issued is a certificate and its key, in memory and as PEM files.
-type issued struct {
-	cert     tls.Certificate
-	leaf     *x509.Certificate
-	certFile string
-	keyFile  string
-}
+// testPKI is a certificate authority made for one test (see testpki),
+// with certificates it issued. Keys live in memory and in the test's
+// temporary directory (for python3 and openssl peers); none is ever
+// committed.
+type testPKI struct{ *testpki.CA }
 
 func newTestPKI(t testing.TB) *testPKI {
 	t.Helper()
-	key := newECKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "starnet test CA", Organization: []string{"starnet"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testPKI{t: t, dir: t.TempDir(), caCert: ca, caKey: key, pool: x509.NewCertPool(), serial: 100}
-	p.pool.AddCert(ca)
-	p.caFile = p.writePEM("ca.pem", "CERTIFICATE", der)
-	return p
-}
-
-func newECKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func (p *testPKI) writePEM(name, typ string, der []byte) string {
-	p.t.Helper()
-	path := filepath.Join(p.dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		p.t.Fatal(err)
-	}
-	return path
-}
-
-// issue signs a certificate for tmpl (its serial number, validity and key
-// usage are filled in when unset) and writes it as name.pem and
-// name-key.pem.
-func (p *testPKI) issue(name string, tmpl *x509.Certificate) *issued {
-	p.t.Helper()
-	key := newECKey(p.t)
-	p.serial++
-	if tmpl.SerialNumber == nil {
-		tmpl.SerialNumber = big.NewInt(p.serial)
-	}
-	if tmpl.NotBefore.IsZero() {
-		tmpl.NotBefore = time.Now().Add(-time.Hour)
-		tmpl.NotAfter = time.Now().Add(24 * time.Hour)
-	}
-	if tmpl.KeyUsage == 0 {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	}
-	if tmpl.ExtKeyUsage == nil {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return &issued{
-		cert:     tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-		leaf:     leaf,
-		certFile: p.writePEM(name+".pem", "CERTIFICATE", der),
-		keyFile:  p.writePEM(name+"-key.pem", "PRIVATE KEY", keyDER),
-	}
+	return &testPKI{testpki.NewCA(t, &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "starnet test CA", Organization: []string{"starnet"}},
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	})}
 }
 
 // server issues a certificate for localhost, 127.0.0.1 and ::1.
-func (p *testPKI) server() *issued {
-	return p.issue("server", &x509.Certificate{
+func (p *testPKI) server() *testpki.Leaf {
+	return p.Issue("server", &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "localhost", Organization: []string{"starnet"}, Country: []string{"NZ"}},
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
@@ -135,18 +41,18 @@ func (p *testPKI) server() *issued {
 
 // serverConfig is a server config with the localhost certificate.
 func (p *testPKI) serverConfig() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{p.server().cert}}
+	return &tls.Config{Certificates: []tls.Certificate{p.server().TLS}}
 }
 
 // clientConfig trusts the test CA.
 func (p *testPKI) clientConfig() *tls.Config {
-	return &tls.Config{RootCAs: p.pool}
+	return &tls.Config{RootCAs: p.Pool}
 }
 
 // richCertificate exercises every key Python's getpeercert() reports.
-func (p *testPKI) richCertificate() *issued {
+func (p *testPKI) richCertificate() *testpki.Leaf {
 	u, _ := url.Parse("https://starnet.example/id")
-	return p.issue("rich", &x509.Certificate{
+	return p.Issue("rich", &x509.Certificate{
 		SerialNumber: new(big.Int).SetBytes([]byte{0x0a, 0xbc, 0xde, 0xf0, 0x12}),
 		Subject: pkix.Name{
 			CommonName:         "rich.example",
@@ -226,7 +132,7 @@ func (c x509Template) certificate() *x509.Certificate {
 // selfSignedCert makes a self-signed certificate for host.
 func selfSignedCert(t testing.TB, host string) tls.Certificate {
 	t.Helper()
-	key := newECKey(t)
+	key := testpki.NewKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(7),
 		Subject:      pkix.Name{CommonName: host},

@@ -68,7 +68,7 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 				protos = append(protos, r)
 				return r
 			}, ListenOptions{TLS: pki.serverConfig()})
-			peer := startPython(tl, pyGarbageClients, strconv.Itoa(port), pki.caFile)
+			peer := startPython(tl, pyGarbageClients, strconv.Itoa(port), pki.File)
 			out := tl.mustAwait(peer.Wait(tl)).(string)
 			want := "http closed\ntruncated closed\nempty closed\noversized closed\ncorrupt closed\nstill serving\n"
 			if out != want {
@@ -132,7 +132,7 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 		}
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
-	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.caFile, strconv.Itoa(size))
+	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
 	tl.mustAwait(made)
 	layer := srv.tr.(*tlsTransport).e
 	tl.mustAwait(pollUntil(tl, func() bool { return layer.plainReadingPaused }))
@@ -205,7 +205,7 @@ func TestTLSBufferedProtocol(t *testing.T) {
 	pki := newTestPKI(t)
 	p := &tlsBufProto{tl: tl, buf: make([]byte, 1000), lost: tl.NewFuture()}
 	_, port := tl.tlsServe(func() BaseProtocol { return p }, ListenOptions{TLS: pki.serverConfig()})
-	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.caFile, strconv.Itoa(size))
+	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
 	tl.mustAwait(peer.Wait(tl))
 	if err := tl.mustAwait(p.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
@@ -224,7 +224,7 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startPython(tl, pyTLSEchoServer, cert.certFile, cert.keyFile)
+	peer := startPython(tl, pyTLSEchoServer, cert.CertFile, cert.KeyFile)
 	port, _ := strconv.Atoi(peer.ReadLine())
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
@@ -455,7 +455,7 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	done := tl.NewFuture()
 	tl.Ref()
 	go func() {
-		c := tls.Client(raw, &tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+		c := tls.Client(raw, &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(watchdog))
 		_, err := c.Write([]byte("accepted elsewhere"))

@@ -1,9 +1,7 @@
 package transports
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -20,29 +18,7 @@ func startOpenSSL(tl *testLoop, args ...string) *pyPeer {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		tl.t.Fatalf("openssl is needed for this test: %v", err)
 	}
-	p := &pyPeer{t: tl.t, Done: tl.NewFuture()}
-	p.cmd = exec.Command("openssl", args...)
-	p.cmd.Stderr = &p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		tl.t.Fatal(err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		tl.t.Fatal(err)
-	}
-	p.cmd.Stdout = w
-	p.pipe = r
-	p.stdout = bufio.NewReader(r)
-	if err := p.cmd.Start(); err != nil {
-		tl.t.Fatalf("start openssl: %v", err)
-	}
-	w.Close()
-	tl.t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		r.Close()
-	})
-	return p
+	return startPeer(tl, "openssl", args...)
 }
 
 // sServerPort reads s_server's "ACCEPT 127.0.0.1:port" line.
@@ -77,7 +53,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port),
-		"-CAfile", pki.caFile, "-servername", "localhost", "-verify_return_error", "-quiet")
+		"-CAfile", pki.File, "-servername", "localhost", "-verify_return_error", "-quiet")
 	peer.Send("hello from s_client")
 	out := tl.mustAwait(peer.Wait(tl)).(string)
 	if out != "hello from s_client\n" {
@@ -95,7 +71,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.certFile, "-key", cert.keyFile,
+	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.CertFile, "-key", cert.KeyFile,
 		"-rev", "-naccept", "1")
 	port := sServerPort(t, peer)
 	cli := newRecorder(tl.Loop)
@@ -122,7 +98,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.certFile, "-key", cert.keyFile,
+	peer := startOpenSSL(tl, "s_server", "-accept", "127.0.0.1:0", "-cert", cert.CertFile, "-key", cert.KeyFile,
 		"-tls1_2", "-naccept", "1")
 	port := sServerPort(t, peer)
 	cli := newRecorder(tl.Loop)
@@ -153,7 +129,7 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 		return r
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port), "-tls1_2",
-		"-CAfile", pki.caFile, "-servername", "localhost")
+		"-CAfile", pki.File, "-servername", "localhost")
 	peer.Send("ping")
 	waitOutput(tl, peer, "ping") // the echo: the connection is up
 	peer.Send("R")               // s_client's renegotiate command

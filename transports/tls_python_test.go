@@ -77,7 +77,7 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				srv.onEOF = func(*recorder) bool { return false }
 				return srv
 			}, ListenOptions{TLS: cfg})
-			peer := startPython(tl, pyTLSClientEcho, strconv.Itoa(port), pki.caFile, strconv.Itoa(size), version)
+			peer := startPython(tl, pyTLSClientEcho, strconv.Itoa(port), pki.File, strconv.Itoa(size), version)
 			out := tl.mustAwait(peer.Wait(tl)).(string)
 			var res struct {
 				Version string
@@ -151,7 +151,7 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startPython(tl, pyTLSEchoServer, cert.certFile, cert.keyFile, "h2,http/1.1")
+	peer := startPython(tl, pyTLSEchoServer, cert.CertFile, cert.KeyFile, "h2,http/1.1")
 	port, _ := strconv.Atoi(peer.ReadLine())
 	payload := patterned(size)
 	cli := newRecorder(tl.Loop)
@@ -196,9 +196,9 @@ func TestTLSPeercertMatchesPython(t *testing.T) {
 	peer := startPython(tl, `
 import json, ssl, sys
 print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separators=(",", ":")))
-`, rich.certFile)
+`, rich.CertFile)
 	want := strings.TrimSpace(tl.mustAwait(peer.Wait(tl)).(string))
-	got, err := json.Marshal(CertificateInfo(rich.leaf))
+	got, err := json.Marshal(CertificateInfo(rich.Cert))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separa
 		t.Errorf("the certificate does not exercise the formats: %s", want)
 	}
 	// The same through a connection: a client's "peercert".
-	_, port := tl.tlsServe(echoFactory, ListenOptions{TLS: &tls.Config{Certificates: []tls.Certificate{rich.cert}}})
+	_, port := tl.tlsServe(echoFactory, ListenOptions{TLS: &tls.Config{Certificates: []tls.Certificate{rich.TLS}}})
 	conn := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "rich.example"})).(*Connection)
 	viaConn, _ := json.Marshal(conn.Transport.GetExtraInfo("peercert"))
@@ -298,7 +298,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		}
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
-	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.caFile)
+	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.File)
 	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "reply to request" {
 		t.Errorf("peer read %q", out)
 	}
@@ -341,7 +341,7 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startPython(tl, pyReadUntilCloseNotify, cert.certFile, cert.keyFile)
+	peer := startPython(tl, pyReadUntilCloseNotify, cert.CertFile, cert.KeyFile)
 	port, _ := strconv.Atoi(peer.ReadLine())
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
@@ -407,7 +407,7 @@ func TestTLSShutdownTimeout(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startPython(tl, pyStallAfterHandshake, cert.certFile, cert.keyFile)
+	peer := startPython(tl, pyStallAfterHandshake, cert.CertFile, cert.KeyFile)
 	port, _ := strconv.Atoi(peer.ReadLine())
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { r.tr.Close() }
@@ -529,7 +529,7 @@ func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
 	pki := newTestPKI(t)
 	proto := &startTLSLine{t: t, l: tl, cfg: pki.serverConfig(), upgraded: newRecorder(tl.Loop), accepted: tl.NewFuture()}
 	_, port := tl.serve(func() BaseProtocol { return proto }, ListenOptions{})
-	peer := startPython(tl, pyStartTLSClient, strconv.Itoa(port), pki.caFile, "secret after upgrade")
+	peer := startPython(tl, pyStartTLSClient, strconv.Itoa(port), pki.File, "secret after upgrade")
 	tl.mustAwait(proto.accepted) // reading is paused
 	if line := peer.ReadLine(); line != "sent" {
 		t.Fatalf("peer: %q", line)
@@ -583,7 +583,7 @@ func TestStartTLSClientSide(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
-	peer := startPython(tl, pyStartTLSServer, cert.certFile, cert.keyFile)
+	peer := startPython(tl, pyStartTLSServer, cert.CertFile, cert.KeyFile)
 	port, _ := strconv.Atoi(peer.ReadLine())
 	rec := newRecorder(tl.Loop)
 	upgraded := tl.NewFuture()

@@ -124,11 +124,11 @@ func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) 
 func TestTLSVerificationFailures(t *testing.T) {
 	pki := newTestPKI(t)
 	other := newTestPKI(t)
-	expired := pki.issue("expired", x509Template{
+	expired := pki.Issue("expired", x509Template{
 		cn: "localhost", dns: []string{"localhost"},
 		notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour),
 	}.certificate())
-	future := pki.issue("future", x509Template{
+	future := pki.Issue("future", x509Template{
 		cn: "localhost", dns: []string{"localhost"},
 		notBefore: time.Now().Add(24 * time.Hour), notAfter: time.Now().Add(48 * time.Hour),
 	}.certificate())
@@ -140,12 +140,12 @@ func TestTLSVerificationFailures(t *testing.T) {
 		host   string
 		reason string
 	}{
-		{"unknown CA", pki.server().cert, other, "localhost", "unable to get local issuer certificate"},
+		{"unknown CA", pki.server().TLS, other, "localhost", "unable to get local issuer certificate"},
 		{"self-signed", selfSigned, pki, "localhost", "self-signed certificate"},
-		{"wrong host", pki.server().cert, pki, "wrong.example", "Hostname mismatch, certificate is not valid for 'wrong.example'."},
-		{"wrong IP", pki.server().cert, pki, "127.0.0.2", "IP address mismatch, certificate is not valid for '127.0.0.2'."},
-		{"expired", expired.cert, pki, "localhost", "certificate has expired"},
-		{"not yet valid", future.cert, pki, "localhost", "certificate is not yet valid"},
+		{"wrong host", pki.server().TLS, pki, "wrong.example", "Hostname mismatch, certificate is not valid for 'wrong.example'."},
+		{"wrong IP", pki.server().TLS, pki, "127.0.0.2", "IP address mismatch, certificate is not valid for '127.0.0.2'."},
+		{"expired", expired.TLS, pki, "localhost", "certificate has expired"},
+		{"not yet valid", future.TLS, pki, "localhost", "certificate is not yet valid"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -252,7 +252,7 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 // close_notify and reads the echo until EOF.
 func goTLSEcho(port int, pki *testPKI, msg []byte) ([]byte, error) {
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: watchdog}, "tcp", fmt.Sprint("127.0.0.1:", port),
-		&tls.Config{RootCAs: pki.pool, ServerName: "localhost"})
+		&tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +467,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	pki := newTestPKI(t)
 	serverCfg := pki.serverConfig()
 	serverCfg.ClientAuth = tls.RequireAndVerifyClientCert
-	serverCfg.ClientCAs = pki.pool
+	serverCfg.ClientCAs = pki.Pool
 	var protos []*recorder
 	_, port := tl.tlsServe(func() BaseProtocol {
 		r := echoRecorder(tl)
@@ -475,9 +475,9 @@ func TestTLSClientCertificates(t *testing.T) {
 		return r
 	}, ListenOptions{TLS: serverCfg})
 
-	clientCert := pki.issue("client", x509Template{cn: "client one"}.certificate())
+	clientCert := pki.Issue("client", x509Template{cn: "client one"}.certificate())
 	withCert := pki.clientConfig()
-	withCert.Certificates = []tls.Certificate{clientCert.cert}
+	withCert.Certificates = []tls.Certificate{clientCert.TLS}
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("authenticated")) }
 	cli.onData = func(r *recorder, _ []byte) { r.tr.Close() }
@@ -519,7 +519,7 @@ func TestTLSLargeConcurrentEchoWithGoClients(t *testing.T) {
 	left := clients
 	for i := range clients {
 		go func() {
-			cfg := &tls.Config{RootCAs: pki.pool, ServerName: "localhost"}
+			cfg := &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"}
 			if i%2 == 1 {
 				cfg.MaxVersion = tls.VersionTLS12
 			}

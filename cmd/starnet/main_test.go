@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
 )
 
 // testTimeout bounds every wait; it is a failure guard, not a timing
@@ -407,57 +408,18 @@ print("waiting")
 loop.run_until_complete(loop.create_future())
 print("after")
 `))
-	stdout := newOutput()
+	stdout := testkit.NewOutput()
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	stdout.waitFor(t, "waiting\n")
+	stdout.WaitFor(t, "waiting\n", testTimeout)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if code := waitExit(t, cmd); code != 130 || stdout.String() != "waiting\n" {
 		t.Fatalf("status %d (want 130), stdout %q, stderr:\n%s", code, stdout, stderr.String())
-	}
-}
-
-// output is a goroutine-safe writer that a test can wait on.
-type output struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newOutput() *output { return &output{changed: make(chan struct{}, 1)} }
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	o.buf.Write(p)
-	o.mu.Unlock()
-	select {
-	case o.changed <- struct{}{}:
-	default:
-	}
-	return len(p), nil
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// waitFor waits until the output contains text.
-func (o *output) waitFor(t *testing.T, text string) {
-	t.Helper()
-	deadline := time.After(testTimeout)
-	for !strings.Contains(o.String(), text) {
-		select {
-		case <-o.changed:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %q in output %q", text, o.String())
-		}
 	}
 }
