@@ -39,7 +39,8 @@ const (
 
 // recvArena hands the stream transports of one loop the memory they read
 // into, and makes bytes values of what they read. It is used on the loop's
-// goroutine only; live is also updated by the collector's cleanups.
+// goroutine only. It follows its chunks with weak pointers, which the
+// collector clears once no value made from a chunk is left.
 type recvArena struct {
 	chunk   []byte               // the current chunk; chunk[off:] is free
 	off     int                  // where the next value's header goes (aligned)
