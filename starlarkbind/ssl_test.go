@@ -200,6 +200,7 @@ def s_made(self, t):
     assert.true(t.get_extra_info("sslcontext") == sctx)
     assert.eq(obj.server_side, True)
     assert.eq(obj.server_hostname, None)
+    assert.eq(t.get_write_buffer_limits(), (131072, 524288))  # asyncio's SSL defaults
     server_info.append((obj.selected_alpn_protocol(), t.get_extra_info("peercert")))
 def s_data(self, d):
     self.t.write(d)

@@ -250,3 +250,61 @@ func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
 		t.Errorf("peer read %d bytes, want %d", drained, 8<<20)
 	}
 }
+
+// flowCalls records a protocol's PauseWriting and ResumeWriting calls.
+type flowCalls struct {
+	BaseProtocol
+	calls []string
+}
+
+func (p *flowCalls) PauseWriting()  { p.calls = append(p.calls, "pause") }
+func (p *flowCalls) ResumeWriting() { p.calls = append(p.calls, "resume") }
+
+// A TLS transport's flow control is asyncio's SSLProtocol's: 512 KiB and
+// 128 KiB by default (also when set_write_buffer_limits() gets neither),
+// pause when the buffer reaches the high-water mark, resume at the low-water
+// mark or below, and with both marks 0, successive checks of an empty
+// buffer pause and resume in turn.
+func TestTLSWriteFlowControl(t *testing.T) {
+	var f tlsWriteFlow
+	f.init()
+	if low, high := f.limits(); low != 128<<10 || high != 512<<10 {
+		t.Errorf("default limits (%d, %d), want (131072, 524288)", low, high)
+	}
+	if err := f.setLimits(intp(100), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.setLimits(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if low, high := f.limits(); low != DefaultTLSLowWater || high != DefaultTLSHighWater {
+		t.Errorf("set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
+	}
+
+	tl := newTestLoop(t)
+	p := &flowCalls{}
+	check := func(size int, want string) {
+		t.Helper()
+		p.calls = nil
+		f.control(tl.Loop, size, nil, p)
+		if got := strings.Join(p.calls, ","); got != want {
+			t.Errorf("control(%d) with limits (%d, %d): calls %q, want %q", size, f.low, f.high, got, want)
+		}
+	}
+	if err := f.setLimits(intp(100), intp(20)); err != nil {
+		t.Fatal(err)
+	}
+	check(99, "")
+	check(100, "pause") // reaching the mark pauses (other transports: going over it)
+	check(150, "")
+	check(21, "")
+	check(20, "resume")
+	check(20, "")
+
+	if err := f.setLimits(intp(0), nil); err != nil {
+		t.Fatal(err)
+	}
+	check(0, "pause")
+	check(0, "resume")
+	check(0, "pause")
+}

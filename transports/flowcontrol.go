@@ -12,6 +12,13 @@ const (
 	DefaultLowWater  = DefaultHighWater / 4
 )
 
+// Default write-buffer watermarks of a TLS transport, as asyncio's
+// SSLProtocol (constants.FLOW_CONTROL_HIGH_WATER_SSL_WRITE).
+const (
+	DefaultTLSHighWater = 512 << 10
+	DefaultTLSLowWater  = DefaultTLSHighWater / 4
+)
+
 // writeFlow is asyncio's _FlowControlMixin: the write-buffer watermarks and
 // the paused state of the protocol's writing. A transport calls maybePause
 // whenever its buffer grows and maybeResume whenever it shrinks; the
@@ -35,7 +42,7 @@ func (f *writeFlow) limits() (low, high int) { return f.low, f.high }
 // setLimits validates and sets the watermarks with asyncio's defaulting
 // rules. It does not re-check the buffer: the caller calls maybePause.
 func (f *writeFlow) setLimits(high, low *int) error {
-	h, l, err := resolveWriteLimits(high, low)
+	h, l, err := resolveWriteLimits(high, low, DefaultHighWater)
 	if err != nil {
 		return err
 	}
@@ -43,14 +50,14 @@ func (f *writeFlow) setLimits(high, low *int) error {
 	return nil
 }
 
-// resolveWriteLimits applies asyncio's rules: nil high and low mean 64 KiB and
-// 16 KiB; only high → low = high/4; only low → high = 4*low; high < low or
-// a negative value is a ValueError.
-func resolveWriteLimits(high, low *int) (int, int, error) {
+// resolveWriteLimits applies asyncio's rules: nil high and low mean
+// defaultHigh and a quarter of it; only high → low = high/4; only low →
+// high = 4*low; high < low or a negative value is a ValueError.
+func resolveWriteLimits(high, low *int, defaultHigh int) (int, int, error) {
 	var h, l int
 	switch {
 	case high == nil && low == nil:
-		h = DefaultHighWater
+		h = defaultHigh
 	case high == nil:
 		h = 4 * *low
 	default:
@@ -89,6 +96,45 @@ func (f *writeFlow) maybeResume(l *loop.Loop, size int, t BaseTransport, p BaseP
 	}
 	f.paused = false
 	callFlowCallback(l, t, p, "protocol.resume_writing()", p.ResumeWriting)
+}
+
+// tlsWriteFlow is a TLS transport's write flow control, as asyncio's
+// SSLProtocol._control_app_writing, which differs from _FlowControlMixin:
+// the watermarks default to 512 KiB and 128 KiB, and control pauses the
+// protocol when the buffer reaches the high-water mark (size >= high), or
+// else resumes it when it is at the low-water mark or below. The zero value
+// is not ready: call init.
+type tlsWriteFlow struct{ writeFlow }
+
+// init sets the TLS default watermarks.
+func (f *tlsWriteFlow) init() {
+	f.high, f.low, f.paused = DefaultTLSHighWater, DefaultTLSLowWater, false
+}
+
+// setLimits is writeFlow.setLimits with the TLS defaults.
+func (f *tlsWriteFlow) setLimits(high, low *int) error {
+	h, l, err := resolveWriteLimits(high, low, DefaultTLSHighWater)
+	if err != nil {
+		return err
+	}
+	f.high, f.low = h, l
+	return nil
+}
+
+// control checks size against the watermarks, as asyncio does after every
+// write, flush and limit change: PauseWriting when size reaches high and
+// writing is not paused, else ResumeWriting when it is paused and size is
+// at low or below. (So with high and low 0 and an empty buffer, successive
+// checks pause and resume in turn, as in asyncio.)
+func (f *tlsWriteFlow) control(l *loop.Loop, size int, t BaseTransport, p BaseProtocol) {
+	switch {
+	case size >= f.high && !f.paused:
+		f.paused = true
+		callFlowCallback(l, t, p, "protocol.pause_writing()", p.PauseWriting)
+	case size <= f.low && f.paused:
+		f.paused = false
+		callFlowCallback(l, t, p, "protocol.resume_writing()", p.ResumeWriting)
+	}
 }
 
 // callFlowCallback calls fn (PauseWriting or ResumeWriting), reporting a

@@ -65,9 +65,9 @@ type WriteTransport interface {
 	// GetWriteBufferLimits returns the flow-control watermarks.
 	GetWriteBufferLimits() (low, high int)
 	// SetWriteBufferLimits sets the watermarks as asyncio does: nil high
-	// and low mean 64 KiB and 16 KiB; only high given → low = high/4; only
-	// low given → high = 4*low; high < low or negatives → a ValueError.
-	// Flow control is re-checked at once.
+	// and low mean 64 KiB and 16 KiB (512 KiB and 128 KiB over TLS); only
+	// high given → low = high/4; only low given → high = 4*low; high < low
+	// or negatives → a ValueError. Flow control is re-checked at once.
 	SetWriteBufferLimits(high, low *int) error
 }
 

@@ -102,7 +102,7 @@ type tlsLayer struct {
 	plainWritingPaused bool // the plain transport called PauseWriting
 	plainReadingPaused bool // the layer paused the plain transport's reading
 	backlog            writeBuffer
-	flow               writeFlow
+	flow               tlsWriteFlow
 	leftover           []byte // decrypted, not yet taken by a BufferedProtocol
 	scratch            []byte // Writelines' join buffer
 	ignoredWrites      int
@@ -626,15 +626,19 @@ func (e *tlsLayer) writeCiphertext(b []byte) {
 }
 
 // write encrypts data at once while the plain transport takes it; the rest
-// waits in the backlog.
+// waits in the backlog. Flow control is checked after every write, as
+// asyncio's SSLProtocol does.
 func (e *tlsLayer) write(data []byte) {
 	if !e.plainWritingPaused && e.backlog.len() == 0 {
 		data = e.encrypt(data)
 	}
-	if len(data) > 0 && e.state == tlsWrapped {
-		e.backlog.append(data)
-		e.flow.maybePause(e.l, e.backlog.len(), &e.app, e.protocol)
+	if e.state != tlsWrapped {
+		return
 	}
+	if len(data) > 0 {
+		e.backlog.append(data)
+	}
+	e.flow.control(e.l, e.backlog.len(), &e.app, e.protocol)
 }
 
 // encrypt encrypts data a chunk at a time until the plain transport pauses
@@ -670,7 +674,7 @@ func (e *tlsLayer) flushBacklog() {
 		e.backlog.consume(n)
 	}
 	if e.state == tlsWrapped || e.state == tlsShuttingDown {
-		e.flow.maybeResume(e.l, e.backlog.len(), &e.app, e.protocol) // may write or close
+		e.flow.control(e.l, e.backlog.len(), &e.app, e.protocol) // may write or close
 	}
 	e.maybeFinishWriting()
 }
@@ -1002,6 +1006,6 @@ func (t *tlsTransport) SetWriteBufferLimits(high, low *int) error {
 	if err := e.flow.setLimits(high, low); err != nil {
 		return err
 	}
-	e.flow.maybePause(e.l, e.backlog.len(), t, e.protocol)
+	e.flow.control(e.l, e.backlog.len(), t, e.protocol)
 	return nil
 }
