@@ -1,6 +1,10 @@
 package loop
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
 
 type futureState uint8
 
@@ -16,6 +20,8 @@ const (
 type Future struct {
 	loop      *Loop
 	state     futureState
+	retrieved bool // Result or Exception was called once it was done
+	logged    bool // LogUnretrieved was called
 	result    any
 	err       error
 	callbacks []func(*Future) // nil entries were removed
@@ -42,6 +48,7 @@ func (f *Future) Result() (any, error) {
 	case futureCancelled:
 		return nil, ErrCancelled
 	}
+	f.retrieved = true
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -57,6 +64,7 @@ func (f *Future) Exception() error {
 	case futureCancelled:
 		return ErrCancelled
 	}
+	f.retrieved = true
 	return f.err
 }
 
@@ -84,6 +92,9 @@ func (f *Future) SetException(err error) error {
 	}
 	f.err = err
 	f.state = futureFinished
+	if f.logged {
+		f.loop.keepUnretrieved(f)
+	}
 	f.scheduleCallbacks()
 	return nil
 }
@@ -133,4 +144,96 @@ func (f *Future) scheduleCallbacks() {
 			f.loop.callSoonFuture(fn, f)
 		}
 	}
+}
+
+// Outcome returns what Result returns, without counting as retrieving the
+// error (for reprs and reports).
+func (f *Future) Outcome() (any, error) {
+	retrieved := f.retrieved
+	v, err := f.Result()
+	f.retrieved = retrieved
+	return v, err
+}
+
+// String describes the future as asyncio's repr does: <Future pending>,
+// <Future cancelled>, <Future finished result=...> or <Future finished
+// exception=...>.
+func (f *Future) String() string {
+	switch f.state {
+	case futurePending:
+		return "<Future pending>"
+	case futureCancelled:
+		return "<Future cancelled>"
+	}
+	if f.err != nil {
+		return fmt.Sprintf("<Future finished exception=%v>", f.err)
+	}
+	return fmt.Sprintf("<Future finished result=%v>", f.result)
+}
+
+// LogUnretrieved asks for asyncio's "Future exception was never retrieved":
+// if the future fails and nobody calls Result or Exception, the loop's
+// ReportUnretrieved reports its error. (asyncio reports when the future is
+// garbage collected; the loop reports when its owner asks, at the end of a
+// run.) Cancellation is not a failure. Calling it again does nothing.
+func (f *Future) LogUnretrieved() {
+	if f.logged {
+		return
+	}
+	f.logged = true
+	if f.state == futureFinished && f.err != nil {
+		f.loop.keepUnretrieved(f)
+	}
+}
+
+// keepUnretrieved remembers a failed future marked with LogUnretrieved
+// until ReportUnretrieved. Futures retrieved meanwhile are dropped whenever
+// the list doubles, so that it grows only with the unretrieved ones; past
+// maxKeptUnretrieved of those, the older half is reported at once (on the
+// next iteration), so that a script that keeps dropping failed futures does
+// not keep them all until the end.
+func (l *Loop) keepUnretrieved(f *Future) {
+	if len(l.unretrieved) >= l.unretrievedPrune {
+		l.unretrieved = slices.DeleteFunc(l.unretrieved, func(f *Future) bool { return f.retrieved })
+		if len(l.unretrieved) >= maxKeptUnretrieved {
+			half := len(l.unretrieved) / 2
+			older := slices.Clone(l.unretrieved[:half])
+			l.unretrieved = slices.Delete(l.unretrieved, 0, half)
+			l.CallSoon(func() { l.reportUnretrieved(older) })
+		}
+		l.unretrievedPrune = max(64, 2*len(l.unretrieved))
+	}
+	l.unretrieved = append(l.unretrieved, f)
+}
+
+// maxKeptUnretrieved is how many unretrieved failed futures a loop keeps
+// for ReportUnretrieved before it reports the older ones early.
+const maxKeptUnretrieved = 1024
+
+// ReportUnretrieved reports, through the exception handler, every future
+// marked with LogUnretrieved that failed and whose error nobody retrieved
+// ("Future exception was never retrieved", with the future under
+// "future"), then forgets them all. It returns how many it reported.
+func (l *Loop) ReportUnretrieved() int {
+	pending := l.unretrieved
+	l.unretrieved, l.unretrievedPrune = nil, 0
+	return l.reportUnretrieved(pending)
+}
+
+// reportUnretrieved reports the futures of fs that are still unretrieved.
+func (l *Loop) reportUnretrieved(fs []*Future) int {
+	n := 0
+	for _, f := range fs {
+		if f.retrieved {
+			continue
+		}
+		f.retrieved = true
+		n++
+		l.CallExceptionHandler(ErrorContext{
+			Message: "Future exception was never retrieved",
+			Err:     f.err,
+			Extra:   map[string]any{"future": f},
+		})
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -103,5 +104,89 @@ func TestFutureStates(t *testing.T) {
 	mustRun(t, l)
 	if !called {
 		t.Fatal("cancel did not schedule the done callbacks")
+	}
+}
+
+// A failed future marked with LogUnretrieved is reported once by
+// ReportUnretrieved unless Result or Exception was called; a repr
+// (Outcome, String) does not count, a cancelled or successful future is not
+// reported, marking after the failure counts too, and pruning the list keeps
+// the unretrieved ones.
+func TestReportUnretrieved(t *testing.T) {
+	l, stderr := newTestLoop(t)
+	fail := func(msg string) *Future {
+		f := l.NewFuture()
+		f.LogUnretrieved()
+		f.LogUnretrieved() // twice: still one report
+		if err := f.SetException(errors.New(msg)); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	fail("never looked at")
+	fail("looked at with Result").Result()
+	fail("looked at with Exception").Exception()
+	peeked := fail("only printed")
+	peeked.Outcome()
+	_ = peeked.String()
+	late := l.NewFuture()
+	late.SetException(errors.New("marked after failing"))
+	late.LogUnretrieved()
+	unmarked := l.NewFuture()
+	unmarked.SetException(errors.New("not marked"))
+	ok := l.NewFuture()
+	ok.LogUnretrieved()
+	ok.SetResult(1)
+	cancelled := l.NewFuture()
+	cancelled.LogUnretrieved()
+	cancelled.Cancel()
+	for i := 0; i < 200; i++ { // past the pruning threshold, all retrieved
+		fail("pruned").Exception()
+	}
+
+	if n := l.ReportUnretrieved(); n != 3 {
+		t.Errorf("ReportUnretrieved() = %d, want 3", n)
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		"Future exception was never retrieved",
+		"never looked at",
+		"only printed",
+		"marked after failing",
+		"future: <Future finished exception=only printed>",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"looked at with", "not marked", "pruned"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("report names %q:\n%s", unwanted, out)
+		}
+	}
+	if n := l.ReportUnretrieved(); n != 0 {
+		t.Errorf("a second ReportUnretrieved() = %d, want 0", n)
+	}
+}
+
+// Past maxKeptUnretrieved unretrieved failures, the older half is reported
+// on the next iteration instead of at the end, each future once.
+func TestUnretrievedReportedEarlyPastTheBound(t *testing.T) {
+	l, stderr := newTestLoop(t)
+	total := maxKeptUnretrieved + 200
+	for i := 0; i < total; i++ {
+		f := l.NewFuture()
+		f.LogUnretrieved()
+		f.SetException(errors.New("dropped"))
+	}
+	if err := bounded(t, l, l.Run); err != nil {
+		t.Fatal(err)
+	}
+	early := strings.Count(stderr.String(), "Future exception was never retrieved")
+	if early == 0 || early >= total {
+		t.Errorf("%d of %d reported early, want some but not all", early, total)
+	}
+	if n := l.ReportUnretrieved(); early+n != total {
+		t.Errorf("%d early + %d at the end, want %d in all", early, n, total)
 	}
 }

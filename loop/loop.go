@@ -40,7 +40,11 @@ type Loop struct {
 	stderr          io.Writer
 	origin          time.Time
 	readBuf         []byte
-	signals         map[syscall.Signal]*signalWatch
+	// unretrieved holds failed futures marked with LogUnretrieved until
+	// ReportUnretrieved; it is pruned when it reaches unretrievedPrune.
+	unretrieved      []*Future
+	unretrievedPrune int
+	signals          map[syscall.Signal]*signalWatch
 
 	// Shared with other goroutines.
 	closed      atomic.Bool

@@ -355,6 +355,7 @@ func (c *loopCopy) abortAll() {
 	if c.loop.GetDebug() {
 		c.env.ReportUnclosed()
 	}
+	c.loop.ReportUnretrieved()
 	c.closeListeners(true)
 	c.env.Shutdown(true)
 	c.loop.Stop()

@@ -28,7 +28,10 @@ var (
 )
 
 // futureValue wraps f.
-func (e *Env) futureValue(f *loop.Future) *futureValue { return &futureValue{e: e, f: f} }
+func (e *Env) futureValue(f *loop.Future) *futureValue {
+	f.LogUnretrieved() // a future the script sees: its unretrieved error is reported
+	return &futureValue{e: e, f: f}
+}
 
 // Future returns the Go future.
 func (fv *futureValue) Future() *loop.Future { return fv.f }
@@ -40,7 +43,7 @@ func (fv *futureValue) String() string {
 	case fv.f.Cancelled():
 		return "<Future cancelled>"
 	}
-	v, err := fv.f.Result()
+	v, err := fv.f.Outcome() // a repr does not retrieve the error
 	if err != nil {
 		return fmt.Sprintf("<Future finished exception=%s>", NewErrorValue(err))
 	}

@@ -256,3 +256,30 @@ func TestEchoClientRefused(t *testing.T) {
 		t.Errorf("stderr does not name ConnectionRefusedError:\n%s", stderr)
 	}
 }
+
+// TestUnretrievedFutureErrors: the errors of futures that the script never
+// looked at are reported on stderr when the run ends, as asyncio's "Future
+// exception was never retrieved"; retrieved ones are not; the exit status
+// stays 0.
+func TestUnretrievedFutureErrors(t *testing.T) {
+	port := releasedPort(t)
+	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/unretrieved.star", fmt.Sprint(port))
+	if code != 0 {
+		t.Errorf("exit status %d, want 0\nstderr:\n%s", code, stderr)
+	}
+	wantOut := "Exception: looked at\n<Future finished exception=Exception: only printed>\ncallback saw ConnectionRefusedError\n"
+	if stdout != wantOut {
+		t.Errorf("stdout %q, want %q", stdout, wantOut)
+	}
+	if n := strings.Count(stderr, "Future exception was never retrieved"); n != 2 {
+		t.Errorf("%d reports, want 2 (the dropped connection and the printed future):\n%s", n, stderr)
+	}
+	for _, want := range []string{"ConnectionRefusedError", "only printed"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "looked at") {
+		t.Errorf("a retrieved error was reported:\n%s", stderr)
+	}
+}
