@@ -578,19 +578,10 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 		"start_serving?", &startServing); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.factoryArg(fnname, factoryV)
+	factory, opts, err := lv.serverArgs(fnname, factoryV, ssl, hsTimeout, sdTimeout, reuseAddress, reusePort, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
-	tlsOpts, err := lv.e.serverTLSArgs(fnname, false, ssl, hsTimeout, sdTimeout)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := listenOptions(fnname, reuseAddress, reusePort, backlog, startServing)
-	if err != nil {
-		return nil, err
-	}
-	lv.e.applyListen(tlsOpts, &opts)
 	host, hasHost, err := hostsArg(fnname, hostV)
 	if err != nil {
 		return nil, err
@@ -603,17 +594,9 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 		if hasHost || hasPort {
 			return nil, valueErrorf("%s: host/port and sock can not be specified at the same time", fnname)
 		}
-		// A socket handed over by the host (os.listen_fds()) was allowed by
-		// whoever opened it: no permission check.
-		f, err := sockFile(fnname, sock)
-		if err != nil {
-			return nil, err
-		}
-		opts.File = f
-		fut := transports.CreateServer(lv.l(), factory, "", 0, opts)
-		closeWhenDone(fut, f)
-		lv.trackServerFuture(fut)
-		return lv.e.futureValue(fut), nil
+		return lv.serveOnSock(fnname, sock, opts, func(opts transports.ListenOptions) *loop.Future {
+			return transports.CreateServer(lv.l(), factory, "", 0, opts)
+		})
 	}
 	bindHost := host
 	if bindHost == "" {
@@ -624,9 +607,46 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.addrCheck(bindHost, port, access)
-	fut := lv.e.createServer(lv.l(), factory, host, port, opts)
+	return lv.serverFuture(lv.e.createServer(lv.l(), factory, host, port, opts)), nil
+}
+
+// serverArgs reads what create_server and create_unix_server take alike:
+// the protocol factory, the TLS arguments and the listening options.
+func (lv *loopValue) serverArgs(fnname string, factoryV, ssl, hsTimeout, sdTimeout, reuseAddress, reusePort starlark.Value, backlog int, startServing bool) (transports.ProtocolFactory, transports.ListenOptions, error) {
+	factory, err := lv.e.factoryArg(fnname, factoryV)
+	if err != nil {
+		return nil, transports.ListenOptions{}, err
+	}
+	tlsOpts, err := lv.e.serverTLSArgs(fnname, false, ssl, hsTimeout, sdTimeout)
+	if err != nil {
+		return nil, transports.ListenOptions{}, err
+	}
+	opts, err := listenOptions(fnname, reuseAddress, reusePort, backlog, startServing)
+	if err != nil {
+		return nil, transports.ListenOptions{}, err
+	}
+	lv.e.applyListen(tlsOpts, &opts)
+	return factory, opts, nil
+}
+
+// serveOnSock serves on a listening socket handed over by the host
+// (os.listen_fds()): whoever opened it allowed it, so there is no
+// permission check. create starts the server with opts.File set.
+func (lv *loopValue) serveOnSock(fnname string, sock starlark.Value, opts transports.ListenOptions, create func(transports.ListenOptions) *loop.Future) (starlark.Value, error) {
+	f, err := sockFile(fnname, sock)
+	if err != nil {
+		return nil, err
+	}
+	opts.File = f
+	fut := create(opts)
+	closeWhenDone(fut, f)
+	return lv.serverFuture(fut), nil
+}
+
+// serverFuture tracks the server that fut makes and returns fut's value.
+func (lv *loopValue) serverFuture(fut *loop.Future) starlark.Value {
 	lv.trackServerFuture(fut)
-	return lv.e.futureValue(fut), nil
+	return lv.e.futureValue(fut)
 }
 
 // hostsArg reads create_server's host: None or "" (every interface), or a
@@ -684,19 +704,10 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 		"start_serving?", &startServing, "cleanup_socket?", &cleanup); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.factoryArg(fnname, factoryV)
+	factory, opts, err := lv.serverArgs(fnname, factoryV, ssl, hsTimeout, sdTimeout, nil, nil, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
-	tlsOpts, err := lv.e.serverTLSArgs(fnname, false, ssl, hsTimeout, sdTimeout)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := listenOptions(fnname, nil, nil, backlog, startServing)
-	if err != nil {
-		return nil, err
-	}
-	lv.e.applyListen(tlsOpts, &opts)
 	path, hasPath, err := optionalString(fnname, "path", pathV)
 	if err != nil {
 		return nil, err
@@ -705,15 +716,9 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 		if hasPath {
 			return nil, valueErrorf("%s: path and sock can not be specified at the same time", fnname)
 		}
-		f, err := sockFile(fnname, sock)
-		if err != nil {
-			return nil, err
-		}
-		opts.File = f
-		fut := transports.CreateUnixServer(lv.l(), factory, "", opts)
-		closeWhenDone(fut, f)
-		lv.trackServerFuture(fut)
-		return lv.e.futureValue(fut), nil
+		return lv.serveOnSock(fnname, sock, opts, func(opts transports.ListenOptions) *loop.Future {
+			return transports.CreateUnixServer(lv.l(), factory, "", opts)
+		})
 	}
 	if !hasPath || path == "" {
 		return nil, valueErrorf("%s: path was not specified, and no sock specified", fnname)
@@ -722,9 +727,7 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.unixAddrCheck(true)
-	fut := lv.e.createUnixServer(lv.l(), factory, path, opts)
-	lv.trackServerFuture(fut)
-	return lv.e.futureValue(fut), nil
+	return lv.serverFuture(lv.e.createUnixServer(lv.l(), factory, path, opts)), nil
 }
 
 func (lv *loopValue) connectAcceptedSocket(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
