@@ -42,7 +42,12 @@ func (f *writeFlow) limits() (low, high int) { return f.low, f.high }
 // setLimits validates and sets the watermarks with asyncio's defaulting
 // rules. It does not re-check the buffer: the caller calls maybePause.
 func (f *writeFlow) setLimits(high, low *int) error {
-	h, l, err := resolveWriteLimits(high, low, DefaultHighWater)
+	return f.setLimitsOr(high, low, DefaultHighWater)
+}
+
+// setLimitsOr is setLimits with defaultHigh as the default high-water mark.
+func (f *writeFlow) setLimitsOr(high, low *int, defaultHigh int) error {
+	h, l, err := resolveWriteLimits(high, low, defaultHigh)
 	if err != nil {
 		return err
 	}
@@ -113,12 +118,7 @@ func (f *tlsWriteFlow) init() {
 
 // setLimits is writeFlow.setLimits with the TLS defaults.
 func (f *tlsWriteFlow) setLimits(high, low *int) error {
-	h, l, err := resolveWriteLimits(high, low, DefaultTLSHighWater)
-	if err != nil {
-		return err
-	}
-	f.high, f.low = h, l
-	return nil
+	return f.setLimitsOr(high, low, DefaultTLSHighWater)
 }
 
 // control checks size against the watermarks, as asyncio does after every
