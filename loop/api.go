@@ -40,9 +40,11 @@ var ErrRunning = errors.New("RuntimeError: this event loop is already running")
 // future was still pending: nothing is left that could complete it.
 var ErrIdle = errors.New("RuntimeError: event loop ran out of work before the future completed")
 
-// SlowCallbackDuration is how long a callback may take before debug mode
-// reports it, as asyncio's loop.slow_callback_duration.
-const SlowCallbackDuration = 100 * time.Millisecond
+// DefaultSlowCallbackDuration is how long a callback may take before debug
+// mode reports it, unless Options.SlowCallbackDuration or
+// Loop.SetSlowCallbackDuration says otherwise (asyncio's default
+// loop.slow_callback_duration).
+const DefaultSlowCallbackDuration = 100 * time.Millisecond
 
 // ReadBufferSize is the size of the loop's shared read buffer.
 const ReadBufferSize = 256 << 10
@@ -52,6 +54,10 @@ type Options struct {
 	// Debug turns on asyncio's debug mode: callbacks slower than
 	// SlowCallbackDuration are reported through the exception handler.
 	Debug bool
+	// SlowCallbackDuration is how long a callback may run before debug mode
+	// reports it (asyncio's loop.slow_callback_duration); zero means
+	// DefaultSlowCallbackDuration.
+	SlowCallbackDuration time.Duration
 	// Stderr receives the default exception handler's reports (os.Stderr if nil).
 	Stderr io.Writer
 }

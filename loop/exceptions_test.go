@@ -140,7 +140,7 @@ func TestDebugModeReportsSlowCallbacks(t *testing.T) {
 	if !l.GetDebug() {
 		t.Fatal("GetDebug() = false after SetDebug(true)")
 	}
-	slow := func() { time.Sleep(SlowCallbackDuration + 20*time.Millisecond) } // the callback under test
+	slow := func() { time.Sleep(DefaultSlowCallbackDuration + 20*time.Millisecond) } // the callback under test
 	l.CallSoon(slow)
 	mustRun(t, l)
 	if len(rec.ctxs) != 1 {

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type Loop struct {
 	fds             []fdEntry // indexed by file descriptor
 	refs            int
 	debug           bool
+	slow            time.Duration // debug mode's slow-callback threshold
 	handler         ExceptionHandler
 	stderr          io.Writer
 	origin          time.Time
@@ -96,6 +98,7 @@ func New(opts Options) (*Loop, error) {
 		wake:   w,
 		events: make([]pollEvent, maxPollEvents),
 		debug:  opts.Debug,
+		slow:   cmp.Or(opts.SlowCallbackDuration, DefaultSlowCallbackDuration),
 		stderr: opts.Stderr,
 		origin: time.Now(),
 	}, nil
@@ -238,6 +241,17 @@ func (l *Loop) SetDebug(on bool) { l.debug = on }
 
 // GetDebug reports whether debug mode is on.
 func (l *Loop) GetDebug() bool { return l.debug }
+
+// SetSlowCallbackDuration sets how long a callback may run before debug mode
+// reports it (asyncio's loop.slow_callback_duration = d); zero or a
+// negative d restores DefaultSlowCallbackDuration.
+func (l *Loop) SetSlowCallbackDuration(d time.Duration) {
+	l.slow = cmp.Or(max(d, 0), DefaultSlowCallbackDuration)
+}
+
+// SlowCallbackDuration reports how long a callback may run before debug mode
+// reports it.
+func (l *Loop) SlowCallbackDuration() time.Duration { return l.slow }
 
 // ReadBuffer returns the loop's shared read buffer (ReadBufferSize bytes).
 // Transports read into it and hand protocols a slice of it that is valid only

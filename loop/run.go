@@ -225,7 +225,7 @@ func (l *Loop) runTimed(h *Handle) {
 	before := *h // running may cancel h, which forgets its callback
 	start := time.Now()
 	h.run()
-	if took := time.Since(start); took >= SlowCallbackDuration {
+	if took := time.Since(start); took >= l.slow {
 		l.CallExceptionHandler(ErrorContext{
 			Message: fmt.Sprintf("Executing %s took %.3f seconds", before.String(), took.Seconds()),
 			Extra:   map[string]any{"handle": h},

@@ -3,6 +3,8 @@ package testkit
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestOutputWaitForWakesOnWrite: WaitFor returns once another goroutine
@@ -14,7 +16,5 @@ func TestOutputWaitForWakesOnWrite(t *testing.T) {
 		_, _ = o.Write([]byte("lo\n"))
 	}()
 	o.WaitFor(t, "hello\n", 10*time.Second)
-	if got := o.String(); got != "hello\n" {
-		t.Fatalf("String() = %q", got)
-	}
+	require.Equal(t, "hello\n", o.String())
 }
