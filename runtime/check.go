@@ -12,10 +12,12 @@ import (
 )
 
 // predeclaredNames are the names every script sees besides Starlark's
-// universe (API.md §2).
+// universe (API.md §2), and the universe's str, repr and print, which the
+// env predeclares again with a nesting limit (starlarkbind.MaxNesting).
 var predeclaredNames = []string{
 	"loop", "protocol", "struct", "exit",
 	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math",
+	"str", "repr", "print",
 }
 
 // fileOptions is the Starlark dialect starnet scripts are written in.

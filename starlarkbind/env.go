@@ -182,7 +182,7 @@ func (e *Env) print(_ *starlark.Thread, msg string) {
 
 // makePredeclared builds API.md §2's names.
 func (e *Env) makePredeclared() starlark.StringDict {
-	return starlark.StringDict{
+	d := starlark.StringDict{
 		"loop":       e.loopValue,
 		"protocol":   starlark.NewBuiltin("protocol", protocolBuiltin),
 		"struct":     starlark.NewBuiltin("struct", starlarkstruct.Make),
@@ -192,10 +192,14 @@ func (e *Env) makePredeclared() starlark.StringDict {
 		"signal":     newSignalModule(),
 		"os":         e.newOSModule(),
 		"binary":     newBinaryModule(),
-		"json":       jsonModule(),
+		"json":       guardedJSONModule(),
 		"time":       timeModule(),
 		"math":       mathModule(),
 	}
+	for name, v := range guardedUniverse() {
+		d[name] = v
+	}
+	return d
 }
 
 // Thread returns the env's thread. The runtime sets its Load function.

@@ -6,7 +6,6 @@ import (
 	"syscall"
 
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
-	"go.starlark.net/lib/json"
 	"go.starlark.net/lib/math"
 	"go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
@@ -52,7 +51,6 @@ func newSignalModule() *starlarkstruct.Module {
 }
 
 func newBinaryModule() starlark.Value { return binary.NewModule() }
-func jsonModule() starlark.Value      { return json.Module }
 func timeModule() starlark.Value      { return time.Module }
 func mathModule() starlark.Value      { return math.Module }
 
