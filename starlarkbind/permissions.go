@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"github.com/starnet-dev/starnet/transports"
 )
 
@@ -26,8 +27,12 @@ import (
 //
 // Unix socket paths are file-system access: connecting needs read and write
 // on the path, listening needs write. A path entry covers itself and, if it
-// is a directory, everything below it. Paths are compared after
-// filepath.Abs and Clean, without resolving symbolic links.
+// is a directory, everything below it. Paths and entries are compared as the
+// kernel resolves them (internal/permissions.Resolve: symbolic links and
+// ".." followed), and files are opened with links refused, so that what is
+// opened is what was checked. Abstract Unix socket names ("@name") are not
+// files: they need an --allow-net entry "unix:@name" (or an --allow-net
+// that allows everything).
 
 // allowAll is the entry that allows everything of a kind.
 const allowAll = "*"
@@ -35,6 +40,7 @@ const allowAll = "*"
 // netRule is one parsed --allow-net entry.
 type netRule struct {
 	any  bool       // "*"
+	abstract string // "unix:@name": the abstract Unix socket name "@name"
 	name string     // a host name or literal IP, lower case, no brackets
 	ip   net.IP     // set when name is a literal IP
 	cidr *net.IPNet // set for CIDR entries
@@ -45,8 +51,8 @@ type netRule struct {
 type permissions struct {
 	raw   Permissions
 	net   []netRule
-	read  []string
-	write []string
+	read  policy.PathList
+	write policy.PathList
 }
 
 // compilePermissions parses p. Entries that do not parse allow nothing.
@@ -57,8 +63,8 @@ func compilePermissions(p Permissions) *permissions {
 			c.net = append(c.net, r)
 		}
 	}
-	c.read = compilePaths(p.Read)
-	c.write = compilePaths(p.Write)
+	c.read = policy.NewPathList(p.Read)
+	c.write = policy.NewPathList(p.Write)
 	return c
 }
 
@@ -70,6 +76,12 @@ func parseNetRule(entry string) (netRule, bool) {
 	}
 	if entry == "" {
 		return netRule{}, false
+	}
+	if name, ok := strings.CutPrefix(entry, abstractRulePrefix); ok {
+		if !isAbstract(name) || len(name) < 2 {
+			return netRule{}, false
+		}
+		return netRule{abstract: name, port: -1}, true
 	}
 	host, port := splitRuleHostPort(entry)
 	r := netRule{port: -1}
@@ -121,6 +133,16 @@ func splitRuleHostPort(entry string) (host, port string) {
 	return entry, ""
 }
 
+// abstractRulePrefix starts an --allow-net entry for an abstract Unix socket
+// name: "unix:@name".
+const abstractRulePrefix = "unix:"
+
+// isAbstract reports whether a Unix socket path names an abstract socket
+// ("@name", or a leading NUL byte, as Linux spells it).
+func isAbstract(path string) bool {
+	return strings.HasPrefix(path, "@") || strings.HasPrefix(path, "\x00")
+}
+
 func (r *netRule) portMatches(port int) bool { return r.port < 0 || r.port == port }
 
 // matchesName reports whether r allows host (as the script spelled it).
@@ -128,7 +150,7 @@ func (r *netRule) matchesName(host string, port int) bool {
 	if !r.portMatches(port) {
 		return false
 	}
-	if r.any || r.name == "" && r.cidr == nil {
+	if r.any || r.name == "" && r.cidr == nil && r.abstract == "" {
 		return true // "*" or ":port"
 	}
 	if ip := net.ParseIP(host); ip != nil {
@@ -143,7 +165,7 @@ func (r *netRule) matchesIP(ip net.IP, port int) bool {
 		return false
 	}
 	switch {
-	case r.any, r.name == "" && r.cidr == nil:
+	case r.any, r.name == "" && r.cidr == nil && r.abstract == "":
 		return true
 	case r.cidr != nil:
 		return r.cidr.Contains(ip)
@@ -234,59 +256,48 @@ func (p *permissions) addrCheck(host string, port int, access netAccess) transpo
 	}
 }
 
-// compilePaths makes path entries absolute and clean.
-func compilePaths(entries []string) []string {
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e == allowAll {
-			out = append(out, allowAll)
-			continue
-		}
-		if e == "" {
-			continue
-		}
-		out = append(out, absPath(e))
-	}
-	return out
+// readPath and writePath check file-system access to path and return the
+// path as the kernel resolves it (policy.Resolve): open that, with
+// policy.Open, so that what is opened is what was checked.
+func (p *permissions) readPath(path string) (string, error) {
+	return checkPath("read", p.read, path)
 }
 
-func absPath(p string) string {
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
-	}
-	return filepath.Clean(p)
+func (p *permissions) writePath(path string) (string, error) {
+	return checkPath("write", p.write, path)
 }
 
-// pathAllowed reports whether path is one of entries or below one.
-func pathAllowed(entries []string, path string) bool {
-	path = absPath(path)
-	for _, e := range entries {
-		if e == allowAll || e == path {
-			return true
-		}
-		if strings.HasPrefix(path, strings.TrimSuffix(e, string(filepath.Separator))+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
-}
-
-// checkRead and checkWrite check file-system access to path.
+// checkRead and checkWrite are readPath and writePath for a caller that
+// hands the path itself to the kernel (a Unix socket's connect or bind).
 func (p *permissions) checkRead(path string) error {
-	if pathAllowed(p.read, path) {
-		return nil
-	}
-	return pathDenied("read", path)
+	_, err := p.readPath(path)
+	return err
 }
 
 func (p *permissions) checkWrite(path string) error {
-	if pathAllowed(p.write, path) {
-		return nil
-	}
-	return pathDenied("write", path)
+	_, err := p.writePath(path)
+	return err
 }
 
-func pathDenied(kind, path string) *transports.Error {
+// checkPath resolves path and checks it against the allow-list of kind.
+func checkPath(kind string, list policy.PathList, path string) (string, error) {
+	resolved, err := policy.Resolve(path)
+	if err != nil {
+		return "", transports.MapError(err)
+	}
+	if list.Contains(resolved) {
+		return resolved, nil
+	}
+	return "", pathDenied(kind, path, resolved)
+}
+
+// pathDenied is the PermissionError of a denied path. When links led path
+// elsewhere, the message says where, and the flag to allow it names that.
+func pathDenied(kind, path, resolved string) *transports.Error {
+	if abs, err := filepath.Abs(path); err == nil && abs != resolved {
+		return transports.NewError(transports.KindPermissionError,
+			fmt.Sprintf("%s access to %q (which resolves to %q) denied; run with --allow-%s=%s", kind, path, resolved, kind, resolved))
+	}
 	return transports.NewError(transports.KindPermissionError,
 		fmt.Sprintf("%s access to %q denied; run with --allow-%s=%s", kind, path, kind, path))
 }
@@ -300,21 +311,42 @@ func (p *permissions) checkEnv(name string) error {
 		fmt.Sprintf("env access to %q denied; run with --allow-env", name))
 }
 
-// checkUnixConnect and checkUnixListen check Unix socket paths.
+// checkUnixConnect and checkUnixListen check Unix socket paths: read and
+// write on a file path for connecting, write for listening; an abstract
+// name needs its own --allow-net entry.
 func (p *permissions) checkUnixConnect(path string) error {
+	if isAbstract(path) {
+		return p.checkAbstract(path)
+	}
 	if err := p.checkRead(path); err != nil {
 		return err
 	}
 	return p.checkWrite(path)
 }
 
-func (p *permissions) checkUnixListen(path string) error { return p.checkWrite(path) }
+func (p *permissions) checkUnixListen(path string) error {
+	if isAbstract(path) {
+		return p.checkAbstract(path)
+	}
+	return p.checkWrite(path)
+}
+
+// checkAbstract checks the abstract Unix socket name ("@name").
+func (p *permissions) checkAbstract(name string) error {
+	for i := range p.net {
+		if r := &p.net[i]; r.any || r.abstract == name {
+			return nil
+		}
+	}
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("net access to the abstract Unix socket %q denied; run with --allow-net=%s%s", name, abstractRulePrefix, name))
+}
 
 // unixAddrCheck re-checks a Unix address as the transport sees it.
 func (p *permissions) unixAddrCheck(listen bool) transports.AddrCheck {
 	return func(network string, addr net.Addr) error {
 		ua, ok := addr.(*net.UnixAddr)
-		if !ok || ua.Name == "" || strings.HasPrefix(ua.Name, "@") {
+		if !ok || ua.Name == "" {
 			return nil
 		}
 		if listen {

@@ -166,3 +166,12 @@ func sameFile(a, b string) bool {
 	rb, errB := filepath.EvalSymlinks(b)
 	return errA == nil && errB == nil && ra == rb
 }
+
+// absPath makes p absolute and clean (program paths are compared as files
+// by sameFile, which resolves links).
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
+}

@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"errors"
 	"fmt"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"os"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -307,14 +308,15 @@ func (e *Env) osOpen(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tupl
 	if path == "" {
 		return nil, failWith(NewErrorValue(pathOSError(unix.ENOENT, path)))
 	}
-	check := e.perms.checkWrite
+	check := e.perms.writePath
 	if mode == "r" {
-		check = e.perms.checkRead
+		check = e.perms.readPath
 	}
-	if err := check(path); err != nil {
+	resolved, err := check(path)
+	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
-	f, err := openFile(path, flags)
+	f, err := openFile(resolved, path, flags)
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
@@ -325,18 +327,12 @@ func (e *Env) osOpen(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tupl
 	return newFilePipe(f, fileMode), nil
 }
 
-// openFile opens path non-blocking (so that a FIFO does not wait for its
-// other side), refuses directories, and returns it blocking as an
-// *os.File.
-func openFile(path string, flags int) (*os.File, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, flags|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0o666)
-		if err != unix.EINTR {
-			break
-		}
-	}
+// openFile opens the resolved path (a result of the permission check)
+// non-blocking (so that a FIFO does not wait for its other side) with
+// symbolic links refused (policy.Open), refuses directories, and returns it
+// blocking as an *os.File. Errors name path, as the script gave it.
+func openFile(resolved, path string, flags int) (*os.File, error) {
+	fd, err := policy.Open(resolved, flags|unix.O_NONBLOCK|unix.O_NOCTTY, 0o666)
 	if err != nil {
 		return nil, pathOSError(err, path)
 	}

@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"strings"
 	"sync/atomic"
 
@@ -389,10 +389,11 @@ func certChainError(err error) *transports.Error {
 
 // readFile reads a certificate, key or CA file under --allow-read.
 func (c *sslContext) readFile(path string) ([]byte, error) {
-	if err := c.e.perms.checkRead(path); err != nil {
+	resolved, err := c.e.perms.readPath(path)
+	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
-	b, err := os.ReadFile(path)
+	b, err := policy.ReadFile(resolved)
 	if err != nil {
 		return nil, failWith(NewErrorValue(transports.MapError(err)))
 	}
