@@ -39,12 +39,12 @@ const allowAll = "*"
 
 // netRule is one parsed --allow-net entry.
 type netRule struct {
-	any  bool       // "*"
-	abstract string // "unix:@name": the abstract Unix socket name "@name"
-	name string     // a host name or literal IP, lower case, no brackets
-	ip   net.IP     // set when name is a literal IP
-	cidr *net.IPNet // set for CIDR entries
-	port int        // -1: any port
+	any      bool       // "*"
+	abstract string     // "unix:@name": the abstract Unix socket name "@name"
+	name     string     // a host name or literal IP, lower case, no brackets
+	ip       net.IP     // set when name is a literal IP
+	cidr     *net.IPNet // set for CIDR entries
+	port     int        // -1: any port
 }
 
 // permissions are the parsed Permissions of an Env.
