@@ -54,6 +54,7 @@ type ownerState struct {
 	pending   map[*loop.Future]func(any, error) // futures host calls wait on
 	modules   map[string]*loadedModule          // load() cache, by absolute path
 	executing []moduleRef                       // modules whose top level is running
+	loadRoots []string                          // resolved directories of the host's modules
 	exitFn    starlark.Value                    // the scripts' exit builtin
 }
 

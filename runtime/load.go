@@ -1,10 +1,13 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 
 	"go.starlark.net/starlark"
 )
@@ -25,7 +28,8 @@ type moduleRef struct {
 // execModule runs a host-executed module (Exec) on the owner goroutine. An
 // exit() in the top level is not an error: Run reports its status.
 func (c *loopCopy) execModule(filename string, src []byte) (starlark.StringDict, error) {
-	defer c.enterModule(filename)()
+	c.addLoadRoot(filename)
+	defer c.enterModule(filename, moduleKey(filename))()
 	globals, err := c.env.Exec(filename, src)
 	if err != nil {
 		if _, exited := c.env.Exited(); exited {
@@ -37,20 +41,28 @@ func (c *loopCopy) execModule(filename string, src []byte) (starlark.StringDict,
 }
 
 // load is the thread's Load function, for load("path.star", "name"): path is
-// relative to the directory of the loading module. Each module is executed
-// once per loop, with the same predeclared names, and frozen; later loads
-// get the cached globals (or the cached error). A module that loads itself,
-// directly or not, gets an error naming the cycle.
+// relative to the directory of the loading module. Only files in the
+// directory trees of the modules the host executed (the main script's) or
+// under --allow-read may be loaded, judged on the path as the kernel
+// resolves it (links and ".." followed); a file outside them is refused
+// before it is read, so no error can quote what it holds. Each module is
+// executed once per loop, with the same predeclared names, and frozen;
+// later loads get the cached globals (or the cached error). A module that
+// loads itself, directly or not, gets an error naming the cycle.
 func (c *loopCopy) load(thread *starlark.Thread, module string) (starlark.StringDict, error) {
-	name := loadPath(loadingFile(thread), module)
-	key := moduleKey(name)
+	from := loadingFile(thread)
+	name := loadPath(from, module)
+	key, err := c.loadable(from, module)
+	if err != nil {
+		return nil, err
+	}
 	if cycle := c.cycleTo(key, name); cycle != "" {
 		return nil, fmt.Errorf("load cycle: %s", cycle)
 	}
 	if m, ok := c.own.modules[key]; ok {
 		return m.globals, m.err
 	}
-	globals, err := c.execLoaded(name)
+	globals, err := c.execLoaded(name, key)
 	c.own.modules[key] = &loadedModule{globals: globals, err: err}
 	if err == nil {
 		if code, exited := c.env.Exited(); exited {
@@ -75,13 +87,15 @@ func (c *loopCopy) exitUnwind(code int) error {
 	return fmt.Errorf("exit(%d)", code)
 }
 
-// execLoaded reads and executes a loaded module and freezes its globals.
-func (c *loopCopy) execLoaded(name string) (starlark.StringDict, error) {
-	src, err := os.ReadFile(name)
+// execLoaded reads the module at the resolved path (without following a
+// link swapped in since the check), executes it as name and freezes its
+// globals.
+func (c *loopCopy) execLoaded(name, resolved string) (starlark.StringDict, error) {
+	src, err := policy.ReadFile(resolved)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open %s: %w", name, errors.Unwrap(err))
 	}
-	defer c.enterModule(name)()
+	defer c.enterModule(name, resolved)()
 	globals, err := c.env.Exec(name, src)
 	if err != nil {
 		return nil, err
@@ -91,11 +105,48 @@ func (c *loopCopy) execLoaded(name string) (starlark.StringDict, error) {
 	return globals, nil
 }
 
+// addLoadRoot records the directory of a module the host executed: load()
+// may read files below it.
+func (c *loopCopy) addLoadRoot(filename string) {
+	dir, err := policy.Resolve(filepath.Dir(filename))
+	if err == nil && !slices.Contains(c.own.loadRoots, dir) {
+		c.own.loadRoots = append(c.own.loadRoots, dir)
+	}
+}
+
+// loadable resolves module as loaded from the file from and returns the
+// resolved path, or an error if it is outside the load roots and
+// --allow-read. The path is resolved from the raw text, so that ".." after
+// a link steps back from where the link led, as the kernel would.
+func (c *loopCopy) loadable(from, module string) (string, error) {
+	raw := module
+	if !filepath.IsAbs(module) {
+		raw = filepath.Dir(from) + string(filepath.Separator) + module
+	}
+	resolved, err := policy.Resolve(raw)
+	if err != nil {
+		return "", err
+	}
+	if c.rt.readable.Contains(resolved) {
+		return resolved, nil
+	}
+	for _, root := range c.own.loadRoots {
+		if policy.Within(resolved, root) {
+			return resolved, nil
+		}
+	}
+	note := ""
+	if abs, err := filepath.Abs(raw); err != nil || abs != resolved {
+		note = fmt.Sprintf(" (it resolves to %s)", resolved)
+	}
+	return "", fmt.Errorf("outside the script's directory and --allow-read%s; run with --allow-read=%s", note, resolved)
+}
+
 // enterModule records that name's top level is executing, for cycle
 // detection; call the returned function when it is done.
-func (c *loopCopy) enterModule(name string) func() {
+func (c *loopCopy) enterModule(name, key string) func() {
 	s := &c.own
-	s.executing = append(s.executing, moduleRef{key: moduleKey(name), name: name})
+	s.executing = append(s.executing, moduleRef{key: key, name: name})
 	n := len(s.executing)
 	return func() { s.executing = s.executing[:n-1] }
 }
@@ -133,13 +184,16 @@ func loadPath(from, module string) string {
 	return filepath.Join(filepath.Dir(from), module)
 }
 
-// moduleKey is the cache key of a module file: its absolute, clean path.
+// moduleKey is the cache key of a module the host executed: its path as
+// the kernel resolves it, as load() keys the modules it loads.
 func moduleKey(name string) string {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return filepath.Clean(name)
+	if resolved, err := policy.Resolve(name); err == nil {
+		return resolved
 	}
-	return abs
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return filepath.Clean(name)
 }
 
 func orEmpty(d starlark.StringDict) starlark.StringDict {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"os"
 	"sync"
 
@@ -24,6 +25,9 @@ type Runtime struct {
 	copies []*loopCopy   // one per loop; copies[0] runs loop 0
 	ports  *portShare    // servers shared between loops; nil with one loop
 	sigs   *signalFanout // the one SIGINT/SIGTERM subscription of several loops, or nil
+	// readable is --allow-read, resolved: load() may read there besides
+	// the directories of the host's modules.
+	readable policy.PathList
 
 	mu       sync.Mutex
 	running  bool      // a Run call is in progress
@@ -40,7 +44,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("starnet: %w", err)
 	}
 	n := max(cfg.Loops, 1)
-	r := &Runtime{cfg: cfg, loops: n}
+	r := &Runtime{cfg: cfg, loops: n, readable: policy.NewPathList(cfg.Permissions.Read)}
 	if n > 1 {
 		r.cfg.Stdout = newLockedWriter(orDefault(cfg.Stdout, os.Stdout))
 		r.cfg.Stderr = newLockedWriter(orDefault(cfg.Stderr, os.Stderr))
