@@ -18,7 +18,7 @@ import (
 func TestSignalHandlerRunsOnTheLoop(t *testing.T) {
 	l, _ := newTestLoop(t)
 	got := 0
-	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() { t.Error("replaced handler ran") }))
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() { assert.Fail(t, "the replaced handler ran") }))
 	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() {
 		got++
 		l.Stop()
