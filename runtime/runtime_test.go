@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
@@ -84,8 +85,10 @@ func TestStarlarkProtocolOverTCP(t *testing.T) {
 }
 
 // TestGoProtocolOverTCPAndUnix: host listeners serve Go protocols over TCP
-// and a Unix socket, whose address is its path, and a closed listener
-// refuses connections.
+// and a Unix socket, whose address is its path, and Listener.Close closes
+// the listening socket. For TCP that is checked on the socket itself (on
+// Linux, through /proc): once the port is free, another test or process on
+// the machine may listen on it, so a refused dial would depend on them.
 func TestGoProtocolOverTCPAndUnix(t *testing.T) {
 	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
@@ -102,9 +105,17 @@ func TestGoProtocolOverTCPAndUnix(t *testing.T) {
 	for range 2 {
 		require.NoError(t, <-lost, "ConnectionLost")
 	}
+	inode, ok := listeningInode(t, tcp.Addr().(*net.TCPAddr).Port)
 	require.NoError(t, tcp.Close())
-	_, err = net.Dial("tcp", tcp.Addr().String())
-	require.Error(t, err, "dial after Listener.Close")
+	if ok {
+		require.False(t, holdsSocket(t, inode), "the listening socket is still open after Listener.Close")
+	} else {
+		_, err = net.Dial("tcp", tcp.Addr().String())
+		require.Error(t, err, "dial after Listener.Close")
+	}
+	require.NoError(t, unixLn.Close())
+	_, err = net.Dial("unix", path)
+	require.Error(t, err, "dial after the unix Listener.Close")
 	require.NoError(t, stop(), "Run")
 }
 
@@ -174,9 +185,11 @@ loop.call_later(3600, lambda: print("timer fired"))
 	}
 	require.NoError(t, stop(), "Run after cancel")
 	for _, c := range conns {
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(testTimeout)))
 		n, err := c.Read(make([]byte, 1))
 		require.Zero(t, n, "bytes read after the shutdown")
 		require.Error(t, err, "the connection is still open after the shutdown")
+		require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the connection is still open after the shutdown")
 	}
 	require.Equal(t, 2, strings.Count(stdout.String(), "lost None"), "connection_lost(None) calls:\n%s", stdout)
 	select { // Run returned after the Go protocol's connection was lost too
