@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,9 +34,7 @@ func BenchmarkCallLaterCancel(b *testing.B) {
 		l.CallLater(time.Hour, noop).Cancel()
 	}
 	b.StopTimer()
-	if len(l.timers) > 2*minScheduledTimers+2 {
-		b.Fatalf("heap holds %d cancelled handles", len(l.timers))
-	}
+	require.LessOrEqual(b, len(l.timers), 2*minScheduledTimers+2, "cancelled handles in the heap")
 }
 
 // BenchmarkReaderDispatch bounces one byte across a socketpair through two
@@ -64,9 +64,7 @@ func BenchmarkReaderDispatch(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	unix.Write(c, one)
-	if err := l.Run(); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, l.Run())
 }
 
 // BenchmarkCallSoonThreadsafe measures other goroutines posting callbacks to
@@ -80,14 +78,11 @@ func BenchmarkCallSoonThreadsafe(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := l.CallSoonThreadsafe(noop); err != nil {
-				b.Error(err)
+			if !assert.NoError(b, l.CallSoonThreadsafe(noop)) {
 				return
 			}
 		}
 	})
 	l.CallSoonThreadsafe(l.Unref)
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, <-done)
 }

@@ -2,16 +2,22 @@ package loop
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
-	"golang.org/x/sys/unix"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
+// TestPanicsInCallbacksAreReportedAndTheLoopContinues: a panic in a ready
+// callback, a timer, a done callback, a reader or a writer is reported once
+// through the exception handler as "Exception in callback" with a
+// *PanicError that carries the stack and the handle, and the callbacks
+// queued after it still run.
 func TestPanicsInCallbacksAreReportedAndTheLoopContinues(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	rec := &recorder{}
 	l.SetExceptionHandler(rec.handle)
@@ -25,60 +31,54 @@ func TestPanicsInCallbacksAreReportedAndTheLoopContinues(t *testing.T) {
 	l.CallLater(time.Millisecond, func() { after = append(after, "timer") })
 	f.AddDoneCallback(func(*Future) { panic("done-callback") })
 	f.AddDoneCallback(func(*Future) { after = append(after, "done-callback") })
-	f.SetResult(nil)
+	require.NoError(t, f.SetResult(nil))
 	l.Ref()
-	l.AddReader(a, func() {
+	require.NoError(t, l.AddReader(a, func() {
 		l.RemoveReader(a)
 		panic(errors.New("reader"))
-	})
-	l.AddWriter(a, func() {
+	}))
+	require.NoError(t, l.AddWriter(a, func() {
 		l.RemoveWriter(a)
 		l.CallSoon(l.Unref)
 		panic("writer")
-	})
-	unix.Write(b, []byte("x"))
+	}))
+	write(t, b, "x")
 	mustRun(t, l)
 
-	if want := []string{"ready", "done-callback", "timer"}; strings.Join(after, ",") != strings.Join(want, ",") {
-		t.Errorf("callbacks after the panics: %v, want %v", after, want)
-	}
-	seen := map[string]bool{}
+	require.Equal(t, []string{"ready", "done-callback", "timer"}, after, "callbacks after the panics")
+	var panics []string
 	for _, ctx := range rec.ctxs {
-		if ctx.Message != "Exception in callback" {
-			t.Errorf("message = %q", ctx.Message)
-		}
+		assert.Equal(t, "Exception in callback", ctx.Message)
 		var pe *PanicError
-		if !errors.As(ctx.Err, &pe) {
-			t.Fatalf("Err = %#v, want a *PanicError", ctx.Err)
-		}
-		if !strings.Contains(pe.Backtrace(), "goroutine") || !strings.Contains(pe.Stack, "exceptions_test.go") {
-			t.Errorf("backtrace lacks the stack: %q", pe.Backtrace())
-		}
-		if _, ok := ctx.Extra["handle"].(*Handle); !ok {
-			t.Errorf("Extra[handle] = %v", ctx.Extra["handle"])
-		}
-		seen[strings.TrimPrefix(pe.Error(), "panic: ")] = true
+		require.ErrorAs(t, ctx.Err, &pe)
+		assert.Contains(t, pe.Backtrace(), "goroutine", "the backtrace lacks the stack")
+		assert.Contains(t, pe.Stack, "exceptions_test.go", "the stack lacks the callback")
+		assert.IsType(t, (*Handle)(nil), ctx.Extra["handle"], "Extra[handle]")
+		panics = append(panics, strings.TrimPrefix(pe.Error(), "panic: "))
 	}
-	for _, want := range []string{"ready", "timer", "done-callback", "reader", "writer"} {
-		if !seen[want] {
-			t.Errorf("panic %q was not reported (got %v)", want, seen)
-		}
-	}
+	assert.ElementsMatch(t, []string{"ready", "timer", "done-callback", "reader", "writer"}, panics,
+		"the panics reported (each once, in the order their callbacks ran)")
 }
 
+// TestPanicReportedByTheDefaultHandler: without a handler of its own, a
+// panic is written to the loop's Stderr with its message, stack and handle.
 func TestPanicReportedByTheDefaultHandler(t *testing.T) {
+	t.Parallel()
 	l, stderr := newTestLoop(t)
 	l.CallSoon(func() { panic("kaboom") })
 	mustRun(t, l)
 	out := stderr.String()
 	for _, want := range []string{"Exception in callback\n", "panic: kaboom", "goroutine ", "handle: <Handle "} {
-		if !strings.Contains(out, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want)
 	}
 }
 
+// TestPanickingExceptionHandlerFallsBackToTheDefault: a handler that panics
+// is reported by the default handler together with the context it was
+// given, the loop goes on, and SetExceptionHandler(nil) restores the
+// default.
 func TestPanickingExceptionHandlerFallsBackToTheDefault(t *testing.T) {
+	t.Parallel()
 	l, stderr := newTestLoop(t)
 	l.SetExceptionHandler(func(*Loop, ErrorContext) { panic("handler broke") })
 	l.CallSoon(func() { panic("original") })
@@ -87,23 +87,18 @@ func TestPanickingExceptionHandlerFallsBackToTheDefault(t *testing.T) {
 	mustRun(t, l)
 	out := stderr.String()
 	for _, want := range []string{"Unhandled error in exception handler", "panic: handler broke", "context:", "    Exception in callback", "    panic: original"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want)
 	}
-	if !ran {
-		t.Error("loop did not continue")
-	}
+	assert.True(t, ran, "the loop did not continue")
 
 	stderr2 := &testkit.SyncBuffer{}
 	l.stderr = stderr2
 	l.SetExceptionHandler(nil)
 	l.CallExceptionHandler(ErrorContext{Message: "back to default"})
-	if !strings.Contains(stderr2.String(), "back to default") {
-		t.Errorf("SetExceptionHandler(nil) did not restore the default: %q", stderr2.String())
-	}
+	assert.Contains(t, stderr2.String(), "back to default", "SetExceptionHandler(nil) did not restore the default")
 }
 
+// traced is an error with a Backtrace, as a Starlark error has.
 type traced struct{}
 
 func (traced) Error() string { return "plain error text" }
@@ -111,7 +106,11 @@ func (traced) Backtrace() string {
 	return "Traceback (most recent call last):\n  script.star:3\nError: x"
 }
 
+// TestDefaultExceptionHandlerFormat: the default handler writes the
+// message, the error (its Backtrace when it has one instead of its text),
+// the transport, the protocol and the extras in name order, one a line.
 func TestDefaultExceptionHandlerFormat(t *testing.T) {
+	t.Parallel()
 	l, stderr := newTestLoop(t)
 	l.DefaultExceptionHandler(ErrorContext{
 		Message:   "Fatal error on transport",
@@ -120,66 +119,92 @@ func TestDefaultExceptionHandlerFormat(t *testing.T) {
 		Protocol:  "P",
 		Extra:     map[string]any{"socket": 5, "future": "F"},
 	})
-	want := "Fatal error on transport\nconnection reset\ntransport: T\nprotocol: P\nfuture: F\nsocket: 5\n"
-	if got := stderr.String(); got != want {
-		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
-	}
+	require.Equal(t, "Fatal error on transport\nconnection reset\ntransport: T\nprotocol: P\nfuture: F\nsocket: 5\n", stderr.String())
 
 	l2, stderr2 := newTestLoop(t)
 	l2.DefaultExceptionHandler(ErrorContext{Message: "m", Err: traced{}})
-	if got := stderr2.String(); got != "m\nTraceback (most recent call last):\n  script.star:3\nError: x\n" {
-		t.Fatalf("backtrace not used:\n%s", got)
-	}
+	require.Equal(t, "m\nTraceback (most recent call last):\n  script.star:3\nError: x\n", stderr2.String(), "the backtrace is not used")
 }
 
+// slowCallbackMessage is debug mode's report of a slow callback defined in
+// this file.
+const slowCallbackMessage = `^Executing <Handle .+\(\) at .+exceptions_test.go:\d+> took \d+\.\d{3} seconds$`
+
+// TestDebugModeReportsSlowCallbacks: in debug mode a callback that runs
+// longer than the slow-callback duration is reported once, with asyncio's
+// message; the same callback is not reported once the threshold is far
+// above its run time, nor with debug mode off. The threshold is tiny and the
+// slow callback sleeps past it (then an hour, which it certainly stays
+// under), so the outcome does not depend on the machine's speed.
 func TestDebugModeReportsSlowCallbacks(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	rec := &recorder{}
 	l.SetExceptionHandler(rec.handle)
 	l.SetDebug(true)
-	if !l.GetDebug() {
-		t.Fatal("GetDebug() = false after SetDebug(true)")
-	}
-	slow := func() { time.Sleep(DefaultSlowCallbackDuration + 20*time.Millisecond) } // the callback under test
+	require.True(t, l.GetDebug(), "GetDebug() after SetDebug(true)")
+	const threshold = time.Millisecond
+	l.SetSlowCallbackDuration(threshold)
+	require.Equal(t, threshold, l.SlowCallbackDuration())
+	slow := func() { time.Sleep(2 * threshold) } // the callback under test
 	l.CallSoon(slow)
 	mustRun(t, l)
-	if len(rec.ctxs) != 1 {
-		t.Fatalf("got %d reports, want 1", len(rec.ctxs))
-	}
-	msg := rec.ctxs[0].Message
-	if !regexp.MustCompile(`^Executing <Handle .+\(\) at .+exceptions_test.go:\d+> took \d+\.\d{3} seconds$`).MatchString(msg) {
-		t.Fatalf("message = %q", msg)
-	}
+	require.Len(t, rec.ctxs, 1, "reports of one slow callback")
+	require.Regexp(t, slowCallbackMessage, rec.ctxs[0].Message)
 
+	l.SetSlowCallbackDuration(time.Hour)
+	l.CallSoon(slow)
+	mustRun(t, l)
+	require.Len(t, rec.ctxs, 1, "a callback faster than the threshold was reported")
+
+	l.SetSlowCallbackDuration(threshold)
 	l.SetDebug(false)
 	l.CallSoon(slow)
 	mustRun(t, l)
-	if len(rec.ctxs) != 1 {
-		t.Fatalf("slow callback reported with debug off: %v", rec.ctxs[1:])
-	}
+	require.Len(t, rec.ctxs, 1, "a slow callback was reported with debug off")
 }
 
-func TestDebugOptionTurnsDebugOn(t *testing.T) {
-	l, err := New(Options{Debug: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestDebugOptions: Options.Debug turns debug mode on,
+// Options.SlowCallbackDuration sets its threshold (zero means
+// DefaultSlowCallbackDuration), and SetSlowCallbackDuration with zero or a
+// negative duration restores the default.
+func TestDebugOptions(t *testing.T) {
+	t.Parallel()
+	l, err := New(Options{Debug: true, SlowCallbackDuration: time.Millisecond})
+	require.NoError(t, err)
 	defer l.Close()
-	if !l.GetDebug() {
-		t.Fatal("Options.Debug ignored")
-	}
+	rec := &recorder{}
+	l.SetExceptionHandler(rec.handle)
+	require.True(t, l.GetDebug(), "Options.Debug ignored")
+	require.Equal(t, time.Millisecond, l.SlowCallbackDuration())
+	l.CallSoon(func() { time.Sleep(2 * time.Millisecond) })
+	mustRun(t, l)
+	require.Len(t, rec.ctxs, 1, "reports of one slow callback")
+	require.Regexp(t, slowCallbackMessage, rec.ctxs[0].Message)
+
+	l.SetSlowCallbackDuration(0)
+	require.Equal(t, DefaultSlowCallbackDuration, l.SlowCallbackDuration(), "after SetSlowCallbackDuration(0)")
+	l.SetSlowCallbackDuration(time.Second)
+	l.SetSlowCallbackDuration(-time.Second)
+	require.Equal(t, DefaultSlowCallbackDuration, l.SlowCallbackDuration(), "after SetSlowCallbackDuration(-1s)")
+
+	plain, _ := newTestLoop(t)
+	require.False(t, plain.GetDebug(), "debug mode on by default")
+	require.Equal(t, DefaultSlowCallbackDuration, plain.SlowCallbackDuration(), "the default threshold")
 }
 
+// TestHandleString: a timer handle's repr names its deadline and callback,
+// and says when it is cancelled.
 func TestHandleString(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	h := l.CallLater(time.Hour, namedCallback)
-	if s := h.String(); !strings.HasPrefix(s, "<TimerHandle when=") || !strings.Contains(s, "loop.namedCallback() at ") {
-		t.Fatalf("String() = %q", s)
-	}
+	s := h.String()
+	require.True(t, strings.HasPrefix(s, "<TimerHandle when="), "String() = %q", s)
+	require.Contains(t, s, "loop.namedCallback() at ")
 	h.Cancel()
-	if s := h.String(); !strings.HasSuffix(s, " cancelled>") {
-		t.Fatalf("String() of a cancelled handle = %q", s)
-	}
+	s = h.String()
+	require.True(t, strings.HasSuffix(s, " cancelled>"), "String() of a cancelled handle = %q", s)
 }
 
 func namedCallback() {}

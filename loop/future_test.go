@@ -4,123 +4,105 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
+// TestFutureCallbacksRunInOrderThroughCallSoon: done callbacks are not run
+// by SetResult itself but scheduled with CallSoon, in the order they were
+// added, each given the future.
 func TestFutureCallbacksRunInOrderThroughCallSoon(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	f := l.NewFuture()
-	if f.Loop() != l {
-		t.Fatal("Loop() is not the creating loop")
-	}
+	require.Same(t, l, f.Loop(), "Loop() is not the creating loop")
 	var got []int
 	for i := range 5 {
 		f.AddDoneCallback(func(g *Future) {
-			if g != f {
-				t.Error("callback got another future")
-			}
+			assert.Same(t, f, g, "the callback got another future")
 			got = append(got, i)
 		})
 	}
-	if err := f.SetResult("v"); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 0 {
-		t.Fatal("done callbacks ran synchronously")
-	}
+	require.NoError(t, f.SetResult("v"))
+	require.Empty(t, got, "done callbacks ran synchronously")
 	mustRun(t, l)
-	if !equalInts(got, []int{0, 1, 2, 3, 4}) {
-		t.Fatalf("order = %v", got)
-	}
+	require.Equal(t, []int{0, 1, 2, 3, 4}, got, "order")
 }
 
+// TestAddDoneCallbackAfterDoneSchedulesAtOnce: a done callback added to a
+// done future is scheduled at once, after what was already scheduled.
 func TestAddDoneCallbackAfterDoneSchedulesAtOnce(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	f := l.NewFuture()
-	f.SetResult(1)
+	require.NoError(t, f.SetResult(1))
 	var got []string
 	l.CallSoon(func() { got = append(got, "earlier") })
 	f.AddDoneCallback(func(*Future) { got = append(got, "done") })
-	if len(got) != 0 {
-		t.Fatal("callback ran synchronously")
-	}
+	require.Empty(t, got, "the callback ran synchronously")
 	mustRun(t, l)
-	if len(got) != 2 || got[1] != "done" {
-		t.Fatalf("ran %v, want done after earlier", got)
-	}
+	require.Equal(t, []string{"earlier", "done"}, got)
 }
 
+// TestFutureStates: a pending future has no result (ErrInvalidState); a
+// future completes once, with a result, an error (not nil) or by
+// cancellation, and then refuses to complete again; cancelling schedules
+// the done callbacks.
 func TestFutureStates(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	f := l.NewFuture()
-	if f.Done() || f.Cancelled() {
-		t.Fatal("new future is done")
-	}
-	if _, err := f.Result(); err != ErrInvalidState {
-		t.Fatalf("Result of pending: %v", err)
-	}
-	if err := f.Exception(); err != ErrInvalidState {
-		t.Fatalf("Exception of pending: %v", err)
-	}
-	if err := f.SetResult(7); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := f.Result(); v != 7 || err != nil || f.Exception() != nil {
-		t.Fatalf("Result = %v, %v; Exception = %v", v, err, f.Exception())
-	}
-	if f.SetResult(8) != ErrInvalidState || f.SetException(errors.New("x")) != ErrInvalidState {
-		t.Fatal("completing a done future did not fail with ErrInvalidState")
-	}
-	if f.Cancel() {
-		t.Fatal("Cancel of a done future reported true")
-	}
+	require.False(t, f.Done(), "a new future is done")
+	require.False(t, f.Cancelled(), "a new future is cancelled")
+	_, err := f.Result()
+	require.Same(t, ErrInvalidState, err, "Result of a pending future")
+	require.Same(t, ErrInvalidState, f.Exception(), "Exception of a pending future")
+	require.NoError(t, f.SetResult(7))
+	v, err := f.Result()
+	require.NoError(t, err)
+	require.Equal(t, 7, v)
+	require.NoError(t, f.Exception())
+	require.Same(t, ErrInvalidState, f.SetResult(8), "SetResult of a done future")
+	require.Same(t, ErrInvalidState, f.SetException(errors.New("x")), "SetException of a done future")
+	require.False(t, f.Cancel(), "Cancel of a done future reported true")
 
 	g := l.NewFuture()
 	boom := errors.New("boom")
-	if err := g.SetException(nil); err == nil {
-		t.Fatal("SetException(nil) succeeded")
-	}
-	if err := g.SetException(boom); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := g.Result(); err != boom || g.Exception() != boom {
-		t.Fatalf("Result err = %v, Exception = %v", err, g.Exception())
-	}
+	require.Error(t, g.SetException(nil), "SetException(nil)")
+	require.NoError(t, g.SetException(boom))
+	_, err = g.Result()
+	require.Same(t, boom, err, "Result's error")
+	require.Same(t, boom, g.Exception())
 
 	h := l.NewFuture()
 	called := false
 	h.AddDoneCallback(func(*Future) { called = true })
-	if !h.Cancel() || !h.Cancelled() || !h.Done() {
-		t.Fatal("Cancel of a pending future failed")
-	}
-	if h.Cancel() {
-		t.Fatal("second Cancel reported true")
-	}
-	if _, err := h.Result(); err != ErrCancelled || h.Exception() != ErrCancelled {
-		t.Fatalf("cancelled: Result err = %v, Exception = %v", err, h.Exception())
-	}
-	if h.SetResult(1) != ErrInvalidState {
-		t.Fatal("SetResult on a cancelled future succeeded")
-	}
+	require.True(t, h.Cancel(), "Cancel of a pending future")
+	require.True(t, h.Cancelled(), "Cancelled() after Cancel")
+	require.True(t, h.Done(), "Done() after Cancel")
+	require.False(t, h.Cancel(), "a second Cancel reported true")
+	_, err = h.Result()
+	require.Same(t, ErrCancelled, err, "Result's error after Cancel")
+	require.Same(t, ErrCancelled, h.Exception(), "Exception after Cancel")
+	require.Same(t, ErrInvalidState, h.SetResult(1), "SetResult on a cancelled future")
 	mustRun(t, l)
-	if !called {
-		t.Fatal("cancel did not schedule the done callbacks")
-	}
+	require.True(t, called, "Cancel did not schedule the done callbacks")
 }
 
-// A failed future marked with LogUnretrieved is reported once by
-// ReportUnretrieved unless Result or Exception was called; a repr
-// (Outcome, String) does not count, a cancelled or successful future is not
-// reported, marking after the failure counts too, and pruning the list keeps
-// the unretrieved ones.
+// TestReportUnretrieved: a failed future marked with LogUnretrieved is
+// reported once by ReportUnretrieved unless Result or Exception was called;
+// a repr (Outcome, String) does not count, a cancelled or successful future
+// is not reported, marking after the failure counts too, and pruning the
+// list keeps the unretrieved ones.
 func TestReportUnretrieved(t *testing.T) {
+	t.Parallel()
 	l, stderr := newTestLoop(t)
 	fail := func(msg string) *Future {
 		f := l.NewFuture()
 		f.LogUnretrieved()
 		f.LogUnretrieved() // twice: still one report
-		if err := f.SetException(errors.New(msg)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, f.SetException(errors.New(msg)))
 		return f
 	}
 	fail("never looked at")
@@ -130,23 +112,21 @@ func TestReportUnretrieved(t *testing.T) {
 	peeked.Outcome()
 	_ = peeked.String()
 	late := l.NewFuture()
-	late.SetException(errors.New("marked after failing"))
+	require.NoError(t, late.SetException(errors.New("marked after failing")))
 	late.LogUnretrieved()
 	unmarked := l.NewFuture()
-	unmarked.SetException(errors.New("not marked"))
+	require.NoError(t, unmarked.SetException(errors.New("not marked")))
 	ok := l.NewFuture()
 	ok.LogUnretrieved()
-	ok.SetResult(1)
+	require.NoError(t, ok.SetResult(1))
 	cancelled := l.NewFuture()
 	cancelled.LogUnretrieved()
 	cancelled.Cancel()
-	for i := 0; i < 200; i++ { // past the pruning threshold, all retrieved
+	for range 200 { // past the pruning threshold, all retrieved
 		fail("pruned").Exception()
 	}
 
-	if n := l.ReportUnretrieved(); n != 3 {
-		t.Errorf("ReportUnretrieved() = %d, want 3", n)
-	}
+	assert.Equal(t, 3, l.ReportUnretrieved(), "ReportUnretrieved()")
 	out := stderr.String()
 	for _, want := range []string{
 		"Future exception was never retrieved",
@@ -155,38 +135,29 @@ func TestReportUnretrieved(t *testing.T) {
 		"marked after failing",
 		"future: <Future finished exception=only printed>",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "the report")
 	}
 	for _, unwanted := range []string{"looked at with", "not marked", "pruned"} {
-		if strings.Contains(out, unwanted) {
-			t.Errorf("report names %q:\n%s", unwanted, out)
-		}
+		assert.NotContains(t, out, unwanted, "the report")
 	}
-	if n := l.ReportUnretrieved(); n != 0 {
-		t.Errorf("a second ReportUnretrieved() = %d, want 0", n)
-	}
+	assert.Zero(t, l.ReportUnretrieved(), "a second ReportUnretrieved()")
 }
 
-// Past maxKeptUnretrieved unretrieved failures, the older half is reported
-// on the next iteration instead of at the end, each future once.
+// TestUnretrievedReportedEarlyPastTheBound: past maxKeptUnretrieved
+// unretrieved failures, the older half is reported on the next iteration
+// instead of at the end, each future once.
 func TestUnretrievedReportedEarlyPastTheBound(t *testing.T) {
+	t.Parallel()
 	l, stderr := newTestLoop(t)
 	total := maxKeptUnretrieved + 200
-	for i := 0; i < total; i++ {
+	for range total {
 		f := l.NewFuture()
 		f.LogUnretrieved()
-		f.SetException(errors.New("dropped"))
+		require.NoError(t, f.SetException(errors.New("dropped")))
 	}
-	if err := bounded(t, l, l.Run); err != nil {
-		t.Fatal(err)
-	}
+	mustRun(t, l)
 	early := strings.Count(stderr.String(), "Future exception was never retrieved")
-	if early == 0 || early >= total {
-		t.Errorf("%d of %d reported early, want some but not all", early, total)
-	}
-	if n := l.ReportUnretrieved(); early+n != total {
-		t.Errorf("%d early + %d at the end, want %d in all", early, n, total)
-	}
+	assert.Positive(t, early, "failures reported early")
+	assert.Less(t, early, total, "failures reported early")
+	assert.Equal(t, total, early+l.ReportUnretrieved(), "failures reported early and at the end")
 }

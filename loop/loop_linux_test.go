@@ -6,10 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
+// TestCallbacksRunOnOneLockedThread: every callback of a run runs on the
+// same OS thread, even when callbacks give the scheduler reasons to move
+// the goroutine.
 func TestCallbacksRunOnOneLockedThread(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	tids := map[int]bool{}
 	for i := range 20 {
@@ -19,7 +24,5 @@ func TestCallbacksRunOnOneLockedThread(t *testing.T) {
 		})
 	}
 	mustRun(t, l)
-	if len(tids) != 1 {
-		t.Fatalf("callbacks ran on %d threads", len(tids))
-	}
+	require.Len(t, tids, 1, "threads the callbacks ran on")
 }

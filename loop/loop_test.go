@@ -7,10 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
+// TestCallSoonRunsInFIFOOrder: callbacks run in the order CallSoon
+// scheduled them.
 func TestCallSoonRunsInFIFOOrder(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var got, want []int
 	for i := range 200 {
@@ -18,12 +23,14 @@ func TestCallSoonRunsInFIFOOrder(t *testing.T) {
 		l.CallSoon(func() { got = append(got, i) })
 	}
 	mustRun(t, l)
-	if !equalInts(got, want) {
-		t.Fatalf("order = %v, want %v", got, want)
-	}
+	require.Equal(t, want, got, "order")
 }
 
+// TestCallbacksScheduledDuringAnIterationRunInTheNext: a callback scheduled
+// by a running callback waits for the next iteration, so a Stop in the
+// current one leaves it for the next run.
 func TestCallbacksScheduledDuringAnIterationRunInTheNext(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var got []string
 	l.CallSoon(func() {
@@ -35,16 +42,15 @@ func TestCallbacksScheduledDuringAnIterationRunInTheNext(t *testing.T) {
 		l.Stop() // the iteration ends after b; c belongs to the next one
 	})
 	mustRun(t, l)
-	if want := []string{"a", "b"}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("first iteration ran %v, want %v", got, want)
-	}
+	require.Equal(t, []string{"a", "b"}, got, "the first iteration")
 	mustRun(t, l)
-	if len(got) != 3 || got[2] != "c" {
-		t.Fatalf("second run ran %v, want c last", got)
-	}
+	require.Equal(t, []string{"a", "b", "c"}, got, "after the second run")
 }
 
+// TestStopBeforeRunStopsAfterOneIteration: Stop called before RunForever
+// makes it run one iteration.
 func TestStopBeforeRunStopsAfterOneIteration(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var got []string
 	l.CallSoon(func() {
@@ -52,15 +58,15 @@ func TestStopBeforeRunStopsAfterOneIteration(t *testing.T) {
 		l.CallSoon(func() { got = append(got, "second") })
 	})
 	l.Stop()
-	if err := bounded(t, l, l.RunForever); err != nil {
-		t.Fatalf("RunForever: %v", err)
-	}
-	if len(got) != 1 {
-		t.Fatalf("ran %v, want only first", got)
-	}
+	require.NoError(t, bounded(t, l, l.RunForever), "RunForever")
+	require.Equal(t, []string{"first"}, got)
 }
 
+// TestTimersRunByDeadlineThenSchedulingOrder: timers run in deadline order,
+// timers with one deadline in the order they were scheduled, and a negative
+// delay means now.
 func TestTimersRunByDeadlineThenSchedulingOrder(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var got []int
 	base := l.Time() + 0.02
@@ -71,14 +77,14 @@ func TestTimersRunByDeadlineThenSchedulingOrder(t *testing.T) {
 	l.CallAt(base, record(2)) // same deadline as 1: runs after it
 	l.CallLater(-time.Second, record(0))
 	mustRun(t, l)
-	if want := []int{0, 1, 2, 3, 4}; !equalInts(got, want) {
-		t.Fatalf("order = %v, want %v", got, want)
-	}
+	require.Equal(t, []int{0, 1, 2, 3, 4}, got, "order")
 }
 
 // TestEqualDeadlinesRunFIFOAcrossSeqWrap schedules timers with one
-// deadline while the tie-break sequence number wraps around.
+// deadline while the tie-break sequence number wraps around: they still run
+// in scheduling order.
 func TestEqualDeadlinesRunFIFOAcrossSeqWrap(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	l.timerSeq = math.MaxUint32 - 5
 	when := l.Time() + 0.01
@@ -88,57 +94,56 @@ func TestEqualDeadlinesRunFIFOAcrossSeqWrap(t *testing.T) {
 		l.CallAt(when, func() { got = append(got, i) })
 	}
 	mustRun(t, l)
-	if !equalInts(got, want) {
-		t.Fatalf("order = %v", got)
-	}
+	require.Equal(t, want, got, "order")
 }
 
+// TestEqualDeadlinesRunFIFO: many timers with one deadline run in
+// scheduling order, and each handle's When is that deadline.
 func TestEqualDeadlinesRunFIFO(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	when := l.Time() + 0.01
 	var got, want []int
 	for i := range 300 {
 		want = append(want, i)
 		h := l.CallAt(when, func() { got = append(got, i) })
-		if h.When() != when {
-			t.Fatalf("When() = %v, want %v", h.When(), when)
-		}
+		require.Equal(t, when, h.When(), "When()")
 	}
 	mustRun(t, l)
-	if !equalInts(got, want) {
-		t.Fatalf("order = %v", got)
-	}
+	require.Equal(t, want, got, "order")
 }
 
+// TestTimerFiresNotBeforeItsDeadline: a timer never runs before its
+// deadline by the loop's clock.
 func TestTimerFiresNotBeforeItsDeadline(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var firedAt float64
 	h := l.CallLater(30*time.Millisecond, func() { firedAt = l.Time() })
 	mustRun(t, l)
-	if firedAt < h.When() {
-		t.Fatalf("timer due at %v fired at %v", h.When(), firedAt)
-	}
+	require.GreaterOrEqual(t, firedAt, h.When(), "the timer fired before its deadline")
 }
 
+// TestCancelledTimerDoesNotRun: a live timer keeps the loop busy; once
+// cancelled (twice is harmless) it neither runs nor does.
 func TestCancelledTimerDoesNotRun(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	ran := false
 	h := l.CallLater(time.Hour, func() { ran = true })
-	if l.Idle() {
-		t.Fatal("a live timer must keep the loop busy")
-	}
+	require.False(t, l.Idle(), "a live timer must keep the loop busy")
 	h.Cancel()
 	h.Cancel() // harmless
-	if !h.Cancelled() || !l.Idle() {
-		t.Fatalf("Cancelled() = %v, Idle() = %v; want true, true", h.Cancelled(), l.Idle())
-	}
+	require.True(t, h.Cancelled(), "Cancelled()")
+	require.True(t, l.Idle(), "Idle() with only a cancelled timer")
 	mustRun(t, l)
-	if ran {
-		t.Fatal("cancelled timer ran")
-	}
+	require.False(t, ran, "the cancelled timer ran")
 }
 
+// TestCancellingADueTimerInTheSameIteration: a due timer cancelled by an
+// earlier callback of the same iteration does not run.
 func TestCancellingADueTimerInTheSameIteration(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	when := l.Time() + 0.01
 	var second *Handle
@@ -146,26 +151,27 @@ func TestCancellingADueTimerInTheSameIteration(t *testing.T) {
 	l.CallAt(when, func() { second.Cancel() })
 	second = l.CallAt(when, func() { secondRan = true })
 	mustRun(t, l)
-	if secondRan {
-		t.Fatal("timer cancelled by an earlier callback of the same iteration ran")
-	}
+	require.False(t, secondRan, "a timer cancelled by an earlier callback of the same iteration ran")
 }
 
+// TestCancelledCallSoonDoesNotRun: a CallSoon handle has When 0, and once
+// cancelled its callback does not run.
 func TestCancelledCallSoonDoesNotRun(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	ran := false
 	h := l.CallSoon(func() { ran = true })
-	if h.When() != 0 {
-		t.Fatalf("When() of a CallSoon handle = %v, want 0", h.When())
-	}
+	require.Zero(t, h.When(), "When() of a CallSoon handle")
 	h.Cancel()
 	mustRun(t, l)
-	if ran {
-		t.Fatal("cancelled callback ran")
-	}
+	require.False(t, ran, "the cancelled callback ran")
 }
 
+// TestMassCancellationCompactsTheTimerHeap: cancelling most timers shrinks
+// the heap, the live count stays right, and a loop with only cancelled
+// timers is idle and ends with a small heap.
 func TestMassCancellationCompactsTheTimerHeap(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	const n = 1000
 	handles := make([]*Handle, n)
@@ -175,36 +181,33 @@ func TestMassCancellationCompactsTheTimerHeap(t *testing.T) {
 	for _, h := range handles[:600] {
 		h.Cancel()
 	}
-	if len(l.timers) >= n {
-		t.Fatalf("heap still holds %d handles after cancelling 600 of %d", len(l.timers), n)
-	}
-	if l.liveTimers() != 400 {
-		t.Fatalf("live timers = %d, want 400", l.liveTimers())
-	}
+	require.Less(t, len(l.timers), n, "heap size after cancelling 600 of %d", n)
+	require.Equal(t, 400, l.liveTimers(), "live timers")
 	for _, h := range handles[600:] {
 		h.Cancel()
 	}
-	if !l.Idle() {
-		t.Fatal("loop with only cancelled timers is not idle")
-	}
+	require.True(t, l.Idle(), "a loop with only cancelled timers is not idle")
 	mustRun(t, l)
-	if len(l.timers) > minScheduledTimers {
-		t.Fatalf("heap holds %d handles after everything was cancelled and the loop ran", len(l.timers))
-	}
+	require.LessOrEqual(t, len(l.timers), minScheduledTimers, "heap size after everything was cancelled and the loop ran")
 }
 
+// TestHeapPrunesCancelledTimersAtTheHead: pruning drops a cancelled timer
+// at the head of the heap and its count.
 func TestHeapPrunesCancelledTimersAtTheHead(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	early := l.CallLater(time.Hour, func() {})
 	l.CallLater(2*time.Hour, func() {})
 	early.Cancel()
 	l.pruneTimers()
-	if len(l.timers) != 1 || l.cancelledTimers != 0 {
-		t.Fatalf("heap = %d handles, %d cancelled; want 1, 0", len(l.timers), l.cancelledTimers)
-	}
+	require.Len(t, l.timers, 1, "heap")
+	require.Zero(t, l.cancelledTimers, "cancelled timers counted")
 }
 
+// TestCallSoonThreadsafeFromManyGoroutines: every call from several
+// goroutines runs, each goroutine's calls in its order.
 func TestCallSoonThreadsafeFromManyGoroutines(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	const producers, calls = 8, 500
 	last := make([]int, producers)
@@ -224,8 +227,7 @@ func TestCallSoonThreadsafeFromManyGoroutines(t *testing.T) {
 					last[p] = i
 					total++
 				})
-				if err != nil {
-					t.Errorf("CallSoonThreadsafe: %v", err)
+				if !assert.NoError(t, err, "CallSoonThreadsafe") {
 					return
 				}
 			}
@@ -233,44 +235,35 @@ func TestCallSoonThreadsafeFromManyGoroutines(t *testing.T) {
 	}
 	go func() {
 		wg.Wait()
-		if err := l.CallSoonThreadsafe(l.Unref); err != nil {
-			t.Errorf("CallSoonThreadsafe: %v", err)
-		}
+		assert.NoError(t, l.CallSoonThreadsafe(l.Unref), "CallSoonThreadsafe")
 	}()
 	mustRun(t, l)
-	if total != producers*calls || outOfOrder != 0 {
-		t.Fatalf("ran %d calls (%d out of order), want %d in order", total, outOfOrder, producers*calls)
-	}
+	require.Equal(t, producers*calls, total, "calls that ran")
+	require.Zero(t, outOfOrder, "calls out of order")
 }
 
+// TestPendingThreadsafeCallKeepsLoopBusy: a threadsafe call not yet run
+// keeps the loop busy until it has run.
 func TestPendingThreadsafeCallKeepsLoopBusy(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	ran := false
-	if err := l.CallSoonThreadsafe(func() { ran = true }); err != nil {
-		t.Fatal(err)
-	}
-	if l.Idle() {
-		t.Fatal("loop with a pending threadsafe call is idle")
-	}
+	require.NoError(t, l.CallSoonThreadsafe(func() { ran = true }))
+	require.False(t, l.Idle(), "a loop with a pending threadsafe call is idle")
 	mustRun(t, l)
-	if !ran {
-		t.Fatal("threadsafe call did not run")
-	}
+	require.True(t, ran, "the threadsafe call did not run")
 }
 
+// TestRefUnrefAndIdle: a reference keeps the loop busy, and Run returns
+// only once it is released.
 func TestRefUnrefAndIdle(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
-	if !l.Idle() {
-		t.Fatal("new loop is not idle")
-	}
+	require.True(t, l.Idle(), "a new loop is not idle")
 	l.Ref()
-	if l.Idle() {
-		t.Fatal("loop with a Ref is idle")
-	}
+	require.False(t, l.Idle(), "a loop with a Ref is idle")
 	l.Unref()
-	if !l.Idle() {
-		t.Fatal("loop is not idle after Unref")
-	}
+	require.True(t, l.Idle(), "the loop is not idle after Unref")
 	mustRun(t, l) // returns at once: nothing to do
 
 	l.Ref()
@@ -280,34 +273,34 @@ func TestRefUnrefAndIdle(t *testing.T) {
 		l.Unref()
 	})
 	mustRun(t, l)
-	if !done {
-		t.Fatal("Run returned before the reference was released")
-	}
+	require.True(t, done, "Run returned before the reference was released")
 }
 
+// TestRunReturnsWhenIdleWhileRefHeldByReader: Run waits for a reader that
+// holds a reference, and returns once it drops it.
 func TestRunReturnsWhenIdleWhileRefHeldByReader(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	a, b := socketpair(t)
 	l.Ref()
 	var got []byte
-	err := l.AddReader(a, func() {
+	require.NoError(t, l.AddReader(a, func() {
 		buf := make([]byte, 16)
-		n, _ := unix.Read(a, buf)
-		got = append(got, buf[:n]...)
+		n, err := unix.Read(a, buf)
+		assert.NoError(t, err, "read")
+		got = append(got, buf[:max(n, 0)]...)
 		l.RemoveReader(a)
 		l.Unref()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}))
 	go unix.Write(b, []byte("x"))
 	mustRun(t, l)
-	if string(got) != "x" {
-		t.Fatalf("read %q, want x", got)
-	}
+	require.Equal(t, "x", string(got))
 }
 
+// TestRunForeverIgnoresIdlenessUntilStop: RunForever keeps running while
+// the loop is idle, until another goroutine calls Stop.
 func TestRunForeverIgnoresIdlenessUntilStop(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	started := make(chan struct{})
 	var stopCalled sync.WaitGroup
@@ -321,31 +314,30 @@ func TestRunForeverIgnoresIdlenessUntilStop(t *testing.T) {
 		stopCalled.Done()
 		l.Stop()
 	}()
-	if err := bounded(t, l, l.RunForever); err != nil {
-		t.Fatalf("RunForever: %v", err)
-	}
+	require.NoError(t, bounded(t, l, l.RunForever), "RunForever")
 	stopCalled.Wait()
-	if !stopped {
-		t.Fatal("RunForever returned before Stop")
-	}
+	require.True(t, stopped, "RunForever returned before Stop")
 }
 
+// TestStopInCallbackFinishesTheIteration: the callbacks queued after the
+// one that calls Stop in the same iteration still run.
 func TestStopInCallbackFinishesTheIteration(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	after := false
 	l.CallSoon(l.Stop)
 	l.CallSoon(func() { after = true })
 	l.Ref()
 	defer l.Unref()
-	if err := bounded(t, l, l.RunForever); err != nil {
-		t.Fatal(err)
-	}
-	if !after {
-		t.Fatal("callback queued after Stop in the same iteration did not run")
-	}
+	require.NoError(t, bounded(t, l, l.RunForever))
+	require.True(t, after, "a callback queued after Stop in the same iteration did not run")
 }
 
+// TestNestedRunFailsWithErrRunning: Run, RunForever, RunUntilComplete and
+// Close called from a callback fail with ErrRunning, and IsRunning is true
+// only during the run.
 func TestNestedRunFailsWithErrRunning(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var errs []error
 	var running bool
@@ -356,163 +348,148 @@ func TestNestedRunFailsWithErrRunning(t *testing.T) {
 		errs = append(errs, err, l.Close())
 	})
 	mustRun(t, l)
-	if !running || l.IsRunning() {
-		t.Fatalf("IsRunning inside = %v, after = %v", running, l.IsRunning())
-	}
+	require.True(t, running, "IsRunning inside a callback")
+	require.False(t, l.IsRunning(), "IsRunning after the run")
+	require.Len(t, errs, 4)
 	for i, err := range errs {
-		if !errors.Is(err, ErrRunning) {
-			t.Errorf("call %d: err = %v, want ErrRunning", i, err)
-		}
+		assert.ErrorIs(t, err, ErrRunning, "call %d", i)
 	}
 }
 
+// TestRunUntilComplete: RunUntilComplete returns the future's result or
+// error, ErrCancelled for a cancelled future, ErrIdle when nothing can
+// complete it, an error wrapping ErrCancelled when Stop ends the run first,
+// refuses another loop's future, and its stop callback does not end a
+// later run.
 func TestRunUntilComplete(t *testing.T) {
+	t.Parallel()
 	t.Run("result", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		f := l.NewFuture()
 		l.CallLater(10*time.Millisecond, func() { f.SetResult(42) })
-		v, err := bounded2(t, l, f)
-		if err != nil || v != 42 {
-			t.Fatalf("got %v, %v; want 42, nil", v, err)
-		}
+		v, err := runUntilComplete(t, l, f)
+		require.NoError(t, err)
+		require.Equal(t, 42, v)
 	})
 	t.Run("error", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		f := l.NewFuture()
 		boom := errors.New("boom")
 		l.CallSoon(func() { f.SetException(boom) })
-		if _, err := bounded2(t, l, f); err != boom {
-			t.Fatalf("err = %v, want boom", err)
-		}
+		_, err := runUntilComplete(t, l, f)
+		require.Same(t, boom, err)
 	})
 	t.Run("cancelled", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		f := l.NewFuture()
 		l.CallSoon(func() { f.Cancel() })
-		if _, err := bounded2(t, l, f); err != ErrCancelled {
-			t.Fatalf("err = %v, want ErrCancelled", err)
-		}
+		_, err := runUntilComplete(t, l, f)
+		require.Same(t, ErrCancelled, err)
 	})
 	t.Run("already done", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		f := l.NewFuture()
-		f.SetResult("x")
-		if v, err := bounded2(t, l, f); v != "x" || err != nil {
-			t.Fatalf("got %v, %v", v, err)
-		}
+		require.NoError(t, f.SetResult("x"))
+		v, err := runUntilComplete(t, l, f)
+		require.NoError(t, err)
+		require.Equal(t, "x", v)
 	})
 	t.Run("idle", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
-		if _, err := bounded2(t, l, l.NewFuture()); err != ErrIdle {
-			t.Fatalf("err = %v, want ErrIdle", err)
-		}
+		_, err := runUntilComplete(t, l, l.NewFuture())
+		require.Same(t, ErrIdle, err)
 	})
 	t.Run("stopped early", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		l.Ref()
 		l.CallSoon(l.Stop)
-		if _, err := bounded2(t, l, l.NewFuture()); !errors.Is(err, ErrCancelled) {
-			t.Fatalf("err = %v, want one wrapping ErrCancelled", err)
-		}
+		_, err := runUntilComplete(t, l, l.NewFuture())
+		require.ErrorIs(t, err, ErrCancelled)
 	})
 	t.Run("foreign future", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		other, _ := newTestLoop(t)
-		if _, err := l.RunUntilComplete(other.NewFuture()); err == nil {
-			t.Fatal("a future of another loop was accepted")
-		}
+		_, err := l.RunUntilComplete(other.NewFuture())
+		require.Error(t, err, "a future of another loop was accepted")
 	})
 	t.Run("stop callback does not leak into the next run", func(t *testing.T) {
+		t.Parallel()
 		l, _ := newTestLoop(t)
 		f := l.NewFuture()
 		l.CallSoon(func() {
 			f.SetResult(1) // queues the stop callback for the next iteration
 			l.Stop()       // but this run ends first
 		})
-		if v, err := bounded2(t, l, f); v != 1 || err != nil {
-			t.Fatalf("got %v, %v", v, err)
-		}
+		v, err := runUntilComplete(t, l, f)
+		require.NoError(t, err)
+		require.Equal(t, 1, v)
 		var got []int
 		l.CallSoon(func() { l.CallSoon(func() { got = append(got, 2) }) })
 		mustRun(t, l)
-		if !equalInts(got, []int{2}) {
-			t.Fatalf("the next run stopped early: ran %v", got)
-		}
+		require.Equal(t, []int{2}, got, "the next run stopped early")
 	})
 }
 
-func bounded2(t *testing.T, l *Loop, f *Future) (any, error) {
-	var v any
-	err := bounded(t, l, func() error {
-		var err error
-		v, err = l.RunUntilComplete(f)
-		return err
-	})
-	return v, err
-}
-
+// TestClose: Close (twice is fine) closes the loop: later calls fail with
+// ErrClosed, CallSoon returns a cancelled handle, and Stop is harmless.
 func TestClose(t *testing.T) {
+	t.Parallel()
 	l, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a, _ := socketpair(t)
-	if err := l.AddReader(a, func() {}); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if !l.IsClosed() {
-		t.Fatal("IsClosed() = false after Close")
-	}
-	if err := l.CallSoonThreadsafe(func() {}); err != ErrClosed {
-		t.Fatalf("CallSoonThreadsafe after Close: %v", err)
-	}
-	if err := l.Run(); err != ErrClosed {
-		t.Fatalf("Run after Close: %v", err)
-	}
-	if err := l.AddWriter(a, func() {}); !errors.Is(err, ErrClosed) {
-		t.Fatalf("AddWriter after Close: %v", err)
-	}
-	if h := l.CallSoon(func() {}); !h.Cancelled() {
-		t.Fatal("CallSoon on a closed loop returned a live handle")
-	}
+	require.NoError(t, l.AddReader(a, func() {}))
+	require.NoError(t, l.Close(), "Close")
+	require.NoError(t, l.Close(), "a second Close")
+	require.True(t, l.IsClosed(), "IsClosed() after Close")
+	require.Same(t, ErrClosed, l.CallSoonThreadsafe(func() {}), "CallSoonThreadsafe after Close")
+	require.Same(t, ErrClosed, l.Run(), "Run after Close")
+	require.ErrorIs(t, l.AddWriter(a, func() {}), ErrClosed, "AddWriter after Close")
+	require.True(t, l.CallSoon(func() {}).Cancelled(), "CallSoon on a closed loop returned a live handle")
 	l.Stop() // harmless on a closed loop
 }
 
+// TestTimeIsMonotonicSeconds: the loop's clock counts seconds: over an
+// interval of at least 5 ms it advances by at least 0.005 and by no more
+// than the wall-clock time that passed around the two readings.
 func TestTimeIsMonotonicSeconds(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
+	start := time.Now()
 	t1 := l.Time()
-	deadline := time.Now().Add(5 * time.Millisecond)
-	for time.Now().Before(deadline) {
-	}
+	time.Sleep(5 * time.Millisecond) // the interval measured, not a wait for an event
 	t2 := l.Time()
-	if t2 <= t1 || t2-t1 < 0.005 || t2-t1 > 10 {
-		t.Fatalf("Time went from %v to %v over 5ms", t1, t2)
-	}
+	elapsed := time.Since(start)
+	require.GreaterOrEqual(t, t2-t1, 0.005, "Time went from %v to %v over at least 5ms", t1, t2)
+	require.LessOrEqual(t, t2-t1, elapsed.Seconds(), "Time went from %v to %v over %v", t1, t2, elapsed)
 }
 
+// TestReadBufferIsSharedAndSized: ReadBuffer returns one buffer of
+// ReadBufferSize bytes each time.
 func TestReadBufferIsSharedAndSized(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	b1 := l.ReadBuffer()
 	b2 := l.ReadBuffer()
-	if len(b1) != ReadBufferSize || &b1[0] != &b2[0] {
-		t.Fatalf("ReadBuffer: len %d, shared %v", len(b1), &b1[0] == &b2[0])
-	}
+	require.Len(t, b1, ReadBufferSize)
+	require.Same(t, &b1[0], &b2[0], "ReadBuffer returned another buffer")
 }
 
+// TestCallAtNaNMeansNow: CallAt with a NaN deadline runs as soon as
+// possible, before a later timer.
 func TestCallAtNaNMeansNow(t *testing.T) {
+	t.Parallel()
 	l, _ := newTestLoop(t)
 	var got []int
 	l.CallLater(time.Hour, func() { got = append(got, 9) }).Cancel()
 	l.CallAt(math.NaN(), func() { got = append(got, 1) })
 	l.CallLater(time.Millisecond, func() { got = append(got, 2) })
 	mustRun(t, l)
-	if !equalInts(got, []int{1, 2}) {
-		t.Fatalf("ran %v, want [1 2]", got)
-	}
+	require.Equal(t, []int{1, 2}, got)
 }

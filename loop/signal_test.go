@@ -4,75 +4,67 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
+// The tests in this file install process-wide signal handlers and send
+// signals to the whole process: they must not run in parallel.
+
+// TestSignalHandlerRunsOnTheLoop: a signal handler runs on the loop once
+// per signal, a second AddSignalHandler replaces the first, and
+// RemoveSignalHandler reports whether there was one.
 func TestSignalHandlerRunsOnTheLoop(t *testing.T) {
 	l, _ := newTestLoop(t)
 	got := 0
-	if err := l.AddSignalHandler(syscall.SIGUSR1, func() { t.Error("replaced handler ran") }); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.AddSignalHandler(syscall.SIGUSR1, func() {
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() { assert.Fail(t, "the replaced handler ran") }))
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() {
 		got++
 		l.Stop()
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	l.CallSoon(func() {
-		if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
-			t.Errorf("kill: %v", err)
-		}
+		assert.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1), "kill")
 	})
-	if err := bounded(t, l, l.RunForever); err != nil {
-		t.Fatal(err)
-	}
-	if got != 1 {
-		t.Fatalf("handler ran %d times, want 1", got)
-	}
-	if !l.RemoveSignalHandler(syscall.SIGUSR1) {
-		t.Fatal("RemoveSignalHandler reported no handler")
-	}
-	if l.RemoveSignalHandler(syscall.SIGUSR1) {
-		t.Fatal("second RemoveSignalHandler reported a handler")
-	}
+	require.NoError(t, bounded(t, l, l.RunForever))
+	require.Equal(t, 1, got, "times the handler ran")
+	require.True(t, l.RemoveSignalHandler(syscall.SIGUSR1), "RemoveSignalHandler reported no handler")
+	require.False(t, l.RemoveSignalHandler(syscall.SIGUSR1), "a second RemoveSignalHandler reported a handler")
 }
 
+// TestSignalHandlersDoNotKeepTheLoopAlive: a loop whose only work is a
+// signal handler is idle, and Run returns at once.
 func TestSignalHandlersDoNotKeepTheLoopAlive(t *testing.T) {
 	l, _ := newTestLoop(t)
-	if err := l.AddSignalHandler(syscall.SIGUSR2, func() {}); err != nil {
-		t.Fatal(err)
-	}
-	if !l.Idle() {
-		t.Fatal("a signal handler keeps the loop busy")
-	}
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR2, func() {}))
+	require.True(t, l.Idle(), "a signal handler keeps the loop busy")
 	mustRun(t, l) // returns at once
 }
 
+// TestPanicInSignalHandlerIsReported: a panic in a signal handler is
+// reported once as "Exception in callback".
 func TestPanicInSignalHandlerIsReported(t *testing.T) {
 	l, _ := newTestLoop(t)
 	rec := &recorder{}
 	l.SetExceptionHandler(rec.handle)
-	l.AddSignalHandler(syscall.SIGUSR1, func() {
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR1, func() {
 		l.Stop()
 		panic("in handler")
+	}))
+	l.CallSoon(func() {
+		assert.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR1), "kill")
 	})
-	l.CallSoon(func() { syscall.Kill(os.Getpid(), syscall.SIGUSR1) })
-	if err := bounded(t, l, l.RunForever); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.ctxs) != 1 || rec.ctxs[0].Message != "Exception in callback" {
-		t.Fatalf("reports = %+v", rec.ctxs)
-	}
+	require.NoError(t, bounded(t, l, l.RunForever))
+	require.Len(t, rec.ctxs, 1, "reports")
+	require.Equal(t, "Exception in callback", rec.ctxs[0].Message)
 }
 
+// TestAddSignalHandlerArguments: signals that cannot be handled and a nil
+// handler are refused.
 func TestAddSignalHandlerArguments(t *testing.T) {
 	l, _ := newTestLoop(t)
 	for _, sig := range []syscall.Signal{0, -1, 200, syscall.SIGKILL, syscall.SIGSTOP} {
-		if err := l.AddSignalHandler(sig, func() {}); err == nil {
-			t.Errorf("AddSignalHandler(%d) succeeded", int(sig))
-		}
+		assert.Error(t, l.AddSignalHandler(sig, func() {}), "AddSignalHandler(%d)", int(sig))
 	}
-	if err := l.AddSignalHandler(syscall.SIGUSR1, nil); err == nil {
-		t.Error("AddSignalHandler with a nil handler succeeded")
-	}
+	assert.Error(t, l.AddSignalHandler(syscall.SIGUSR1, nil), "AddSignalHandler with a nil handler")
 }

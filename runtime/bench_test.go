@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -12,15 +13,11 @@ import (
 // while the loop is not running.
 func BenchmarkHostCallIdle(b *testing.B) {
 	rt, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer rt.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := rt.Predeclare("x", starlark.None); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, rt.Predeclare("x", starlark.None))
 	}
 }
 
@@ -28,38 +25,28 @@ func BenchmarkHostCallIdle(b *testing.B) {
 // loop through CallSoonThreadsafe.
 func BenchmarkHostCallRunning(b *testing.B) {
 	rt, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer rt.Close()
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", nil)) // keeps Run busy
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- rt.Run(ctx) }()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := rt.Predeclare("x", starlark.None); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, rt.Predeclare("x", starlark.None))
 	}
 	b.StopTimer()
 	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, <-done)
 }
 
 // BenchmarkCallerCopy measures how a module's protocol factory finds the
 // copy of the loop calling it with several loops (once per connection).
 func BenchmarkCallerCopy(b *testing.B) {
 	rt, err := New(Config{Loops: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer rt.Close()
 	last := rt.copies[3]
 	b.ReportAllocs()
@@ -71,7 +58,5 @@ func BenchmarkCallerCopy(b *testing.B) {
 		}
 		return nil
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 }

@@ -1,9 +1,10 @@
 package runtime
 
 import (
-	"sort"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkMessages runs Check and returns its errors as strings.
@@ -16,7 +17,11 @@ func checkMessages(t *testing.T, src string, extra ...string) []string {
 	return out
 }
 
+// TestCheckAcceptsGoodScript: Check finds nothing wrong in a script that
+// uses protocols, the predeclared modules, a name the host declares, and
+// the loop.
 func TestCheckAcceptsGoodScript(t *testing.T) {
+	t.Parallel()
 	src := `
 def connection_made(self, transport):
     self.transport = transport
@@ -45,12 +50,14 @@ def main(argv):
     srv = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0))
     print(json.encode(argv), time.now(), math.pi, host_value)
 `
-	if errs := checkMessages(t, src, "host_value"); len(errs) != 0 {
-		t.Fatalf("Check found problems in a good script:\n%s", strings.Join(errs, "\n"))
-	}
+	require.Empty(t, checkMessages(t, src, "host_value"), "Check found problems in a good script")
 }
 
+// TestCheckReportsWrongArity: a protocol callback whose parameters do not
+// fit the call the loop makes is reported at its keyword argument, naming
+// the function and where it is defined.
 func TestCheckReportsWrongArity(t *testing.T) {
+	t.Parallel()
 	src := `def on_data(self):
     pass
 
@@ -63,62 +70,62 @@ P = protocol("P",
     datagram_received = lambda self, data: None,
     pause_writing = lambda self, *, now: None)
 `
-	errs := checkMessages(t, src)
 	want := []string{
 		"t.star:8:5: protocol P: the loop calls data_received(self, data) with 2 arguments, but on_data (t.star:1:5) takes 1",
 		"t.star:9:5: protocol P: the loop calls connection_made(self, transport) with 2 arguments, but made (t.star:4:5) takes 3",
 		"t.star:10:5: protocol P: the loop calls datagram_received(self, data, addr) with 3 arguments, but lambda (t.star:10:25) takes 2",
 		`t.star:11:5: protocol P: the loop calls pause_writing(self), but lambda (t.star:11:21) requires keyword-only parameter "now"`,
 	}
-	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(want, "\n"))
-	}
+	require.Equal(t, want, checkMessages(t, src))
 }
 
+// TestCheckReportsTypoedCallback: an unknown callback name is reported
+// with the closest known one.
 func TestCheckReportsTypoedCallback(t *testing.T) {
+	t.Parallel()
 	src := `P = protocol("P", data_recieved = lambda self, data: None, on_line = lambda self, l: None)`
-	errs := checkMessages(t, src)
 	want := `t.star:1:19: protocol P: unknown callback "data_recieved"; did you mean "data_received"?`
-	if len(errs) != 1 || errs[0] != want {
-		t.Fatalf("got %q, want [%q]", errs, want)
-	}
+	require.Equal(t, []string{want}, checkMessages(t, src))
 }
 
+// TestCheckSkipsAmbiguousBindings: a callback bound to a name that is
+// bound twice is not checked.
 func TestCheckSkipsAmbiguousBindings(t *testing.T) {
+	t.Parallel()
 	src := `def cb(self):
     pass
 cb = lambda self, data: None
 P = protocol("P", data_received = cb)
 `
-	if errs := checkMessages(t, src); len(errs) != 0 {
-		t.Fatalf("a name bound twice must not be checked, got %q", errs)
-	}
+	require.Empty(t, checkMessages(t, src), "a name bound twice must not be checked")
 }
 
+// TestCheckReportsResolveAndSyntaxErrors: every undefined name is reported
+// with its position, and a syntax error as one error at its line.
 func TestCheckReportsResolveAndSyntaxErrors(t *testing.T) {
-	errs := checkMessages(t, "x = undefined_name + 1\ny = other\n")
+	t.Parallel()
 	want := []string{"t.star:1:5: undefined: undefined_name", "t.star:2:5: undefined: other"}
-	if strings.Join(errs, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got %q, want %q", errs, want)
-	}
-	errs = checkMessages(t, "def f(:\n")
-	if len(errs) != 1 || !strings.HasPrefix(errs[0], "t.star:1:") {
-		t.Fatalf("syntax error: got %q", errs)
-	}
+	require.Equal(t, want, checkMessages(t, "x = undefined_name + 1\ny = other\n"))
+	errs := checkMessages(t, "def f(:\n")
+	require.Len(t, errs, 1, "syntax error: %q", errs)
+	require.Regexp(t, `^t\.star:1:`, errs[0], "syntax error")
 }
 
+// TestEditDistance: editDistance is the Levenshtein distance.
 func TestEditDistance(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		a, b string
 		want int
 	}{{"", "", 0}, {"abc", "abc", 0}, {"abc", "abd", 1}, {"data_recieved", "data_received", 2}, {"", "ab", 2}} {
-		if got := editDistance(c.a, c.b); got != c.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
+		assert.Equal(t, c.want, editDistance(c.a, c.b), "editDistance(%q, %q)", c.a, c.b)
 	}
 }
 
+// TestCheckKnowsEveryPredeclaredName: Check's list of predeclared names is
+// exactly what a runtime's environment predeclares.
 func TestCheckKnowsEveryPredeclaredName(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	var actual []string
 	c := rt.copies[0]
@@ -128,13 +135,6 @@ func TestCheckKnowsEveryPredeclaredName(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := append([]string(nil), predeclaredNames...)
-	sort.Strings(actual)
-	sort.Strings(want)
-	if strings.Join(actual, " ") != strings.Join(want, " ") {
-		t.Fatalf("the env predeclares %q, Check knows %q", actual, want)
-	}
+	require.NoError(t, err)
+	assert.ElementsMatch(t, predeclaredNames, actual, "Check's names (listA) against the env's (listB)")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"time"
 
 	"github.com/starnet-dev/starnet/starlarkbind"
 )
@@ -47,11 +48,17 @@ type Config struct {
 	// level) may take before it is cancelled. 0 means DefaultMaxSteps;
 	// NoStepLimit disables the limit.
 	MaxSteps uint64
-	// Debug turns on asyncio's debug mode: slow callbacks (>100 ms) are
-	// reported on Stderr as they happen, and when the runtime is closed,
-	// every transport still open that nobody closed is reported as
+	// Debug turns on asyncio's debug mode: slow callbacks (those that run
+	// for SlowCallbackDuration or longer) are reported on Stderr as they
+	// happen, and when the runtime is closed, every transport still open
+	// that nobody closed is reported as
 	// "ResourceWarning: unclosed transport <...>" before it is aborted.
 	Debug bool
+	// SlowCallbackDuration is how long a callback may run before debug mode
+	// reports it, in every loop (asyncio's loop.slow_callback_duration).
+	// 0 means loop.DefaultSlowCallbackDuration (100 ms); it must not be
+	// negative. Without Debug it has no effect.
+	SlowCallbackDuration time.Duration
 	// Args is the default argv that Module.CallMain passes to main when it
 	// is given nil.
 	Args []string
@@ -96,6 +103,9 @@ func (c Config) validate() error {
 	}
 	if c.Loops > MaxLoops {
 		return fmt.Errorf("Loops = %d: at most %d loops", c.Loops, MaxLoops)
+	}
+	if c.SlowCallbackDuration < 0 {
+		return fmt.Errorf("SlowCallbackDuration must not be negative, got %v", c.SlowCallbackDuration)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -10,11 +11,12 @@ import (
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/require"
 )
 
-// testTimeout bounds every wait in these tests; it is a failure guard, not a
-// timing assertion.
-const testTimeout = 20 * time.Second
+// testTimeout bounds every wait in these tests; it is a failure guard that
+// only fires on a real hang, not a timing assertion.
+const testTimeout = 30 * time.Second
 
 // newTestRuntime creates a runtime whose output goes to the returned
 // buffers; it is closed when the test ends.
@@ -23,9 +25,7 @@ func newTestRuntime(t *testing.T, cfg Config) (*Runtime, *testkit.Output, *testk
 	stdout, stderr := testkit.NewOutput(), testkit.NewOutput()
 	cfg.Stdout, cfg.Stderr = stdout, stderr
 	rt, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	t.Cleanup(func() {
 		if err := rt.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -52,6 +52,7 @@ func mustExec(t *testing.T, rt *Runtime, name, src string) *Module {
 func startRun(t *testing.T, rt *Runtime) (stop func() error, done <-chan error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	ch := make(chan error, 1)
 	go func() { ch <- rt.Run(ctx) }()
 	return func() error {
@@ -67,40 +68,62 @@ func waitRun(t *testing.T, done <-chan error) error {
 	case err := <-done:
 		return err
 	case <-time.After(testTimeout):
-		t.Fatalf("Run did not return")
+		t.Fatalf("Run did not return within %v", testTimeout)
 		return nil
 	}
 }
 
 // roundTrip connects to addr, sends msg, half-closes, and returns all it
-// reads until the server closes.
+// reads until the server closes; it fails the test on any error. Only the
+// test's goroutine may call it (other goroutines call exchange).
 func roundTrip(t *testing.T, network, addr, msg string) string {
 	t.Helper()
+	got, err := exchange(network, addr, msg)
+	require.NoError(t, err)
+	return got
+}
+
+// exchange connects to addr, sends msg, half-closes, and returns all it
+// reads until the server closes.
+func exchange(network, addr, msg string) (string, error) {
 	conn, err := net.DialTimeout(network, addr, testTimeout)
 	if err != nil {
-		t.Fatalf("dial %s %s: %v", network, addr, err)
+		return "", fmt.Errorf("dial %s %s: %w", network, addr, err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(testTimeout))
 	if _, err := conn.Write([]byte(msg)); err != nil {
-		t.Fatalf("write: %v", err)
+		return "", fmt.Errorf("write to %s: %w", addr, err)
 	}
 	if err := closeWrite(conn); err != nil {
-		t.Fatalf("half-close: %v", err)
+		return "", fmt.Errorf("half-close %s: %w", addr, err)
 	}
 	got, err := io.ReadAll(conn)
 	if err != nil {
-		t.Fatalf("read: %v", err)
+		return string(got), fmt.Errorf("read from %s: %w", addr, err)
 	}
-	return string(got)
+	return string(got), nil
 }
 
+// closeWrite half-closes conn.
 func closeWrite(conn net.Conn) error {
 	type halfCloser interface{ CloseWrite() error }
 	if hc, ok := conn.(halfCloser); ok {
 		return hc.CloseWrite()
 	}
 	return errors.New("connection cannot half-close")
+}
+
+// readPrefix reads exactly n bytes from conn (within testTimeout) and
+// returns them.
+func readPrefix(t *testing.T, conn net.Conn, n int) string {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(testTimeout)))
+	buf := make([]byte, n)
+	_, err := io.ReadFull(conn, buf)
+	require.NoError(t, err, "read %d bytes", n)
+	require.NoError(t, conn.SetReadDeadline(time.Time{}))
+	return string(buf)
 }
 
 // goEcho is a Go stream protocol that writes a prefix, then writes back what
@@ -112,6 +135,8 @@ type goEcho struct {
 	onMade func(transports.Transport)
 }
 
+// newGoEchoFactory returns a factory of goEcho protocols that write prefix
+// first and send their ConnectionLost error to lost (unless it is nil).
 func newGoEchoFactory(prefix string, lost chan error) transports.ProtocolFactory {
 	return func() transports.BaseProtocol { return &goEcho{prefix: prefix, lost: lost} }
 }

@@ -2,18 +2,19 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -35,37 +36,9 @@ Echo = protocol("Echo", connection_made = connection_made,
                 data_received = data_received, connection_lost = connection_lost)
 `
 
-// newEchoRuntime returns a runtime with host_tag predeclared and echoScript
-// executed.
-func newEchoRuntime(t *testing.T, cfg Config) (*Runtime, *Module, *testkit.Output, *testkit.Output) {
-	t.Helper()
-	rt, stdout, stderr := newTestRuntime(t, cfg)
-	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
-		t.Fatalf("Predeclare: %v", err)
-	}
-	mod := mustExec(t, rt, "echo.star", echoScript)
-	return rt, mod, stdout, stderr
-}
-
-func TestStarlarkProtocolOverTCP(t *testing.T) {
-	rt, mod, stdout, _ := newEchoRuntime(t, Config{})
-	factory, err := mod.ProtocolFactory("Echo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, _ := startRun(t, rt)
-	if got := roundTrip(t, "tcp", ln.Addr().String(), "hello"); got != "H:hello" {
-		t.Fatalf("Go client got %q, want %q", got, "H:hello")
-	}
-	stdout.WaitFor(t, "lost None", testTimeout)
-
-	// The same with Python's socket module as the peer.
-	port := ln.Addr().(*net.TCPAddr).Port
-	py := exec.Command("python3", "-c", `
+// pyEchoClient is a python3 client: it connects to 127.0.0.1:PORT, sends
+// "from python", half-closes, and writes what it reads until EOF to stdout.
+const pyEchoClient = `
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.sendall(b"from python")
@@ -77,104 +50,111 @@ while True:
         break
     data += chunk
 sys.stdout.write(data.decode())
-`, fmt.Sprint(port))
-	out, err := py.CombinedOutput()
-	if err != nil {
-		t.Fatalf("python client: %v\n%s", err, out)
-	}
-	if string(out) != "H:from python" {
-		t.Fatalf("python client got %q", out)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if n := strings.Count(stdout.String(), "lost None"); n != 2 {
-		t.Fatalf("connection_lost called %d times for 2 connections:\n%s", n, stdout)
-	}
+`
+
+// newEchoRuntime returns a runtime with host_tag predeclared and echoScript
+// executed.
+func newEchoRuntime(t *testing.T, cfg Config) (*Runtime, *Module, *testkit.Output, *testkit.Output) {
+	t.Helper()
+	rt, stdout, stderr := newTestRuntime(t, cfg)
+	require.NoError(t, rt.Predeclare("host_tag", starlark.String("H")), "Predeclare")
+	mod := mustExec(t, rt, "echo.star", echoScript)
+	return rt, mod, stdout, stderr
 }
 
+// TestStarlarkProtocolOverTCP: a host listener serves a Starlark protocol
+// to a Go client and to a python3 client, and calls connection_lost(None)
+// once per connection.
+func TestStarlarkProtocolOverTCP(t *testing.T) {
+	t.Parallel()
+	testkit.RequireTool(t, "python3")
+	rt, mod, stdout, _ := newEchoRuntime(t, Config{})
+	factory, err := mod.ProtocolFactory("Echo")
+	require.NoError(t, err)
+	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
+	require.NoError(t, err)
+	stop, _ := startRun(t, rt)
+	require.Equal(t, "H:hello", roundTrip(t, "tcp", ln.Addr().String(), "hello"), "the Go client's echo")
+	stdout.WaitFor(t, "lost None", testTimeout)
+
+	// The same with Python's socket module as the peer.
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.Equal(t, "H:from python", testkit.RunPython(t, pyEchoClient, fmt.Sprint(port)), "the python client's echo")
+	require.NoError(t, stop(), "Run")
+	require.Equal(t, 2, strings.Count(stdout.String(), "lost None"), "connection_lost calls for 2 connections:\n%s", stdout)
+}
+
+// TestGoProtocolOverTCPAndUnix: host listeners serve Go protocols over TCP
+// and a Unix socket, whose address is its path, and Listener.Close closes
+// the listening socket. For TCP that is checked on the socket itself (on
+// Linux, through /proc): once the port is free, another test or process on
+// the machine may listen on it, so a refused dial would depend on them.
 func TestGoProtocolOverTCPAndUnix(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	lost := make(chan error, 2)
 	tcp, err := rt.Listen("tcp4", "127.0.0.1:0", newGoEchoFactory("G:", lost))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "echo.sock")
 	unixLn, err := rt.Listen("unix", path, newGoEchoFactory("U:", lost))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if unixLn.Addr().String() != path {
-		t.Fatalf("unix listener address %q, want %q", unixLn.Addr(), path)
-	}
+	require.NoError(t, err)
+	require.Equal(t, path, unixLn.Addr().String(), "the unix listener's address")
 	stop, _ := startRun(t, rt)
-	if got := roundTrip(t, "tcp", tcp.Addr().String(), "abc"); got != "G:abc" {
-		t.Fatalf("tcp got %q", got)
+	require.Equal(t, "G:abc", roundTrip(t, "tcp", tcp.Addr().String(), "abc"), "over tcp")
+	require.Equal(t, "U:xyz", roundTrip(t, "unix", path, "xyz"), "over unix")
+	for range 2 {
+		require.NoError(t, <-lost, "ConnectionLost")
 	}
-	if got := roundTrip(t, "unix", path, "xyz"); got != "U:xyz" {
-		t.Fatalf("unix got %q", got)
+	inode, ok := listeningInode(t, tcp.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, tcp.Close())
+	if ok {
+		require.False(t, holdsSocket(t, inode), "the listening socket is still open after Listener.Close")
+	} else {
+		_, err = net.Dial("tcp", tcp.Addr().String())
+		require.Error(t, err, "dial after Listener.Close")
 	}
-	for i := 0; i < 2; i++ {
-		if err := <-lost; err != nil {
-			t.Fatalf("ConnectionLost(%v), want nil", err)
-		}
-	}
-	if err := tcp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.Dial("tcp", tcp.Addr().String()); err == nil {
-		t.Fatalf("dial succeeded after Listener.Close")
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	require.NoError(t, unixLn.Close())
+	_, err = net.Dial("unix", path)
+	require.Error(t, err, "dial after the unix Listener.Close")
+	require.NoError(t, stop(), "Run")
 }
 
+// TestScriptServesPredeclaredGoFactory: a script serves a Go protocol
+// factory the host predeclared with GoFactory.
 func TestScriptServesPredeclaredGoFactory(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
 	path := filepath.Join(t.TempDir(), "go.sock")
-	if err := rt.Predeclare("go_echo", GoFactory(newGoEchoFactory("go:", nil))); err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Predeclare("sock_path", starlark.String(path)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rt.Predeclare("go_echo", GoFactory(newGoEchoFactory("go:", nil))))
+	require.NoError(t, rt.Predeclare("sock_path", starlark.String(path)))
 	mustExec(t, rt, "serve.star", `server = loop.run_until_complete(loop.create_unix_server(go_echo, sock_path))`)
 	stop, _ := startRun(t, rt)
-	if got := roundTrip(t, "unix", path, "ping"); got != "go:ping" {
-		t.Fatalf("got %q", got)
-	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	require.Equal(t, "go:ping", roundTrip(t, "unix", path, "ping"))
+	require.NoError(t, stop(), "Run")
 }
 
+// TestRunReturnsWhenIdle: Run returns once the loop has nothing left to
+// do, and runs again once there is new work.
 func TestRunReturnsWhenIdle(t *testing.T) {
+	t.Parallel()
 	rt, stdout, _ := newTestRuntime(t, Config{})
 	mustExec(t, rt, "idle.star", `loop.call_later(0.01, lambda: print("tick"))`)
-	if err := rt.Run(context.Background()); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if stdout.String() != "tick\n" {
-		t.Fatalf("stdout %q, want the timer's output", stdout)
-	}
+	require.NoError(t, rt.Run(context.Background()), "Run")
+	require.Equal(t, "tick\n", stdout.String(), "the timer's output")
 	// The runtime can run again once there is new work.
 	mustExec(t, rt, "again.star", `loop.call_soon(lambda: print("again"))`)
-	if err := rt.Run(context.Background()); err != nil {
-		t.Fatalf("second Run: %v", err)
-	}
-	if stdout.String() != "tick\nagain\n" {
-		t.Fatalf("stdout %q after the second Run", stdout)
-	}
+	require.NoError(t, rt.Run(context.Background()), "a second Run")
+	require.Equal(t, "tick\nagain\n", stdout.String(), "stdout after the second Run")
 }
 
+// TestRunCancelShutsDownGracefully: cancelling Run's context closes the
+// host listeners, the script's servers and every connection, calls
+// connection_lost(None) (Starlark) and ConnectionLost(nil) (Go) before Run
+// returns, and does not wait for a pending timer.
 func TestRunCancelShutsDownGracefully(t *testing.T) {
-	rt, _, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
-	stdout := rt.cfg.Stdout.(*testkit.Output)
-	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	rt, stdout, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
+	require.NoError(t, rt.Predeclare("host_tag", starlark.String("H")))
 	// A host listener and a script server with the same protocol, and a
 	// timer that must not delay the shutdown.
 	mod := mustExec(t, rt, "graceful.star", echoScript+`
@@ -183,82 +163,66 @@ port = server.sockets[0].getsockname()[1]
 loop.call_later(3600, lambda: print("timer fired"))
 `)
 	factory, err := mod.ProtocolFactory("Echo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port, err := starlark.AsInt32(mod.Globals()["port"])
-	if err != nil {
-		t.Fatalf("port: %v", err)
-	}
+	require.NoError(t, err, "port")
 	goLost := make(chan error, 1)
 	goLn, err := rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("H:", goLost))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	stop, _ := startRun(t, rt)
 	var conns []net.Conn
 	for _, addr := range []string{ln.Addr().String(), fmt.Sprintf("127.0.0.1:%d", port), goLn.Addr().String()} {
 		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer c.Close()
 		conns = append(conns, c)
 	}
-	for _, c := range conns { // both connections are made
-		buf := make([]byte, 2)
-		if _, err := c.Read(buf); err != nil || string(buf) != "H:" {
-			t.Fatalf("read %q, %v", buf, err)
-		}
+	for _, c := range conns { // every connection is made
+		require.Equal(t, "H:", readPrefix(t, c, 2))
 	}
-	if err := stop(); err != nil {
-		t.Fatalf("Run after cancel: %v", err)
-	}
+	require.NoError(t, stop(), "Run after cancel")
 	for _, c := range conns {
-		if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
-			t.Fatalf("connection still open after the shutdown: %d, %v", n, err)
-		}
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(testTimeout)))
+		n, err := c.Read(make([]byte, 1))
+		require.Zero(t, n, "bytes read after the shutdown")
+		require.Error(t, err, "the connection is still open after the shutdown")
+		require.NotErrorIs(t, err, os.ErrDeadlineExceeded, "the connection is still open after the shutdown")
 	}
-	if n := strings.Count(stdout.String(), "lost None"); n != 2 {
-		t.Fatalf("want connection_lost(None) twice, stdout:\n%s", stdout)
-	}
+	require.Equal(t, 2, strings.Count(stdout.String(), "lost None"), "connection_lost(None) calls:\n%s", stdout)
 	select { // Run returned after the Go protocol's connection was lost too
 	case err := <-goLost:
-		if err != nil {
-			t.Fatalf("Go protocol: ConnectionLost(%v)", err)
-		}
+		require.NoError(t, err, "the Go protocol's ConnectionLost")
 	default:
-		t.Fatalf("Run returned before the Go protocol's ConnectionLost")
+		require.Fail(t, "Run returned before the Go protocol's ConnectionLost")
 	}
-	if strings.Contains(stdout.String(), "timer fired") {
-		t.Fatalf("the timer ran")
-	}
+	require.NotContains(t, stdout.String(), "timer fired", "the timer ran")
 }
 
+// TestLoopStopEndsRun: loop.stop() ends Run with nil, and the script's
+// server keeps serving: the next Run runs until cancelled.
 func TestLoopStopEndsRun(t *testing.T) {
+	t.Parallel()
 	rt, stdout, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
 	mustExec(t, rt, "stop.star", `
 server = loop.run_until_complete(loop.create_server(lambda: struct(), "127.0.0.1", 0))
 loop.call_soon(loop.stop)
 `)
-	if err := rt.Run(context.Background()); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	require.NoError(t, rt.Run(context.Background()), "Run")
 	// The server still serves: the next Run runs until cancelled.
 	mustExec(t, rt, "later.star", `loop.call_soon(lambda: print("second run"))`)
 	stop, _ := startRun(t, rt)
 	stdout.WaitFor(t, "second run", testTimeout)
-	if err := stop(); err != nil {
-		t.Fatalf("second Run: %v", err)
-	}
+	require.NoError(t, stop(), "the second Run")
 }
 
+// TestExitStatus: exit(n) in a callback or at the top level ends Run with
+// an *ExitError of status n (nil for 0), and nothing of the script runs
+// after it: not the rest of the top level, not main, not a timer.
 func TestExitStatus(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, src string
 		want      int
@@ -268,81 +232,78 @@ func TestExitStatus(t *testing.T) {
 		{"exit4AtTopLevel", "loop.call_later(3600, lambda: print(\"timer\"))\nexit(4)\nprint(\"after exit\")", 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			rt, stdout, _ := newTestRuntime(t, Config{Permissions: AllowAll()})
 			mod := mustExec(t, rt, "exit.star", c.src+"\ndef main(argv):\n    print(\"main ran\")\n")
 			if c.want == 4 {
-				if err := mod.CallMain(nil); err != nil {
-					t.Fatalf("CallMain after exit: %v", err)
-				}
+				require.NoError(t, mod.CallMain(nil), "CallMain after exit")
 			}
 			err := rt.Run(context.Background())
-			var exit *ExitError
-			switch {
-			case c.want == 0 && err != nil:
-				t.Fatalf("Run: %v, want nil", err)
-			case c.want != 0 && (!errors.As(err, &exit) || exit.Code != c.want):
-				t.Fatalf("Run: %v, want exit status %d", err, c.want)
+			if c.want == 0 {
+				require.NoError(t, err, "Run")
+			} else {
+				requireExit(t, c.want, err)
 			}
-			if out := stdout.String(); strings.Contains(out, "after exit") || strings.Contains(out, "main ran") || strings.Contains(out, "timer") {
-				t.Fatalf("code ran after exit():\n%s", stdout)
+			out := stdout.String()
+			for _, after := range []string{"after exit", "main ran", "timer"} {
+				require.NotContains(t, out, after, "code ran after exit()")
 			}
 		})
 	}
 }
 
+// requireExit checks that err is an *ExitError with status code.
+func requireExit(t *testing.T, code int, err error) {
+	t.Helper()
+	var exit *ExitError
+	require.ErrorAs(t, err, &exit, "want exit status %d", code)
+	require.Equal(t, code, exit.Code, "exit status")
+}
+
+// TestExecErrorHasTraceback: a failing top level's error formats as a
+// traceback naming every frame.
 func TestExecErrorHasTraceback(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	_, err := rt.Exec("bad.star", []byte("def f(x):\n    return x // 0\n\nf(1)\n"))
-	if err == nil {
-		t.Fatal("Exec succeeded")
-	}
+	require.Error(t, err, "Exec")
 	text := FormatError(err)
 	for _, want := range []string{"Traceback", "bad.star:4:2", "bad.star:2:14", "division by zero"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("traceback lacks %q:\n%s", want, text)
-		}
+		assert.Contains(t, text, want, "the traceback")
 	}
 }
 
+// TestCallMainAndRunUntilComplete: CallMain passes its argv (Config.Args
+// for nil) to main, which may run the loop until a future completes; a
+// module without main is fine.
 func TestCallMainAndRunUntilComplete(t *testing.T) {
+	t.Parallel()
 	rt, stdout, _ := newTestRuntime(t, Config{Args: []string{"default"}})
 	mod := mustExec(t, rt, "main.star", `
 def main(argv):
     print(argv, loop.run_until_complete(loop.sleep(0.01, "slept")))
 `)
-	if err := mod.CallMain([]string{"a", "b"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := mod.CallMain(nil); err != nil {
-		t.Fatal(err)
-	}
-	want := "[\"a\", \"b\"] slept\n[\"default\"] slept\n"
-	if stdout.String() != want {
-		t.Fatalf("stdout %q, want %q", stdout, want)
-	}
-	if err := mustExec(t, rt, "nomain.star", "x = 1").CallMain(nil); err != nil {
-		t.Fatalf("CallMain without main: %v", err)
-	}
+	require.NoError(t, mod.CallMain([]string{"a", "b"}))
+	require.NoError(t, mod.CallMain(nil))
+	require.Equal(t, "[\"a\", \"b\"] slept\n[\"default\"] slept\n", stdout.String())
+	require.NoError(t, mustExec(t, rt, "nomain.star", "x = 1").CallMain(nil), "CallMain without main")
 }
 
+// TestZeroPermissionsDeny: with the zero Permissions a script may not
+// connect, and the error says which flag would allow it.
 func TestZeroPermissionsDeny(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	lost := make(chan error, 1)
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", lost))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	_, err = rt.Exec("connect.star", []byte(fmt.Sprintf(
 		"loop.run_until_complete(loop.create_connection(lambda: struct(), \"127.0.0.1\", %d))\n", port)))
-	if err == nil {
-		t.Fatal("create_connection succeeded without --allow-net")
-	}
+	require.Error(t, err, "create_connection without --allow-net")
 	text := FormatError(err)
 	for _, want := range []string{"PermissionError", "--allow-net", fmt.Sprint(port)} {
-		if !strings.Contains(text, want) {
-			t.Errorf("error lacks %q: %s", want, text)
-		}
+		assert.Contains(t, text, want, "the error")
 	}
 }
 
@@ -351,16 +312,16 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	}
 }
 
+// TestLoad: load() resolves paths relative to the loading file, executes
+// each module once, freezes what it exports, reports cycles and missing
+// modules, and an exit() in a loaded module ends the loading one too.
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
 		"main.star":     "load(\"lib/a.star\", \"a_value\")\nload(\"lib/b.star\", \"b_value\")\nprint(\"main\", a_value, b_value)\n",
@@ -374,90 +335,70 @@ func TestLoad(t *testing.T) {
 		"loadexit.star": "load(\"exiter.star\", \"x\")\nprint(\"after the exit\")\n",
 	})
 	rt, stdout, _ := newTestRuntime(t, Config{})
-	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rt.Predeclare("host_tag", starlark.String("H")))
 	if _, err := rt.ExecFile(filepath.Join(dir, "main.star")); err != nil {
 		t.Fatalf("main: %s", FormatError(err))
 	}
-	if got, want := stdout.String(), "executing b H\nmain a+b b\n"; got != want {
-		t.Fatalf("stdout %q, want %q (each module executed once)", got, want)
-	}
+	require.Equal(t, "executing b H\nmain a+b b\n", stdout.String(), "each module executed once")
 
 	_, err := rt.ExecFile(filepath.Join(dir, "mutate.star"))
-	if err == nil || !strings.Contains(err.Error(), "frozen") {
-		t.Fatalf("mutating a loaded module's list: %v, want a frozen error", err)
-	}
-	if strings.Count(stdout.String(), "executing b") != 1 {
-		t.Fatalf("b executed again by a later Exec:\n%s", stdout)
-	}
+	require.ErrorContains(t, err, "frozen", "mutating a loaded module's list")
+	require.Equal(t, 1, strings.Count(stdout.String(), "executing b"), "b executed again by a later Exec:\n%s", stdout)
 
 	c, d := filepath.Join(dir, "c.star"), filepath.Join(dir, "d.star")
 	_, err = rt.ExecFile(c)
-	if want := fmt.Sprintf("load cycle: %s -> %s -> %s", c, d, c); err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("cycle: %v, want an error containing %q", err, want)
-	}
+	require.ErrorContains(t, err, fmt.Sprintf("load cycle: %s -> %s -> %s", c, d, c))
 
 	_, err = rt.ExecFile(filepath.Join(dir, "missing.star"))
-	if err == nil || !strings.Contains(err.Error(), "nope.star") {
-		t.Fatalf("missing module: %v", err)
-	}
+	require.ErrorContains(t, err, "nope.star", "a missing module")
 
 	// exit() in a loaded module ends the loading module too.
 	if _, err := rt.ExecFile(filepath.Join(dir, "loadexit.star")); err != nil {
 		t.Fatalf("exit in a loaded module: %s", FormatError(err))
 	}
-	if strings.Contains(stdout.String(), "after the exit") {
-		t.Fatalf("the loading module went on after exit():\n%s", stdout)
-	}
-	var exit *ExitError
-	if err := rt.Run(context.Background()); !errors.As(err, &exit) || exit.Code != 7 {
-		t.Fatalf("Run: %v, want exit status 7", err)
-	}
+	require.NotContains(t, stdout.String(), "after the exit", "the loading module went on after exit()")
+	requireExit(t, 7, rt.Run(context.Background()))
 }
 
+// TestConcurrentCallers: Predeclare, Exec, ProtocolFactory, Listen and
+// Listener.Close called from several goroutines while Run starts all work,
+// and a second concurrent Run fails with ErrRunning.
 func TestConcurrentCallers(t *testing.T) {
+	t.Parallel()
 	rt, mod, _, _ := newEchoRuntime(t, Config{})
 	keepAlive, err := rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer keepAlive.Close()
 
 	const workers = 8
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	errs := make(chan error, workers*8)
-	for i := 0; i < workers; i++ {
+	errs := make(chan error, workers)
+	for i := range workers {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
 			<-start
-			errs <- concurrentWorker(t, rt, mod, i)
-		}(i)
+			errs <- concurrentWorker(rt, mod, i)
+		}()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	close(start) // the workers race with Run starting
 	go func() { done <- rt.Run(ctx) }()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, err)
 	}
-	if err := rt.Run(ctx); !errors.Is(err, ErrRunning) {
-		t.Errorf("a second concurrent Run: %v, want ErrRunning", err)
-	}
+	assert.ErrorIs(t, rt.Run(ctx), ErrRunning, "a second concurrent Run")
 	cancel()
-	if err := waitRun(t, done); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	require.NoError(t, waitRun(t, done), "Run")
 }
 
 // concurrentWorker exercises every Runtime method from one goroutine.
-func concurrentWorker(t *testing.T, rt *Runtime, echo *Module, i int) error {
+func concurrentWorker(rt *Runtime, echo *Module, i int) error {
 	if err := rt.Predeclare(fmt.Sprintf("v%d", i), starlark.MakeInt(i)); err != nil {
 		return err
 	}
@@ -477,13 +418,21 @@ func concurrentWorker(t *testing.T, rt *Runtime, echo *Module, i int) error {
 		return err
 	}
 	msg := fmt.Sprintf("worker %d", i)
-	if got := roundTrip(t, "tcp", ln.Addr().String(), msg); got != "H:"+msg {
+	got, err := exchange("tcp", ln.Addr().String(), msg)
+	if err != nil {
+		return fmt.Errorf("worker %d: %w", i, err)
+	}
+	if got != "H:"+msg {
 		return fmt.Errorf("worker %d: echo %q", i, got)
 	}
 	return ln.Close()
 }
 
+// TestMethodsFromALoopCallback: Exec and Predeclare called from a
+// protocol callback on the loop's goroutine do not wait for themselves,
+// and Listen there either works or fails with its documented error.
 func TestMethodsFromALoopCallback(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	results := make(chan error, 3)
 	factory := func() transports.BaseProtocol {
@@ -499,21 +448,13 @@ func TestMethodsFromALoopCallback(t *testing.T) {
 		return p
 	}
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stop, _ := startRun(t, rt)
-	if got := roundTrip(t, "tcp", ln.Addr().String(), "x"); got != "cb:x" {
-		t.Fatalf("got %q", got)
+	require.Equal(t, "cb:x", roundTrip(t, "tcp", ln.Addr().String(), "x"))
+	for range 3 {
+		assert.NoError(t, <-results, "a call from a loop callback")
 	}
-	for i := 0; i < 3; i++ {
-		if err := <-results; err != nil {
-			t.Errorf("call from a loop callback: %v", err)
-		}
-	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, stop())
 }
 
 // expectNotReady accepts Listen's documented error when called from a loop
@@ -525,106 +466,96 @@ func expectNotReady(err error) error {
 	return err
 }
 
+// TestCloseAbortsRun: Close during Run aborts the connections (one
+// connection_lost each) and ends Run; afterwards every method fails with
+// ErrClosed, except Listener.Close, which is harmless.
 func TestCloseAbortsRun(t *testing.T) {
+	t.Parallel()
 	rt, mod, stdout, _ := newEchoRuntime(t, Config{})
 	factory, err := mod.ProtocolFactory("Echo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, done := startRun(t, rt)
 	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
 	stdout.WaitFor(t, "made", testTimeout)
-	if err := rt.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
+	require.NoError(t, rt.Close(), "Close")
+	if err := waitRun(t, done); err != nil {
+		require.ErrorIs(t, err, ErrClosed, "Run after Close")
 	}
-	if err := waitRun(t, done); err != nil && !errors.Is(err, ErrClosed) {
-		t.Fatalf("Run after Close: %v", err)
-	}
-	if n := strings.Count(stdout.String(), "lost"); n != 1 {
-		t.Fatalf("connection_lost called %d times:\n%s", n, stdout)
-	}
-	if _, err := rt.Exec("x.star", nil); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Exec after Close: %v", err)
-	}
-	if err := rt.Run(context.Background()); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Run after Close: %v", err)
-	}
-	if err := ln.Close(); err != nil {
-		t.Fatalf("Listener.Close after Close: %v", err)
-	}
+	require.Equal(t, 1, strings.Count(stdout.String(), "lost"), "connection_lost calls:\n%s", stdout)
+	_, err = rt.Exec("x.star", nil)
+	require.ErrorIs(t, err, ErrClosed, "Exec after Close")
+	require.ErrorIs(t, rt.Run(context.Background()), ErrClosed, "Run after Close")
+	require.NoError(t, ln.Close(), "Listener.Close after Close")
 }
 
-func TestNewRejectsBadLoops(t *testing.T) {
+// TestNewRejectsBadConfig: New refuses a negative or too large Loops and a
+// negative SlowCallbackDuration, naming the field.
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{-1, MaxLoops + 1} {
-		if _, err := New(Config{Loops: n}); err == nil || !strings.Contains(err.Error(), "Loops") {
-			t.Errorf("New(Loops: %d): %v", n, err)
-		}
+		_, err := New(Config{Loops: n})
+		assert.ErrorContains(t, err, "Loops", "New(Loops: %d)", n)
 	}
+	_, err := New(Config{SlowCallbackDuration: -1})
+	assert.ErrorContains(t, err, "SlowCallbackDuration", "New(SlowCallbackDuration: -1)")
 }
 
+// TestPredeclareRejectsBadNames: Predeclare refuses names that are not
+// Starlark identifiers.
 func TestPredeclareRejectsBadNames(t *testing.T) {
+	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	for _, name := range []string{"", "1x", "a b", "if"} {
-		if err := rt.Predeclare(name, starlark.None); err == nil {
-			t.Errorf("Predeclare(%q) succeeded", name)
-		}
+		assert.Error(t, rt.Predeclare(name, starlark.None), "Predeclare(%q)", name)
 	}
 }
 
+// TestStepBudget: Config.MaxSteps 0 means DefaultMaxSteps and NoStepLimit
+// means starlarkbind's 0 (no limit); other values are kept.
 func TestStepBudget(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in, want uint64
 	}{{0, DefaultMaxSteps}, {NoStepLimit, 0}, {5, 5}} {
-		if got := (Config{MaxSteps: c.in}).stepBudget(); got != c.want {
-			t.Errorf("stepBudget(%d) = %d, want %d", c.in, got, c.want)
-		}
+		assert.Equal(t, c.want, (Config{MaxSteps: c.in}).stepBudget(), "stepBudget(%d)", c.in)
 	}
 }
 
 // TestJobsWhileRunStartsAndStops submits work while Run keeps starting and
-// returning (idle), so that jobs arrive in every state of the hand-over.
+// returning (idle), so that jobs arrive in every state of the hand-over;
+// every job's callback runs.
 func TestJobsWhileRunStartsAndStops(t *testing.T) {
+	t.Parallel()
 	rt, stdout, _ := newTestRuntime(t, Config{})
 	const submitters, perSubmitter = 4, 50
 	var wg sync.WaitGroup
-	for i := 0; i < submitters; i++ {
+	for i := range submitters {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			for j := 0; j < perSubmitter; j++ {
+			for j := range perSubmitter {
 				src := fmt.Sprintf("loop.call_soon(lambda: print(\"job %d.%d\"))\n", i, j)
-				if _, err := rt.Exec("job.star", []byte(src)); err != nil {
-					t.Errorf("Exec: %v", err)
+				if _, err := rt.Exec("job.star", []byte(src)); !assert.NoError(t, err, "Exec") {
 					return
 				}
 			}
-		}(i)
+		}()
 	}
 	submitted := make(chan struct{})
 	go func() { wg.Wait(); close(submitted) }()
 	runs := 0
 	for {
-		if err := rt.Run(context.Background()); err != nil {
-			t.Fatalf("Run: %v", err)
-		}
+		require.NoError(t, rt.Run(context.Background()), "Run")
 		runs++
 		select {
 		case <-submitted:
 			// A last Run for the callbacks of the last jobs.
-			if err := rt.Run(context.Background()); err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-			if n := strings.Count(stdout.String(), "job "); n != submitters*perSubmitter {
-				t.Fatalf("%d callbacks ran, want %d", n, submitters*perSubmitter)
-			}
+			require.NoError(t, rt.Run(context.Background()), "Run")
+			require.Equal(t, submitters*perSubmitter, strings.Count(stdout.String(), "job "), "callbacks that ran")
 			t.Logf("%d runs", runs)
 			return
 		default:
