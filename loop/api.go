@@ -55,8 +55,8 @@ type Options struct {
 	// SlowCallbackDuration are reported through the exception handler.
 	Debug bool
 	// SlowCallbackDuration is how long a callback may run before debug mode
-	// reports it (asyncio's loop.slow_callback_duration); zero means
-	// DefaultSlowCallbackDuration.
+	// reports it (asyncio's loop.slow_callback_duration); zero or a
+	// negative value means DefaultSlowCallbackDuration.
 	SlowCallbackDuration time.Duration
 	// Stderr receives the default exception handler's reports (os.Stderr if nil).
 	Stderr io.Writer

@@ -98,7 +98,7 @@ func New(opts Options) (*Loop, error) {
 		wake:   w,
 		events: make([]pollEvent, maxPollEvents),
 		debug:  opts.Debug,
-		slow:   cmp.Or(opts.SlowCallbackDuration, DefaultSlowCallbackDuration),
+		slow:   cmp.Or(max(opts.SlowCallbackDuration, 0), DefaultSlowCallbackDuration),
 		stderr: opts.Stderr,
 		origin: time.Now(),
 	}, nil
