@@ -80,4 +80,3 @@ func TestPathRules(t *testing.T) {
 	all := compilePermissions(Permissions{Read: []string{"*"}})
 	assert.NoError(t, all.checkRead("/etc/passwd"), `"*" denied`)
 }
-
