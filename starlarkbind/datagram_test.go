@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,9 +56,9 @@ func TestDatagramEchoWithPythonClient(t *testing.T) {
 	te.e.Predeclare("local", starlark.Tuple{starlark.String("127.0.0.1"), starlark.MakeInt(0)})
 	g := te.exec(udpEchoServer)
 	port := g["srv"].(*transportValue).t.GetExtraInfo("sockname").(*net.UDPAddr).Port
-	py := startPython(t, pyUDPClient, itoa(port))
+	py := testkit.StartPython(t, pyUDPClient, itoa(port))
 	te.run()
-	out := lines(waitPython(py))
+	out := lines(waitPython(t, py))
 	require.Len(t, out, 2, "client: %q", out)
 	require.Equal(t, "ok", out[1], "client")
 	want := `("127.0.0.1", ` + out[0] + `)`
@@ -90,9 +91,9 @@ func TestDatagramUnixWithPythonClients(t *testing.T) {
 	te.e.Predeclare("want", starlark.MakeInt(2))
 	te.e.Predeclare("local", starlark.String(server))
 	g := te.exec(udpEchoServer)
-	py := startPython(t, pyUnixClients, server, client)
+	py := testkit.StartPython(t, pyUnixClients, server, client)
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	assert.Equal(t, `["`+client+`", None]`, g["senders"].String(), "senders")
 }
 

@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,7 +91,7 @@ def make_closure_protocol():
 srv = loop.run_until_complete(loop.create_server(make_closure_protocol, "127.0.0.1", 0))
 `)
 	srv = g["srv"].(*serverValue).s
-	py := startPython(t, `
+	py := testkit.StartPython(t, `
 import socket, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 c.sendall(b"one")
@@ -101,7 +102,7 @@ c.close()
 print("ok")
 `, itoa(te.serverPort(g, "srv")))
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	assert.Equal(t, `[b"one", "go_protocol"]`, g["seen"].String(), "seen")
 	assert.Zero(t, te.e.OpenTransports(), "transports still tracked")
 }

@@ -107,15 +107,10 @@ func (te *testEnv) serverPort(g starlark.StringDict, name string) int {
 	return sv.s.Addrs()[0].(*net.TCPAddr).Port
 }
 
-// startPython runs `python3 -c code args...` as a peer running concurrently
-// with the loop (see testkit.StartPython); its Wait returns its stdout.
-func startPython(t testing.TB, code string, args ...string) *testkit.Process {
+// waitPython waits for the python3 peer p (testkit.StartPython, running
+// concurrently with the loop) to exit 0, and returns its stdout, trimmed.
+func waitPython(t testing.TB, p *testkit.Process) string {
 	t.Helper()
-	return testkit.StartPython(t, code, args...)
-}
-
-// waitPython waits for p to exit 0 and returns its stdout, trimmed.
-func waitPython(p *testkit.Process) string {
 	return strings.TrimSpace(p.Wait(testkit.WaitTimeout))
 }
 

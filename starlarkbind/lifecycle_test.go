@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
@@ -116,9 +117,9 @@ func TestShutdownGracefulFlushes(t *testing.T) {
 		return starlark.None, nil
 	}))
 	g := te.exec(bigWriter)
-	py := startPython(t, pyCount, itoa(te.serverPort(g, "srv")))
+	py := testkit.StartPython(t, pyCount, itoa(te.serverPort(g, "srv")))
 	te.run() // the server is closed and the connection lost: idle
-	assert.Equal(t, itoa(size)+" eof", waitPython(py), "what the client read")
+	assert.Equal(t, itoa(size)+" eof", waitPython(t, py), "what the client read")
 	assert.Equal(t, "[None]", g["lost"].String(), "connection_lost")
 	assert.Zero(t, te.e.OpenTransports(), "transports still tracked")
 }
@@ -135,9 +136,9 @@ func TestShutdownAbortDrops(t *testing.T) {
 		return starlark.None, nil
 	}))
 	g := te.exec(bigWriter)
-	py := startPython(t, pyCount, itoa(te.serverPort(g, "srv")))
+	py := testkit.StartPython(t, pyCount, itoa(te.serverPort(g, "srv")))
 	te.run()
-	assert.NotEqual(t, itoa(size)+" eof", waitPython(py), "abort flushed everything")
+	assert.NotEqual(t, itoa(size)+" eof", waitPython(t, py), "abort flushed everything")
 	assert.Equal(t, "[None]", g["lost"].String(), "connection_lost")
 }
 

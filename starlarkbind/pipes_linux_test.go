@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
@@ -52,9 +53,9 @@ loop.connect_read_pipe(lambda: struct(
 `)
 	// The reader is open once the loop has run an iteration; the writer's
 	// open(2) blocks until then.
-	py := startPython(t, pyFIFOWriter, fifo)
+	py := testkit.StartPython(t, pyFIFOWriter, fifo)
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "writer")
+	require.Equal(t, "ok", waitPython(t, py), "writer")
 	assert.Contains(t, string(g["write_error"].(starlark.String)), "OSError: [Errno 6] No such device or address: '"+fifo+"'",
 		"opening a FIFO without reader for writing")
 	var text strings.Builder

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
@@ -31,9 +32,9 @@ def set_t(self, t):
     self.t = t
 srv = loop.run_until_complete(loop.create_server(B, "127.0.0.1", 0))
 `)
-	py := startPython(t, pyEcho, itoa(te.serverPort(g, "srv")), "1", "30")
+	py := testkit.StartPython(t, pyEcho, itoa(te.serverPort(g, "srv")), "1", "30")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	hints := g["hints"].String()
 	assert.Truef(t, strings.HasPrefix(hints, "[-1,"), "get_buffer sizehints = %.40s", hints)
 	assert.Empty(t, te.stderr.String(), "stderr")
@@ -114,12 +115,12 @@ func TestMisbehavingProtocolsDoNotCrash(t *testing.T) {
 	te.e.Predeclare("kinds", starlark.NewList(list))
 	te.e.Predeclare("want", starlark.MakeInt(len(kinds)-3)) // none, raise and no_callbacks have no connection_lost
 	g := te.exec(oddServer)
-	py := startPython(t, pyOdd, itoa(te.serverPort(g, "srv")), itoa(len(kinds)))
+	py := testkit.StartPython(t, pyOdd, itoa(te.serverPort(g, "srv")), itoa(len(kinds)))
 	// The server closes itself after `want` losses; the struct protocol's
 	// connection closes when the peer half-closes (eof_received missing →
 	// close).
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	want := `[("bytes_buffer", "ScriptError"), ("empty_buffer", "ScriptError"), ("frozen_buffer", "ScriptError"), ("bad_eof", "ScriptError"), ("made_fails", None), ("wrong_arity", "ScriptError")]`
 	assert.Equal(t, want, g["lost"].String(), "lost")
 	report := te.stderr.String()
@@ -165,7 +166,7 @@ def a_data(self, data):
 A = protocol("A", connection_made = a_made, data_received = a_data)
 srv = loop.run_until_complete(loop.create_server(A, "127.0.0.1", 0))
 `)
-	py := startPython(t, `
+	py := testkit.StartPython(t, `
 import socket, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 c.sendall(b"one")
@@ -176,7 +177,7 @@ c.close()
 print("ok")
 `, itoa(te.serverPort(g, "srv")))
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	want := `[("stream", b"one"), ("proto", True, True), ("buffered", b"two"), ("lost", True, None)]`
 	assert.Equal(t, want, g["events"].String(), "events")
 }

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"go.starlark.net/starlark"
 )
@@ -59,9 +60,9 @@ def set_t(self, t):
     self.t = t
 srv = loop.run_until_complete(loop.create_server(S, "127.0.0.1", 0))
 `)
-	py := startPython(t, pyHold, itoa(te.serverPort(g, "srv")), "read")
+	py := testkit.StartPython(t, pyHold, itoa(te.serverPort(g, "srv")), "read")
 	te.run()
-	assert.Equal(t, "eof", waitPython(py), "client")
+	assert.Equal(t, "eof", waitPython(t, py), "client")
 	assertExited(t, te, 143)
 	assert.Equal(t, "[None]", g["lost"].String(), "lost")
 }
@@ -89,7 +90,7 @@ def set_t(self, t):
     self.t = t
 srv = loop.run_until_complete(loop.create_server(S, "127.0.0.1", 0))
 `)
-	startPython(t, pyHold, itoa(te.serverPort(g, "srv")), "hold")
+	testkit.StartPython(t, pyHold, itoa(te.serverPort(g, "srv")), "hold")
 	te.run()
 	assertExited(t, te, 143)
 	te.l.CallSoon(func() {}) // one more iteration delivers connection_lost

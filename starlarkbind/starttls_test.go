@@ -59,9 +59,9 @@ def plain_data(self, d):
 Plain = protocol("Plain", connection_made = plain_made, data_received = plain_data)
 srv = loop.run_until_complete(loop.create_server(Plain, "127.0.0.1", 0))
 `)
-	py := startPython(t, testkit.PyMemoryBIOStartTLSClient, itoa(te.serverPort(g, "srv")), ca.File, "one", "two")
+	py := testkit.StartPython(t, testkit.PyMemoryBIOStartTLSClient, itoa(te.serverPort(g, "srv")), ca.File, "one", "two")
 	te.run()
-	assert.Equal(t, `b'one\r\ntwo\r\n' TLSv1.3`, waitPython(py), "python client")
+	assert.Equal(t, `b'one\r\ntwo\r\n' TLSv1.3`, waitPython(t, py), "python client")
 	assert.Equal(t, "[]", g["plain_calls"].String(), "the plain protocol got data after start_tls")
 	want := `[("first read", b"STARTTLS", True), ("upgraded", "TLSv1.3", True), ("lost", None)]`
 	assert.Equal(t, want, g["events"].String(), "events")

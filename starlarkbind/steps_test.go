@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
@@ -16,9 +17,9 @@ func TestRunawayCallbackStoppedByMaxSteps(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 100_000})
 	te.e.Predeclare("want", starlark.MakeInt(3))
 	g := te.exec(echoServer)
-	py := startPython(t, pyFailing, itoa(te.serverPort(g, "srv")), "spin")
+	py := testkit.StartPython(t, pyFailing, itoa(te.serverPort(g, "srv")), "spin")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	checkCounts(t, g, 3)
 	assert.Equal(t, `["ScriptError", None, None]`, g["errors"].String(), "connection_lost kinds")
 	assert.Contains(t, g["messages"].String(), "too many steps", "ScriptError message")

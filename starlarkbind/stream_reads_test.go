@@ -4,6 +4,7 @@ import (
 	"runtime/debug"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,9 +68,9 @@ def echo(t):
     for c in chunks:
         t.write(c)
 ` + keepAndEchoAtEOF)
-	py := startPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "8", "pattern")
+	py := testkit.StartPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "8", "pattern")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 }
 
 // TestKeptSlicesSurviveCollections keeps, of every value a stream
@@ -92,8 +93,8 @@ def echo(t):
         t.write(tails[i])
 ` + keepAndEchoAtEOF)
 	// 24 MiB: more than the receive arena's bound on live chunks.
-	py := startPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "24", "random")
+	py := testkit.StartPython(t, pyBulk, itoa(te.serverPort(g, "srv")), "24", "random")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	assert.LessOrEqual(t, len(te.e.recvArena().chunks), recvMaxLiveChunks, "chunks the arena tracks")
 }

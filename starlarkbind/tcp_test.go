@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
@@ -71,9 +72,9 @@ func TestEchoServerWithPythonClient(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	te.e.Predeclare("want", starlark.MakeInt(3))
 	g := te.exec(echoServer)
-	py := startPython(t, pyEcho, itoa(te.serverPort(g, "srv")), "3", "40")
+	py := testkit.StartPython(t, pyEcho, itoa(te.serverPort(g, "srv")), "3", "40")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	checkCounts(t, g, 3)
 	assert.Equal(t, "[None, None, None]", g["errors"].String(), "connection_lost exceptions")
 	assert.Empty(t, te.stderr.String(), "stderr")
@@ -130,9 +131,9 @@ func TestFailingDataReceivedClosesOnlyItsConnection(t *testing.T) {
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	te.e.Predeclare("want", starlark.MakeInt(3))
 	g := te.exec(echoServer)
-	py := startPython(t, pyFailing, itoa(te.serverPort(g, "srv")), "boom")
+	py := testkit.StartPython(t, pyFailing, itoa(te.serverPort(g, "srv")), "boom")
 	te.run()
-	require.Equal(t, "ok", waitPython(py), "client")
+	require.Equal(t, "ok", waitPython(t, py), "client")
 	checkCounts(t, g, 3)
 	assert.Equal(t, `["ScriptError", None, None]`, g["errors"].String(), "connection_lost kinds")
 	msg := g["messages"].String()

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/internal/testpki"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,11 +61,11 @@ E = protocol("E", connection_made = made, data_received = data, connection_lost 
 srv = loop.run_until_complete(loop.create_server(E, "127.0.0.1", 0, ssl = sctx))
 `)
 	port := itoa(te.serverPort(g, "srv"))
-	withALPN := startPython(t, pyTLSEchoClient, port, ca.File, "h2,echo/1")
-	otherALPN := startPython(t, pyTLSEchoClient, port, ca.File, "spdy/1")
+	withALPN := testkit.StartPython(t, pyTLSEchoClient, port, ca.File, "h2,echo/1")
+	otherALPN := testkit.StartPython(t, pyTLSEchoClient, port, ca.File, "spdy/1")
 	te.run()
-	assert.Equal(t, "ping over tls echo/1 TLSv1.3", waitPython(withALPN), "python client offering h2,echo/1")
-	assert.Equal(t, "ping over tls None TLSv1.3", waitPython(otherALPN), "python client offering spdy/1")
+	assert.Equal(t, "ping over tls echo/1 TLSv1.3", waitPython(t, withALPN), "python client offering h2,echo/1")
+	assert.Equal(t, "ping over tls None TLSv1.3", waitPython(t, otherALPN), "python client offering spdy/1")
 	assert.Equal(t, "[None, None]", g["lost"].String(), "lost")
 }
 
@@ -114,7 +115,7 @@ func TestTLSClientWithPythonServer(t *testing.T) {
 		CRLDistributionPoints: []string{"http://crl.example.com/ca.crl"},
 	}
 	srv := ca.Issue("rich", tmpl)
-	py := startPython(t, pyTLSServer, srv.CertFile, srv.KeyFile)
+	py := testkit.StartPython(t, pyTLSServer, srv.CertFile, srv.KeyFile)
 	port, pyJSON, pyKeys := py.ReadLine(), py.ReadLine(), py.ReadLine()
 
 	te := newTestEnv(t, Options{Permissions: allowLocal})
@@ -136,7 +137,7 @@ ctx = ssl.create_default_context(cafile = CA)
 loop.run_until_complete(loop.create_connection(C, "127.0.0.1", int(PORT), ssl = ctx, server_hostname = "localhost"))
 `)
 	te.run()
-	waitPython(py)
+	waitPython(t, py)
 	got := g["got"].(*starlark.List)
 	require.Equal(t, 3, got.Len(), "got = %s", got)
 	s, _ := starlark.AsString(got.Index(0))
