@@ -7,6 +7,7 @@ import (
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,16 +62,14 @@ func benchEcho(b *testing.B, src string) {
 	g := te.exec(src)
 	client := &pingClient{msg: make([]byte, 64), left: b.N, done: te.l.NewFuture()}
 	conn := transports.CreateConnection(te.l, func() transports.BaseProtocol { return client }, "127.0.0.1", te.serverPort(g, "srv"), transports.DialOptions{})
-	if _, err := te.l.RunUntilComplete(conn); err != nil {
-		b.Fatal(err)
-	}
+	_, err := te.l.RunUntilComplete(conn)
+	require.NoError(b, err)
 	b.ReportAllocs()
 	b.ResetTimer()
 	user := userCPU()
 	_ = client.t.Write(client.msg)
-	if _, err := te.l.RunUntilComplete(client.done); err != nil {
-		b.Fatal(err)
-	}
+	_, err = te.l.RunUntilComplete(client.done)
+	require.NoError(b, err)
 	b.StopTimer()
 	b.ReportMetric(float64(userCPU()-user)/float64(b.N), "user-ns/op")
 	client.t.Close()
@@ -122,9 +121,8 @@ c = Counter(n = 0)
 		a.DataReceived(data)
 	}
 	b.StopTimer()
-	if n, _ := g["c"].(*ProtocolInstance).get("n"); n.String() != itoa(size*b.N) {
-		b.Fatalf("n = %s", n)
-	}
+	n, _ := g["c"].(*ProtocolInstance).get("n")
+	require.Equal(b, itoa(size*b.N), n.String(), "n")
 }
 
 // BenchmarkIdleConnHeap reports the Go heap one idle connection holds on
@@ -153,9 +151,7 @@ func benchIdleConnHeap(b *testing.B, src string) {
 	}()
 	dial := func() {
 		fd, err := dialAndEcho(port)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		fds = append(fds, fd)
 	}
 	dial() // the loop's read buffer and other one-time costs
@@ -169,9 +165,7 @@ func benchIdleConnHeap(b *testing.B, src string) {
 		te.e.Shutdown(true)
 		te.l.Stop()
 	})
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, <-done)
 	te.run()
 }
 

@@ -7,7 +7,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -44,25 +47,23 @@ for size in (0, 1, 1000, 65000):
 print("ok")
 `
 
+// TestDatagramEchoWithPythonClient echoes a python3 client's datagrams of
+// several sizes, up to 65000 bytes, and records each sender's address.
 func TestDatagramEchoWithPythonClient(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	te.e.Predeclare("want", starlark.MakeInt(4))
 	te.e.Predeclare("local", starlark.Tuple{starlark.String("127.0.0.1"), starlark.MakeInt(0)})
 	g := te.exec(udpEchoServer)
 	port := g["srv"].(*transportValue).t.GetExtraInfo("sockname").(*net.UDPAddr).Port
-	py := startPython(t, pyUDPClient, itoa(port))
+	py := testkit.StartPython(t, pyUDPClient, itoa(port))
 	te.run()
-	out := lines(py.wait(t))
-	if len(out) != 2 || out[1] != "ok" {
-		t.Fatalf("client: %q", out)
-	}
+	out := lines(waitPython(t, py))
+	require.Len(t, out, 2, "client: %q", out)
+	require.Equal(t, "ok", out[1], "client")
 	want := `("127.0.0.1", ` + out[0] + `)`
-	if got := g["senders"].String(); got != "["+strings.Repeat(want+", ", 3)+want+"]" {
-		t.Errorf("senders = %s, want four %s", got, want)
-	}
-	if te.stderr.String() != "" {
-		t.Errorf("stderr: %s", te.stderr)
-	}
+	assert.Equal(t, "["+strings.Repeat(want+", ", 3)+want+"]", g["senders"].String(), "senders: four %s", want)
+	assert.Empty(t, te.stderr.String(), "stderr")
 }
 
 // pyUnixClients sends from a bound Unix datagram socket (which gets the
@@ -80,26 +81,26 @@ unbound.sendto(b"from unbound", server)
 print("ok")
 `
 
+// TestDatagramUnixWithPythonClients echoes over Unix datagram sockets to a
+// bound python3 client; an unbound one's address is None and gets no echo.
 func TestDatagramUnixWithPythonClients(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	server, client := filepath.Join(dir, "srv.sock"), filepath.Join(dir, "cli.sock")
 	te := newTestEnv(t, Options{Permissions: Permissions{Read: []string{dir}, Write: []string{dir}}, MaxSteps: 1_000_000})
 	te.e.Predeclare("want", starlark.MakeInt(2))
 	te.e.Predeclare("local", starlark.String(server))
 	g := te.exec(udpEchoServer)
-	py := startPython(t, pyUnixClients, server, client)
+	py := testkit.StartPython(t, pyUnixClients, server, client)
 	te.run()
-	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
-		t.Fatalf("client: %s", out)
-	}
-	if got, want := g["senders"].String(), `["`+client+`", None]`; got != want {
-		t.Errorf("senders = %s, want %s", got, want)
-	}
+	require.Equal(t, "ok", waitPython(t, py), "client")
+	assert.Equal(t, `["`+client+`", None]`, g["senders"].String(), "senders")
 }
 
 // TestDatagramCallbackFailure checks that a failing datagram_received is
 // reported and the endpoint keeps serving, as in asyncio.
 func TestDatagramCallbackFailure(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	g := te.exec(`
 got = []
@@ -125,17 +126,11 @@ loop.run_until_complete(loop.create_datagram_endpoint(lambda: struct(connection_
                                                       remote_addr = ("127.0.0.1", port)))
 `)
 	te.run()
-	if got := g["got"].String(); got != `[b"one", b"two"]` {
-		t.Errorf("datagrams handled: %s", got)
-	}
-	if got := g["lost"].String(); got != "[None]" {
-		t.Errorf("connection_lost: %s", got)
-	}
+	assert.Equal(t, `[b"one", b"two"]`, g["got"].String(), "datagrams handled")
+	assert.Equal(t, "[None]", g["lost"].String(), "connection_lost")
 	report := te.stderr.String()
 	for _, want := range []string{"Srv.datagram_received() failed", "boom requested"} {
-		if !strings.Contains(report, want) {
-			t.Errorf("report lacks %q:\n%s", want, report)
-		}
+		assert.Contains(t, report, want, "report")
 	}
 }
 
@@ -143,6 +138,7 @@ loop.run_until_complete(loop.create_datagram_endpoint(lambda: struct(connection_
 // remote address and each sendto destination, and the path permissions of
 // Unix datagram sockets.
 func TestDatagramPermissions(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "d.sock")
 	cases := []struct {
@@ -202,16 +198,15 @@ fail(err)`,
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			te := newTestEnv(t, Options{Permissions: c.perms, MaxSteps: 1_000_000})
 			te.e.Predeclare("sock", starlark.String(sock))
 			_, err := te.e.Exec("perm.star", []byte("P = protocol(\"P\")\n"+c.src))
-			switch {
-			case c.want == "" && err != nil:
-				t.Fatalf("unexpected error: %v", backtrace(err))
-			case c.want != "" && err == nil:
-				t.Fatalf("no error, want %q", c.want)
-			case c.want != "" && !strings.Contains(err.Error(), c.want):
-				t.Fatalf("error %q, want %q", err, c.want)
+			if c.want == "" {
+				require.NoError(t, err, "unexpected error")
+			} else {
+				require.Error(t, err, "want %q", c.want)
+				require.Contains(t, err.Error(), c.want)
 			}
 			te.run()
 		})
@@ -241,6 +236,7 @@ func (g *goDgram) DatagramReceived(data []byte, addr net.Addr) {
 // TestDatagramGoFactory passes a Go datagram protocol factory to
 // create_datagram_endpoint.
 func TestDatagramGoFactory(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	proto := &goDgram{}
 	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol { return proto }))
@@ -258,13 +254,9 @@ cli, _ = loop.run_until_complete(loop.create_datagram_endpoint(
     remote_addr = srv.get_extra_info("sockname")))
 `)
 	te.run()
-	if got := g["replies"].String(); got != `[b"go:hi"]` {
-		t.Errorf("replies = %s", got)
-	}
-	if len(proto.got) != 1 || proto.got[0] != "hi" {
-		t.Errorf("Go protocol got %q", proto.got)
-	}
-	if n := te.e.OpenTransports(); n != 0 {
-		t.Errorf("%d transports still tracked", n)
-	}
+	assert.Equal(t, `[b"go:hi"]`, g["replies"].String(), "replies")
+	proto.mu.Lock()
+	assert.Equal(t, []string{"hi"}, proto.got, "what the Go protocol got")
+	proto.mu.Unlock()
+	assert.Zero(t, te.e.OpenTransports(), "transports still tracked")
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 )
@@ -35,17 +35,13 @@ func newTestEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	stderr := &testkit.SyncBuffer{}
 	l, err := loop.New(loop.Options{Stderr: stderr})
-	if err != nil {
-		t.Fatalf("loop.New: %v", err)
-	}
+	require.NoError(t, err, "loop.New")
 	t.Cleanup(func() { _ = l.Close() })
 	te := &testEnv{t: t, l: l, stdout: &bytes.Buffer{}, stderr: stderr}
 	opts.Loop, opts.Stdout, opts.Stderr = l, te.stdout, stderr
 	te.e = NewEnv(opts)
 	assert, err := starlarktest.LoadAssertModule()
-	if err != nil {
-		t.Fatalf("assert module: %v", err)
-	}
+	require.NoError(t, err, "assert module")
 	te.e.Predeclare("assert", assert["assert"])
 	te.e.Predeclare("freeze", assert["freeze"])
 	te.e.Predeclare("catch", starlark.NewBuiltin("catch", catchBuiltin))
@@ -66,6 +62,7 @@ func (te *testEnv) exec(src string) starlark.StringDict {
 	return g
 }
 
+// backtrace is err's Starlark backtrace, or its text.
 func backtrace(err error) string {
 	if ee, ok := err.(*starlark.EvalError); ok {
 		return ee.Backtrace()
@@ -110,44 +107,11 @@ func (te *testEnv) serverPort(g starlark.StringDict, name string) int {
 	return sv.s.Addrs()[0].(*net.TCPAddr).Port
 }
 
-// python is a python3 client process running concurrently with the loop.
-type python struct {
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-	done chan error
-}
-
-// startPython runs `python3 -c code args...`; wait collects it.
-func startPython(t testing.TB, code string, args ...string) *python {
+// waitPython waits for the python3 peer p (testkit.StartPython, running
+// concurrently with the loop) to exit 0, and returns its stdout, trimmed.
+func waitPython(t testing.TB, p *testkit.Process) string {
 	t.Helper()
-	p := &python{done: make(chan error, 1)}
-	p.cmd = exec.Command("python3", append([]string{"-c", code}, args...)...)
-	p.cmd.Stdout = &p.out
-	p.cmd.Stderr = &p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start python3: %v", err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-	})
-	return p
-}
-
-// wait waits for the client and returns its output; it fails the test if
-// the client failed.
-func (p *python) wait(t testing.TB) string {
-	t.Helper()
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("python3 client: %v\n%s", err, p.out.String())
-		}
-	case <-time.After(runTimeout):
-		_ = p.cmd.Process.Kill()
-		t.Fatalf("python3 client still running after %v\n%s", runTimeout, p.out.String())
-	}
-	return p.out.String()
+	return strings.TrimSpace(p.Wait(testkit.WaitTimeout))
 }
 
 // lines splits output into trimmed lines.
@@ -155,6 +119,7 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimSpace(s), "\n")
 }
 
+// itoa formats n in decimal.
 func itoa(n int) string { return fmt.Sprint(n) }
 
 // catchBuiltin is catch(f): f()'s error message, or None.

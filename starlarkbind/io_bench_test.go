@@ -4,6 +4,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -20,9 +21,7 @@ P = protocol("P", datagram_received = received)
 p = P()
 `)
 	p, err := te.e.protocolOfKind(g["p"], kindDatagram)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	d := p.(*datagramAdapter)
 	data := make([]byte, 512)
 	addr := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5353}
@@ -32,9 +31,9 @@ p = P()
 		d.DatagramReceived(data, addr)
 	}
 	b.StopTimer()
-	if n, _ := starlark.AsInt32(g["count"].(*starlark.List).Index(0)); n != b.N {
-		b.Fatalf("called %d times, want %d", n, b.N)
-	}
+	n, err := starlark.AsInt32(g["count"].(*starlark.List).Index(0))
+	require.NoError(b, err)
+	require.Equal(b, b.N, n, "calls")
 }
 
 // BenchmarkPipeDataReceived is the same for pipe_data_received(fd, data).
@@ -45,9 +44,7 @@ P = protocol("P", pipe_data_received = lambda self, fd, data: None)
 p = P()
 `)
 	p, err := te.e.protocolOfKind(g["p"], kindSubprocess)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	s := p.(*subprocessAdapter)
 	data := make([]byte, 4096)
 	b.ReportAllocs()

@@ -7,6 +7,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 	"golang.org/x/sys/unix"
 )
@@ -28,11 +31,10 @@ print("ok")
 // python3 process writes it, and checks that opening a FIFO for writing
 // without a reader fails at once.
 func TestFIFOs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	te := newTestEnv(t, Options{Permissions: Permissions{Read: []string{dir}, Write: []string{dir}}, MaxSteps: 10_000_000})
 	te.e.Predeclare("fifo", starlark.String(fifo))
 	g := te.exec(`
@@ -51,34 +53,28 @@ loop.connect_read_pipe(lambda: struct(
 `)
 	// The reader is open once the loop has run an iteration; the writer's
 	// open(2) blocks until then.
-	py := startPython(t, pyFIFOWriter, fifo)
+	py := testkit.StartPython(t, pyFIFOWriter, fifo)
 	te.run()
-	if out := py.wait(t); strings.TrimSpace(out) != "ok" {
-		t.Fatalf("writer: %s", out)
-	}
-	if got := string(g["write_error"].(starlark.String)); !strings.Contains(got, "OSError: [Errno 6] No such device or address: '"+fifo+"'") {
-		t.Errorf("opening a FIFO without reader for writing: %s", got)
-	}
+	require.Equal(t, "ok", waitPython(t, py), "writer")
+	assert.Contains(t, string(g["write_error"].(starlark.String)), "OSError: [Errno 6] No such device or address: '"+fifo+"'",
+		"opening a FIFO without reader for writing")
 	var text strings.Builder
 	for c := range g["chunks"].(*starlark.List).Elements() {
 		text.WriteString(string(c.(starlark.Bytes)))
 	}
-	if n := strings.Count(text.String(), "\n"); n != 100 || !strings.HasSuffix(text.String(), "line 99\n") {
-		t.Errorf("read %d lines: %q", n, text.String())
-	}
-	if g["eofs"].String() != "[True]" || g["lost"].String() != "[None]" {
-		t.Errorf("eof_received %s, connection_lost %s", g["eofs"], g["lost"])
-	}
+	assert.Equal(t, 100, strings.Count(text.String(), "\n"), "lines read: %q", text.String())
+	assert.True(t, strings.HasSuffix(text.String(), "line 99\n"), "read %q", text.String())
+	assert.Equal(t, "[True]", g["eofs"].String(), "eof_received")
+	assert.Equal(t, "[None]", g["lost"].String(), "connection_lost")
 }
 
 // TestReopenStdioKeepsOwnFlags checks what connect_*_pipe(os.stdout) relies
 // on: the descriptor a transport gets for a pipe is a new open file
 // description, so making it non-blocking leaves the original blocking.
 func TestReopenStdioKeepsOwnFlags(t *testing.T) {
+	t.Parallel()
 	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
 	defer unix.Close(p[0])
 	defer unix.Close(p[1])
 	for _, c := range []struct {
@@ -86,23 +82,18 @@ func TestReopenStdioKeepsOwnFlags(t *testing.T) {
 		write bool
 	}{{p[0], false}, {p[1], true}} {
 		f, err := reopenStdio(c.fd, c.write)
-		if err != nil {
-			t.Fatalf("reopen %d: %v", c.fd, err)
-		}
+		require.NoErrorf(t, err, "reopen %d", c.fd)
 		fd, err := fileFD(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-		if nb, err := isNonblock(c.fd); err != nil || nb {
-			t.Errorf("fd %d is non-blocking (%v) after its reopened copy was made so", c.fd, err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, unix.SetNonblock(fd, true))
+		nb, err := isNonblock(c.fd)
+		require.NoError(t, err)
+		assert.Falsef(t, nb, "fd %d is non-blocking after its reopened copy was made so", c.fd)
 		_ = f.Close()
 	}
 }
 
+// fileFD is f's descriptor.
 func fileFD(f *os.File) (int, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -113,6 +104,7 @@ func fileFD(f *os.File) (int, error) {
 	return fd, err
 }
 
+// isNonblock reports whether fd's open file description is non-blocking.
 func isNonblock(fd int) (bool, error) {
 	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	return flags&unix.O_NONBLOCK != 0, err

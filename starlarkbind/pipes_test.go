@@ -3,15 +3,17 @@ package starlarkbind
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
 // TestCharacterDevices writes to and reads /dev/null through pipe
 // transports (epoll refuses /dev/null: the transports poll it instead).
 func TestCharacterDevices(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: Permissions{Read: []string{os.DevNull}, Write: []string{os.DevNull}}, MaxSteps: 10_000_000})
 	g := te.exec(`
 events = []
@@ -28,22 +30,17 @@ loop.run_until_complete(loop.connect_read_pipe(lambda: struct(
 	te.run()
 	got := g["events"].String()
 	for _, want := range []string{`("w lost", None)`, `"eof", ("r lost", None)`} {
-		if !strings.Contains(got, want) {
-			t.Errorf("events %s lack %s", got, want)
-		}
+		assert.Contains(t, got, want, "events")
 	}
-	if strings.Contains(got, `"data"`) {
-		t.Errorf("data from /dev/null: %s", got)
-	}
+	assert.NotContains(t, got, `"data"`, "data from /dev/null")
 }
 
 // TestOpenPermissions checks --allow-read and --allow-write on os.open.
 func TestOpenPermissions(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f.txt")
-	if err := os.WriteFile(path, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("x"), 0o600))
 	for _, c := range []struct {
 		perms Permissions
 		mode  string
@@ -62,14 +59,13 @@ func TestOpenPermissions(t *testing.T) {
 		te.e.Predeclare("mode", starlark.String(c.mode))
 		g := te.exec(`err = catch(lambda: os.open(path, mode).close())`)
 		got := g["err"]
-		switch {
-		case c.want == "" && got != starlark.None:
-			t.Errorf("%+v %s: %s", c.perms, c.mode, got)
-		case c.want != "" && !strings.Contains(string(got.(starlark.String)), c.want):
-			t.Errorf("%+v %s: got %s, want %s", c.perms, c.mode, got, c.want)
+		if c.want == "" {
+			assert.Equalf(t, starlark.Value(starlark.None), got, "%+v %s", c.perms, c.mode)
+		} else if assert.IsTypef(t, starlark.String(""), got, "%+v %s: %s", c.perms, c.mode, got) {
+			assert.Containsf(t, string(got.(starlark.String)), c.want, "%+v %s", c.perms, c.mode)
 		}
 	}
-	if b, _ := os.ReadFile(path); string(b) != "x" {
-		t.Errorf("a denied open changed the file: %q", b)
-	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(b), "a denied open changed the file")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -26,7 +27,8 @@ func sameMemory(a, b []byte) bool {
 // TestRecvArenaValuesSurviveCollections makes values of many sizes, across
 // several chunks, and checks that they, and Go strings sliced from them,
 // keep their contents, hashes and equality through collections while
-// nothing but the values refers to their chunks.
+// nothing but the values refers to their chunks. (The tests about
+// collections are not parallel.)
 func TestRecvArenaValuesSurviveCollections(t *testing.T) {
 	shared := make([]byte, 1<<10)
 	a := newRecvArena(func() []byte { return shared })
@@ -37,9 +39,7 @@ func TestRecvArenaValuesSurviveCollections(t *testing.T) {
 	for i := 0; total < 3*recvChunkSize; i++ {
 		n := 1 + (i*4099)%recvMinRead
 		buf := a.buffer()
-		if len(buf) < recvMinRead {
-			t.Fatalf("buffer of %d bytes, want at least %d", len(buf), recvMinRead)
-		}
+		require.GreaterOrEqual(t, len(buf), recvMinRead, "buffer size")
 		want := string(fillRead(buf, n, byte(i)))
 		v := a.value(n)
 		vals = append(vals, v)
@@ -58,34 +58,27 @@ func TestRecvArenaValuesSurviveCollections(t *testing.T) {
 	}
 	for i, v := range vals {
 		b, ok := v.(starlark.Bytes)
-		if !ok {
-			t.Fatalf("value %d is %T", i, v)
-		}
+		require.Truef(t, ok, "value %d is %T", i, v)
 		want := wants[i]
-		if string(b) != want {
-			t.Fatalf("value %d (%d bytes) changed", i, len(want))
-		}
-		if subs[i] != want[len(want)/2:] {
-			t.Fatalf("slice of value %d changed", i)
-		}
-		h1, err1 := v.Hash()
-		h2, err2 := starlark.Bytes(want).Hash()
-		if err1 != nil || err2 != nil || h1 != h2 {
-			t.Fatalf("hash of value %d: %v %v, %v %v", i, h1, err1, h2, err2)
-		}
-		if eq, err := starlark.Equal(v, starlark.Bytes(want)); err != nil || !eq {
-			t.Fatalf("value %d is not equal to its copy: %v", i, err)
-		}
+		require.Equalf(t, want, string(b), "value %d (%d bytes) changed", i, len(want))
+		require.Equalf(t, want[len(want)/2:], subs[i], "slice of value %d changed", i)
+		h1, err := v.Hash()
+		require.NoError(t, err)
+		h2, err := starlark.Bytes(want).Hash()
+		require.NoError(t, err)
+		require.Equalf(t, h2, h1, "hash of value %d", i)
+		eq, err := starlark.Equal(v, starlark.Bytes(want))
+		require.NoError(t, err)
+		require.Truef(t, eq, "value %d is not equal to its copy", i)
 	}
 }
 
 // TestRecvArenaEmptyValue checks that a read of nothing makes b"".
 func TestRecvArenaEmptyValue(t *testing.T) {
+	t.Parallel()
 	a := newRecvArena(func() []byte { return make([]byte, 16) })
 	a.buffer()
-	if v := a.value(0); v != starlark.Bytes("") {
-		t.Fatalf("value(0) = %v", v)
-	}
+	require.Equal(t, starlark.Value(starlark.Bytes("")), a.value(0), "value(0)")
 }
 
 // TestRecvArenaBoundsLiveChunks keeps a value from every chunk, so that no
@@ -109,21 +102,15 @@ func TestRecvArenaBoundsLiveChunks(t *testing.T) {
 		kept = append(kept, a.value(n))
 		chunks++
 	}
-	if chunks != recvMaxLiveChunks {
-		t.Fatalf("reads went to the shared buffer after %d chunks, want %d", chunks, recvMaxLiveChunks)
-	}
+	require.Equal(t, recvMaxLiveChunks, chunks, "chunks before reads went to the shared buffer")
 
 	// Values made while the chunks are all kept alive are copies.
 	buf := a.buffer()
-	if !sameMemory(buf, shared) {
-		t.Fatal("a read past the bound did not go to the shared buffer")
-	}
+	require.True(t, sameMemory(buf, shared), "a read past the bound did not go to the shared buffer")
 	v := a.value(len(fillRead(buf, 100, 'a')))
 	want := string(shared[:100])
 	fillRead(shared, len(shared), 'z') // the next read overwrites the buffer
-	if string(v.(starlark.Bytes)) != want {
-		t.Fatal("a value made from the shared buffer changed with it")
-	}
+	require.Equal(t, want, string(v.(starlark.Bytes)), "a value made from the shared buffer changed with it")
 
 	kept = nil
 	runtime.GC()
@@ -136,8 +123,6 @@ func TestRecvArenaBoundsLiveChunks(t *testing.T) {
 		}
 		a.value(1)
 	}
-	if copied == 0 || copied > recvRecheckReads {
-		t.Fatalf("after the collection, %d reads were copied; want 1 to %d", copied, recvRecheckReads)
-	}
+	require.Truef(t, copied >= 1 && copied <= recvRecheckReads, "after the collection, %d reads were copied; want 1 to %d", copied, recvRecheckReads)
 	_ = kept
 }

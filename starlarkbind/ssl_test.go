@@ -7,19 +7,22 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/internal/testpki"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
+// TestSSLContextDefaultsAndPythonRules checks SSLContext's defaults, the
+// rules Python keeps between its fields, loading CAs and certificate chains,
+// ALPN settings and a frozen context.
 func TestSSLContextDefaultsAndPythonRules(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "rules CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
 	other := ca.issue("other", pkix.Name{CommonName: "other"}, "other")
 	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv, "OTHER": other})
 	caPEM, err := os.ReadFile(ca.File)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	te.e.Predeclare("CA_PEM", starlark.String(caPEM))
 	te.e.Predeclare("CA_DER", starlark.Bytes(ca.Cert.Raw))
 	te.e.Predeclare("MISSING", starlark.String(filepath.Join(ca.Dir, "missing.pem")))
@@ -107,7 +110,10 @@ assert.eq(len(f.get_ca_certs()), 1)
 `)
 }
 
+// TestSSLFilesNeedAllowRead checks that certificate, key and CA files need
+// --allow-read, each on its own.
 func TestSSLFilesNeedAllowRead(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t, "perm CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
 	te := newTestEnv(t, Options{Permissions: Permissions{Net: []string{"127.0.0.1"}}})
@@ -129,7 +135,10 @@ assert.fails(lambda: s.load_cert_chain(SRV_CERT, SRV_KEY), 'PermissionError: rea
 `)
 }
 
+// TestTLSArgumentErrors checks the errors of the TLS arguments of
+// create_connection, create_server, the Unix variants and start_tls.
 func TestTLSArgumentErrors(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	ca := newTestCA(t, "args CA")
 	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
@@ -177,205 +186,6 @@ assert.fails(lambda: st(t, p, cctx, server_hostname = "localhost", pending = 3),
 assert.fails(lambda: st(t, 3, cctx, server_hostname = "localhost"), "TypeError: loop.start_tls: for parameter protocol: got int, want a protocol object")
 t.close()
 srv.close()
-`)
-	te.run()
-}
-
-// TestTLSBetweenScripts runs a TLS server and clients of the same script:
-// the handshake, ALPN, get_extra_info, write_eof over TLS 1.3, and
-// settings changed after create_server reaching later connections.
-func TestTLSBetweenScripts(t *testing.T) {
-	te := newTestEnv(t, Options{Permissions: allowLocal})
-	ca := newTestCA(t, "echo CA")
-	srv := ca.issue("srv", pkix.Name{CommonName: "localhost", Organization: []string{"Echo Inc"}}, "localhost", "127.0.0.1")
-	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv})
-	g := te.exec(`
-sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-sctx.load_cert_chain(SRV_CERT, SRV_KEY)
-server_info = []
-
-def s_made(self, t):
-    self.t = t
-    obj = t.get_extra_info("ssl_object")
-    assert.true(t.get_extra_info("sslcontext") == sctx)
-    assert.eq(obj.server_side, True)
-    assert.eq(obj.server_hostname, None)
-    assert.eq(t.get_write_buffer_limits(), (131072, 524288))  # asyncio's SSL defaults
-    server_info.append((obj.selected_alpn_protocol(), t.get_extra_info("peercert")))
-def s_data(self, d):
-    self.t.write(d)
-def s_eof(self):
-    self.t.write(b"[eof]")
-    self.t.close()
-Echo = protocol("Echo", connection_made = s_made, data_received = s_data, eof_received = s_eof)
-
-results = []
-sockets = []
-def c_made(self, t):
-    self.t = t
-    self.got = b""
-    sockets.append(t.get_extra_info("socket").getpeername())
-    t.write(b"hello")
-    t.write_eof()
-def c_data(self, d):
-    self.got += d
-def c_eof(self):
-    results.append(self.got)
-def c_lost(self, exc):
-    results.append(exc)
-    self.done.set_result(None)
-Client = protocol("Client", connection_made = c_made, data_received = c_data, eof_received = c_eof, connection_lost = c_lost)
-
-server = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, ssl = sctx))
-port = server.sockets[0].getsockname()[1]
-
-def connect(ctx, **kwargs):
-    done = loop.create_future()
-    t, p = loop.run_until_complete(loop.create_connection(lambda: Client(done = done), "127.0.0.1", port, ssl = ctx, **kwargs))
-    loop.run_until_complete(done)
-    return t
-
-cctx = ssl.create_default_context(cafile = CA)
-cctx.set_alpn_protocols(["b", "a"])
-t = connect(cctx)
-assert.eq(results, [b"hello[eof]", None])
-assert.true(t.get_extra_info("sslcontext") == cctx)
-assert.eq(type(t), "transport")
-obj = t.get_extra_info("ssl_object")
-assert.eq(obj.version(), "TLSv1.3")
-assert.eq(obj.selected_alpn_protocol(), None)
-assert.eq(obj.server_side, False)
-assert.eq(obj.server_hostname, "127.0.0.1")
-assert.eq(obj.compression(), None)
-assert.true(obj.context == cctx)
-assert.eq(obj.cipher(), t.get_extra_info("cipher"))
-assert.eq(len(obj.cipher()), 3)
-assert.eq(obj.cipher()[1], "TLSv1.3")
-assert.eq(t.get_extra_info("compression"), None)
-assert.eq(t.get_extra_info("compression", "dflt"), "dflt")
-assert.eq(t.get_extra_info("peername"), ("127.0.0.1", port))
-assert.eq(sockets[0], ("127.0.0.1", port))
-assert.true(t.get_extra_info("ssl_object") == obj)
-cert = t.get_extra_info("peercert")
-assert.eq(list(cert.keys()), ["subject", "issuer", "version", "serialNumber", "notBefore", "notAfter", "subjectAltName"])
-assert.eq(cert["subject"], ((("organizationName", "Echo Inc"),), (("commonName", "localhost"),)))
-assert.eq(cert["issuer"], ((("organizationName", "starnet tests"),), (("commonName", "echo CA"),)))
-assert.eq(cert["subjectAltName"], (("DNS", "localhost"), ("IP Address", "127.0.0.1")))
-assert.eq(cert["version"], 3)
-assert.eq(type(obj.getpeercert(binary_form = True)), "bytes")
-assert.eq(server_info[-1], (None, None))
-
-# Settings changed after create_server apply to the next connections.
-sctx.set_alpn_protocols(["a", "b"])
-connect(cctx, server_hostname = "localhost")
-assert.eq(server_info[-1][0], "a")
-# A client offering nothing the server accepts connects without ALPN, as
-# with OpenSSL.
-other = ssl.create_default_context(cafile = CA)
-other.set_alpn_protocols(["z"])
-t = connect(other)
-assert.eq(t.get_extra_info("ssl_object").selected_alpn_protocol(), None)
-
-# TLS 1.2 only: no write_eof (asyncio's NotImplementedError).
-sctx.maximum_version = ssl.TLSVersion.TLSv1_2
-def eof_fails(self, t):
-    self.t = t
-    assert.eq(t.can_write_eof(), False)
-    assert.fails(lambda: t.write_eof(), "NotImplementedError")
-    assert.eq(t.get_extra_info("ssl_object").version(), "TLSv1.2")
-    assert.eq(t.get_extra_info("cipher")[1], "TLSv1.2")
-    t.close()
-T12 = protocol("T12", connection_made = eof_fails, connection_lost = c_lost)
-done = loop.create_future()
-loop.run_until_complete(loop.create_connection(lambda: T12(done = done), "127.0.0.1", port, ssl = cctx))
-loop.run_until_complete(done)
-sctx.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
-
-# CERT_NONE: nothing verified; getpeercert() is {} but the DER is there.
-insecure = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-insecure.check_hostname = False
-insecure.verify_mode = ssl.CERT_NONE
-t = connect(insecure)
-assert.eq(t.get_extra_info("peercert"), {})
-assert.eq(t.get_extra_info("ssl_object").getpeercert(), {})
-assert.eq(type(t.get_extra_info("ssl_object").getpeercert(True)), "bytes")
-
-# Verification failures.
-def fails(ctx, **kwargs):
-    res = loop.run_until_complete(loop.create_connection(Client, "127.0.0.1", port, ssl = ctx, **kwargs), return_exceptions = True)
-    return res
-system = ssl.create_default_context()       # the system's roots: not our CA
-e = fails(system)
-assert.eq(e.kind, "SSLCertVerificationError")
-assert.true("certificate verify failed: unable to get local issuer certificate" in e.message, e.message)
-e = fails(True)
-assert.eq(e.kind, "SSLCertVerificationError")
-e = fails(cctx, server_hostname = "wrong.example")
-assert.eq(e.kind, "SSLCertVerificationError")
-assert.eq(e.message, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'wrong.example'.")
-# server_hostname="" checks the chain but not the name.
-t = connect(cctx, server_hostname = "")
-assert.eq(t.get_extra_info("peercert")["subject"][1], (("commonName", "localhost"),))
-assert.eq(fails(system, server_hostname = "").kind, "SSLCertVerificationError")
-assert.eq(fails(True, server_hostname = "").kind, "SSLCertVerificationError")
-# check_hostname off: the same.
-nohost = ssl.create_default_context(cafile = CA)
-nohost.check_hostname = False
-connect(nohost, server_hostname = "wrong.example")
-server.close()
-`)
-	te.run()
-	if n := te.e.OpenTransports(); n != 0 {
-		t.Errorf("open transports after the run: %d", n)
-	}
-	_ = g
-}
-
-// TestTLSClientCertificates checks verify_mode on the server side.
-func TestTLSClientCertificates(t *testing.T) {
-	te := newTestEnv(t, Options{Permissions: allowLocal})
-	ca := newTestCA(t, "mtls CA")
-	srv := ca.issue("srv", pkix.Name{CommonName: "localhost"}, "localhost")
-	cli := ca.issue("cli", pkix.Name{CommonName: "client one"})
-	predeclareFiles(te, ca, map[string]*testpki.Leaf{"SRV": srv, "CLI": cli})
-	te.exec(`
-sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile = CA)
-sctx.load_cert_chain(SRV_CERT, SRV_KEY)
-sctx.verify_mode = ssl.CERT_REQUIRED
-seen = []
-def s_made(self, t):
-    seen.append(t.get_extra_info("peercert"))
-    t.close()
-S = protocol("S", connection_made = s_made)
-def c_lost(self, exc):
-    self.lost.set_result(exc)
-C = protocol("C", connection_lost = c_lost)
-server = loop.run_until_complete(loop.create_server(S, "127.0.0.1", 0, ssl = sctx))
-port = server.sockets[0].getsockname()[1]
-
-def connect(ctx):
-    lost = loop.create_future()
-    loop.run_until_complete(loop.create_connection(lambda: C(lost = lost), "127.0.0.1", port, ssl = ctx, server_hostname = "localhost"))
-    return loop.run_until_complete(lost)
-
-with_cert = ssl.create_default_context(cafile = CA)
-with_cert.load_cert_chain(CLI_CERT, CLI_KEY)
-assert.eq(connect(with_cert), None)
-assert.eq(seen[0]["subject"], ((("commonName", "client one"),),))
-assert.eq(seen[0]["issuer"][1], (("commonName", "mtls CA"),))
-
-# Without a certificate the server refuses it; over TLS 1.3 the client's
-# handshake is over by then, and it learns it on its first read.
-exc = connect(ssl.create_default_context(cafile = CA))
-assert.eq(exc.kind, "SSLError")
-assert.eq(exc.message, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required")
-assert.eq(len(seen), 1)
-
-# Turned off later: the next client needs none.
-sctx.verify_mode = ssl.CERT_NONE
-assert.eq(connect(ssl.create_default_context(cafile = CA)), None)
-assert.eq(seen[1], None)
-server.close()
 `)
 	te.run()
 }

@@ -4,24 +4,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRunRules checks how --allow-run entries match programs: by name, by
 // path, through PATH, and not through a PATH the script gives the child.
 func TestRunRules(t *testing.T) {
+	t.Parallel()
 	catPath, err := exec.LookPath("cat")
-	if err != nil {
-		t.Fatalf("cat: %v", err)
-	}
+	require.NoError(t, err, "cat")
 	catPath, _ = filepath.Abs(catPath)
 	// A directory with its own "cat", first on a PATH the script could give.
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "cat")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755))
 	cases := []struct {
 		entries []string
 		program string
@@ -48,18 +47,17 @@ func TestRunRules(t *testing.T) {
 	for _, c := range cases {
 		p := compilePermissions(Permissions{Run: c.entries})
 		err := p.checkRun(c.program, c.env, c.cwd)
-		if (err == nil) != c.allowed {
-			t.Errorf("%q: run %q (env %q, cwd %q): allowed = %v, want %v (%v)", c.entries, c.program, c.env, c.cwd, err == nil, c.allowed, err)
-		}
+		assert.Equalf(t, c.allowed, err == nil, "%q: run %q (env %q, cwd %q): allowed (%v)", c.entries, c.program, c.env, c.cwd, err)
 	}
 }
 
+// TestRunDeniedMessages checks the messages of denied --allow-run access,
+// and which entries allow the shell.
 func TestRunDeniedMessages(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "ls")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n"), 0o755))
 	p := compilePermissions(Permissions{Run: []string{"cat"}})
 	for _, c := range []struct {
 		err  error
@@ -71,29 +69,22 @@ func TestRunDeniedMessages(t *testing.T) {
 		{p.checkRun("ls", []string{"PATH=" + dir}, ""), `PermissionError: run access to "ls" denied; run with --allow-run=` + fake},
 		{p.checkShell(), `PermissionError: run access to "sh" denied; run with --allow-run=sh`},
 	} {
-		if c.err == nil || c.err.Error() != c.want {
-			t.Errorf("got %v\nwant %s", c.err, c.want)
-		}
+		assert.EqualError(t, c.err, c.want)
 	}
 	for _, entries := range [][]string{{"sh"}, {"/bin/sh"}, {"*"}} {
-		if err := compilePermissions(Permissions{Run: entries}).checkShell(); err != nil {
-			t.Errorf("%q: shell denied: %v", entries, err)
-		}
+		assert.NoErrorf(t, compilePermissions(Permissions{Run: entries}).checkShell(), "%q: shell denied", entries)
 	}
-	if err := compilePermissions(Permissions{Run: []string{"bash", "cat"}}).checkShell(); err == nil {
-		t.Errorf("shell allowed by bash, cat")
-	}
+	assert.Error(t, compilePermissions(Permissions{Run: []string{"bash", "cat"}}).checkShell(), "shell allowed by bash, cat")
 }
 
 // TestSubprocessPermissionFailsFuture checks that a denied program fails
 // the Future (not the call) with the PermissionError, and that nothing runs.
 func TestSubprocessPermissionFailsFuture(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "ran")
 	// Another "cat", which a PATH given to the child would find.
-	if err := os.WriteFile(filepath.Join(dir, "cat"), []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cat"), []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755))
 	te := newTestEnv(t, Options{Permissions: Permissions{Run: []string{"cat"}}, MaxSteps: 1_000_000})
 	g := te.exec(`
 P = protocol("P")
@@ -107,24 +98,19 @@ kinds = [r.kind for r in results]
 messages = [r.message for r in results]
 `)
 	te.run()
-	if got := g["kinds"].String(); got != `["PermissionError", "PermissionError", "PermissionError"]` {
-		t.Errorf("kinds = %s", got)
-	}
+	assert.Equal(t, `["PermissionError", "PermissionError", "PermissionError"]`, g["kinds"].String(), "kinds")
 	msgs := g["messages"].String()
 	for _, want := range []string{`run access to \"touch\" denied; run with --allow-run=touch`, `run access to \"sh\" denied; run with --allow-run=sh`, `run access to \"cat\" denied`} {
-		if !strings.Contains(msgs, want) {
-			t.Errorf("messages %s lack %s", msgs, want)
-		}
+		assert.Contains(t, msgs, want, "messages")
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Errorf("a denied program ran")
-	}
+	assert.NoFileExists(t, marker, "a denied program ran")
 }
 
 // TestSubprocessCallbackFailure checks that a failing pipe_data_received is
 // reported and changes nothing else: the rest of the output still comes,
 // and connection_lost follows.
 func TestSubprocessCallbackFailure(t *testing.T) {
+	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: Permissions{Run: []string{"sh"}}, MaxSteps: 1_000_000})
 	g := te.exec(`
 got = []
@@ -143,13 +129,9 @@ P = protocol("P", connection_made = made, pipe_data_received = data,
 loop.run_until_complete(loop.subprocess_shell(P, "read x; echo one; read y; echo two"))
 `)
 	te.run()
-	if got := g["got"].String(); got != `[b"one\n", b"two\n"]` {
-		t.Errorf("output = %s", got)
-	}
-	if got := g["lost"].String(); got != "[None]" {
-		t.Errorf("connection_lost: %s", got)
-	}
-	if report := te.stderr.String(); !strings.Contains(report, "P.pipe_data_received() failed") || !strings.Contains(report, "first chunk fails") {
-		t.Errorf("report:\n%s", report)
-	}
+	assert.Equal(t, `[b"one\n", b"two\n"]`, g["got"].String(), "output")
+	assert.Equal(t, "[None]", g["lost"].String(), "connection_lost")
+	report := te.stderr.String()
+	assert.Contains(t, report, "P.pipe_data_received() failed", "report")
+	assert.Contains(t, report, "first chunk fails", "report")
 }

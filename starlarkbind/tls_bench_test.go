@@ -7,6 +7,7 @@ import (
 
 	"github.com/starnet-dev/starnet/internal/testpki"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkStarlarkTLSEcho is one 64-byte round trip through a Starlark
@@ -31,15 +32,13 @@ srv = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, ssl = sct
 	client := &pingClient{msg: make([]byte, 64), left: b.N, done: te.l.NewFuture()}
 	opts := transports.DialOptions{TLS: &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}}
 	conn := transports.CreateConnection(te.l, func() transports.BaseProtocol { return client }, "127.0.0.1", te.serverPort(g, "srv"), opts)
-	if _, err := te.l.RunUntilComplete(conn); err != nil {
-		b.Fatal(err)
-	}
+	_, err := te.l.RunUntilComplete(conn)
+	require.NoError(b, err)
 	b.ReportAllocs()
 	b.ResetTimer()
 	_ = client.t.Write(client.msg)
-	if _, err := te.l.RunUntilComplete(client.done); err != nil {
-		b.Fatal(err)
-	}
+	_, err = te.l.RunUntilComplete(client.done)
+	require.NoError(b, err)
 	b.StopTimer()
 	client.t.Close()
 	te.e.Shutdown(false)

@@ -18,6 +18,7 @@ type testCA struct {
 	t testing.TB
 }
 
+// newTestCA makes a CA named name for the test.
 func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	ca := testpki.NewCA(t, &x509.Certificate{

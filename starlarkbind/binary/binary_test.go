@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 	"go.starlark.net/syntax"
@@ -21,9 +23,7 @@ var scriptOptions = &syntax.FileOptions{
 func predeclared(t *testing.T) starlark.StringDict {
 	t.Helper()
 	assertMod, err := starlarktest.LoadAssertModule()
-	if err != nil {
-		t.Fatalf("load assert module: %v", err)
-	}
+	require.NoError(t, err, "load assert module")
 	return starlark.StringDict{
 		"binary": NewModule(),
 		"assert": assertMod["assert"],
@@ -37,32 +37,26 @@ func execScript(t *testing.T, name string, src any) starlark.StringDict {
 	thread := &starlark.Thread{Name: name}
 	starlarktest.SetReporter(thread, t)
 	globals, err := starlark.ExecFileOptions(scriptOptions, thread, name, src, predeclared(t))
-	if err != nil {
-		var evalErr *starlark.EvalError
-		if errors.As(err, &evalErr) {
-			t.Fatal(evalErr.Backtrace())
-		}
-		t.Fatal(err)
+	var evalErr *starlark.EvalError
+	if errors.As(err, &evalErr) {
+		require.Fail(t, "script failed", evalErr.Backtrace())
 	}
+	require.NoError(t, err)
 	return globals
 }
 
 // TestScripts runs every testdata/*.star file; each uses assert.* to check
 // the module from Starlark.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/*.star")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 3 {
-		t.Fatalf("found %d test scripts in testdata, want at least 3", len(files))
-	}
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 3, "test scripts in testdata")
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".star"), func(t *testing.T) {
+			t.Parallel()
 			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			execScript(t, file, src)
 		})
 	}
@@ -79,6 +73,7 @@ func evalExpr(t *testing.T, expr string) (starlark.Value, error) {
 // their text and as an *Error that errors.As finds through Starlark's
 // EvalError.
 func TestErrorKinds(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		expr, kind, msg string
 	}{
@@ -98,20 +93,12 @@ func TestErrorKinds(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := evalExpr(t, c.expr)
-		if err == nil {
-			t.Errorf("%s: no error, want %q", c.expr, c.msg)
+		if !assert.EqualError(t, err, c.msg, c.expr) {
 			continue
-		}
-		if err.Error() != c.msg {
-			t.Errorf("%s:\n got %q\nwant %q", c.expr, err.Error(), c.msg)
 		}
 		var e *Error
-		if !errors.As(err, &e) {
-			t.Errorf("%s: error %T does not wrap *binary.Error", c.expr, err)
-			continue
-		}
-		if e.Kind != c.kind {
-			t.Errorf("%s: kind %q, want %q", c.expr, e.Kind, c.kind)
+		if assert.ErrorAsf(t, err, &e, "%s: error %T does not wrap *binary.Error", c.expr, err) {
+			assert.Equal(t, c.kind, e.Kind, c.expr)
 		}
 	}
 }
@@ -119,21 +106,13 @@ func TestErrorKinds(t *testing.T) {
 // TestNewModuleIsFresh checks that modules do not share state: freezing one
 // leaves another usable.
 func TestNewModuleIsFresh(t *testing.T) {
+	t.Parallel()
 	a, b := NewModule(), NewModule()
-	if a == b {
-		t.Fatal("NewModule returned the same module twice")
-	}
-	if a.Name != "binary" {
-		t.Fatalf("module name %q, want binary", a.Name)
-	}
+	require.NotSame(t, a, b, "NewModule returned the same module twice")
+	require.Equal(t, "binary", a.Name, "module name")
 	want := []string{"b64decode", "b64encode", "buffer", "calcsize", "find", "hex", "join", "pack", "split", "unhex", "unpack"}
-	names := a.AttrNames()
-	if strings.Join(names, ",") != strings.Join(want, ",") {
-		t.Fatalf("members %v, want %v", names, want)
-	}
+	require.Equal(t, want, a.AttrNames(), "members")
 	a.Freeze()
 	b.Members["extra"] = starlark.None // b is a distinct, unfrozen module
-	if _, ok := a.Members["extra"]; ok {
-		t.Fatal("modules share their members")
-	}
+	require.NotContains(t, a.Members, "extra", "modules share their members")
 }

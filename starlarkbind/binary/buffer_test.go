@@ -7,135 +7,95 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
 // TestBufferGoAPI exercises the methods the BufferedProtocol adapter uses:
 // a transport fills Bytes() in place, then the script reads what it got.
 func TestBufferGoAPI(t *testing.T) {
+	t.Parallel()
 	b := NewBuffer(8)
-	if b.Len() != 8 || len(b.Bytes()) != 8 {
-		t.Fatalf("NewBuffer(8): Len %d, len(Bytes) %d", b.Len(), len(b.Bytes()))
-	}
-	if !bytes.Equal(b.Bytes(), make([]byte, 8)) {
-		t.Fatalf("NewBuffer(8) holds %x, want zeros", b.Bytes())
-	}
-	if got := NewBuffer(-3).Len(); got != 0 {
-		t.Fatalf("NewBuffer(-3).Len() = %d, want 0", got)
-	}
-	if err := b.CheckMutable(); err != nil {
-		t.Fatalf("CheckMutable on a new buffer: %v", err)
-	}
+	require.Equal(t, 8, b.Len(), "NewBuffer(8).Len()")
+	require.Equal(t, make([]byte, 8), b.Bytes(), "NewBuffer(8) holds zeros")
+	require.Equal(t, 0, NewBuffer(-3).Len(), "NewBuffer(-3).Len()")
+	require.NoError(t, b.CheckMutable(), "CheckMutable on a new buffer")
 
 	// The transport reads straight into the live slice.
-	n := copy(b.Bytes(), "hi\nthere")
-	if n != 8 {
-		t.Fatal("short copy")
-	}
-	if c := cap(b.Bytes()); c != b.Len() {
-		t.Fatalf("cap(Bytes()) = %d, want Len() = %d", c, b.Len())
-	}
+	require.Equal(t, 8, copy(b.Bytes(), "hi\nthere"), "copied")
+	require.Equal(t, b.Len(), cap(b.Bytes()), "cap(Bytes())")
 
 	// The script sees the bytes.
 	globals := starlark.StringDict{"buf": b}
 	thread := &starlark.Thread{Name: "adapter"}
 	v, err := starlark.Eval(thread, "expr", `(buf.readline(), buf[:3], buf.take(100))`, globals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `(b"hi\n", b"the", b"there")`
-	if v.String() != want {
-		t.Fatalf("script read %s, want %s", v, want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, `(b"hi\n", b"the", b"there")`, v.String(), "what the script read")
 
-	if err := b.Append([]byte("abc")); err != nil {
-		t.Fatalf("Append: %v", err)
-	}
-	if string(b.Bytes()) != "abc" {
-		t.Fatalf("after Append: %q", b.Bytes())
-	}
+	require.NoError(t, b.Append([]byte("abc")), "Append")
+	require.Equal(t, "abc", string(b.Bytes()), "after Append")
 }
 
 // TestBufferBytesInvalidatesReadlineScan: readline remembers how far it
 // searched, and a write through Bytes() must make it look again.
 func TestBufferBytesInvalidatesReadlineScan(t *testing.T) {
+	t.Parallel()
 	b := NewBuffer(0)
-	if err := b.Append([]byte("abcdef")); err != nil {
-		t.Fatal(err)
-	}
-	if end := b.lineEnd("\n"); end != -1 {
-		t.Fatalf("lineEnd = %d, want -1", end)
-	}
+	require.NoError(t, b.Append([]byte("abcdef")))
+	require.Equal(t, -1, b.lineEnd("\n"), "lineEnd")
 	b.Bytes()[2] = '\n'
-	if end := b.lineEnd("\n"); end != 3 {
-		t.Fatalf("after writing a newline through Bytes(): lineEnd = %d, want 3", end)
-	}
+	require.Equal(t, 3, b.lineEnd("\n"), "lineEnd after writing a newline through Bytes()")
 }
 
 // TestBufferFrozen checks that a frozen buffer refuses every modification,
 // from Go and from Starlark.
 func TestBufferFrozen(t *testing.T) {
+	t.Parallel()
 	b := NewBuffer(0)
-	if err := b.Append([]byte("x\ny")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Append([]byte("x\ny")))
 	b.Freeze()
-	if err := b.CheckMutable(); err == nil || !strings.Contains(err.Error(), "frozen buffer") {
-		t.Fatalf("CheckMutable on a frozen buffer: %v", err)
-	}
-	if err := b.Append([]byte("z")); err == nil || err.Error() != "cannot append to frozen buffer" {
-		t.Fatalf("Append to a frozen buffer: %v", err)
-	}
-	if string(b.Bytes()) != "x\ny" {
-		t.Fatalf("frozen buffer changed: %q", b.Bytes())
-	}
+	require.ErrorContains(t, b.CheckMutable(), "frozen buffer", "CheckMutable on a frozen buffer")
+	require.EqualError(t, b.Append([]byte("z")), "cannot append to frozen buffer", "Append to a frozen buffer")
+	require.Equal(t, "x\ny", string(b.Bytes()), "frozen buffer changed")
 	thread := &starlark.Thread{Name: "frozen"}
 	for _, expr := range []string{`buf.append(b"z")`, `buf.take(1)`, `buf.readline()`, `buf.clear()`} {
-		if _, err := starlark.Eval(thread, "expr", expr, starlark.StringDict{"buf": b}); err == nil {
-			t.Errorf("%s on a frozen buffer succeeded", expr)
-		}
+		_, err := starlark.Eval(thread, "expr", expr, starlark.StringDict{"buf": b})
+		assert.Errorf(t, err, "%s on a frozen buffer succeeded", expr)
 	}
-	if string(b.Bytes()) != "x\ny" {
-		t.Fatalf("frozen buffer changed: %q", b.Bytes())
-	}
+	require.Equal(t, "x\ny", string(b.Bytes()), "frozen buffer changed")
 }
 
 // TestBufferIterationLocks checks that a buffer cannot change while it is
 // being iterated.
 func TestBufferIterationLocks(t *testing.T) {
+	t.Parallel()
 	b := NewBuffer(2)
 	it := b.Iterate()
-	if err := b.CheckMutable(); err == nil || !strings.Contains(err.Error(), "during iteration") {
-		t.Fatalf("CheckMutable while iterating: %v", err)
-	}
-	if err := b.Append([]byte("x")); err == nil {
-		t.Fatal("Append while iterating succeeded")
-	}
+	require.ErrorContains(t, b.CheckMutable(), "during iteration", "CheckMutable while iterating")
+	require.Error(t, b.Append([]byte("x")), "Append while iterating succeeded")
 	it.Done()
-	if err := b.Append([]byte("x")); err != nil {
-		t.Fatalf("Append after iteration: %v", err)
-	}
+	require.NoError(t, b.Append([]byte("x")), "Append after iteration")
 }
 
 // TestBufferReadlineScanIsIncremental checks the amortisation of readline:
 // after a failed search the buffer remembers where to resume, so feeding a
 // long line one byte at a time searches each byte about once.
 func TestBufferReadlineScanIsIncremental(t *testing.T) {
+	t.Parallel()
 	for _, sep := range []string{"\n", "\r\n", "END"} {
 		b := NewBuffer(0)
 		for i := 0; i < 10000; i++ {
 			b.appendString("x")
-			if b.lineEnd(sep) != -1 {
-				t.Fatalf("sep %q: found a line in %d x's", sep, i+1)
-			}
-			if want := max(len(b.data)-len(sep)+1, b.off); b.scanFrom != want {
-				t.Fatalf("sep %q after %d bytes: next search starts at %d, want %d", sep, i+1, b.scanFrom, want)
+			end := b.lineEnd(sep)
+			want := max(len(b.data)-len(sep)+1, b.off)
+			if end != -1 || b.scanFrom != want { // checked first: testify on every byte would be most of the test's time
+				require.Equalf(t, -1, end, "sep %q: found a line in %d x's", sep, i+1)
+				require.Equalf(t, want, b.scanFrom, "sep %q after %d bytes: where the next search starts", sep, i+1)
 			}
 		}
 		b.appendString(sep)
-		if end := b.lineEnd(sep); end != 10000+len(sep) {
-			t.Fatalf("sep %q: lineEnd = %d, want %d", sep, end, 10000+len(sep))
-		}
+		require.Equalf(t, 10000+len(sep), b.lineEnd(sep), "sep %q: lineEnd", sep)
 	}
 }
 
@@ -143,28 +103,21 @@ func TestBufferReadlineScanIsIncremental(t *testing.T) {
 // reclaims the space, so a long-lived connection's buffer does not grow
 // without bound.
 func TestBufferCompacts(t *testing.T) {
+	t.Parallel()
 	b := NewBuffer(0)
 	line := []byte(strings.Repeat("y", 99) + "\n")
 	for i := 0; i < 100000; i++ {
-		if err := b.Append(line); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, b.Append(line))
 		if i%2 == 1 { // keep one line buffered, remove one
 			b.take(b.lineEnd("\n"))
 		}
 	}
-	if b.Len() != 50000*len(line) {
-		t.Fatalf("Len = %d, want %d", b.Len(), 50000*len(line))
-	}
+	require.Equal(t, 50000*len(line), b.Len(), "Len")
 	for b.Len() > 0 {
 		n := b.lineEnd("\n")
-		if n != len(line) {
-			t.Fatalf("line of %d bytes, want %d", n, len(line))
-		}
+		require.Equal(t, len(line), n, "line length")
 		b.take(n)
-		if b.off > compactMin && b.off > b.Len() {
-			t.Fatalf("removed prefix %d bytes, contents %d: not compacted", b.off, b.Len())
-		}
+		require.Falsef(t, b.off > compactMin && b.off > b.Len(), "removed prefix %d bytes, contents %d: not compacted", b.off, b.Len())
 	}
 }
 
@@ -252,15 +205,14 @@ func bufferModelOps(ops []byte) error {
 // TestBufferMatchesModel runs random operation sequences against a naive
 // model (no offset, no compaction, no remembered search).
 func TestBufferMatchesModel(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < 300; i++ {
 		ops := make([]byte, 2000)
 		for j := range ops {
 			ops[j] = byte(rng.IntN(256))
 		}
-		if err := bufferModelOps(ops); err != nil {
-			t.Fatalf("sequence %d: %v", i, err)
-		}
+		require.NoErrorf(t, bufferModelOps(ops), "sequence %d", i)
 	}
 }
 
@@ -269,8 +221,6 @@ func FuzzBufferOps(f *testing.F) {
 	f.Add([]byte{0, 10, 1, 2, 3, 2, 0, 3, 5, 2, 2, 1})
 	f.Add([]byte("\x00\x20abababab\x02\x02\x03\x05\x04\x01\x02\x00"))
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		if err := bufferModelOps(ops); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, bufferModelOps(ops))
 	})
 }

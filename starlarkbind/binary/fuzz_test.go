@@ -3,6 +3,7 @@ package binary
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -37,19 +38,11 @@ func FuzzUnpack(f *testing.F) {
 			return
 		}
 		packed, err := packValues("fuzz", &l, values)
-		if err != nil {
-			t.Fatalf("unpack(%q, %x) = %v, but packing it back fails: %v", format, data, values, err)
-		}
-		if len(packed) != len(data) {
-			t.Fatalf("format %q: repacked %d bytes, want %d", format, len(packed), len(data))
-		}
+		require.NoErrorf(t, err, "unpack(%q, %x) = %v, but packing it back fails", format, data, values)
+		require.Lenf(t, packed, len(data), "format %q: repacked", format)
 		again, err := unpackValues("fuzz", &l, string(packed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if canon(again) != canon(values) {
-			t.Fatalf("format %q data %x: unpack->pack->unpack gives %s, want %s", format, data, canon(again), canon(values))
-		}
+		require.NoError(t, err)
+		require.Equalf(t, canon(values), canon(again), "format %q data %x: unpack->pack->unpack", format, data)
 	})
 }
 
@@ -71,8 +64,8 @@ func FuzzPack(f *testing.F) {
 			values[k] = pool[(k+int(uint64(i)%5))%len(pool)]
 		}
 		out, err := packValues("fuzz", &l, values)
-		if err == nil && len(out) != l.size {
-			t.Fatalf("format %q: packed %d bytes, calcsize %d", format, len(out), l.size)
+		if err == nil {
+			require.Lenf(t, out, l.size, "format %q: packed, against calcsize", format)
 		}
 	})
 }
