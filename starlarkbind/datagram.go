@@ -293,7 +293,7 @@ func (g *dgramGate) open(a dgramArgs) error {
 		}
 	}
 	if a.remote.given {
-		if g.remoteAccess, err = g.perms.checkNet(a.remote.host, a.remote.port); err != nil {
+		if g.remoteAccess, err = g.perms.checkConnect(a.remote.host, a.remote.port); err != nil {
 			return err
 		}
 	}
@@ -329,18 +329,21 @@ func (g *dgramGate) check(network string, addr net.Addr) error {
 // to.
 func (g *dgramGate) checkUDP(a *net.UDPAddr) error {
 	host := a.IP.String()
+	if g.closed {
+		// A sendto destination: 0.0.0.0 and :: reach loopback.
+		_, err := g.perms.checkConnect(host, a.Port)
+		return err
+	}
 	if access, _ := g.perms.checkNet(host, a.Port); access == netAllowed {
 		return nil
 	}
-	if !g.closed {
-		if g.nameAllowed(a.Port) {
-			return nil
-		}
-		// Name the address as the script gave it.
-		for _, ep := range []dgramAddr{g.local, g.remote} {
-			if ep.given && ep.port == a.Port {
-				return netDenied(ep.host, a.Port)
-			}
+	if g.nameAllowed(a.Port) {
+		return nil
+	}
+	// Name the address as the script gave it.
+	for _, ep := range []dgramAddr{g.local, g.remote} {
+		if ep.given && ep.port == a.Port {
+			return netDenied(ep.host, a.Port)
 		}
 	}
 	return netDenied(host, a.Port)

@@ -484,6 +484,9 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 		if err != nil {
 			return nil, err
 		}
+		if err := lv.e.perms.checkLocalAddr(h, p); err != nil {
+			return lv.failedFuture(err), nil
+		}
 		opts.LocalAddr = net.JoinHostPort(h, strconv.Itoa(p))
 	}
 	if heDelay != nil && heDelay != starlark.None {
@@ -491,7 +494,7 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 			return nil, err
 		}
 	}
-	access, err := lv.e.perms.checkNet(host, port)
+	access, err := lv.e.perms.checkConnect(host, port)
 	if err != nil {
 		return lv.failedFuture(err), nil
 	}
@@ -606,7 +609,7 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 	if err != nil {
 		return lv.failedFuture(err), nil
 	}
-	opts.Check = lv.e.perms.addrCheck(bindHost, port, access)
+	opts.Check = lv.e.perms.bindCheck(host, port, access)
 	return lv.serverFuture(lv.e.createServer(lv.l(), factory, host, port, opts)), nil
 }
 

@@ -231,29 +231,118 @@ func (p *permissions) checkNet(host string, port int) (netAccess, error) {
 	return netDeny, netDenied(host, port)
 }
 
-// addrCheck returns the transports.AddrCheck that vets each resolved address
-// of host (nil when the name itself was allowed).
+// checkConnect checks connecting to host:port before any socket exists. An
+// unspecified address (0.0.0.0, ::) is checked as the loopback address the
+// kernel connects it to, so that an entry meant for listening
+// (--allow-net=0.0.0.0:P) does not allow connecting to local services.
+func (p *permissions) checkConnect(host string, port int) (netAccess, error) {
+	lb, ok := loopbackFor(host)
+	if !ok {
+		return p.checkNet(host, port)
+	}
+	access, err := p.checkNet(lb, port)
+	if err != nil {
+		return netDeny, netDeniedVia(host, lb, port)
+	}
+	return access, nil
+}
+
+// checkLocalAddr checks binding a client socket to the local address
+// host:port (create_connection's local_addr), before any socket exists. A
+// name must be allowed as a name, since it is resolved only when the socket
+// is bound.
+func (p *permissions) checkLocalAddr(host string, port int) error {
+	access, err := p.checkNet(bindHost(host), port)
+	if err != nil {
+		return err
+	}
+	if access != netAllowed {
+		return netDenied(host, port)
+	}
+	return nil
+}
+
+// loopbackFor returns the loopback address a connection to host reaches
+// when host is an unspecified address, and whether it is one.
+func loopbackFor(host string) (string, bool) {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	if ip == nil || !ip.IsUnspecified() {
+		return "", false
+	}
+	if ip.To4() != nil {
+		return "127.0.0.1", true
+	}
+	return "::1", true
+}
+
+// netDeniedVia is the PermissionError of a connection to host that the
+// kernel would send to reached instead.
+func netDeniedVia(host, reached string, port int) *transports.Error {
+	t, r := netTarget(host, port), netTarget(reached, port)
+	return transports.NewError(transports.KindPermissionError,
+		fmt.Sprintf("net access to %q (which reaches %s) denied; run with --allow-net=%s", t, r, r))
+}
+
+// addrCheck returns the transports.AddrCheck that vets each address host
+// resolved to before connecting to it (nil when the name itself was
+// allowed). An unspecified address is vetted as its loopback address.
 func (p *permissions) addrCheck(host string, port int, access netAccess) transports.AddrCheck {
 	if access == netAllowed {
 		return nil
 	}
 	return func(network string, addr net.Addr) error {
-		var ip net.IP
-		switch a := addr.(type) {
-		case *net.TCPAddr:
-			ip = a.IP
-		case *net.UDPAddr:
-			ip = a.IP
-		default:
+		ip := addrIP(addr)
+		if ip == nil {
 			return nil
 		}
-		for i := range p.net {
-			if p.net[i].matchesIP(ip, port) {
-				return nil
-			}
+		if lb, ok := loopbackFor(ip.String()); ok {
+			ip = net.ParseIP(lb)
+		}
+		if p.allowsIP(ip, port) {
+			return nil
 		}
 		return netDenied(host, port)
 	}
+}
+
+// bindCheck returns the transports.AddrCheck of a server or a local
+// address: every address a socket binds is vetted. An address of a name
+// that was allowed as a name is allowed; the wildcard addresses a server
+// with no host binds (0.0.0.0 and ::) are each vetted as themselves, so
+// --allow-net=0.0.0.0 does not also allow listening on ::.
+func (p *permissions) bindCheck(host string, port int, access netAccess) transports.AddrCheck {
+	byName := access == netAllowed && host != "" && net.ParseIP(strings.Trim(host, "[]")) == nil
+	return func(network string, addr net.Addr) error {
+		ip := addrIP(addr)
+		if ip == nil || byName || p.allowsIP(ip, port) {
+			return nil
+		}
+		if host == "" || ip.IsUnspecified() {
+			return netDenied(ip.String(), port)
+		}
+		return netDenied(host, port)
+	}
+}
+
+// allowsIP reports whether an entry allows the address ip:port.
+func (p *permissions) allowsIP(ip net.IP, port int) bool {
+	for i := range p.net {
+		if p.net[i].matchesIP(ip, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// addrIP is the IP of a TCP or UDP address, nil for others.
+func addrIP(addr net.Addr) net.IP {
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		return a.IP
+	case *net.UDPAddr:
+		return a.IP
+	}
+	return nil
 }
 
 // readPath and writePath check file-system access to path and return the

@@ -188,7 +188,15 @@ err = catch(serve)
 	te.e.Predeclare("path", starlark.String(abstract))
 	g := te.exec(`err = catch(lambda: loop.run_until_complete(loop.create_unix_connection(protocol("P"), path)))`)
 	assert.Contains(t, string(g["err"].(starlark.String)), "PermissionError: net access to the abstract Unix socket")
-	sentinel, err := net.Dial("unix", abstract)
+	requireNoConnection(t, ln)
+}
+
+// requireNoConnection confirms by effect that nobody connected to ln: the
+// test dials ln itself and sends "S", and the first connection ln accepts
+// must be that one (a connection the script made would be queued first).
+func requireNoConnection(t *testing.T, ln net.Listener) {
+	t.Helper()
+	sentinel, err := net.Dial(ln.Addr().Network(), ln.Addr().String())
 	require.NoError(t, err)
 	defer sentinel.Close()
 	_, err = sentinel.Write([]byte("S"))
