@@ -200,7 +200,7 @@ func TestEchoServerNoDescriptorLeak(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
 	waitFDs(t, server.Pid(), before)
 	require.True(t, server.Running(), "echo server exited")
