@@ -3,6 +3,9 @@ package tests
 import (
 	"strconv"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/require"
 )
 
 // pythonChatScenario drives three socket clients through a chat session and
@@ -82,13 +85,12 @@ a.expect("* %s joined" % d.name)
 print("ok")
 `
 
+// TestChatServer runs pythonChatScenario against scripts/chat_server.star,
+// which must still be running afterwards.
 func TestChatServer(t *testing.T) {
+	t.Parallel()
 	server := startScript(t, "run", "-A", "scripts/chat_server.star", "0")
-	port := server.listenPort()
-	if out := runPython(t, pythonChatScenario, strconv.Itoa(port)); out != "ok\n" {
-		t.Fatalf("chat scenario printed %q", out)
-	}
-	if !server.running() {
-		t.Fatalf("chat server exited: %s", server.stderr.String())
-	}
+	port := listenPort(t, server)
+	require.Equal(t, "ok\n", testkit.RunPython(t, pythonChatScenario, strconv.Itoa(port)), "what the chat scenario printed")
+	require.True(t, server.Running(), "chat server exited")
 }

@@ -10,14 +10,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
+// TestPermissionDenied: without a --allow-net that covers the address, a
+// client script's connection and a server script's listen both fail with
+// a PermissionError naming --allow-net, exit 1, and never touch the network.
 func TestPermissionDenied(t *testing.T) {
+	t.Parallel()
 	// A listener the denied client must never reach.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
@@ -34,37 +39,36 @@ func TestPermissionDenied(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := runScript(t, c.args...)
-			if code != 1 {
-				t.Errorf("exit status %d, want 1", code)
-			}
-			if !strings.Contains(stderr, "PermissionError") || !strings.Contains(stderr, "--allow-net") {
-				t.Errorf("stderr does not name PermissionError and --allow-net:\n%s", stderr)
-			}
-			if strings.Contains(stdout, "listening on") || strings.Contains(stdout, "sent:") {
-				t.Errorf("the denied script got to use the network:\n%s", stdout)
-			}
+			assert.Equal(t, 1, code, "exit status")
+			assert.Contains(t, stderr, "PermissionError")
+			assert.Contains(t, stderr, "--allow-net")
+			assert.NotContains(t, stdout, "listening on", "the denied script got to use the network")
+			assert.NotContains(t, stdout, "sent:", "the denied script got to use the network")
 		})
 	}
 
-	// Nothing connected: a connection would be queued on the listener by now.
-	if err := ln.(*net.TCPListener).SetDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
+	// Nothing connected: every script has exited, so a connection it made
+	// would be queued on the listener already, and Accept would return it
+	// at once. The deadline only ends the wait for one that is not there.
+	require.NoError(t, ln.(*net.TCPListener).SetDeadline(time.Now().Add(200*time.Millisecond)))
 	if c, err := ln.Accept(); err == nil {
 		c.Close()
 		t.Error("a denied client connected to the listener")
 	}
 }
 
+// TestPermissionAllowedByNarrowFlag: each spelling of --allow-net that
+// covers 127.0.0.1:PORT lets echo_client.star connect.
 func TestPermissionAllowedByNarrowFlag(t *testing.T) {
+	t.Parallel()
 	_, port := startEchoServer(t) // itself run with --allow-net=127.0.0.1
 	p := strconv.Itoa(port)
 	for _, flag := range []string{"--allow-net=127.0.0.1:" + p, "--allow-net=:" + p, "--allow-net=127.0.0.0/8", "--allow-net"} {
 		t.Run(flag, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runScript(t, "run", flag, "scripts/echo_client.star", "127.0.0.1", p, "hi")
-			if code != 0 || stdout != "sent: hi\nreceived: hi\n" {
-				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-			}
+			assert.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+			assert.Equal(t, "sent: hi\nreceived: hi\n", stdout)
 		})
 	}
 }
@@ -73,36 +77,28 @@ func TestPermissionAllowedByNarrowFlag(t *testing.T) {
 // own connection (connection_lost with a ScriptError) and is reported on
 // stderr; the process and the other connections carry on.
 func TestScriptErrorClosesOnlyItsConnection(t *testing.T) {
+	t.Parallel()
 	server := startScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/fragile_echo.star")
-	addr := server.listenAddr()
+	addr := listenAddr(t, server)
 
 	survivor := dialEcho(t, addr)
 	survivor.roundTrip("before\n")
 
 	victim := dialEcho(t, addr)
 	victim.roundTrip("fine so far\n")
-	if _, err := victim.conn.Write([]byte("boom\n")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := victim.conn.Write([]byte("boom\n"))
+	require.NoError(t, err)
 	// The server closes the victim at once: EOF (or a reset) with no echo.
 	rest, _ := readAll(victim.conn)
-	if len(rest) != 0 {
-		t.Errorf("victim got %q after the failing callback, want nothing", rest)
-	}
-	if got := server.waitLine("connection_lost "); got != "connection_lost ScriptError" {
-		t.Errorf("server printed %q, want %q", got, "connection_lost ScriptError")
-	}
+	assert.Empty(t, rest, "what the victim got after the failing callback")
+	assert.Equal(t, "connection_lost ScriptError", server.WaitLine("connection_lost "))
 
 	survivor.roundTrip("after\n")
 	dialEcho(t, addr).roundTrip("newcomer\n")
-	if !server.running() {
-		t.Fatal("the server exited after a callback failed")
-	}
-	stderr := server.stderr.String()
+	require.True(t, server.Running(), "the server exited after a callback failed")
+	stderr := stopAndStderr(t, server)
 	for _, want := range []string{"boom received", "data_received"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr does not mention %q:\n%s", want, stderr)
-		}
+		assert.Contains(t, stderr, want)
 	}
 }
 
@@ -116,130 +112,104 @@ type echoConn struct {
 func dialEcho(t *testing.T, addr string) *echoConn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, waitTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(waitTimeout)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.SetDeadline(time.Now().Add(waitTimeout)))
 	return &echoConn{t: t, conn: c.(*net.TCPConn)}
 }
 
 // roundTrip writes msg and checks that it comes back.
 func (e *echoConn) roundTrip(msg string) {
 	e.t.Helper()
-	if _, err := e.conn.Write([]byte(msg)); err != nil {
-		e.t.Fatalf("write %q: %v", msg, err)
-	}
+	_, err := e.conn.Write([]byte(msg))
+	require.NoError(e.t, err, "write %q", msg)
 	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(e.conn, got); err != nil || string(got) != msg {
-		e.t.Fatalf("echo of %q: got %q, %v", msg, got, err)
-	}
+	_, err = io.ReadFull(e.conn, got)
+	require.NoError(e.t, err, "echo of %q: got %q", msg, got)
+	require.Equal(e.t, msg, string(got), "echo")
 }
 
 // TestSIGINTDrain: on SIGINT, starnet closes every transport gracefully —
 // data still buffered for a client that was not reading is delivered, then
 // connection_lost(None) — and exits 130.
 func TestSIGINTDrain(t *testing.T) {
+	t.Parallel()
 	server := startScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/drain_server.star")
-	client := dialEcho(t, server.listenAddr())
+	client := dialEcho(t, listenAddr(t, server))
 
 	// Send 4 MiB without reading: most of the echo waits in the server's
 	// write buffer. After the half-close the server has read everything.
 	data := bytes.Repeat([]byte("0123456789abcdef"), 256<<10)
-	if _, err := client.conn.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := client.conn.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	server.waitLine("eof_received")
+	_, err := client.conn.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, client.conn.CloseWrite())
+	server.WaitLine("eof_received")
 
-	server.signal(syscall.SIGINT)
+	server.Signal(syscall.SIGINT)
 	got, err := readAll(client.conn)
-	if err != nil {
-		t.Errorf("reading the drained echo: %v", err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Errorf("got %d bytes back after SIGINT, want the %d sent", len(got), len(data))
-	}
-	if code := server.waitExit(waitTimeout); code != 130 {
-		t.Errorf("exit status %d after SIGINT, want 130\nstderr:\n%s", code, server.stderr.String())
-	}
-	if got := server.waitLine("connection_lost "); got != "connection_lost None" {
-		t.Errorf("server printed %q, want %q", got, "connection_lost None")
-	}
+	assert.NoError(t, err, "reading the drained echo")
+	assert.True(t, bytes.Equal(got, data), "got %d bytes back after SIGINT, want the %d sent", len(got), len(data))
+	assert.Equal(t, 130, server.WaitExit(waitTimeout), "exit status after SIGINT")
+	assert.Equal(t, "connection_lost None", server.WaitLine("connection_lost "))
 }
 
 // TestSecondSIGINTAborts: a drain that cannot finish (the client never
 // reads) is cut short by a second SIGINT.
 func TestSecondSIGINTAborts(t *testing.T) {
+	t.Parallel()
 	server := startScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/drain_server.star")
-	addr := server.listenAddr()
+	addr := listenAddr(t, server)
 	stuck := dialEcho(t, addr)
 	idle := dialEcho(t, addr)
 	idle.roundTrip("hello\n")
 
 	// 8 MiB echoed to a client that never reads: the drain cannot finish.
 	data := bytes.Repeat([]byte("0123456789abcdef"), 512<<10)
-	if _, err := stuck.conn.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := stuck.conn.CloseWrite(); err != nil {
-		t.Fatal(err)
-	}
-	server.waitLine("eof_received")
+	_, err := stuck.conn.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, stuck.conn.CloseWrite())
+	server.WaitLine("eof_received")
 
-	server.signal(syscall.SIGINT)
+	server.Signal(syscall.SIGINT)
 	// The idle connection is closed by the drain: the first signal was handled.
-	if rest, err := readAll(idle.conn); err != nil || len(rest) != 0 {
-		t.Fatalf("after SIGINT the idle client read %q, %v; want EOF", rest, err)
-	}
-	if !server.running() {
-		t.Fatal("starnet exited before its buffered data could be delivered")
-	}
-	server.signal(syscall.SIGINT)
-	if code := server.waitExit(waitTimeout); code != 130 {
-		t.Errorf("exit status %d after two SIGINTs, want 130", code)
-	}
-	if got := server.waitLine("connection_lost "); got != "connection_lost None" {
-		t.Errorf("server printed %q, want %q", got, "connection_lost None")
-	}
+	rest, err := readAll(idle.conn)
+	require.NoError(t, err, "after SIGINT the idle client's read")
+	require.Empty(t, rest, "after SIGINT the idle client read data, want EOF")
+	require.True(t, server.Running(), "starnet exited before its buffered data could be delivered")
+	server.Signal(syscall.SIGINT)
+	assert.Equal(t, 130, server.WaitExit(waitTimeout), "exit status after two SIGINTs")
+	assert.Equal(t, "connection_lost None", server.WaitLine("connection_lost "))
 }
 
 // TestSIGTERMExitCode: SIGTERM drains the same way and exits 143.
 func TestSIGTERMExitCode(t *testing.T) {
+	t.Parallel()
 	server := startScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/drain_server.star")
-	client := dialEcho(t, server.listenAddr())
+	client := dialEcho(t, listenAddr(t, server))
 	client.roundTrip("hello\n")
-	server.signal(syscall.SIGTERM)
-	if rest, err := readAll(client.conn); err != nil || len(rest) != 0 {
-		t.Errorf("after SIGTERM the client read %q, %v; want EOF", rest, err)
-	}
-	if code := server.waitExit(waitTimeout); code != 143 {
-		t.Errorf("exit status %d after SIGTERM, want 143", code)
-	}
-	if got := server.waitLine("connection_lost "); got != "connection_lost None" {
-		t.Errorf("server printed %q, want %q", got, "connection_lost None")
-	}
+	server.Signal(syscall.SIGTERM)
+	rest, err := readAll(client.conn)
+	assert.NoError(t, err, "after SIGTERM the client's read")
+	assert.Empty(t, rest, "after SIGTERM the client read data, want EOF")
+	assert.Equal(t, 143, server.WaitExit(waitTimeout), "exit status after SIGTERM")
+	assert.Equal(t, "connection_lost None", server.WaitLine("connection_lost "))
 }
 
+// TestExitWhenIdle: a script with nothing left to do (no work at all, or
+// only a timer that has fired) exits 0 by itself.
 func TestExitWhenIdle(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ script, stdout string }{
 		{"tests/testdata/nothing.star", ""},
 		{"tests/testdata/idle.star", "main\ntimer\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.script, func(t *testing.T) {
+			t.Parallel()
 			// No permission is needed for either script.
 			p := startScript(t, "run", c.script)
-			if code := p.waitExit(10 * time.Second); code != 0 {
-				t.Errorf("exit status %d, want 0\nstderr:\n%s", code, p.stderr.String())
-			}
-			if got := p.stdout(); got != c.stdout {
-				t.Errorf("stdout %q, want %q", got, c.stdout)
-			}
+			assert.Equal(t, 0, p.WaitExit(waitTimeout), "exit status; stderr:\n%s", p.Stderr())
+			assert.Equal(t, c.stdout, p.Stdout())
 		})
 	}
 }
@@ -247,14 +217,11 @@ func TestExitWhenIdle(t *testing.T) {
 // TestEchoClientRefused: a refused connection makes run_until_complete fail
 // in main, so starnet exits 1 with the error on stderr.
 func TestEchoClientRefused(t *testing.T) {
+	t.Parallel()
 	port := releasedPort(t)
 	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/echo_client.star", "127.0.0.1", fmt.Sprint(port))
-	if code != 1 {
-		t.Errorf("exit status %d, want 1", code)
-	}
-	if !strings.Contains(stderr, "ConnectionRefusedError") {
-		t.Errorf("stderr does not name ConnectionRefusedError:\n%s", stderr)
-	}
+	assert.Equal(t, 1, code, "exit status")
+	assert.Contains(t, stderr, "ConnectionRefusedError")
 }
 
 // TestUnretrievedFutureErrors: the errors of futures that the script never
@@ -262,24 +229,15 @@ func TestEchoClientRefused(t *testing.T) {
 // exception was never retrieved"; retrieved ones are not; the exit status
 // stays 0.
 func TestUnretrievedFutureErrors(t *testing.T) {
+	t.Parallel()
 	port := releasedPort(t)
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "tests/testdata/unretrieved.star", fmt.Sprint(port))
-	if code != 0 {
-		t.Errorf("exit status %d, want 0\nstderr:\n%s", code, stderr)
-	}
-	wantOut := "Exception: looked at\n<Future finished exception=Exception: only printed>\ncallback saw ConnectionRefusedError\n"
-	if stdout != wantOut {
-		t.Errorf("stdout %q, want %q", stdout, wantOut)
-	}
-	if n := strings.Count(stderr, "Future exception was never retrieved"); n != 2 {
-		t.Errorf("%d reports, want 2 (the dropped connection and the printed future):\n%s", n, stderr)
-	}
+	assert.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	assert.Equal(t, "Exception: looked at\n<Future finished exception=Exception: only printed>\ncallback saw ConnectionRefusedError\n", stdout)
+	assert.Equal(t, 2, strings.Count(stderr, "Future exception was never retrieved"),
+		"reports (the dropped connection and the printed future) in:\n%s", stderr)
 	for _, want := range []string{"ConnectionRefusedError", "only printed"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr)
-		}
+		assert.Contains(t, stderr, want)
 	}
-	if strings.Contains(stderr, "looked at") {
-		t.Errorf("a retrieved error was reported:\n%s", stderr)
-	}
+	assert.NotContains(t, stderr, "looked at", "a retrieved error was reported")
 }

@@ -4,6 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pythonDNSResponder is a tiny authoritative DNS server on 127.0.0.1 (UDP,
@@ -78,10 +82,10 @@ while True:
 `
 
 // startDNSResponder starts pythonDNSResponder and returns it with its port.
-func startDNSResponder(t *testing.T) (*process, string) {
+func startDNSResponder(t *testing.T) (*testkit.Process, string) {
 	t.Helper()
-	p := startPython(t, pythonDNSResponder)
-	return p, strings.Fields(p.waitLine("port "))[1]
+	p := testkit.StartPython(t, pythonDNSResponder)
+	return p, strings.Fields(p.WaitLine("port "))[1]
 }
 
 // answerLines drops the status line's id (random) and returns the output.
@@ -97,7 +101,11 @@ func answerLines(out string) []string {
 	return lines
 }
 
+// TestDNSQuery: scripts/dns_query.star prints the answers of
+// pythonDNSResponder (CNAME chains, AAAA, ANY, NXDOMAIN, compressed names)
+// as dig does.
 func TestDNSQuery(t *testing.T) {
+	t.Parallel()
 	_, port := startDNSResponder(t)
 	cases := []struct {
 		args []string
@@ -125,48 +133,44 @@ func TestDNSQuery(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
 			args := append([]string{"run", "--allow-net=127.0.0.1", "scripts/dns_query.star"}, c.args...)
 			args = append(args, "@127.0.0.1", "-p", port)
 			code, out, stderr := runScript(t, args...)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, stderr)
-			}
-			got := answerLines(out)
-			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
-			}
+			require.Equal(t, 0, code, "exit status\n%s%s", out, stderr)
+			assert.Equal(t, c.want, answerLines(out))
 		})
 	}
 }
 
 // TestDNSQueryRetries checks that a lost query is sent again.
 func TestDNSQueryRetries(t *testing.T) {
+	t.Parallel()
 	responder, port := startDNSResponder(t)
 	code, out, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/dns_query.star", "lossy.example.test", "@127.0.0.1", "-p", port)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, out, stderr)
-	}
-	if got := answerLines(out); len(got) != 2 || got[1] != "lossy.example.test.\t60\tIN\tA\t10.9.9.9" {
-		t.Errorf("got %q", got)
-	}
-	responder.waitLine("query lossy.example.test 1")
-	responder.waitLine("query lossy.example.test 1")
+	require.Equal(t, 0, code, "exit status\n%s%s", out, stderr)
+	got := answerLines(out)
+	require.Len(t, got, 2, "answer lines %q", got)
+	assert.Equal(t, "lossy.example.test.\t60\tIN\tA\t10.9.9.9", got[1])
+	responder.WaitLine("query lossy.example.test 1")
+	responder.WaitLine("query lossy.example.test 1")
 }
 
+// TestDNSQueryFailures: a refused query (ICMP, through error_received), a
+// server address --allow-net does not cover, and the usage message.
 func TestDNSQueryFailures(t *testing.T) {
+	t.Parallel()
 	// Nothing listens: the ICMP refusal comes back through error_received.
 	port := releasedUDPPort(t)
 	code, out, _ := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/dns_query.star", "example.test", "@127.0.0.1", "-p", strconv.Itoa(port))
-	if code != 1 || out != ";; ConnectionRefusedError: [Errno 111] Connection refused\n" {
-		t.Errorf("refused: exit %d, output %q", code, out)
-	}
+	assert.Equal(t, 1, code, "refused: exit status")
+	assert.Equal(t, ";; ConnectionRefusedError: [Errno 111] Connection refused\n", out, "refused: output")
 	// The server's address must be allowed.
 	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.2", "scripts/dns_query.star", "example.test", "@127.0.0.1")
-	if want := `PermissionError: net access to "127.0.0.1:53" denied; run with --allow-net=127.0.0.1:53`; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("denied: exit %d, stderr %q, want 1 and %q", code, stderr, want)
-	}
+	assert.Equal(t, 1, code, "denied: exit status")
+	assert.Contains(t, stderr, `PermissionError: net access to "127.0.0.1:53" denied; run with --allow-net=127.0.0.1:53`)
 	// Usage.
-	if code, out, _ := runScript(t, "run", "scripts/dns_query.star"); code != 2 || !strings.HasPrefix(out, "usage: ") {
-		t.Errorf("usage: exit %d, output %q", code, out)
-	}
+	code, out, _ = runScript(t, "run", "scripts/dns_query.star")
+	assert.Equal(t, 2, code, "usage: exit status")
+	assert.True(t, strings.HasPrefix(out, "usage: "), "usage: output %q", out)
 }

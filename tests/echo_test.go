@@ -2,25 +2,25 @@ package tests
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startEchoServer runs scripts/echo_server.star on a kernel-chosen port with
 // net access to 127.0.0.1 only, and returns it with its port.
-func startEchoServer(t *testing.T) (*process, int) {
+func startEchoServer(t *testing.T) (*testkit.Process, int) {
 	t.Helper()
 	p := startScript(t, "run", "--allow-net=127.0.0.1", "scripts/echo_server.star", "0")
-	return p, p.listenPort()
+	return p, listenPort(t, p)
 }
 
 // pythonEchoOnce sends argv[2] random bytes on one connection from a sender
@@ -50,22 +50,24 @@ if got != data:
 print("ok", len(got))
 `
 
+// TestEchoServerPythonSocket: scripts/echo_server.star echoes exactly what
+// a python3 socket sends, for sizes around the read size, on connections
+// at the same time, and prints nothing but its listening line.
 func TestEchoServerPythonSocket(t *testing.T) {
+	t.Parallel()
 	server, port := startEchoServer(t)
-	for _, size := range []int{0, 1, 100, 65535, 65536, 65537, 300_000, 1 << 20} {
-		t.Run(strconv.Itoa(size), func(t *testing.T) {
-			out := runPython(t, pythonEchoOnce, strconv.Itoa(port), strconv.Itoa(size))
-			if want := fmt.Sprintf("ok %d\n", size); out != want {
-				t.Fatalf("python client printed %q, want %q", out, want)
-			}
-		})
-	}
-	if !server.running() {
-		t.Fatalf("echo server exited: %s", server.stderr.String())
-	}
-	if out := server.stdout(); out != fmt.Sprintf("listening on 127.0.0.1:%d\n", port) {
-		t.Errorf("echo server printed %q, want exactly the listening line", out)
-	}
+	// The clients run at once; the group returns when all have finished.
+	t.Run("sizes", func(t *testing.T) {
+		for _, size := range []int{0, 1, 100, 65535, 65536, 65537, 300_000, 1 << 20} {
+			t.Run(strconv.Itoa(size), func(t *testing.T) {
+				t.Parallel()
+				out := testkit.RunPython(t, pythonEchoOnce, strconv.Itoa(port), strconv.Itoa(size))
+				require.Equal(t, fmt.Sprintf("ok %d\n", size), out, "what the python client printed")
+			})
+		}
+	})
+	require.True(t, server.Running(), "echo server exited")
+	assert.Equal(t, fmt.Sprintf("listening on 127.0.0.1:%d\n", port), server.Stdout(), "the echo server must print exactly the listening line")
 }
 
 // pythonAsyncioClients opens argv[2] connections with asyncio streams, waits
@@ -94,34 +96,35 @@ async def main():
 asyncio.run(main())
 `
 
+// TestEchoServerAsyncioConcurrentClients: 50 asyncio stream clients open
+// at once each get their own data back.
 func TestEchoServerAsyncioConcurrentClients(t *testing.T) {
+	t.Parallel()
 	_, port := startEchoServer(t)
-	out := runPython(t, pythonAsyncioClients, strconv.Itoa(port), "50")
-	if out != "ok 50\n" {
-		t.Fatalf("python asyncio clients printed %q, want %q", out, "ok 50\n")
-	}
+	out := testkit.RunPython(t, pythonAsyncioClients, strconv.Itoa(port), "50")
+	require.Equal(t, "ok 50\n", out, "what the python asyncio clients printed")
 }
 
+// TestEchoServerSocat: 256 KiB of random bytes sent by socat come back
+// unchanged, and the server's EOF follows socat's half-close.
 func TestEchoServerSocat(t *testing.T) {
+	t.Parallel()
 	_, port := startEchoServer(t)
-	input := make([]byte, 256<<10)
-	if _, err := rand.Read(input); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
+	input := randomBytes(t, 256<<10)
 	// -t 30: after stdin's EOF, wait for the server's EOF (not socat's 0.5 s default).
-	socat := exec.CommandContext(ctx, "socat", "-t", "30", "-", fmt.Sprintf("TCP:127.0.0.1:%d", port))
-	socat.Stdin = bytes.NewReader(input)
-	var stderr bytes.Buffer
-	socat.Stderr = &stderr
-	out, err := socat.Output()
-	if err != nil {
-		t.Fatalf("socat: %v\n%s", err, stderr.String())
-	}
-	if !bytes.Equal(out, input) {
-		t.Fatalf("socat got %d bytes back for %d sent, or different bytes", len(out), len(input))
-	}
+	socat := testkit.StartTool(t, "socat", "-t", "30", "-", fmt.Sprintf("TCP:127.0.0.1:%d", port))
+	writeAndClose(t, socat, input)
+	out := socat.Wait(waitTimeout)
+	require.True(t, out == string(input), "socat got %d bytes back for %d sent, or different bytes", len(out), len(input))
+}
+
+// writeAndClose writes data to p's stdin and closes it. (p's stdout is
+// drained meanwhile, so a peer that echoes cannot block the write.)
+func writeAndClose(t *testing.T, p *testkit.Process, data []byte) {
+	t.Helper()
+	_, err := p.Stdin.Write(data)
+	require.NoError(t, err, "%s: writing stdin", p.Name())
+	require.NoError(t, p.Stdin.Close(), "%s: closing stdin", p.Name())
 }
 
 // pythonAsyncioEchoServer is an asyncio echo server that prints its port,
@@ -144,43 +147,40 @@ async def main():
 asyncio.run(main())
 `
 
+// TestEchoClientAgainstAsyncioServer: scripts/echo_client.star against an
+// asyncio echo server, allowed exactly that server's port: it sends its
+// arguments, gets them back and half-closes.
 func TestEchoClientAgainstAsyncioServer(t *testing.T) {
-	server := startPython(t, pythonAsyncioEchoServer)
-	port := strconv.Itoa(server.listenPort())
+	t.Parallel()
+	server := testkit.StartPython(t, pythonAsyncioEchoServer)
+	port := strconv.Itoa(listenPort(t, server))
 
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1:"+port,
 		"scripts/echo_client.star", "127.0.0.1", port, "hello", "from", "starnet")
-	if code != 0 {
-		t.Fatalf("echo_client exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	want := "sent: hello from starnet\nreceived: hello from starnet\n"
-	if stdout != want {
-		t.Errorf("echo_client printed %q, want %q", stdout, want)
-	}
-	if got := server.waitLine("server got:"); got != "server got: hello from starnet" {
-		t.Errorf("python server: %q", got)
-	}
+	require.Equal(t, 0, code, "echo_client's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, "sent: hello from starnet\nreceived: hello from starnet\n", stdout, "what echo_client printed")
+	assert.Equal(t, "server got: hello from starnet", server.WaitLine("server got:"), "what the python server printed")
 }
 
+// TestEchoClientDefaultMessageAgainstEchoServer: without a message
+// argument echo_client.star sends its default one.
 func TestEchoClientDefaultMessageAgainstEchoServer(t *testing.T) {
+	t.Parallel()
 	_, port := startEchoServer(t)
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1",
 		"scripts/echo_client.star", "127.0.0.1", strconv.Itoa(port))
-	if code != 0 {
-		t.Fatalf("echo_client exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	if want := "sent: Hello, starnet!\nreceived: Hello, starnet!\n"; stdout != want {
-		t.Errorf("echo_client printed %q, want %q", stdout, want)
-	}
+	require.Equal(t, 0, code, "echo_client's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, "sent: Hello, starnet!\nreceived: Hello, starnet!\n", stdout, "what echo_client printed")
 }
 
 // TestEchoServerNoDescriptorLeak makes 1,000 connections come and go, closed
 // three ways (close, half-close then EOF, reset), and checks that the server
-// ends with the descriptors it had before.
+// ends with the descriptors it had before. It counts descriptors: not
+// parallel.
 func TestEchoServerNoDescriptorLeak(t *testing.T) {
 	server, port := startEchoServer(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	before := countFDs(t, server.pid())
+	before := countFDs(t, server.Pid())
 
 	const workers, perWorker = 20, 50
 	errs := make(chan error, workers)
@@ -200,12 +200,10 @@ func TestEchoServerNoDescriptorLeak(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
-	waitFDs(t, server.pid(), before)
-	if !server.running() {
-		t.Fatalf("echo server exited: %s", server.stderr.String())
-	}
+	waitFDs(t, server.Pid(), before)
+	require.True(t, server.Running(), "echo server exited")
 }
 
 // echoOnceAndClose checks one echo on a new connection, then closes it:
@@ -255,16 +253,15 @@ func readAll(c net.Conn) ([]byte, error) {
 	return out.Bytes(), err
 }
 
+// TestCheckScripts: `starnet check` accepts the example scripts.
 func TestCheckScripts(t *testing.T) {
+	t.Parallel()
 	for _, script := range []string{"echo_server", "echo_client", "chat_server", "port_checker", "tcp_proxy"} {
 		t.Run(script, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runScript(t, "check", "scripts/"+script+".star")
-			if code != 0 {
-				t.Fatalf("starnet check exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-			}
-			if strings.Contains(stdout+stderr, "Traceback") {
-				t.Errorf("check printed a traceback:\n%s%s", stdout, stderr)
-			}
+			require.Equal(t, 0, code, "starnet check's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.NotContains(t, stdout+stderr, "Traceback", "check printed a traceback")
 		})
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/starnet-dev/starnet/internal/testkit"
 	starnet "github.com/starnet-dev/starnet/runtime"
 	"github.com/starnet-dev/starnet/transports"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 )
 
@@ -40,40 +42,27 @@ var _ transports.Protocol = (*goEcho)(nil)
 // the script's Starlark protocol and a Go protocol with rt.Listen, and the
 // script serves the Go factory with loop.create_server.
 func TestEmbedding(t *testing.T) {
-	stdout := newLineLog()
+	t.Parallel()
+	stdout := testkit.NewLines()
 	var stderr testkit.SyncBuffer
 	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll(), Stdout: stdout, Stderr: &stderr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rt.Close()
 	var made, lost atomic.Int32
 	goFactory := transports.ProtocolFactory(func() transports.BaseProtocol {
 		return &goEcho{made: &made, lost: &lost}
 	})
-	if err := rt.Predeclare("host_tag", starlark.String("H")); err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Predeclare("go_echo", starnet.GoFactory(goFactory)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rt.Predeclare("host_tag", starlark.String("H")))
+	require.NoError(t, rt.Predeclare("go_echo", starnet.GoFactory(goFactory)))
 
 	mod, err := rt.ExecFile("testdata/embed_handler.star")
-	if err != nil {
-		t.Fatalf("ExecFile: %v\nstderr:\n%s", err, stderr.String())
-	}
+	require.NoError(t, err, "ExecFile; stderr:\n%s", stderr.String())
 	factory, err := mod.ProtocolFactory("Handler")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	starlarkLn, err := rt.Listen("tcp", "127.0.0.1:0", factory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	goLn, err := rt.Listen("tcp", "127.0.0.1:0", goFactory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -82,47 +71,35 @@ func TestEmbedding(t *testing.T) {
 
 	// The Starlark protocol, served by the host.
 	c := dialEcho(t, starlarkLn.Addr().String())
-	if _, err := c.conn.Write([]byte("ping")); err != nil {
-		t.Fatal(err)
-	}
+	_, err = c.conn.Write([]byte("ping"))
+	require.NoError(t, err)
 	got := make([]byte, len("H:ping"))
-	if _, err := io.ReadFull(c.conn, got); err != nil || string(got) != "H:ping" {
-		t.Errorf("Starlark Handler replied %q (%v), want %q", got, err, "H:ping")
-	}
+	_, err = io.ReadFull(c.conn, got)
+	assert.NoError(t, err, "reading the Starlark Handler's reply")
+	assert.Equal(t, "H:ping", string(got), "the Starlark Handler's reply")
 
 	// The Go protocol, served by the host.
 	dialEcho(t, goLn.Addr().String()).roundTrip("from Go's listener\n")
 
 	// The Go protocol, served by the script.
-	line, err := stdout.awaitLine("go_echo listening on ", waitTimeout)
-	if err != nil {
-		t.Fatalf("script output: %v\nstderr:\n%s", err, stderr.String())
-	}
+	line := stdout.WaitLine(t, "go_echo listening on ")
 	scriptServed := dialEcho(t, strings.TrimPrefix(line, "go_echo listening on "))
 	scriptServed.roundTrip("from the script's server\n")
 	scriptServed.conn.Close()
 
-	if n := made.Load(); n != 2 {
-		t.Errorf("Go protocol saw %d connections, want 2", n)
-	}
-	if err := starlarkLn.Close(); err != nil {
-		t.Errorf("closing the listener: %v", err)
-	}
+	assert.Equal(t, int32(2), made.Load(), "connections the Go protocol saw")
+	assert.NoError(t, starlarkLn.Close(), "closing the listener")
 
 	cancel()
 	select {
 	case err := <-ran:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
+		if !errors.Is(err, context.Canceled) {
+			assert.NoError(t, err, "Run")
 		}
 	case <-time.After(waitTimeout):
 		t.Fatal("Run did not return after its context was cancelled")
 	}
 	// Run's graceful shutdown closed what the clients had not.
-	if n := lost.Load(); n != made.Load() {
-		t.Errorf("Go protocol: %d connections lost of %d made", n, made.Load())
-	}
-	if s := stderr.String(); s != "" {
-		t.Errorf("runtime wrote to stderr:\n%s", s)
-	}
+	assert.Equal(t, made.Load(), lost.Load(), "Go protocol: connections lost, of those made")
+	assert.Empty(t, stderr.String(), "what the runtime wrote to stderr")
 }

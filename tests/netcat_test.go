@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -13,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pythonNCPeer is the TCP peer of scripts/netcat.star: it listens on a
@@ -61,10 +64,10 @@ print("peer done", flush=True)
 `
 
 // startNetcat starts the peer in mode and netcat connected to it.
-func startNetcat(t *testing.T, mode string) (peer, nc *process) {
+func startNetcat(t *testing.T, mode string) (peer, nc *testkit.Process) {
 	t.Helper()
-	peer = startPython(t, pythonNCPeer, mode)
-	port := strings.Fields(peer.waitLine("port "))[1]
+	peer = testkit.StartPython(t, pythonNCPeer, mode)
+	port := strings.Fields(peer.WaitLine("port "))[1]
 	nc = startScript(t, "run", "--allow-net=127.0.0.1", "scripts/netcat.star", "127.0.0.1", port)
 	return peer, nc
 }
@@ -72,56 +75,36 @@ func startNetcat(t *testing.T, mode string) (peer, nc *process) {
 // TestNetcatUpload: stdin's data reaches the peer, stdin's EOF becomes a
 // half-close, and the peer's answer still comes back to stdout.
 func TestNetcatUpload(t *testing.T) {
+	t.Parallel()
 	peer, nc := startNetcat(t, "upload")
-	data := make([]byte, 3<<20)
-	if _, err := rand.Read(data); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nc.stdin.Write(data); err != nil {
-		t.Fatalf("writing netcat's stdin: %v", err)
-	}
-	_ = nc.stdin.Close()
-	if code := nc.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("netcat exited %d: %s", code, nc.stderr.String())
-	}
-	want := fmt.Sprintf("got %d bytes %x\n", len(data), sha256.Sum256(data))
-	if got := nc.stdout(); got != want {
-		t.Errorf("netcat printed %q, want %q", got, want)
-	}
-	peer.waitLine("peer done")
+	data := randomBytes(t, 3<<20)
+	writeAndClose(t, nc, data)
+	require.Equal(t, 0, nc.WaitExit(waitTimeout), "netcat's exit status; stderr:\n%s", nc.Stderr())
+	assert.Equal(t, fmt.Sprintf("got %d bytes %x\n", len(data), sha256.Sum256(data)), nc.Stdout(), "what netcat printed")
+	peer.WaitLine("peer done")
 }
 
 // TestNetcatDownload: the peer's EOF comes first; netcat keeps forwarding
 // stdin and exits only once stdin ends too.
 func TestNetcatDownload(t *testing.T) {
+	t.Parallel()
 	peer, nc := startNetcat(t, "download")
-	nc.waitLine("hello from peer")
+	nc.WaitLine("hello from peer")
 	// The peer has half-closed; netcat must still be sending.
-	if _, err := io.WriteString(nc.stdin, "still here"); err != nil {
-		t.Fatal(err)
-	}
-	_ = nc.stdin.Close()
-	if line := peer.waitLine("peer got "); line != "peer got still here" {
-		t.Errorf("peer: %q", line)
-	}
-	if code := nc.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("netcat exited %d: %s", code, nc.stderr.String())
-	}
-	if got := nc.stdout(); got != "hello from peer\n" {
-		t.Errorf("netcat printed %q", got)
-	}
+	writeAndClose(t, nc, []byte("still here"))
+	assert.Equal(t, "peer got still here", peer.WaitLine("peer got "), "what the peer printed")
+	require.Equal(t, 0, nc.WaitExit(waitTimeout), "netcat's exit status; stderr:\n%s", nc.Stderr())
+	assert.Equal(t, "hello from peer\n", nc.Stdout(), "what netcat printed")
 }
 
 // TestNetcatEcho streams 4 MiB through netcat to an echo peer and back,
 // both directions at once (flow control on both pipes and the socket).
 // Its stdin is a pipe fed by os/exec; its stdout, a pipe os/exec drains.
 func TestNetcatEcho(t *testing.T) {
-	peer := startPython(t, pythonNCPeer, "echo")
-	port := strings.Fields(peer.waitLine("port "))[1]
-	data := make([]byte, 4<<20)
-	if _, err := rand.Read(data); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	peer := testkit.StartPython(t, pythonNCPeer, "echo")
+	port := strings.Fields(peer.WaitLine("port "))[1]
+	data := randomBytes(t, 4<<20)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, starnetBin, "run", "--allow-net=127.0.0.1", "scripts/netcat.star", "127.0.0.1", port)
@@ -129,64 +112,50 @@ func TestNetcatEcho(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(data)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("netcat: %v\n%s", err, stderr.String())
-	}
-	if !bytes.Equal(stdout.Bytes(), data) {
-		t.Errorf("echo mismatch: sent %d bytes, got %d", len(data), stdout.Len())
-	}
-	peer.waitLine("peer done")
+	require.NoError(t, cmd.Run(), "netcat; stderr:\n%s", stderr.String())
+	assert.True(t, bytes.Equal(stdout.Bytes(), data), "echo mismatch: sent %d bytes, got %d", len(data), stdout.Len())
+	peer.WaitLine("peer done")
 }
 
 // TestNetcatSocat runs netcat against socat as the peer: the test accepts
 // netcat's connection and hands it to `socat FD:3 EXEC:cat`, an echo.
 func TestNetcatSocat(t *testing.T) {
+	t.Parallel()
+	testkit.RequireTool(t, "socat")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	nc := startScript(t, "run", "--allow-net=127.0.0.1", "scripts/netcat.star", "127.0.0.1", fmt.Sprint(ln.Addr().(*net.TCPAddr).Port))
-	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitTimeout))
+	require.NoError(t, ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitTimeout)))
 	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatalf("accept: %v", err)
-	}
+	require.NoError(t, err, "accept")
 	f, err := conn.(*net.TCPConn).File()
 	_ = conn.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd := exec.Command("socat", "FD:3", "EXEC:cat")
 	cmd.ExtraFiles = []*os.File{f}
-	socat := start(t, "socat FD:3 EXEC:cat", cmd)
+	socat := testkit.Start(t, "socat FD:3 EXEC:cat", cmd)
 	_ = f.Close()
 
-	if _, err := io.WriteString(nc.stdin, "through socat\n"); err != nil {
-		t.Fatal(err)
-	}
-	nc.waitLine("through socat")
-	_ = nc.stdin.Close()
-	if code := nc.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("netcat exited %d: %s", code, nc.stderr.String())
-	}
-	if got := nc.stdout(); got != "through socat\n" {
-		t.Errorf("netcat printed %q", got)
-	}
-	if code := socat.waitExit(waitTimeout); code != 0 {
-		t.Errorf("socat exited %d: %s", code, socat.stderr.String())
-	}
+	_, err = io.WriteString(nc.Stdin, "through socat\n")
+	require.NoError(t, err)
+	nc.WaitLine("through socat")
+	require.NoError(t, nc.Stdin.Close())
+	require.Equal(t, 0, nc.WaitExit(waitTimeout), "netcat's exit status; stderr:\n%s", nc.Stderr())
+	assert.Equal(t, "through socat\n", nc.Stdout(), "what netcat printed")
+	assert.Equal(t, 0, socat.WaitExit(waitTimeout), "socat's exit status; stderr:\n%s", socat.Stderr())
 }
 
+// TestNetcatFailures: a refused connection and an address --allow-net does
+// not cover both make netcat.star exit 1 with the error on stderr.
 func TestNetcatFailures(t *testing.T) {
+	t.Parallel()
 	port := releasedPort(t)
 	code, out, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/netcat.star", "127.0.0.1", fmt.Sprint(port))
-	if code != 1 || out != "" || !strings.Contains(stderr, "ConnectionRefusedError") {
-		t.Errorf("refused: exit %d, stdout %q, stderr %q", code, out, stderr)
-	}
+	assert.Equal(t, 1, code, "refused: exit status")
+	assert.Empty(t, out, "refused: stdout")
+	assert.Contains(t, stderr, "ConnectionRefusedError", "refused: stderr")
 	code, _, stderr = runScript(t, "run", "--allow-net=127.0.0.2", "scripts/netcat.star", "127.0.0.1", fmt.Sprint(port))
-	want := fmt.Sprintf(`PermissionError: net access to "127.0.0.1:%d" denied; run with --allow-net=127.0.0.1:%d`, port, port)
-	if code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("denied: exit %d, stderr %q, want %q", code, stderr, want)
-	}
+	assert.Equal(t, 1, code, "denied: exit status")
+	assert.Contains(t, stderr, fmt.Sprintf(`PermissionError: net access to "127.0.0.1:%d" denied; run with --allow-net=127.0.0.1:%d`, port, port), "denied: stderr")
 }

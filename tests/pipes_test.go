@@ -12,6 +12,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pipeCopy runs tests/testdata/pipe_copy.star with args and the given
@@ -37,126 +41,108 @@ func pipeCopy(t *testing.T, stdin *os.File, stdout *os.File, input []byte, flags
 		cmd.Stdout = &out
 	}
 	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("pipe_copy still running after %v: %s", waitTimeout, stderr.String())
-	}
+	require.NoError(t, ctx.Err(), "pipe_copy still running after %v; stderr:\n%s", waitTimeout, stderr.String())
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	} else {
+		require.NoError(t, err)
 	}
 	return code, out.Bytes(), stderr.String()
 }
 
+// randomBytes returns n random bytes.
 func randomBytes(t *testing.T, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b)
+	require.NoError(t, err)
 	return b
 }
 
 // TestStdioPipes copies 5 MiB from stdin to stdout, both pipes.
 func TestStdioPipes(t *testing.T) {
+	t.Parallel()
 	data := randomBytes(t, 5<<20)
 	code, out, stderr := pipeCopy(t, nil, nil, data, nil)
-	if code != 0 || !bytes.Equal(out, data) {
-		t.Fatalf("exit %d, copied %d of %d bytes: %s", code, len(out), len(data), stderr)
-	}
+	require.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	require.True(t, bytes.Equal(out, data), "copied %d of %d bytes, or other bytes", len(out), len(data))
 }
 
 // TestStdioFiles: stdin and stdout redirected from and to regular files.
 func TestStdioFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := randomBytes(t, 1<<20)
 	in := filepath.Join(dir, "in")
-	if err := os.WriteFile(in, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(in, data, 0o600))
 	stdin, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer stdin.Close()
 	stdout, err := os.Create(filepath.Join(dir, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer stdout.Close()
 	code, _, stderr := pipeCopy(t, stdin, stdout, nil, nil)
-	got, _ := os.ReadFile(filepath.Join(dir, "out"))
-	if code != 0 || !bytes.Equal(got, data) {
-		t.Fatalf("exit %d, copied %d of %d bytes: %s", code, len(got), len(data), stderr)
-	}
+	got, err := os.ReadFile(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	require.True(t, bytes.Equal(got, data), "copied %d of %d bytes, or other bytes", len(got), len(data))
 }
 
 // TestStdioDevNull: stdin is /dev/null, which ends at once.
 func TestStdioDevNull(t *testing.T) {
+	t.Parallel()
 	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer devnull.Close()
 	code, out, stderr := pipeCopy(t, devnull, nil, nil, nil)
-	if code != 0 || len(out) != 0 {
-		t.Fatalf("exit %d, output %q: %s", code, out, stderr)
-	}
+	require.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	require.Empty(t, out, "output")
 }
 
 // TestOpenFiles copies between files opened with os.open ("r", "w", "a"),
 // under --allow-read and --allow-write.
 func TestOpenFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	data := randomBytes(t, 3<<20)
-	if err := os.WriteFile(src, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, []byte("old contents, longer than the new ones are not"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(src, data, 0o600))
+	require.NoError(t, os.WriteFile(dst, []byte("old contents, longer than the new ones are not"), 0o600))
 	flags := []string{"--allow-read=" + src, "--allow-write=" + dir}
 	// "w" truncates.
-	if code, _, stderr := pipeCopy(t, nil, nil, nil, flags, src, dst); code != 0 {
-		t.Fatalf("copy: exit %d: %s", code, stderr)
-	}
-	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
-		t.Fatalf("dst has %d bytes, want the %d of src", len(got), len(data))
-	}
+	code, _, stderr := pipeCopy(t, nil, nil, nil, flags, src, dst)
+	require.Equal(t, 0, code, "copy: exit status; stderr:\n%s", stderr)
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(got, data), "dst has %d bytes, want the %d of src", len(got), len(data))
 	// "a" appends; stdin ("-") is the source.
-	if code, _, stderr := pipeCopy(t, nil, nil, []byte("tail"), flags, "-", "+"+dst); code != 0 {
-		t.Fatalf("append: exit %d: %s", code, stderr)
-	}
-	if got, _ := os.ReadFile(dst); !bytes.Equal(got, append(append([]byte(nil), data...), "tail"...)) {
-		t.Fatalf("dst has %d bytes after appending", len(got))
-	}
+	code, _, stderr = pipeCopy(t, nil, nil, []byte("tail"), flags, "-", "+"+dst)
+	require.Equal(t, 0, code, "append: exit status; stderr:\n%s", stderr)
+	got, err = os.ReadFile(dst)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(got, append(append([]byte(nil), data...), "tail"...)), "dst has %d bytes after appending", len(got))
 }
 
 // TestOpenPermissionDenied checks --allow-read and --allow-write for
 // os.open: the call fails with a PermissionError naming the flag, and the
 // file is not touched.
 func TestOpenPermissionDenied(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	if err := os.WriteFile(src, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, []byte("keep"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(src, []byte("secret"), 0o600))
+	require.NoError(t, os.WriteFile(dst, []byte("keep"), 0o600))
 	code, out, stderr := pipeCopy(t, nil, nil, nil, nil, src)
-	if want := `PermissionError: read access to "` + src + `" denied; run with --allow-read=` + src; code != 1 || len(out) != 0 || !strings.Contains(stderr, want) {
-		t.Errorf("read: exit %d, stdout %q, stderr %q; want 1 and %q", code, out, stderr, want)
-	}
+	assert.Equal(t, 1, code, "read: exit status")
+	assert.Empty(t, out, "read: stdout")
+	assert.Contains(t, stderr, `PermissionError: read access to "`+src+`" denied; run with --allow-read=`+src, "read: stderr")
 	code, _, stderr = pipeCopy(t, nil, nil, []byte("x"), []string{"--allow-read=" + dir}, "-", dst)
-	if want := `PermissionError: write access to "` + dst + `" denied; run with --allow-write=` + dst; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("write: exit %d, stderr %q; want 1 and %q", code, stderr, want)
-	}
-	if got, _ := os.ReadFile(dst); string(got) != "keep" {
-		t.Errorf("denied write changed the file: %q", got)
-	}
+	assert.Equal(t, 1, code, "write: exit status")
+	assert.Contains(t, stderr, `PermissionError: write access to "`+dst+`" denied; run with --allow-write=`+dst, "write: stderr")
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	assert.Equal(t, "keep", string(got), "the denied write changed the file")
 }
 
 // pythonFIFOWriter writes argv[2] random bytes into the FIFO argv[1] and
@@ -172,20 +158,16 @@ print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
 // TestOpenFIFO reads a FIFO that python3 writes: os.open does not wait for
 // the writer, and the transport reads until the writer closes.
 func TestOpenFIFO(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	writer := startPython(t, pythonFIFOWriter, fifo, "2000000")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	writer := testkit.StartPython(t, pythonFIFOWriter, fifo, "2000000")
 	code, out, stderr := pipeCopy(t, nil, nil, nil, []string{"--allow-read=" + dir}, fifo)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	want := strings.Fields(writer.waitLine("2000000 "))
-	if got := sha256Hex(out); len(out) != 2000000 || got != want[1] {
-		t.Errorf("read %d bytes (%s), want 2000000 (%s)", len(out), got, want[1])
-	}
+	require.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	want := strings.Fields(writer.WaitLine("2000000 "))
+	assert.Equal(t, 2000000, len(out), "bytes read")
+	assert.Equal(t, want[1], sha256Hex(out), "SHA-256 of what was read")
 }
 
 // sha256Hex is the hex SHA-256 of b.

@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pythonPorts prints four ports of 127.0.0.1 and keeps them so until killed:
@@ -35,17 +39,25 @@ print("ready", flush=True)
 sys.stdin.read()
 `
 
+// probeTimeout is port_checker.star's TIMEOUT argument in these tests. A
+// port whose SYN is dropped is reported only after it, so it is what
+// TestPortChecker takes; every other verdict must come within it, which
+// even a loaded machine does with this margin (the tests run in parallel,
+// so the wait costs little).
+const probeTimeout = "5"
+
+// TestPortChecker: port_checker.star reports an open, a timing-out and two
+// refused ports of pythonPorts, in port order.
 func TestPortChecker(t *testing.T) {
-	peer := startPython(t, pythonPorts)
+	t.Parallel()
+	peer := testkit.StartPython(t, pythonPorts)
 	want := map[int]string{}
 	for _, status := range []string{"open", "timeout", "closed", "closed2"} {
-		port, err := strconv.Atoi(strings.Fields(peer.waitLine(status + " "))[1])
-		if err != nil {
-			t.Fatal(err)
-		}
+		port, err := strconv.Atoi(strings.Fields(peer.WaitLine(status + " "))[1])
+		require.NoError(t, err)
 		want[port] = strings.TrimSuffix(status, "2")
 	}
-	peer.waitLine("ready")
+	peer.WaitLine("ready")
 
 	ports := make([]int, 0, len(want))
 	for port := range want {
@@ -59,40 +71,29 @@ func TestPortChecker(t *testing.T) {
 	}
 
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1",
-		"scripts/port_checker.star", "127.0.0.1", strings.Join(spec, ","), "1.5")
-	if code != 0 {
-		t.Fatalf("port_checker exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	if got, want := stdout, strings.Join(expected, "\n")+"\n"; got != want {
-		t.Errorf("port_checker printed:\n%s\nwant:\n%s", got, want)
-	}
+		"scripts/port_checker.star", "127.0.0.1", strings.Join(spec, ","), probeTimeout)
+	require.Equal(t, 0, code, "port_checker's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, strings.Join(expected, "\n")+"\n", stdout, "what port_checker printed")
 }
 
+// TestPortCheckerRanges: a port list with a range, out of order and with a
+// duplicate, is checked once per port, in order.
 func TestPortCheckerRanges(t *testing.T) {
-	peer := startPython(t, pythonPorts)
-	open, err := strconv.Atoi(strings.Fields(peer.waitLine("open "))[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer.waitLine("ready")
+	t.Parallel()
+	peer := testkit.StartPython(t, pythonPorts)
+	open, err := strconv.Atoi(strings.Fields(peer.WaitLine("open "))[1])
+	require.NoError(t, err)
+	peer.WaitLine("ready")
 	// A range around the open port, given out of order and with a duplicate.
 	// Only the open port is known to be open: neighbours may belong to anyone.
 	spec := fmt.Sprintf("%d,%d-%d,%d", open+2, open-2, open+2, open)
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1",
-		"scripts/port_checker.star", "127.0.0.1", spec, "1.5")
-	if code != 0 {
-		t.Fatalf("port_checker exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+		"scripts/port_checker.star", "127.0.0.1", spec, probeTimeout)
+	require.Equal(t, 0, code, "port_checker's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("port_checker printed %d lines, want 5:\n%s", len(lines), stdout)
-	}
+	require.Len(t, lines, 5, "lines port_checker printed")
 	for i, line := range lines {
-		if !strings.HasPrefix(line, strconv.Itoa(open-2+i)+" ") {
-			t.Errorf("line %d is %q, want port %d", i, line, open-2+i)
-		}
+		assert.True(t, strings.HasPrefix(line, strconv.Itoa(open-2+i)+" "), "line %d is %q, want port %d", i, line, open-2+i)
 	}
-	if lines[2] != fmt.Sprintf("%d open", open) {
-		t.Errorf("line 2 is %q, want %q", lines[2], fmt.Sprintf("%d open", open))
-	}
+	assert.Equal(t, fmt.Sprintf("%d open", open), lines[2], "line 2")
 }

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pythonProxyPeers is both ends of a connection through the proxy: a backend
@@ -172,6 +176,9 @@ const (
 	maxProxyRSS      = 200 << 20
 )
 
+// TestTCPProxy runs the pythonProxyPeers scenarios through
+// scripts/tcp_proxy.star. It measures the proxy's memory and counts its
+// descriptors: not parallel.
 func TestTCPProxy(t *testing.T) {
 	for _, scenario := range []string{"down", "up", "reset"} {
 		t.Run(scenario, func(t *testing.T) { testProxyScenario(t, scenario) })
@@ -182,37 +189,28 @@ func TestTCPProxy(t *testing.T) {
 // tcp_proxy.star, sampling the proxy's resident memory meanwhile, and then
 // checks that the proxy closed both of its connections.
 func testProxyScenario(t *testing.T, scenario string) {
-	peers := startPython(t, pythonProxyPeers, scenario, strconv.Itoa(proxyStreamBytes), strconv.Itoa(maxStalledBytes))
-	backendPort := strings.Fields(peers.waitLine("backend "))[1]
+	peers := testkit.StartPython(t, pythonProxyPeers, scenario, strconv.Itoa(proxyStreamBytes), strconv.Itoa(maxStalledBytes))
+	backendPort := strings.Fields(peers.WaitLine("backend "))[1]
 
 	proxy := startScript(t, "run", "-A", "scripts/tcp_proxy.star", "0", "127.0.0.1", backendPort)
-	proxyPort := proxy.listenPort()
-	if got, want := proxy.waitLine("forwarding to "), "forwarding to 127.0.0.1:"+backendPort; got != want {
-		t.Errorf("proxy printed %q, want %q", got, want)
-	}
-	idleFDs := countFDs(t, proxy.pid())
+	proxyPort := listenPort(t, proxy)
+	assert.Equal(t, "forwarding to 127.0.0.1:"+backendPort, proxy.WaitLine("forwarding to "), "what the proxy printed")
+	idleFDs := countFDs(t, proxy.Pid())
 
-	if _, err := fmt.Fprintf(peers.stdin, "%d\n", proxyPort); err != nil {
-		t.Fatalf("tell the peers the proxy port: %v", err)
-	}
+	_, err := fmt.Fprintf(peers.Stdin, "%d\n", proxyPort)
+	require.NoError(t, err, "tell the peers the proxy port")
 
-	maxRSS := sampleRSSUntilExit(t, proxy.pid(), peers)
-	if maxRSS > maxProxyRSS {
-		t.Errorf("proxy RSS reached %d MiB, bound %d MiB", maxRSS>>20, maxProxyRSS>>20)
-	}
-	if code := peers.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("python peers exited %d: %s", code, peers.stderr.String())
-	}
-	t.Logf("%s; proxy max RSS %d MiB", peers.waitLine("ok "), maxRSS>>20)
-	waitFDs(t, proxy.pid(), idleFDs)
-	if !proxy.running() {
-		t.Fatalf("proxy exited: %s", proxy.stderr.String())
-	}
+	maxRSS := sampleRSSUntilExit(t, proxy.Pid(), peers)
+	assert.LessOrEqual(t, maxRSS, int64(maxProxyRSS), "proxy RSS reached %d MiB, bound %d MiB", maxRSS>>20, maxProxyRSS>>20)
+	require.Equal(t, 0, peers.WaitExit(waitTimeout), "the python peers' exit status; stderr:\n%s", peers.Stderr())
+	t.Logf("%s; proxy max RSS %d MiB", peers.WaitLine("ok "), maxRSS>>20)
+	waitFDs(t, proxy.Pid(), idleFDs)
+	require.True(t, proxy.Running(), "proxy exited")
 }
 
 // sampleRSSUntilExit samples pid's VmRSS every 10 ms until p exits and
 // returns the largest value seen.
-func sampleRSSUntilExit(t *testing.T, pid int, p *process) int64 {
+func sampleRSSUntilExit(t *testing.T, pid int, p *testkit.Process) int64 {
 	t.Helper()
 	var maxRSS int64
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -223,10 +221,10 @@ func sampleRSSUntilExit(t *testing.T, pid int, p *process) int64 {
 			maxRSS = rss
 		}
 		select {
-		case <-p.exited:
+		case <-p.Exited():
 			return maxRSS
 		case <-deadline:
-			t.Fatalf("%s still running after 5 minutes", p.name)
+			t.Fatalf("%s still running after 5 minutes", p.Name())
 		case <-tick.C:
 		}
 	}
@@ -235,20 +233,16 @@ func sampleRSSUntilExit(t *testing.T, pid int, p *process) int64 {
 // TestTCPProxyBackendRefused: when the backend refuses, the proxy reports it
 // and closes the client's connection; it keeps serving.
 func TestTCPProxyBackendRefused(t *testing.T) {
+	t.Parallel()
 	closedPort := releasedPort(t)
 	proxy := startScript(t, "run", "-A", "scripts/tcp_proxy.star", "0", "127.0.0.1", strconv.Itoa(closedPort))
-	addr := proxy.listenAddr()
+	addr := listenAddr(t, proxy)
 	for i := 0; i < 2; i++ {
 		client := dialEcho(t, addr)
-		if rest, err := readAll(client.conn); err != nil || len(rest) != 0 {
-			t.Errorf("client %d read %q, %v; want EOF", i, rest, err)
-		}
-		line := proxy.waitLine("backend ")
-		if !strings.Contains(line, "ConnectionRefusedError") {
-			t.Errorf("proxy printed %q, want a ConnectionRefusedError", line)
-		}
+		rest, err := readAll(client.conn)
+		assert.NoError(t, err, "client %d", i)
+		assert.Empty(t, rest, "client %d read data, want EOF", i)
+		assert.Contains(t, proxy.WaitLine("backend "), "ConnectionRefusedError", "what the proxy printed")
 	}
-	if !proxy.running() {
-		t.Fatal("proxy exited")
-	}
+	require.True(t, proxy.Running(), "proxy exited")
 }

@@ -1,28 +1,27 @@
 package tests
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startFileServer writes size random bytes to a file and serves it with
 // scripts/file_server.star; it returns the server, its port and the data.
-func startFileServer(t *testing.T, size int) (*process, int, []byte) {
+func startFileServer(t *testing.T, size int) (*testkit.Process, int, []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "payload.bin")
 	data := randomBytes(t, size)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, data, 0o600))
 	p := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+path, "scripts/file_server.star", path, "0")
-	return p, p.listenPort(), data
+	return p, listenPort(t, p), data
 }
 
 // pythonFetchAll connects argv[2] clients at once, each reading to EOF,
@@ -48,36 +47,32 @@ for t in threads: t.join()
 print("\n".join(results))
 `
 
+// TestFileServerConcurrentClients: eight clients at once each get the
+// whole file from scripts/file_server.star, which reports each send.
 func TestFileServerConcurrentClients(t *testing.T) {
+	t.Parallel()
 	server, port, data := startFileServer(t, 8<<20)
 	const clients = 8
-	out := runPython(t, pythonFetchAll, strconv.Itoa(port), strconv.Itoa(clients))
+	out := testkit.RunPython(t, pythonFetchAll, strconv.Itoa(port), strconv.Itoa(clients))
 	want := fmt.Sprintf("%d %s", len(data), sha256Hex(data))
-	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if line != want {
-			t.Errorf("client %d got %q, want %q", i, line, want)
-		}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, clients, "what the clients got")
+	for i, line := range lines {
+		assert.Equal(t, want, line, "what client %d got", i)
 	}
 	for i := 0; i < clients; i++ {
-		if line := server.waitLine("sent "); !strings.HasPrefix(line, fmt.Sprintf("sent %d bytes to 127.0.0.1:", len(data))) {
-			t.Errorf("server: %q", line)
-		}
+		line := server.WaitLine("sent ")
+		assert.True(t, strings.HasPrefix(line, fmt.Sprintf("sent %d bytes to 127.0.0.1:", len(data))), "server line %q", line)
 	}
 }
 
+// TestFileServerSocat: socat reading to EOF gets the whole file.
 func TestFileServerSocat(t *testing.T) {
+	t.Parallel()
 	_, port, data := startFileServer(t, 3<<20)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	socat := exec.CommandContext(ctx, "socat", "-u", fmt.Sprintf("TCP:127.0.0.1:%d", port), "-")
-	var out bytes.Buffer
-	socat.Stdout = &out
-	if err := socat.Run(); err != nil {
-		t.Fatalf("socat: %v", err)
-	}
-	if !bytes.Equal(out.Bytes(), data) {
-		t.Errorf("socat got %d bytes, want %d", out.Len(), len(data))
-	}
+	socat := testkit.StartTool(t, "socat", "-u", fmt.Sprintf("TCP:127.0.0.1:%d", port), "-")
+	out := socat.Wait(waitTimeout)
+	assert.True(t, out == string(data), "socat got %d bytes, want the %d of the file", len(out), len(data))
 }
 
 // pythonHangUp connects, reads a little, then resets the connection.
@@ -94,28 +89,22 @@ print("ok")
 // TestFileServerClientHangsUp: a client that goes away mid-file fails that
 // sendfile only; the next client gets the whole file.
 func TestFileServerClientHangsUp(t *testing.T) {
+	t.Parallel()
 	server, port, data := startFileServer(t, 32<<20)
-	runPython(t, pythonHangUp, strconv.Itoa(port))
-	if line := server.waitLine("failed to send to "); !strings.Contains(line, "Error") {
-		t.Errorf("server: %q", line)
-	}
-	out := runPython(t, pythonFetchAll, strconv.Itoa(port), "1")
-	if want := fmt.Sprintf("%d %s\n", len(data), sha256Hex(data)); out != want {
-		t.Errorf("client got %q, want %q", out, want)
-	}
-	if !server.running() {
-		t.Errorf("server exited: %s", server.stderr.String())
-	}
+	testkit.RunPython(t, pythonHangUp, strconv.Itoa(port))
+	assert.Contains(t, server.WaitLine("failed to send to "), "Error", "what the server printed")
+	out := testkit.RunPython(t, pythonFetchAll, strconv.Itoa(port), "1")
+	assert.Equal(t, fmt.Sprintf("%d %s\n", len(data), sha256Hex(data)), out, "what the client got")
+	assert.True(t, server.Running(), "server exited")
 }
 
+// TestFileServerPermissionDenied: serving a file needs --allow-read for it.
 func TestFileServerPermissionDenied(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(path, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("secret"), 0o600))
 	code, out, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/file_server.star", path, "0")
-	want := `PermissionError: read access to "` + path + `" denied; run with --allow-read=` + path
-	if code != 1 || out != "" || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, out, stderr, want)
-	}
+	assert.Equal(t, 1, code, "exit status")
+	assert.Empty(t, out, "stdout")
+	assert.Contains(t, stderr, `PermissionError: read access to "`+path+`" denied; run with --allow-read=`+path)
 }

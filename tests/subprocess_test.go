@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // runProgram runs scripts/run_program.star with the given --allow-run
@@ -24,11 +27,13 @@ func runProgram(t *testing.T, allow string, argv ...string) (code int, stdout, s
 	return runScript(t, args...)
 }
 
+// TestRunProgramOutputAndStatus: run_program.star relays the child's
+// stdout and stderr lines (a last one without a newline too) and exits
+// with the child's status.
 func TestRunProgramOutputAndStatus(t *testing.T) {
+	t.Parallel()
 	code, out, stderr := runProgram(t, "sh", "sh", "-c", `echo one; echo two >&2; echo three; printf "no newline"; exit 7`)
-	if code != 7 {
-		t.Fatalf("exit %d, want 7\n%s%s", code, out, stderr)
-	}
+	require.Equal(t, 7, code, "exit status\n%s%s", out, stderr)
 	// stdout and stderr are separate pipes: only each one's order is fixed.
 	var outLines, errLines []string
 	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
@@ -41,77 +46,65 @@ func TestRunProgramOutputAndStatus(t *testing.T) {
 			t.Errorf("unexpected line %q", line)
 		}
 	}
-	if got, want := strings.Join(outLines, "|"), "out: one|out: three|out: no newline"; got != want {
-		t.Errorf("stdout lines %q, want %q", got, want)
-	}
-	if got, want := strings.Join(errLines, "|"), "err: two"; got != want {
-		t.Errorf("stderr lines %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"out: one", "out: three", "out: no newline"}, outLines, "stdout lines")
+	assert.Equal(t, []string{"err: two"}, errLines, "stderr lines")
 }
 
+// TestRunProgramLargeOutput: 200,000 lines a child writes as fast as it
+// can all come through, in order of their pipe.
 func TestRunProgramLargeOutput(t *testing.T) {
+	t.Parallel()
 	// yes writes as fast as it can; head stops it after 200000 lines.
 	code, out, stderr := runProgram(t, "sh", "sh", "-c", "yes 0123456789 | head -n 200000")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
-	if n := strings.Count(out, "out: 0123456789\n"); n != 200000 || len(out) != 200000*len("out: 0123456789\n") {
-		t.Errorf("got %d lines (%d bytes), want 200000", n, len(out))
-	}
+	require.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	n := strings.Count(out, "out: 0123456789\n")
+	assert.True(t, n == 200000 && len(out) == 200000*len("out: 0123456789\n"), "got %d lines (%d bytes), want 200000", n, len(out))
 }
 
+// TestRunProgramStdinInherited: the child reads starnet's own stdin.
 func TestRunProgramStdinInherited(t *testing.T) {
+	t.Parallel()
 	p := startScript(t, "run", "--allow-run=cat", "scripts/run_program.star", "cat")
-	if _, err := io.WriteString(p.stdin, "first\nsecond\n"); err != nil {
-		t.Fatal(err)
-	}
-	p.waitLine("out: second")
-	_ = p.stdin.Close()
-	if code := p.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("exit %d: %s", code, p.stderr.String())
-	}
-	if out := p.stdout(); out != "out: first\nout: second\n" {
-		t.Errorf("output %q", out)
-	}
+	_, err := io.WriteString(p.Stdin, "first\nsecond\n")
+	require.NoError(t, err)
+	p.WaitLine("out: second")
+	require.NoError(t, p.Stdin.Close())
+	require.Equal(t, 0, p.WaitExit(waitTimeout), "exit status; stderr:\n%s", p.Stderr())
+	assert.Equal(t, "out: first\nout: second\n", p.Stdout(), "output")
 }
 
+// TestRunProgramKilledBySignal: a child killed by SIGTERM makes starnet
+// exit 128+15, as a shell does.
 func TestRunProgramKilledBySignal(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runProgram(t, "sh", "sh", "-c", "kill -TERM $$")
-	if code != 128+15 {
-		t.Errorf("exit %d, want %d: %s", code, 128+15, stderr)
-	}
+	assert.Equal(t, 128+15, code, "exit status; stderr:\n%s", stderr)
 }
 
 // TestRunProgramSIGTERM stops starnet while its child runs: the default
 // handling closes the subprocess transport, which kills the child, and
 // starnet exits 143 without leaving the child behind.
 func TestRunProgramSIGTERM(t *testing.T) {
+	t.Parallel()
 	p := startScript(t, "run", "--allow-run=sh", "scripts/run_program.star", "sh", "-c", "echo $$; exec sleep 60")
-	pid, err := strconv.Atoi(strings.TrimPrefix(p.waitLine("out: "), "out: "))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.signal(syscall.SIGTERM)
-	if code := p.waitExit(waitTimeout); code != 143 {
-		t.Errorf("exit %d, want 143: %s", code, p.stderr.String())
-	}
+	pid, err := strconv.Atoi(strings.TrimPrefix(p.WaitLine("out: "), "out: "))
+	require.NoError(t, err)
+	p.Signal(syscall.SIGTERM)
+	assert.Equal(t, 143, p.WaitExit(waitTimeout), "exit status; stderr:\n%s", p.Stderr())
 	// The child was killed; once starnet is gone, init reaps it if starnet
 	// did not. No event tells when: poll.
-	deadline := time.Now().Add(waitTimeout)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("child %d still runs after starnet exited", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	gone := func() bool { return syscall.Kill(pid, 0) != nil }
+	if !assert.Eventually(t, gone, waitTimeout, 20*time.Millisecond, "child %d still runs after starnet exited", pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
+// TestRunProgramPermissions: --allow-run names programs as the script
+// spells them or by their path, and nothing else runs.
 func TestRunProgramPermissions(t *testing.T) {
+	t.Parallel()
 	lsPath, err := exec.LookPath("ls")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	cases := []struct {
 		allow string
@@ -128,37 +121,34 @@ func TestRunProgramPermissions(t *testing.T) {
 	for _, c := range cases {
 		code, out, stderr := runProgram(t, c.allow, c.argv...)
 		if c.want == "" {
-			if code != 0 {
-				t.Errorf("--allow-run=%s %q: exit %d: %s", c.allow, c.argv, code, stderr)
-			}
+			assert.Equal(t, 0, code, "--allow-run=%s %q: exit status; stderr:\n%s", c.allow, c.argv, stderr)
 			continue
 		}
-		if code != 1 || out != "" || !strings.Contains(stderr, c.want) {
-			t.Errorf("--allow-run=%s %q: exit %d, stdout %q, stderr %q; want 1 and %q", c.allow, c.argv, code, out, stderr, c.want)
-		}
+		assert.Equal(t, 1, code, "--allow-run=%s %q: exit status", c.allow, c.argv)
+		assert.Empty(t, out, "--allow-run=%s %q: stdout", c.allow, c.argv)
+		assert.Contains(t, stderr, c.want, "--allow-run=%s %q: stderr", c.allow, c.argv)
 	}
 }
 
 // TestSubprocessShellNeedsShell checks that subprocess_shell needs the
 // shell itself allowed, whatever the command line runs.
 func TestSubprocessShellNeedsShell(t *testing.T) {
+	t.Parallel()
 	script := filepath.Join("tests", "testdata", "shell.star")
 	code, out, stderr := runScript(t, "run", "--allow-run=echo", script, "echo hi")
-	if want := `PermissionError: run access to "sh" denied; run with --allow-run=sh`; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, out, stderr, want)
-	}
+	assert.Equal(t, 1, code, "exit status; stdout %q", out)
+	assert.Contains(t, stderr, `PermissionError: run access to "sh" denied; run with --allow-run=sh`)
 	for _, allow := range []string{"sh", "/bin/sh"} {
 		code, out, stderr = runScript(t, "run", "--allow-run="+allow, script, "echo hi; exit 3")
-		if code != 3 || out != "hi\n" {
-			t.Errorf("--allow-run=%s: exit %d, stdout %q, stderr %q", allow, code, out, stderr)
-		}
+		assert.Equal(t, 3, code, "--allow-run=%s: exit status; stderr:\n%s", allow, stderr)
+		assert.Equal(t, "hi\n", out, "--allow-run=%s: stdout", allow)
 	}
 }
 
 // TestRunProgramMissing checks the error of a program that does not exist.
 func TestRunProgramMissing(t *testing.T) {
+	t.Parallel()
 	code, _, stderr := runProgram(t, "starnet-no-such-program", "starnet-no-such-program")
-	if want := "FileNotFoundError: [Errno 2] No such file or directory: 'starnet-no-such-program'"; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stderr %q", code, stderr)
-	}
+	assert.Equal(t, 1, code, "exit status")
+	assert.Contains(t, stderr, "FileNotFoundError: [Errno 2] No such file or directory: 'starnet-no-such-program'")
 }

@@ -2,12 +2,13 @@ package tests
 
 import (
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // End-to-end TLS: scripts/tls_echo_server.star, https_get.star,
@@ -18,32 +19,27 @@ import (
 // TestTLSEchoServerWithOpenSSL: openssl verifies the server's certificate
 // and name, negotiates ALPN "echo", and gets its line back.
 func TestTLSEchoServerWithOpenSSL(t *testing.T) {
+	t.Parallel()
+	testkit.RequireTool(t, "openssl")
 	pki := newTestPKI(t, "openssl CA")
 	cert, key := pki.issue("server", "localhost", "127.0.0.1")
 	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/tls_echo_server.star", cert, key, "0")
-	port := srv.listenPort()
+	port := listenPort(t, srv)
 
-	cmd := exec.Command("openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port),
+	client := testkit.StartTool(t, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port),
 		"-CAfile", pki.File, "-verify_return_error", "-verify_hostname", "localhost", "-alpn", "echo", "-brief")
-	client := start(t, "openssl s_client", cmd)
-	if _, err := client.stdin.Write([]byte("hello from openssl\n")); err != nil {
-		t.Fatal(err)
-	}
-	client.waitLine("hello from openssl")
-	client.stdin.Close()
-	if code := client.waitExit(waitTimeout); code != 0 {
-		t.Fatalf("openssl s_client exited %d\n%s", code, client.stderr.String())
-	}
-	stderr := client.stderr.String()
+	_, err := client.Stdin.Write([]byte("hello from openssl\n"))
+	require.NoError(t, err)
+	client.WaitLine("hello from openssl")
+	require.NoError(t, client.Stdin.Close())
+	// After the exit, its stderr is complete.
+	require.Equal(t, 0, client.WaitExit(waitTimeout), "openssl s_client's exit status; stderr:\n%s", client.Stderr())
+	stderr := client.Stderr()
 	for _, want := range []string{"Protocol version: TLSv1.3", "Verification: OK", "Verified peername: localhost"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("openssl s_client did not report %q:\n%s", want, stderr)
-		}
+		assert.Contains(t, stderr, want, "what openssl s_client reported")
 	}
-	line := srv.waitLine("client 127.0.0.1:")
-	if !strings.Contains(line, " TLSv1.3 ") || !strings.HasSuffix(line, " alpn=echo") {
-		t.Errorf("server line %q, want TLSv1.3 and alpn=echo", line)
-	}
+	line := srv.WaitLine("client 127.0.0.1:")
+	assert.True(t, strings.Contains(line, " TLSv1.3 ") && strings.HasSuffix(line, " alpn=echo"), "server line %q, want TLSv1.3 and alpn=echo", line)
 }
 
 // pyTLSClient connects with python3's ssl module, verifying the server,
@@ -64,46 +60,38 @@ with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
         print(got.decode().strip(), "|", s.selected_alpn_protocol(), "|", s.version())
 `
 
+// TestTLSEchoServerWithPythonClient: python3's ssl client gets its line
+// back, with the ALPN protocol the server knows, or none.
 func TestTLSEchoServerWithPythonClient(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t, "python CA")
 	cert, key := pki.issue("server", "localhost")
 	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+cert+","+key, "scripts/tls_echo_server.star", cert, key, "0")
-	port := strconv.Itoa(srv.listenPort())
-	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.File, "h2,echo")); out != "python line | echo | TLSv1.3" {
-		t.Errorf("python client offering h2,echo: %q", out)
-	}
-	srv.waitLine("client 127.0.0.1:")
+	port := strconv.Itoa(listenPort(t, srv))
+	out := strings.TrimSpace(testkit.RunPython(t, pyTLSClient, port, pki.File, "h2,echo"))
+	assert.Equal(t, "python line | echo | TLSv1.3", out, "python client offering h2,echo")
+	srv.WaitLine("client 127.0.0.1:")
 	// A client offering nothing the server knows connects without ALPN, as
 	// with OpenSSL (crypto/tls alone would refuse it).
-	if out := strings.TrimSpace(runPython(t, pyTLSClient, port, pki.File, "h2")); out != "python line | None | TLSv1.3" {
-		t.Errorf("python client offering h2: %q", out)
-	}
-	if line := srv.waitLine("client 127.0.0.1:"); !strings.HasSuffix(line, " alpn=None") {
-		t.Errorf("server line %q, want alpn=None", line)
-	}
+	out = strings.TrimSpace(testkit.RunPython(t, pyTLSClient, port, pki.File, "h2"))
+	assert.Equal(t, "python line | None | TLSv1.3", out, "python client offering h2")
+	line := srv.WaitLine("client 127.0.0.1:")
+	assert.True(t, strings.HasSuffix(line, " alpn=None"), "server line %q, want alpn=None", line)
 }
 
 // TestTLSEchoServerNeedsAllowRead: without --allow-read the certificate is
 // not read, and the error names the flag.
 func TestTLSEchoServerNeedsAllowRead(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t, "perm CA")
 	cert, key := pki.issue("server", "localhost")
 	code, stdout, stderr := runScript(t, "run", "--allow-net", "scripts/tls_echo_server.star", cert, key, "0")
-	if code != 1 {
-		t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	want := fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", cert, cert)
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr does not say %q:\n%s", want, stderr)
-	}
-	if strings.Contains(stdout, "listening") {
-		t.Errorf("the server listened anyway:\n%s", stdout)
-	}
+	require.Equal(t, 1, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stderr, fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", cert, cert))
+	assert.NotContains(t, stdout, "listening", "the server listened anyway")
 	// The key file is a file of its own.
 	_, _, stderr = runScript(t, "run", "--allow-net", "--allow-read="+cert, "scripts/tls_echo_server.star", cert, key, "0")
-	if want := fmt.Sprintf("PermissionError: read access to %q denied", key); !strings.Contains(stderr, want) {
-		t.Errorf("stderr does not say %q:\n%s", want, stderr)
-	}
+	assert.Contains(t, stderr, fmt.Sprintf("PermissionError: read access to %q denied", key))
 }
 
 // pyHTTPSServer is python3's http.server wrapped with ssl, on 127.0.0.1:
@@ -136,41 +124,36 @@ func startHTTPSServer(t *testing.T, names ...string) (pki *testPKI, port string)
 	t.Helper()
 	pki = newTestPKI(t, "https CA")
 	cert, key := pki.issue("server", names...)
-	py := startPython(t, pyHTTPSServer, cert, key)
-	return pki, strings.TrimPrefix(py.waitLine("port "), "port ")
+	py := testkit.StartPython(t, pyHTTPSServer, cert, key)
+	return pki, strings.TrimPrefix(py.WaitLine("port "), "port ")
 }
 
+// TestHTTPSGet: scripts/https_get.star verifies python3's HTTPS server by
+// address and by name, and prints the status line and headers only.
 func TestHTTPSGet(t *testing.T) {
+	t.Parallel()
 	pki, port := startHTTPSServer(t, "localhost", "127.0.0.1")
 	url := "https://127.0.0.1:" + port + "/some/path?q=1"
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
 		"scripts/https_get.star", "--cafile", pki.File, url)
-	if code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	require.Equal(t, 0, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
-	if lines[0] != "HTTP/1.0 200 OK" {
-		t.Errorf("status line %q", lines[0])
-	}
+	assert.Equal(t, "HTTP/1.0 200 OK", lines[0], "status line")
 	for _, want := range []string{"Content-Type: text/plain", "X-Path: /some/path?q=1", "Content-Length: 17"} {
-		if !strings.Contains(stdout, want+"\n") {
-			t.Errorf("no header %q in:\n%s", want, stdout)
-		}
+		assert.Contains(t, stdout, want+"\n", "header")
 	}
-	if strings.Contains(stdout, "hello over https") {
-		t.Errorf("the body was printed:\n%s", stdout)
-	}
+	assert.NotContains(t, stdout, "hello over https", "the body was printed")
 	// By name: localhost is in the certificate too.
 	code, stdout, stderr = runScript(t, "run", "--allow-net=localhost", "--allow-read="+pki.File,
 		"scripts/https_get.star", "--cafile", pki.File, "https://localhost:"+port+"/")
-	if code != 0 || !strings.HasPrefix(stdout, "HTTP/1.0 200 OK\n") {
-		t.Errorf("https://localhost: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	assert.Equal(t, 0, code, "https://localhost: exit status; stderr:\n%s", stderr)
+	assert.True(t, strings.HasPrefix(stdout, "HTTP/1.0 200 OK\n"), "https://localhost: stdout:\n%s", stdout)
 }
 
 // TestHTTPSGetVerificationFailures: an unknown CA, a certificate for
 // another name, and the permission checks.
 func TestHTTPSGetVerificationFailures(t *testing.T) {
+	t.Parallel()
 	pki, port := startHTTPSServer(t, "other.example")
 	url := "https://127.0.0.1:" + port + "/"
 	cases := []struct {
@@ -195,44 +178,38 @@ func TestHTTPSGetVerificationFailures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := runScript(t, append([]string{"run"}, c.args...)...)
-			if code != c.code || !strings.HasPrefix(stdout, c.want) {
-				t.Errorf("exit %d, stdout:\n%s\nwant exit %d and stdout starting with:\n%s\nstderr:\n%s", code, stdout, c.code, c.want, stderr)
-			}
+			assert.Equal(t, c.code, code, "exit status; stderr:\n%s", stderr)
+			assert.True(t, strings.HasPrefix(stdout, c.want), "stdout:\n%s\nwant it to start with:\n%s", stdout, c.want)
 		})
 	}
 	// --cafile without --allow-read: the script fails before connecting.
 	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/https_get.star", "--cafile", pki.File, url)
-	if want := fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", pki.File, pki.File); code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q", code, stderr, want)
-	}
+	assert.Equal(t, 1, code, "--cafile without --allow-read: exit status")
+	assert.Contains(t, stderr, fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", pki.File, pki.File))
 }
 
 // TestStartTLSServerWithPythonMemoryBIOClient: the ClientHello that came
 // in the same segment as the STARTTLS line is not lost.
 func TestStartTLSServerWithPythonMemoryBIOClient(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t, "starttls CA")
 	cert, key := pki.issue("server", "localhost")
 	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/starttls_server.star", cert, key, "0")
-	port := strconv.Itoa(srv.listenPort())
+	port := strconv.Itoa(listenPort(t, srv))
 	for i := 0; i < 3; i++ {
-		out := strings.TrimSpace(runPython(t, testkit.PyMemoryBIOStartTLSClient, port, pki.File, "first", "second"))
-		if out != `b'first\r\nsecond\r\n' TLSv1.3` {
-			t.Fatalf("python client %d: %q", i, out)
-		}
-		if line := srv.waitLine("tls with "); !strings.HasSuffix(line, ": TLSv1.3") {
-			t.Errorf("server line %q", line)
-		}
+		out := strings.TrimSpace(testkit.RunPython(t, testkit.PyMemoryBIOStartTLSClient, port, pki.File, "first", "second"))
+		require.Equal(t, `b'first\r\nsecond\r\n' TLSv1.3`, out, "python client %d", i)
+		line := srv.WaitLine("tls with ")
+		assert.True(t, strings.HasSuffix(line, ": TLSv1.3"), "server line %q", line)
 	}
 	// Plain lines before STARTTLS are refused, then the upgrade still works.
-	out := runPython(t, `
+	out := testkit.RunPython(t, `
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s.sendall(b"HELLO\r\n")
 print(s.recv(100).decode().strip())
 `, port)
-	if strings.TrimSpace(out) != "ERR send STARTTLS first" {
-		t.Errorf("plain line answered %q", out)
-	}
+	assert.Equal(t, "ERR send STARTTLS first", strings.TrimSpace(out), "the answer to a plain line")
 }
 
 // pySTARTTLSServer is a STARTTLS server written with python3's ssl: it
@@ -262,57 +239,55 @@ for l in f:
 print("client closed", flush=True)
 `
 
+// TestStartTLSClientWithPythonServer: scripts/starttls_client.star
+// upgrades its connection to python3's STARTTLS server and gets its lines
+// back over TLS.
 func TestStartTLSClientWithPythonServer(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t, "py starttls CA")
 	cert, key := pki.issue("server", "127.0.0.1")
-	py := startPython(t, pySTARTTLSServer, cert, key)
-	port := strings.TrimPrefix(py.waitLine("port "), "port ")
+	py := testkit.StartPython(t, pySTARTTLSServer, cert, key)
+	port := strings.TrimPrefix(py.WaitLine("port "), "port ")
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
 		"scripts/starttls_client.star", "--cafile", pki.File, "127.0.0.1", port, "alpha", "beta gamma")
-	if code != 0 {
-		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	require.Equal(t, 0, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "tls: TLSv1.3 ") || lines[1] != "echo: alpha" || lines[2] != "echo: beta gamma" {
-		t.Errorf("stdout:\n%s", stdout)
-	}
-	if got := py.waitLine("upgraded"); got != "upgraded TLSv1.3" {
-		t.Errorf("python server: %q", got)
-	}
-	py.waitLine("client closed")
+	require.Len(t, lines, 3, "stdout lines")
+	assert.True(t, strings.HasPrefix(lines[0], "tls: TLSv1.3 "), "line 0: %q", lines[0])
+	assert.Equal(t, []string{"echo: alpha", "echo: beta gamma"}, lines[1:])
+	assert.Equal(t, "upgraded TLSv1.3", py.WaitLine("upgraded"), "what the python server printed")
+	py.WaitLine("client closed")
 }
 
 // TestStartTLSClientAndServerScripts runs the two scripts together, and
 // the client against a certificate for another name.
 func TestStartTLSClientAndServerScripts(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t, "scripts CA")
 	cert, key := pki.issue("server", "localhost", "127.0.0.1")
 	srv := startScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.Dir, "scripts/starttls_server.star", cert, key, "0")
-	port := strconv.Itoa(srv.listenPort())
+	port := strconv.Itoa(listenPort(t, srv))
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
 		"scripts/starttls_client.star", "--cafile", pki.File, "127.0.0.1", port, "one", "two")
-	if code != 0 || !strings.Contains(stdout, "echo: one\necho: two\n") {
-		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	srv.waitLine("tls with 127.0.0.1:")
+	assert.Equal(t, 0, code, "exit status; stderr:\n%s", stderr)
+	assert.Contains(t, stdout, "echo: one\necho: two\n")
+	srv.WaitLine("tls with 127.0.0.1:")
 	code, stdout, _ = runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
 		"scripts/starttls_client.star", "--cafile", pki.File, "--server-hostname", "mail.example", "127.0.0.1", port)
-	want := "error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'mail.example'."
-	if code != 1 || !strings.Contains(stdout, want) {
-		t.Errorf("wrong name: exit %d, stdout:\n%s\nwant 1 and %q", code, stdout, want)
-	}
-	if line := srv.waitLine("tls with 127.0.0.1:"); !strings.Contains(line, "failed: SSLError") {
-		t.Errorf("server line %q, want a failed handshake", line)
-	}
+	assert.Equal(t, 1, code, "wrong name: exit status")
+	assert.Contains(t, stdout, "error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'mail.example'.", "wrong name: stdout")
+	assert.Contains(t, srv.WaitLine("tls with 127.0.0.1:"), "failed: SSLError", "the server line of the failed handshake")
 }
 
+// TestCheckTLSScripts: `starnet check` accepts the TLS example scripts.
 func TestCheckTLSScripts(t *testing.T) {
+	t.Parallel()
 	for _, script := range []string{"tls_echo_server", "https_get", "starttls_server", "starttls_client"} {
 		t.Run(script, func(t *testing.T) {
+			t.Parallel()
 			code, stdout, stderr := runScript(t, "check", "scripts/"+script+".star")
-			if code != 0 || strings.Contains(stdout+stderr, "Traceback") {
-				t.Fatalf("starnet check exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-			}
+			require.Equal(t, 0, code, "starnet check's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			require.NotContains(t, stdout+stderr, "Traceback", "check printed a traceback")
 		})
 	}
 }

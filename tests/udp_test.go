@@ -1,22 +1,24 @@
 package tests
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startUDPEchoServer runs scripts/udp_echo_server.star on a kernel-chosen
 // port with net access to 127.0.0.1 only, and returns it with its port.
-func startUDPEchoServer(t *testing.T) (*process, int) {
+func startUDPEchoServer(t *testing.T) (*testkit.Process, int) {
 	t.Helper()
 	p := startScript(t, "run", "--allow-net=127.0.0.1", "scripts/udp_echo_server.star", "0")
-	return p, p.listenPort()
+	return p, listenPort(t, p)
 }
 
 // pythonUDPEchoCheck sends datagrams of several sizes (an empty one too)
@@ -44,78 +46,57 @@ for size in (0, 1, 512, 9000, 65507):
 print("ok")
 `
 
+// TestUDPEchoServerPython: scripts/udp_echo_server.star returns every
+// datagram, whole, to the socket it came from, and prints nothing but its
+// listening line.
 func TestUDPEchoServerPython(t *testing.T) {
+	t.Parallel()
 	server, port := startUDPEchoServer(t)
-	if out := runPython(t, pythonUDPEchoCheck, strconv.Itoa(port), "20"); out != "ok\n" {
-		t.Fatalf("python client printed %q", out)
-	}
-	if !server.running() {
-		t.Fatalf("server exited: %s", server.stderr.String())
-	}
-	if out := server.stdout(); out != fmt.Sprintf("listening on 127.0.0.1:%d\n", port) {
-		t.Errorf("server printed %q, want only the listening line", out)
-	}
+	require.Equal(t, "ok\n", testkit.RunPython(t, pythonUDPEchoCheck, strconv.Itoa(port), "20"), "what the python client printed")
+	require.True(t, server.Running(), "server exited")
+	assert.Equal(t, fmt.Sprintf("listening on 127.0.0.1:%d\n", port), server.Stdout(), "the server must print only the listening line")
 }
 
+// TestUDPEchoServerSocat: socat's datagram comes back.
 func TestUDPEchoServerSocat(t *testing.T) {
+	t.Parallel()
 	_, port := startUDPEchoServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
 	// socat sends what it reads from stdin as one datagram and prints what
 	// comes back. Its stdin stays open until the reply is read.
-	socat := exec.CommandContext(ctx, "socat", "-", fmt.Sprintf("UDP:127.0.0.1:%d", port))
-	stdin, err := socat.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := socat.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := socat.Start(); err != nil {
-		t.Fatal(err)
-	}
+	socat := testkit.StartTool(t, "socat", "-", fmt.Sprintf("UDP:127.0.0.1:%d", port))
 	const msg = "datagram from socat"
-	if _, err := io.WriteString(stdin, msg); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(stdout, got); err != nil {
-		t.Fatalf("reading socat's output: %v", err)
-	}
-	_ = stdin.Close()
-	if err := socat.Wait(); err != nil {
-		t.Errorf("socat: %v", err)
-	}
-	if string(got) != msg {
-		t.Fatalf("socat got %q", got)
-	}
+	_, err := io.WriteString(socat.Stdin, msg+"\n")
+	require.NoError(t, err)
+	assert.Equal(t, msg, socat.ReadLine(), "what socat got back")
+	require.NoError(t, socat.Stdin.Close())
+	assert.Equal(t, 0, socat.WaitExit(waitTimeout), "socat's exit status; stderr:\n%s", socat.Stderr())
+	assert.Equal(t, msg+"\n", socat.Stdout(), "all socat got back")
 }
 
+// TestUDPEchoClientAndServer: scripts/udp_echo_client.star against the
+// server script gets each message back, in order.
 func TestUDPEchoClientAndServer(t *testing.T) {
+	t.Parallel()
 	_, port := startUDPEchoServer(t)
 	code, out, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/udp_echo_client.star",
 		"127.0.0.1", strconv.Itoa(port), "one", "two words", "three")
-	if code != 0 {
-		t.Fatalf("client exited %d\n%s%s", code, out, stderr)
-	}
-	if want := "received: one\nreceived: two words\nreceived: three\n"; out != want {
-		t.Errorf("client printed %q, want %q", out, want)
-	}
+	require.Equal(t, 0, code, "client's exit status\n%s%s", out, stderr)
+	assert.Equal(t, "received: one\nreceived: two words\nreceived: three\n", out, "what the client printed")
 }
 
 // pythonUDPEchoOnce is an echo server that prints its port, then answers
 // every datagram but the first (which it drops, as a lossy network would)
-// until it has answered argv[1] of them.
+// until it is killed. It answers duplicates too: on a loaded machine an
+// echo may take longer than the client's TIMEOUT, and the client's extra
+// try must not use up an answer that a later message needs.
 const pythonUDPEchoOnce = `
-import socket, sys
+import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
-s.settimeout(30)
 print("port", s.getsockname()[1], flush=True)
 data, addr = s.recvfrom(65536)
 print("dropped", data.decode(), flush=True)
-for _ in range(int(sys.argv[1])):
+while True:
     data, addr = s.recvfrom(65536)
     s.sendto(data, addr)
 `
@@ -123,43 +104,37 @@ for _ in range(int(sys.argv[1])):
 // TestUDPEchoClientRetries checks that the client sends a message again
 // when its first datagram is lost.
 func TestUDPEchoClientRetries(t *testing.T) {
-	peer := startPython(t, pythonUDPEchoOnce, "2")
-	port := strings.Fields(peer.waitLine("port "))[1]
+	t.Parallel()
+	peer := testkit.StartPython(t, pythonUDPEchoOnce)
+	port := strings.Fields(peer.WaitLine("port "))[1]
 	code, out, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/udp_echo_client.star", "127.0.0.1", port, "lost once", "then fine")
-	if code != 0 {
-		t.Fatalf("client exited %d\n%s%s", code, out, stderr)
-	}
-	if want := "received: lost once\nreceived: then fine\n"; out != want {
-		t.Errorf("client printed %q, want %q", out, want)
-	}
-	peer.waitLine("dropped lost once")
+	require.Equal(t, 0, code, "client's exit status\n%s%s", out, stderr)
+	assert.Equal(t, "received: lost once\nreceived: then fine\n", out, "what the client printed")
+	peer.WaitLine("dropped lost once")
 }
 
+// TestUDPEchoClientRefused: the ICMP refusal of a datagram makes the
+// client report ConnectionRefusedError and exit 1.
 func TestUDPEchoClientRefused(t *testing.T) {
+	t.Parallel()
 	port := releasedUDPPort(t)
 	code, out, _ := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/udp_echo_client.star", "127.0.0.1", strconv.Itoa(port))
-	if code != 1 {
-		t.Errorf("exit %d, want 1", code)
-	}
-	if want := "error: ConnectionRefusedError: [Errno 111] Connection refused\n"; out != want {
-		t.Errorf("client printed %q, want %q", out, want)
-	}
+	assert.Equal(t, 1, code, "exit status")
+	assert.Equal(t, "error: ConnectionRefusedError: [Errno 111] Connection refused\n", out, "what the client printed")
 }
 
 // releasedUDPPort returns a UDP port of 127.0.0.1 that was just bound and
 // released: datagrams to it are refused (ICMP port unreachable).
 func releasedUDPPort(t *testing.T) int {
 	t.Helper()
-	out := runPython(t, `
+	out := testkit.RunPython(t, `
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 `)
 	port, err := strconv.Atoi(strings.TrimSpace(out))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return port
 }
 
@@ -176,29 +151,29 @@ assert data == b"over unix" and addr == sys.argv[1], (data, addr)
 print("ok")
 `
 
+// TestUDPEchoServerUnixSocket: the server script serves a Unix datagram
+// socket too, under --allow-read and --allow-write for its directory.
 func TestUDPEchoServerUnixSocket(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "echo.sock")
 	server := startScript(t, "run", "--allow-read="+dir, "--allow-write="+dir, "scripts/udp_echo_server.star", "0", path)
-	if line := server.waitLine("listening on "); line != "listening on "+path {
-		t.Fatalf("server printed %q", line)
-	}
-	if out := runPython(t, pythonUnixDgram, path, filepath.Join(dir, "client.sock")); out != "ok\n" {
-		t.Fatalf("python client printed %q", out)
-	}
+	require.Equal(t, "listening on "+path, server.WaitLine("listening on "), "what the server printed")
+	require.Equal(t, "ok\n", testkit.RunPython(t, pythonUnixDgram, path, filepath.Join(dir, "client.sock")), "what the python client printed")
 }
 
+// TestUDPPermissionDenied: binding a datagram endpoint and sending to a
+// remote address both need --allow-net.
 func TestUDPPermissionDenied(t *testing.T) {
+	t.Parallel()
 	// Binding needs --allow-net.
 	code, _, stderr := runScript(t, "run", "scripts/udp_echo_server.star", "0")
-	if want := `PermissionError: net access to "127.0.0.1:0" denied; run with --allow-net=127.0.0.1:0`; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("server without --allow-net: exit %d, stderr %q, want 1 and %q", code, stderr, want)
-	}
+	assert.Equal(t, 1, code, "server without --allow-net: exit status")
+	assert.Contains(t, stderr, `PermissionError: net access to "127.0.0.1:0" denied; run with --allow-net=127.0.0.1:0`, "server without --allow-net")
 	// So does the remote address.
 	code, _, stderr = runScript(t, "run", "--allow-net=127.0.0.1:53", "scripts/udp_echo_client.star", "127.0.0.1", "5353")
-	if want := `PermissionError: net access to "127.0.0.1:5353" denied; run with --allow-net=127.0.0.1:5353`; code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("client: exit %d, stderr %q, want 1 and %q", code, stderr, want)
-	}
+	assert.Equal(t, 1, code, "client: exit status")
+	assert.Contains(t, stderr, `PermissionError: net access to "127.0.0.1:5353" denied; run with --allow-net=127.0.0.1:5353`, "client")
 }
 
 // pythonTwoSenders has two sockets: it prints the allowed one's port, reads
@@ -231,20 +206,19 @@ except BlockingIOError:
 // port, but its reply to another port fails with a PermissionError, which
 // is reported, and the server keeps serving.
 func TestUDPSendtoPermission(t *testing.T) {
-	peer := startPython(t, pythonTwoSenders)
-	allowedPort := strings.Fields(peer.waitLine("allowed "))[1]
-	deniedPort := strings.Fields(peer.waitLine("denied "))[1]
+	t.Parallel()
+	peer := testkit.StartPython(t, pythonTwoSenders)
+	allowedPort := strings.Fields(peer.WaitLine("allowed "))[1]
+	deniedPort := strings.Fields(peer.WaitLine("denied "))[1]
 	server := startScript(t, "run", "--allow-net=127.0.0.1:0,127.0.0.1:"+allowedPort, "scripts/udp_echo_server.star", "0")
-	port := server.listenPort()
-	if _, err := fmt.Fprintf(peer.stdin, "%d\n", port); err != nil {
-		t.Fatal(err)
-	}
-	peer.waitLine("ok")
-	want := fmt.Sprintf(`PermissionError: net access to "127.0.0.1:%s" denied; run with --allow-net=127.0.0.1:%s`, deniedPort, deniedPort)
-	if stderr := server.stderr.String(); !strings.Contains(stderr, want) || !strings.Contains(stderr, "Echo.datagram_received() failed") {
-		t.Errorf("server stderr %q lacks %q", stderr, want)
-	}
-	if !server.running() {
-		t.Errorf("server exited")
-	}
+	port := listenPort(t, server)
+	_, err := fmt.Fprintf(peer.Stdin, "%d\n", port)
+	require.NoError(t, err)
+	peer.WaitLine("ok")
+	require.True(t, server.Running(), "server exited")
+	// The report was written before the allowed echo was sent, but only
+	// once the server has exited is all it wrote read from its stderr pipe.
+	stderr := stopAndStderr(t, server)
+	assert.Contains(t, stderr, fmt.Sprintf(`PermissionError: net access to "127.0.0.1:%s" denied; run with --allow-net=127.0.0.1:%s`, deniedPort, deniedPort))
+	assert.Contains(t, stderr, "Echo.datagram_received() failed")
 }

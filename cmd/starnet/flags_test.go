@@ -1,13 +1,16 @@
 package main
 
 import (
-	"reflect"
 	"testing"
 
 	starnet "github.com/starnet-dev/starnet/runtime"
+	"github.com/stretchr/testify/assert"
 )
 
+// TestParseRunArgs: parseRunArgs reads the permission flags, --loops,
+// --max-steps and --debug, and leaves what follows the script to it.
 func TestParseRunArgs(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		want runOptions
@@ -25,12 +28,8 @@ func TestParseRunArgs(t *testing.T) {
 			runOptions{maxSteps: starnet.NoStepLimit, script: "s.star", args: []string{}}},
 	} {
 		got, err := parseRunArgs(c.args)
-		if err != nil {
-			t.Errorf("%q: %v", c.args, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%q:\n got %+v\nwant %+v", c.args, got, c.want)
+		if assert.NoError(t, err, "%q", c.args) {
+			assert.Equal(t, c.want, got, "%q", c.args)
 		}
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/tests/bench/internal/result"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // serveEcho runs a goroutine-per-connection server on 127.0.0.1:0 whose
@@ -18,9 +21,7 @@ import (
 func serveEcho(t *testing.T, handle func(c *net.TCPConn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -67,15 +68,28 @@ func echoCorrupt(c *net.TCPConn) {
 	}
 }
 
+// testConfig is a short run of mode against addr. Its timeout (the bound
+// on a dial and on the drain after the window) is only a watchdog: a
+// correct server never makes a test wait for it, and a loaded machine must
+// not turn a slow round trip into an error. A test that needs the timeout
+// to pass (a server that never closes) sets its own, eofTimeout.
 func testConfig(addr, mode string) config {
 	return config{
 		addr: addr, mode: mode, conns: 4, size: 100,
 		duration: 300 * time.Millisecond, warmup: 50 * time.Millisecond,
-		timeout: 2 * time.Second, pid: os.Getpid(), server: "test",
+		timeout: testkit.WaitTimeout, pid: os.Getpid(), server: "test",
 		workload: mode, procs: goruntime.GOMAXPROCS(0), dialWorkers: 3,
 		engine: engineGoroutines,
 	}
 }
+
+// eofTimeout is the timeout of the tests whose server never closes after
+// the client's EOF: they wait it out, and the echo still in flight when
+// the window ends must come back within it, or the error would be a read
+// timeout instead of the one the tests expect. Two seconds is a wide
+// margin for an in-process echo; the tests run in parallel, so the waits
+// overlap.
+const eofTimeout = 2 * time.Second
 
 // engines lists the ping-pong engines this system has.
 func engines() []string {
@@ -85,9 +99,15 @@ func engines() []string {
 	return []string{engineGoroutines}
 }
 
+// TestPingPongAgainstEchoServer: against a correct echo server each engine
+// measures traffic and ordered latency percentiles without errors.
 func TestPingPongAgainstEchoServer(t *testing.T) {
+	t.Parallel()
 	for _, engine := range engines() {
-		t.Run(engine, func(t *testing.T) { testPingPong(t, engine) })
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			testPingPong(t, engine)
+		})
 	}
 }
 
@@ -95,71 +115,62 @@ func testPingPong(t *testing.T, engine string) {
 	cfg := testConfig(serveEcho(t, echo), result.ModePingPong)
 	cfg.engine = engine
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 {
-		t.Fatalf("%d errors, first: %s", res.Errors, res.FirstError)
-	}
-	if res.Requests == 0 || res.ReqPerS <= 0 || res.MBPerS <= 0 {
-		t.Fatalf("no traffic measured: %+v", res)
-	}
-	if l := res.Latency; l == nil || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.P999 || l.P999 > l.Max {
-		t.Fatalf("latency percentiles out of order: %+v", res.Latency)
-	}
-	if res.Unit != result.UnitRequest || res.RSSAfterKiB <= 0 {
-		t.Fatalf("server CPU or RSS not measured (the test process is the server): %+v", res)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.Errors, "errors, first: %s", res.FirstError)
+	require.True(t, res.Requests > 0 && res.ReqPerS > 0 && res.MBPerS > 0, "no traffic measured: %+v", res)
+	l := res.Latency
+	require.True(t, l != nil && l.P50 > 0 && l.P50 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max, "latency percentiles out of order: %+v", l)
+	require.Equal(t, result.UnitRequest, res.Unit, "server CPU not measured (the test process is the server): %+v", res)
+	require.Positive(t, res.RSSAfterKiB, "server RSS not measured (the test process is the server): %+v", res)
 }
 
+// TestStreamAgainstEchoServer: stream mode measures throughput in MB.
 func TestStreamAgainstEchoServer(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(serveEcho(t, echo), result.ModeStream)
 	cfg.size = 64 * 1024
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 {
-		t.Fatalf("%d errors, first: %s", res.Errors, res.FirstError)
-	}
-	if res.MBPerS <= 0 || res.Unit != result.UnitMB {
-		t.Fatalf("no stream measured: %+v", res)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.Errors, "errors, first: %s", res.FirstError)
+	require.Positive(t, res.MBPerS, "no stream measured: %+v", res)
+	require.Equal(t, result.UnitMB, res.Unit, "no stream measured: %+v", res)
 }
 
+// TestIdleHoldsConnections: idle mode opens and holds 200 connections and
+// measures the server's RSS around them.
 func TestIdleHoldsConnections(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(serveEcho(t, echo), result.ModeIdle)
 	cfg.conns, cfg.hold = 200, 10*time.Millisecond
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || res.Conns != 200 {
-		t.Fatalf("opened %d of 200, %d errors, first: %s", res.Conns, res.Errors, res.FirstError)
-	}
-	if res.RSSBeforeKiB <= 0 || res.RSSAfterKiB <= 0 || res.Unit != result.UnitConn {
-		t.Fatalf("RSS or CPU not measured: %+v", res)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.Errors, "errors, first: %s", res.FirstError)
+	require.Equal(t, 200, res.Conns, "connections opened")
+	require.True(t, res.RSSBeforeKiB > 0 && res.RSSAfterKiB > 0 && res.Unit == result.UnitConn, "RSS or CPU not measured: %+v", res)
 }
 
+// TestServerThatDoesNotCloseOnEOFFails: a server that keeps a connection
+// open after the client's EOF is an error on every connection.
 func TestServerThatDoesNotCloseOnEOFFails(t *testing.T) {
+	t.Parallel()
 	for _, engine := range engines() {
 		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
 			cfg := testConfig(serveEcho(t, echoNoClose(t.Context().Done())), result.ModePingPong)
-			cfg.timeout = 300 * time.Millisecond
+			cfg.timeout = eofTimeout
 			cfg.engine = engine
 			res, err := run(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Errors != cfg.conns || !strings.Contains(res.FirstError, "did not close after EOF") {
-				t.Fatalf("want %d 'did not close after EOF' errors, got %d: %s", cfg.conns, res.Errors, res.FirstError)
-			}
+			require.NoError(t, err)
+			require.Equal(t, cfg.conns, res.Errors, "'did not close after EOF' errors, first: %s", res.FirstError)
+			require.Contains(t, res.FirstError, "did not close after EOF")
 		})
 	}
 }
 
+// TestCorruptEchoFails: an echo that differs from what was sent fails every
+// connection (ping-pong) or the dial (idle).
 func TestCorruptEchoFails(t *testing.T) {
+	t.Parallel()
 	modes := []string{result.ModeIdle}
 	for _, e := range engines() {
 		modes = append(modes, result.ModePingPong+"/"+e)
@@ -170,38 +181,34 @@ func TestCorruptEchoFails(t *testing.T) {
 		cfg.engine = engine
 		res, err := run(cfg)
 		if mode == result.ModeIdle {
-			if err == nil || !strings.Contains(err.Error(), "echo returned") {
-				t.Errorf("idle: want a failed dial naming the bad echo, got %v", err)
-			}
+			assert.ErrorContains(t, err, "echo returned", "idle: want a failed dial naming the bad echo")
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Errors != 4 || !strings.Contains(res.FirstError, "echo differs") {
-			t.Errorf("%s: want 4 'echo differs' errors, got %d: %s", name, res.Errors, res.FirstError)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, 4, res.Errors, "%s: 'echo differs' errors, first: %s", name, res.FirstError)
+		assert.Contains(t, res.FirstError, "echo differs", name)
 	}
 }
 
+// TestNoServerIsAnError: a refused dial fails the run.
 func TestNoServerIsAnError(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	for _, engine := range engines() {
 		cfg := testConfig(addr, result.ModePingPong)
 		cfg.engine = engine
 		_, err = run(cfg)
-		if err == nil || !strings.Contains(err.Error(), "connection refused") {
-			t.Errorf("%s: want a refused dial, got %v", engine, err)
-		}
+		assert.ErrorContains(t, err, "connection refused", "%s: want a refused dial", engine)
 	}
 }
 
+// TestFlagValidation: bad flags and non-loopback addresses are refused;
+// the defaults are filled in.
 func TestFlagValidation(t *testing.T) {
+	t.Parallel()
 	bad := [][]string{
 		{},
 		{"-addr", "127.0.0.1:1", "-mode", "flood"},
@@ -215,20 +222,16 @@ func TestFlagValidation(t *testing.T) {
 		{"-addr", "127.0.0.1"},
 	}
 	for _, args := range bad {
-		if _, err := parseFlags(args, io.Discard); err == nil {
-			t.Errorf("parseFlags(%q) accepted", args)
-		}
+		_, err := parseFlags(args, io.Discard)
+		assert.Error(t, err, "parseFlags(%q) accepted", args)
 	}
 	for _, addr := range []string{"127.0.0.2:80", "[::1]:80", "localhost:80"} {
-		if _, err := parseFlags([]string{"-addr", addr}, io.Discard); err != nil {
-			t.Errorf("loopback address %s rejected: %v", addr, err)
-		}
+		_, err := parseFlags([]string{"-addr", addr}, io.Discard)
+		assert.NoError(t, err, "loopback address %s rejected", addr)
 	}
 	cfg, err := parseFlags([]string{"-addr", "127.0.0.1:1", "-mode", "stream", "-conns", "10", "-size", "65536"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.workload != "stream-10-65536" || cfg.procs != 1 || cfg.engine != defaultEngine {
-		t.Fatalf("defaults: workload %q procs %d", cfg.workload, cfg.procs)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "stream-10-65536", cfg.workload, "default workload")
+	require.Equal(t, 1, cfg.procs, "default procs")
+	require.Equal(t, defaultEngine, cfg.engine, "default engine")
 }

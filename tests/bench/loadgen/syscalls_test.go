@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/tests/bench/internal/result"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // perfOutput is what "perf stat -x, -o FILE" writes: a comment naming the
@@ -15,18 +17,20 @@ const perfOutput = `# started on Sun Nov 22 03:08:27 2026
 27664,,raw_syscalls:sys_enter,277132321,100.00,,
 `
 
+// TestParsePerfCount: the count of the event is read from perf stat's CSV
+// output; anything else is an error.
 func TestParsePerfCount(t *testing.T) {
+	t.Parallel()
 	n, err := parsePerfCount(perfOutput, syscallEvent)
-	if err != nil || n != 27664 {
-		t.Fatalf("parsePerfCount = %d, %v; want 27664", n, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, uint64(27664), n)
 	twoEvents := "# started on Sun Nov 22 03:08:27 2026\n\n" +
 		"1520.75,msec,task-clock,1520750000,100.00,0.304,CPUs utilized\r\n" +
 		"# a comment naming raw_syscalls:sys_enter,\n" +
 		"1234567,,raw_syscalls:sys_enter,1520750000,100.00,,\r\n"
-	if n, err := parsePerfCount(twoEvents, syscallEvent); err != nil || n != 1234567 {
-		t.Fatalf("with another event and CRLF: %d, %v; want 1234567", n, err)
-	}
+	n, err = parsePerfCount(twoEvents, syscallEvent)
+	require.NoError(t, err, "with another event and CRLF")
+	require.Equal(t, uint64(1234567), n, "with another event and CRLF")
 	bad := map[string]string{
 		"not counted":   "# started on Sun Nov 22 03:08:17 2026\n\n<not counted>,,raw_syscalls:sys_enter,0,100.00,,\n",
 		"not supported": "<not supported>,,raw_syscalls:sys_enter,0,100.00,,\n",
@@ -38,63 +42,59 @@ func TestParsePerfCount(t *testing.T) {
 		"negative":      "-1,,raw_syscalls:sys_enter,5,100.00,,\n",
 	}
 	for name, out := range bad {
-		if n, err := parsePerfCount(out, syscallEvent); err == nil {
-			t.Errorf("%s: parsePerfCount = %d, want an error", name, n)
-		}
+		n, err := parsePerfCount(out, syscallEvent)
+		assert.Error(t, err, "%s: parsePerfCount = %d, want an error", name, n)
 	}
 	_, err = parsePerfCount(strings.Replace(perfOutput, "27664", "<not counted>", 1), syscallEvent)
-	if err == nil || !strings.Contains(err.Error(), "not counted") {
-		t.Errorf("want a 'not counted' error, got %v", err)
-	}
+	assert.ErrorContains(t, err, "not counted")
 }
 
+// TestSyscallsWithoutPidIsNoted: -syscalls without -pid is a note, not a
+// figure.
 func TestSyscallsWithoutPidIsNoted(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(serveEcho(t, echo), result.ModePingPong)
 	cfg.pid, cfg.syscalls = 0, true
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ServerSyscalls != 0 || !hasNote(res, "server syscalls: no -pid given") {
-		t.Fatalf("want no figure and a note, got %v, notes %q", res.ServerSyscalls, res.Notes)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.ServerSyscalls, "want no figure")
+	require.True(t, hasNote(res, "server syscalls: no -pid given"), "want a note, got %q", res.Notes)
 }
 
+// TestSyscallsWithoutPerfIsNoted: without perf on PATH, -syscalls is a
+// note. It sets PATH: not parallel.
 func TestSyscallsWithoutPerfIsNoted(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	cfg := testConfig(serveEcho(t, echo), result.ModeStream)
 	cfg.syscalls = true
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ServerSyscalls != 0 || !hasNote(res, "server syscalls: ") {
-		t.Fatalf("want no figure and a note, got %v, notes %q", res.ServerSyscalls, res.Notes)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.ServerSyscalls, "want no figure")
+	require.True(t, hasNote(res, "server syscalls: "), "want a note, got %q", res.Notes)
 }
 
+// TestIdleIgnoresSyscalls: idle mode notes and ignores -syscalls.
 func TestIdleIgnoresSyscalls(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(serveEcho(t, echo), result.ModeIdle)
 	cfg.hold, cfg.syscalls = 0, true
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ServerSyscalls != 0 || !hasNote(res, "not counted in idle mode") {
-		t.Fatalf("want the flag noted and ignored, got %v, notes %q", res.ServerSyscalls, res.Notes)
-	}
+	require.NoError(t, err)
+	require.Zero(t, res.ServerSyscalls, "want the flag ignored")
+	require.True(t, hasNote(res, "not counted in idle mode"), "want the flag noted, got %q", res.Notes)
 }
 
+// TestRecordSyscalls: the count is recorded per unit, rounded to two
+// decimals, only when asked for.
 func TestRecordSyscalls(t *testing.T) {
+	t.Parallel()
 	var res result.Result
 	recordSyscalls(&res, nil, 100, result.UnitRequest)
-	if res.ServerSyscalls != 0 || res.Notes != nil {
-		t.Fatalf("not asked for, yet recorded: %+v", res)
-	}
+	require.Zero(t, res.ServerSyscalls, "not asked for, yet recorded: %+v", res)
+	require.Nil(t, res.Notes, "not asked for, yet noted: %+v", res)
 	recordSyscalls(&res, &syscallCount{n: 2345}, 1000, result.UnitRequest)
-	if res.ServerSyscalls != 2.35 || res.Unit != result.UnitRequest {
-		t.Fatalf("want 2.35 per req, got %v per %q", res.ServerSyscalls, res.Unit)
-	}
+	require.Equal(t, 2.35, res.ServerSyscalls, "per request")
+	require.Equal(t, result.UnitRequest, res.Unit)
 }
 
 // hasNote reports whether one of res's notes contains s.

@@ -13,12 +13,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/tests/bench/internal/result"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testCert makes a self-signed ECDSA certificate for 127.0.0.1, and writes
@@ -26,9 +28,7 @@ import (
 func testCert(t *testing.T) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "loadgen test"},
@@ -41,13 +41,9 @@ func testCert(t *testing.T) (tls.Certificate, string) {
 		IsCA:                  true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
 }
 
@@ -58,9 +54,7 @@ func serveTLSEcho(t *testing.T, handle func(c *tls.Conn)) (addr, caFile string) 
 	t.Helper()
 	cert, caFile := testCert(t)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -84,74 +78,72 @@ func serveTLSEcho(t *testing.T, handle func(c *tls.Conn)) (addr, caFile string) 
 // tlsEcho writes back what arrives and closes (with close_notify) on EOF.
 func tlsEcho(c *tls.Conn) { _, _ = io.Copy(struct{ io.Writer }{c}, c) }
 
+// tlsTestConfig is testConfig's -tls ping-pong, made through parseFlags,
+// trusting caFile ("" for no verification).
 func tlsTestConfig(t *testing.T, addr, caFile string) config {
 	t.Helper()
 	args := []string{"-addr", addr, "-tls", "-conns", "4", "-size", "1024",
-		"-duration", "300ms", "-warmup", "50ms", "-timeout", "2s", "-pid", "0", "-quiet"}
+		"-duration", "300ms", "-warmup", "50ms", "-timeout", testkit.WaitTimeout.String(), "-pid", "0", "-quiet"}
 	if caFile != "" {
 		args = append(args, "-tls-ca", caFile)
 	}
 	cfg, err := parseFlags(args, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cfg.pid = os.Getpid()
 	return cfg
 }
 
+// TestTLSPingPongAgainstEchoServer: -tls ping-pong, verifying the server or
+// not, measures traffic and names the negotiated TLS 1.3 suite.
 func TestTLSPingPongAgainstEchoServer(t *testing.T) {
+	t.Parallel()
 	for _, verify := range []bool{true, false} {
 		addr, caFile := serveTLSEcho(t, tlsEcho)
 		if !verify {
 			caFile = ""
 		}
 		cfg := tlsTestConfig(t, addr, caFile)
-		if cfg.engine != engineGoroutines {
-			t.Fatalf("-tls chose engine %q, want goroutines", cfg.engine)
-		}
+		require.Equal(t, engineGoroutines, cfg.engine, "the engine -tls chose")
 		res, err := run(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Errors != 0 {
-			t.Fatalf("verify %v: %d errors, first: %s", verify, res.Errors, res.FirstError)
-		}
-		if res.Requests == 0 || res.ReqPerS <= 0 || res.Latency == nil {
-			t.Fatalf("verify %v: no traffic measured: %+v", verify, res)
-		}
-		if res.TLS != "TLSv1.3 TLS_AES_128_GCM_SHA256" && res.TLS != "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256" {
-			t.Fatalf("verify %v: negotiated %q, want TLSv1.3 with Go's preferred suite", verify, res.TLS)
-		}
+		require.NoError(t, err)
+		require.Zero(t, res.Errors, "verify %v: errors, first: %s", verify, res.FirstError)
+		require.True(t, res.Requests > 0 && res.ReqPerS > 0 && res.Latency != nil, "verify %v: no traffic measured: %+v", verify, res)
+		require.Contains(t, []string{"TLSv1.3 TLS_AES_128_GCM_SHA256", "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256"}, res.TLS,
+			"verify %v: want TLSv1.3 with Go's preferred suite", verify)
 	}
 }
 
+// TestTLSUntrustedCertificateFails: a certificate from another CA fails the
+// handshake.
 func TestTLSUntrustedCertificateFails(t *testing.T) {
+	t.Parallel()
 	addr, _ := serveTLSEcho(t, tlsEcho)
 	_, otherCA := testCert(t)
 	_, err := run(tlsTestConfig(t, addr, otherCA))
-	if err == nil || !strings.Contains(err.Error(), "tls handshake") || !strings.Contains(err.Error(), "certificate") {
-		t.Fatalf("want a failed handshake naming the certificate, got %v", err)
-	}
+	require.ErrorContains(t, err, "tls handshake", "want a failed handshake")
+	require.ErrorContains(t, err, "certificate", "want the error to name the certificate")
 }
 
+// TestTLSServerThatDoesNotCloseOnEOFFails: as
+// TestServerThatDoesNotCloseOnEOFFails, over TLS.
 func TestTLSServerThatDoesNotCloseOnEOFFails(t *testing.T) {
+	t.Parallel()
 	done := t.Context().Done()
 	addr, caFile := serveTLSEcho(t, func(c *tls.Conn) {
 		tlsEcho(c)
 		<-done
 	})
 	cfg := tlsTestConfig(t, addr, caFile)
-	cfg.timeout = 300 * time.Millisecond
+	cfg.timeout = eofTimeout
 	res, err := run(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != cfg.conns || !strings.Contains(res.FirstError, "did not close after EOF") {
-		t.Fatalf("want %d 'did not close after EOF' errors, got %d: %s", cfg.conns, res.Errors, res.FirstError)
-	}
+	require.NoError(t, err)
+	require.Equal(t, cfg.conns, res.Errors, "'did not close after EOF' errors, first: %s", res.FirstError)
+	require.Contains(t, res.FirstError, "did not close after EOF")
 }
 
+// TestTLSCorruptEchoFails: as TestCorruptEchoFails, over TLS.
 func TestTLSCorruptEchoFails(t *testing.T) {
+	t.Parallel()
 	addr, caFile := serveTLSEcho(t, func(c *tls.Conn) {
 		buf := make([]byte, 4096)
 		for {
@@ -165,15 +157,15 @@ func TestTLSCorruptEchoFails(t *testing.T) {
 		}
 	})
 	res, err := run(tlsTestConfig(t, addr, caFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 4 || !strings.Contains(res.FirstError, "echo differs") {
-		t.Fatalf("want 4 'echo differs' errors, got %d: %s", res.Errors, res.FirstError)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 4, res.Errors, "'echo differs' errors, first: %s", res.FirstError)
+	require.Contains(t, res.FirstError, "echo differs")
 }
 
+// TestTLSFlagValidation: -tls refuses the modes and engine it does not
+// support, and -tls-ca needs -tls and a readable file.
 func TestTLSFlagValidation(t *testing.T) {
+	t.Parallel()
 	bad := [][]string{
 		{"-addr", "127.0.0.1:1", "-tls", "-mode", result.ModeStream},
 		{"-addr", "127.0.0.1:1", "-tls", "-mode", result.ModeIdle},
@@ -182,8 +174,7 @@ func TestTLSFlagValidation(t *testing.T) {
 		{"-addr", "127.0.0.1:1", "-tls", "-tls-ca", filepath.Join(t.TempDir(), "missing.pem")},
 	}
 	for _, args := range bad {
-		if _, err := parseFlags(args, io.Discard); err == nil {
-			t.Errorf("parseFlags(%q) accepted", args)
-		}
+		_, err := parseFlags(args, io.Discard)
+		assert.Error(t, err, "parseFlags(%q) accepted", args)
 	}
 }

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/starnet-dev/starnet/tests/bench/internal/result"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pingPong makes a ping-pong result with the figures the tests look at.
@@ -27,14 +28,10 @@ func writeResults(t *testing.T, results []result.Result) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, r := range results {
-		if err := enc.Encode(r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, enc.Encode(r))
 	}
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 	return path
 }
 
@@ -47,13 +44,15 @@ func rowsOf(t *testing.T, out, server string) (medians, spreads string) {
 			rows = append(rows, line)
 		}
 	}
-	if len(rows) != 2 {
-		t.Fatalf("want a median row and a spread row for %s in:\n%s", server, out)
-	}
+	require.Len(t, rows, 2, "want a median row and a spread row for %s in:\n%s", server, out)
 	return rows[0], rows[1]
 }
 
+// TestReportMediansSpreadsAndRatios: a server's row has the medians of its
+// rounds with their ratio to uvloop's, its spread row the range, failed
+// runs are listed, and rows follow -servers.
 func TestReportMediansSpreadsAndRatios(t *testing.T) {
+	t.Parallel()
 	failed := pingPong("starnet", 2, 150000, 300, 2)
 	failed.Errors, failed.FirstError = 2, "read echo: connection reset by peer"
 	path := writeResults(t, []result.Result{
@@ -65,45 +64,27 @@ func TestReportMediansSpreadsAndRatios(t *testing.T) {
 		pingPong("starnet", 3, 180000, 350, 2.5),
 	})
 	var out bytes.Buffer
-	if err := run([]string{"-servers", "uvloop,starnet", path}, strings.NewReader(""), &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, run([]string{"-servers", "uvloop,starnet", path}, strings.NewReader(""), &out))
 	uv, uvSpread := rowsOf(t, out.String(), "uvloop")
 	sn, snSpread := rowsOf(t, out.String(), "starnet")
 	for _, want := range []string{"100k ×1", "480 ×1", "5.00 ×1"} {
-		if !strings.Contains(uv, want) {
-			t.Errorf("uvloop row lacks %q:\n%s", want, uv)
-		}
+		assert.Contains(t, uv, want, "uvloop row lacks")
 	}
 	for _, want := range []string{"90.0k–110k", "450–500", "4.00–6.00"} {
-		if !strings.Contains(uvSpread, want) {
-			t.Errorf("uvloop spread row lacks %q:\n%s", want, uvSpread)
-		}
+		assert.Contains(t, uvSpread, want, "uvloop spread row lacks")
 	}
 	// starnet: req/s median 150k → ×1.50; p50 median 350 → 350/480 = ×0.73;
 	// user µs median 2.5 → 2.5/5 = ×0.50.
 	for _, want := range []string{"150k ×1.50", "350 ×0.73", "2.50 ×0.50"} {
-		if !strings.Contains(sn, want) {
-			t.Errorf("starnet row lacks %q:\n%s", want, sn)
-		}
+		assert.Contains(t, sn, want, "starnet row lacks")
 	}
 	for _, want := range []string{"120k–180k", "300–400", "2.00–3.00"} {
-		if !strings.Contains(snSpread, want) {
-			t.Errorf("starnet spread row lacks %q:\n%s", want, snSpread)
-		}
+		assert.Contains(t, snSpread, want, "starnet spread row lacks")
 	}
-	if !strings.HasSuffix(strings.TrimSpace(sn), " 2") {
-		t.Errorf("starnet row should end with 2 errors:\n%s", sn)
-	}
-	if !strings.Contains(out.String(), "starnet round 2: 2 failed, first: read echo: connection reset by peer") {
-		t.Errorf("the failed run is not listed:\n%s", out.String())
-	}
-	if strings.Index(out.String(), "uvloop ") > strings.Index(out.String(), "starnet ") {
-		t.Errorf("rows are not in the -servers order:\n%s", out.String())
-	}
-	if strings.Contains(out.String(), "sysc/") {
-		t.Errorf("no run counted system calls, yet there is a column for them:\n%s", out.String())
-	}
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(sn), " 2"), "starnet row should end with 2 errors:\n%s", sn)
+	assert.Contains(t, out.String(), "starnet round 2: 2 failed, first: read echo: connection reset by peer", "the failed run is not listed")
+	assert.Less(t, strings.Index(out.String(), "uvloop "), strings.Index(out.String(), "starnet "), "rows are not in the -servers order:\n%s", out.String())
+	assert.NotContains(t, out.String(), "sysc/", "no run counted system calls, yet there is a column for them")
 }
 
 // withSyscalls returns r with its server's system calls per unit set.
@@ -112,7 +93,10 @@ func withSyscalls(r result.Result, perUnit float64) result.Result {
 	return r
 }
 
+// TestReportSyscallsColumn: a system calls column appears in a table whose
+// runs counted them, with – for a server whose runs did not.
 func TestReportSyscallsColumn(t *testing.T) {
+	t.Parallel()
 	stream := pingPong("uvloop", 1, 0, 0, 4)
 	stream.Workload, stream.Mode, stream.Unit, stream.Latency, stream.MBPerS = "stream-64k", result.ModeStream, result.UnitMB, nil, 900
 	path := writeResults(t, []result.Result{
@@ -126,18 +110,13 @@ func TestReportSyscallsColumn(t *testing.T) {
 		stream,
 	})
 	var out bytes.Buffer
-	if err := run([]string{"-servers", "uvloop,starnet,node", path}, strings.NewReader(""), &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, run([]string{"-servers", "uvloop,starnet,node", path}, strings.NewReader(""), &out))
 	text := out.String()
 	pingPongTable, rest, _ := strings.Cut(text, "stream-64k —")
 	streamTable, _, _ := strings.Cut(rest, "\nEach table")
-	if !strings.Contains(pingPongTable, "sysc/req") || strings.Contains(streamTable, "sysc/") {
-		t.Fatalf("want a sysc/req column in the ping-pong table only:\n%s", text)
-	}
-	if !strings.Contains(text, "sysc/req, sysc/MB: system calls the server made") {
-		t.Errorf("the legend does not explain the column:\n%s", text)
-	}
+	require.Contains(t, pingPongTable, "sysc/req", "want a sysc/req column in the ping-pong table")
+	require.NotContains(t, streamTable, "sysc/", "want no system calls column in the stream table")
+	assert.Contains(t, text, "sysc/req, sysc/MB: system calls the server made", "the legend does not explain the column")
 	uv, uvSpread := rowsOf(t, pingPongTable, "uvloop")
 	sn, snSpread := rowsOf(t, pingPongTable, "starnet")
 	node, _ := rowsOf(t, pingPongTable, "node")
@@ -145,56 +124,47 @@ func TestReportSyscallsColumn(t *testing.T) {
 	for row, want := range map[string]string{
 		uv: "2.20 ×1", uvSpread: "2.00–2.40", sn: "3.30 ×1.50", snSpread: "3.00–3.50",
 	} {
-		if !strings.Contains(row, want) {
-			t.Errorf("row lacks %q:\n%s", want, row)
-		}
+		assert.Contains(t, row, want, "row lacks")
 	}
 	// node's runs lack the figure: its cell is "–".
-	if fields := strings.Fields(node); !slices.Contains(fields, "–") {
-		t.Errorf("want – for node's missing system calls:\n%s", node)
-	}
+	assert.Contains(t, strings.Fields(node), "–", "want – for node's missing system calls:\n%s", node)
 }
 
+// TestReportWithoutBaselineOrServerCPU: without a uvloop run there are no
+// ratios, and a missing server CPU figure is –.
 func TestReportWithoutBaselineOrServerCPU(t *testing.T) {
+	t.Parallel()
 	r := pingPong("node", 1, 50000, 700, 0)
 	r.Unit, r.ServerUserUS, r.ServerSysUS = "", 0, 0
 	path := writeResults(t, []result.Result{r})
 	var out bytes.Buffer
-	if err := run([]string{path}, strings.NewReader(""), &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, run([]string{path}, strings.NewReader(""), &out))
 	row, _ := rowsOf(t, out.String(), "node")
-	if strings.Contains(row, "×") {
-		t.Errorf("no uvloop run, yet the row has a ratio:\n%s", row)
-	}
-	if !strings.Contains(row, "50.0k") || !strings.Contains(row, "–") {
-		t.Errorf("want 50.0k req/s and – for the missing server CPU:\n%s", row)
-	}
+	assert.NotContains(t, row, "×", "no uvloop run, yet the row has a ratio")
+	assert.Contains(t, row, "50.0k", "want 50.0k req/s")
+	assert.Contains(t, row, "–", "want – for the missing server CPU")
 }
 
+// TestReportRejectsBadInput: a line that is not JSON is named in the error,
+// and input without results is an error.
 func TestReportRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bad.jsonl")
-	if err := os.WriteFile(path, []byte("{\"server\": \"x\"}\nnot json\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("{\"server\": \"x\"}\nnot json\n"), 0o644))
 	err := run([]string{path}, strings.NewReader(""), new(bytes.Buffer))
-	if err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("want an error naming line 2, got %v", err)
-	}
-	if err := run(nil, strings.NewReader("\n"), new(bytes.Buffer)); err == nil {
-		t.Fatal("want an error for input without results")
-	}
+	require.ErrorContains(t, err, "line 2", "want an error naming line 2")
+	require.Error(t, run(nil, strings.NewReader("\n"), new(bytes.Buffer)), "want an error for input without results")
 }
 
+// TestFormatNum: three significant digits, with k and M suffixes.
 func TestFormatNum(t *testing.T) {
+	t.Parallel()
 	cases := map[float64]string{
 		0: "0.00", 2.345: "2.35", 45.25: "45.2", 512: "512", 9543: "9543",
 		12345: "12.3k", 123456: "123k", 12.5e6: "12.5M",
 	}
 	for v, want := range cases {
-		if got := formatNum(v); got != want {
-			t.Errorf("formatNum(%v) = %q, want %q", v, got, want)
-		}
+		assert.Equal(t, want, formatNum(v), "formatNum(%v)", v)
 	}
 }
 
@@ -205,27 +175,23 @@ func tlsPingPong(server, suite string) result.Result {
 	return r
 }
 
+// TestReportNamesTLSSuites: a TLS table says so and names the negotiated
+// suite, once when every server agrees, per server when they differ.
 func TestReportNamesTLSSuites(t *testing.T) {
+	t.Parallel()
 	const aes128, aes256 = "TLSv1.3 TLS_AES_128_GCM_SHA256", "TLSv1.3 TLS_AES_256_GCM_SHA384"
 	report := func(results ...result.Result) string {
 		t.Helper()
 		var out bytes.Buffer
-		if err := run([]string{writeResults(t, results)}, strings.NewReader(""), &out); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, run([]string{writeResults(t, results)}, strings.NewReader(""), &out))
 		return out.String()
 	}
 	same := report(tlsPingPong("uvloop", aes128), tlsPingPong("starnet", aes128))
-	if !strings.Contains(same, "ping-pong over TLS") || !strings.Contains(same, "TLS (every server): "+aes128) {
-		t.Errorf("want the title to say TLS and one suite line:\n%s", same)
-	}
+	assert.Contains(t, same, "ping-pong over TLS", "want the title to say TLS")
+	assert.Contains(t, same, "TLS (every server): "+aes128, "want one suite line")
 	mixed := report(tlsPingPong("uvloop", aes256), tlsPingPong("starnet", aes128))
 	for _, want := range []string{"TLS uvloop: " + aes256, "TLS starnet: " + aes128} {
-		if !strings.Contains(mixed, want) {
-			t.Errorf("want %q when the servers differ:\n%s", want, mixed)
-		}
+		assert.Contains(t, mixed, want, "want when the servers differ")
 	}
-	if plain := report(pingPong("uvloop", 1, 1, 1, 1)); strings.Contains(plain, "TLS") {
-		t.Errorf("a plain TCP table mentions TLS:\n%s", plain)
-	}
+	assert.NotContains(t, report(pingPong("uvloop", 1, 1, 1, 1)), "TLS", "a plain TCP table mentions TLS")
 }
