@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/starnet-dev/starnet/transports"
@@ -30,6 +31,69 @@ import (
 // subprocess_shell runs "/bin/sh -c cmd": it needs the shell itself
 // allowed, as "sh", "/bin/sh" or a path to the same file. The command line
 // is not inspected: allowing the shell allows every command it can run.
+
+// A child's environment: without --allow-env a script cannot read
+// starnet's environment, so neither can its children. A child started with
+// env=None then gets only childEnvKept of starnet's variables (the search
+// path, the locale, the terminal type and the time zone: what programs need
+// to behave, nothing that is usually secret); with --allow-env it gets
+// starnet's whole environment, as in Python. An explicit env= is the
+// child's whole environment either way.
+//
+// The dynamic loader's variables (LD_PRELOAD, LD_LIBRARY_PATH, ...,
+// DYLD_* on macOS) make any allowed program run code of the script's
+// choosing, outside every check; as Deno does, a script may set them only
+// when it has every permission.
+
+// childEnvKept are the variables a child inherits without --allow-env: the
+// names, and the prefixes ending in "_".
+var childEnvKept = []string{"PATH", "LANG", "LANGUAGE", "LC_", "TERM", "TZ"}
+
+// childEnv returns the environment a child gets for the script's env=
+// (nil: None), or a PermissionError for dynamic loader variables.
+func (p *permissions) childEnv(env []string) ([]string, error) {
+	if env == nil {
+		if p.raw.Env {
+			return nil, nil // starnet's own
+		}
+		return keptEnv(os.Environ()), nil
+	}
+	if p.allowsEverything() {
+		return env, nil
+	}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "LD_") || strings.HasPrefix(name, "DYLD_") {
+			return nil, transports.NewError(transports.KindPermissionError,
+				fmt.Sprintf("run access with %s in env denied: dynamic loader variables (LD_*, DYLD_*) let a child run any code; they need every permission: run with -A", name))
+		}
+	}
+	return env, nil
+}
+
+// keptEnv filters environ to childEnvKept. It never returns nil: an empty
+// environment is still the child's whole environment.
+func keptEnv(environ []string) []string {
+	out := []string{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		for _, k := range childEnvKept {
+			if name == k || strings.HasSuffix(k, "_") && strings.HasPrefix(name, k) {
+				out = append(out, kv)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// allowsEverything reports whether every permission is granted without a
+// list (as -A grants them).
+func (p *permissions) allowsEverything() bool {
+	r := p.raw
+	return r.Env && slices.Contains(r.Net, allowAll) && slices.Contains(r.Run, allowAll) &&
+		slices.Contains(r.Read, allowAll) && slices.Contains(r.Write, allowAll)
+}
 
 // defaultExecPath is Python's os.defpath, the search path when PATH is unset.
 const defaultExecPath = "/bin:/usr/bin"

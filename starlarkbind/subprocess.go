@@ -18,8 +18,10 @@ import (
 // subprocess.STDOUT (stderr only: into stdout's pipe or file), None (the
 // child shares starnet's own descriptor), a file (os.stdin, os.pipe()'s
 // ends, os.open()'s files: the child gets a copy, the script keeps its
-// own), or a descriptor number. env is a dict of strings: the child's whole
-// environment (None: starnet's). --allow-run is checked as
+// own), or one of the descriptors 0, 1 and 2 (any other number could hand
+// the child a descriptor the script does not own). env is a dict of strings:
+// the child's whole environment (None: starnet's with --allow-env, a
+// minimal set without; see permissions_run.go). --allow-run is checked as
 // permissions_run.go says; a denial fails the Future with a PermissionError.
 
 // Subprocess callback names.
@@ -132,6 +134,10 @@ func (lv *loopValue) startSubprocess(fnname string, factoryV starlark.Value, kwa
 		return nil, err
 	}
 	perms := lv.e.perms
+	if opts.Env, err = perms.childEnv(opts.Env); err != nil {
+		fut.Cancel()
+		return lv.failedFuture(err), nil
+	}
 	if shell {
 		opts.Check = func(string) error { return perms.checkShell() }
 	} else {
@@ -206,8 +212,10 @@ func stdioArg(fnname, param string, v starlark.Value, fut *loop.Future) (transpo
 				return transports.Stdio{}, valueErrorf("%s: for parameter %s: STDOUT can only be used for stderr", fnname, param)
 			}
 			return transports.Stdio{Kind: transports.StdioStdout}, nil
-		case n >= 0 && n <= 1<<30:
+		case n >= 0 && n <= 2:
 			return fdStdio(fnname, param, int(n), fut)
+		case n > 2 && n <= 1<<30:
+			return transports.Stdio{}, valueErrorf("%s: for parameter %s: descriptor %d is not the script's to give; pass 0, 1 or 2, or the file or pipe value itself (os.open, os.pipe)", fnname, param, n)
 		}
 		return transports.Stdio{}, valueErrorf("%s: for parameter %s: %s is neither a descriptor nor PIPE, DEVNULL or STDOUT", fnname, param, v)
 	}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"io"
 	"os"
 
@@ -28,6 +29,12 @@ const (
 )
 
 func main() {
+	// Children get only the descriptors a script hands them, never those
+	// starnet inherited from its own parent.
+	if err := policy.CloseInheritedOnExec(); err != nil {
+		fmt.Fprintf(os.Stderr, "starnet: marking inherited descriptors close-on-exec: %v\n", err)
+		os.Exit(exitFailure)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
