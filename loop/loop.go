@@ -47,6 +47,7 @@ type Loop struct {
 	unretrieved      []*Future
 	unretrievedPrune int
 	signals          map[syscall.Signal]*signalWatch
+	onArrival        atomic.Pointer[func(syscall.Signal)] // OnSignalArrival's fn
 
 	// Shared with other goroutines.
 	closed      atomic.Bool

@@ -42,12 +42,29 @@ func (l *Loop) AddSignalHandler(sig syscall.Signal, fn func()) error {
 	return nil
 }
 
+// OnSignalArrival sets fn to be called each time a signal that has a
+// handler arrives, on the goroutine that receives it and before the handler
+// is scheduled on the loop: fn sees the signal even while a callback runs
+// and the loop cannot take it yet (a host uses it to cancel a runaway
+// callback on a second SIGINT). fn must be safe to call from any goroutine
+// and return quickly; nil removes it. Safe to call from any goroutine.
+func (l *Loop) OnSignalArrival(fn func(syscall.Signal)) {
+	if fn == nil {
+		l.onArrival.Store(nil)
+		return
+	}
+	l.onArrival.Store(&fn)
+}
+
 // forwardSignals runs on its own goroutine until done is closed.
 func (l *Loop) forwardSignals(sig syscall.Signal, ch <-chan os.Signal, done <-chan struct{}) {
 	deliver := func() { l.deliverSignal(sig) }
 	for {
 		select {
 		case <-ch:
+			if fn := l.onArrival.Load(); fn != nil {
+				(*fn)(sig)
+			}
 			if l.CallSoonThreadsafe(deliver) != nil {
 				return
 			}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,4 +68,28 @@ func TestAddSignalHandlerArguments(t *testing.T) {
 		assert.Error(t, l.AddSignalHandler(sig, func() {}), "AddSignalHandler(%d)", int(sig))
 	}
 	assert.Error(t, l.AddSignalHandler(syscall.SIGUSR1, nil), "AddSignalHandler with a nil handler")
+}
+
+// TestOnSignalArrivalRunsWhileACallbackRuns: the arrival hook sees a signal
+// while a callback still runs (the callback waits for the hook, which it
+// could not do if the hook needed the loop), and the handler runs after.
+func TestOnSignalArrivalRunsWhileACallbackRuns(t *testing.T) {
+	l, _ := newTestLoop(t)
+	arrived := make(chan syscall.Signal, 1)
+	l.OnSignalArrival(func(sig syscall.Signal) { arrived <- sig })
+	handled := false
+	require.NoError(t, l.AddSignalHandler(syscall.SIGUSR2, func() { handled = true; l.Stop() }))
+	var seen syscall.Signal
+	l.CallSoon(func() {
+		require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGUSR2))
+		select {
+		case seen = <-arrived:
+		case <-time.After(watchdog):
+		}
+	})
+	require.NoError(t, bounded(t, l, l.RunForever))
+	assert.Equal(t, syscall.SIGUSR2, seen, "the hook saw the signal during the callback")
+	assert.True(t, handled, "the handler ran afterwards")
+	l.OnSignalArrival(nil)
+	require.True(t, l.RemoveSignalHandler(syscall.SIGUSR2))
 }

@@ -35,6 +35,7 @@ func (sf *signalFanout) forward(r *Runtime) {
 				continue
 			}
 			for _, c := range r.copies {
+				c.env.NoteSignal(sig) // now, even if the loop is busy
 				c.post(func() { c.env.DeliverSignal(sig) })
 			}
 		case <-sf.done:

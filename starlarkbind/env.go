@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -25,6 +26,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
+	"golang.org/x/sys/unix"
 )
 
 // Permissions says what scripts may do; the zero value denies everything.
@@ -99,11 +101,15 @@ type Env struct {
 	conns   map[transports.BaseTransport]*transportValue
 	servers map[*transports.Server]*serverValue
 
-	exited    bool
-	exitCode  int
-	draining  bool // stop the loop once conns is empty
-	signals   int  // default-handled signals received
-	defaultSi map[syscall.Signal]bool
+	exited   bool
+	exitCode int
+	draining bool // stop the loop once conns is empty
+	signals  int  // default-handled signals received
+	// Off the loop: which signals are handled by default (a bit per
+	// signal number), and how many of them have arrived (NoteSignal).
+	defaultBits  atomic.Uint64
+	signalsNoted atomic.Int32
+	defaultSi    map[syscall.Signal]bool
 
 	listenFDs []starlark.Value // os.listen_fds(), made once
 	fdsRead   bool
@@ -166,6 +172,7 @@ func NewEnv(opts Options) *Env {
 	e.loopValue = newLoopValue(e)
 	e.predeclared = e.makePredeclared()
 	if opts.HandleSignals && e.loop != nil {
+		e.loop.OnSignalArrival(e.NoteSignal)
 		e.installDefaultSignals()
 	}
 	return e
@@ -563,6 +570,7 @@ func (e *Env) setDefaultSignal(sig syscall.Signal) {
 		// subscription, if a script handler made one, goes.
 		e.loop.RemoveSignalHandler(sig)
 		e.defaultSi[sig] = true
+		e.setDefaultBit(sig, true)
 		return
 	}
 	if err := e.loop.AddSignalHandler(sig, func() { e.onDefaultSignal(sig) }); err != nil {
@@ -570,6 +578,39 @@ func (e *Env) setDefaultSignal(sig syscall.Signal) {
 		return
 	}
 	e.defaultSi[sig] = true
+	e.setDefaultBit(sig, true)
+}
+
+// setDefaultBit records, for NoteSignal, whether sig is handled by default
+// (on) or by the script.
+func (e *Env) setDefaultBit(sig syscall.Signal, on bool) {
+	bit := uint64(1) << (uint(sig) & 63)
+	for {
+		old := e.defaultBits.Load()
+		next := old &^ bit
+		if on {
+			next = old | bit
+		}
+		if e.defaultBits.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// NoteSignal records that sig arrived, as soon as it arrives: it may be
+// called from any goroutine, and the loop calls it (OnSignalArrival) before
+// it schedules the signal's handling. When sig is handled by default and
+// it is the second such signal, the Starlark code running at that moment is
+// cancelled ("Starlark computation cancelled: second SIGINT: aborting"), so
+// that a callback in an endless loop (--max-steps 0) cannot keep the loop
+// from taking the signal and aborting.
+func (e *Env) NoteSignal(sig syscall.Signal) {
+	if e.defaultBits.Load()&(uint64(1)<<(uint(sig)&63)) == 0 {
+		return
+	}
+	if e.signalsNoted.Add(1) >= 2 {
+		e.thread.Cancel(fmt.Sprintf("second %s: aborting", unix.SignalName(sig)))
+	}
 }
 
 // onDefaultSignal drains gracefully on the first signal and aborts on the

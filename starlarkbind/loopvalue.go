@@ -856,6 +856,7 @@ func (lv *loopValue) addSignalHandler(fnname string, args starlark.Tuple, kwargs
 		return nil, failWith(NewErrorValue(err))
 	}
 	lv.scriptSi[sig] = true
+	e.setDefaultBit(sig, false)
 	return starlark.None, nil
 }
 

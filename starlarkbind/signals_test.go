@@ -127,3 +127,76 @@ after = 1
 	assert.NotContains(t, g, "after", "the top level went on after the signal ended it")
 	assertExited(t, te, 143)
 }
+
+// TestSecondSignalCancelsARunawayCallback: with no step limit, a callback
+// in an endless loop keeps the loop from taking signals; the second SIGTERM
+// cancels it where it runs, then the loop takes both signals and aborts
+// with 143. Each signal is sent once the previous one has arrived, seen
+// through the loop's arrival hook.
+func TestSecondSignalCancelsARunawayCallback(t *testing.T) {
+	te := newSignalEnv(t, Options{MaxSteps: 0})
+	arrived := make(chan struct{}, 2)
+	te.l.OnSignalArrival(func(sig syscall.Signal) {
+		te.e.NoteSignal(sig)
+		arrived <- struct{}{}
+	})
+	spinning := make(chan struct{})
+	te.e.Predeclare("spinning", starlark.NewBuiltin("spinning", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		close(spinning)
+		return starlark.None, nil
+	}))
+	te.exec(`
+def spin():
+    spinning()
+    while True:
+        pass
+loop.call_soon(spin)
+`)
+	sent := make(chan error, 1)
+	go func() {
+		<-spinning
+		for range 2 {
+			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+				sent <- err
+				return
+			}
+			<-arrived
+		}
+		sent <- nil
+	}()
+	te.run()
+	assert.NoError(t, <-sent)
+	assert.Contains(t, te.stderr.String(), "Starlark computation cancelled: second SIGTERM: aborting")
+	assertExited(t, te, 143)
+}
+
+// TestNoteSignalIgnoresScriptHandledSignals: a signal the script handles
+// itself never cancels its code, however often it arrives: notes made
+// while a callback runs leave it running to its end.
+func TestNoteSignalIgnoresScriptHandledSignals(t *testing.T) {
+	te := newSignalEnv(t, Options{})
+	noted := make(chan struct{})
+	te.e.Predeclare("note_three", starlark.NewBuiltin("note_three", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		go func() {
+			for range 3 {
+				te.e.NoteSignal(syscall.SIGTERM)
+			}
+			close(noted)
+		}()
+		<-noted
+		return starlark.None, nil
+	}))
+	g := te.exec(`
+done = []
+def work():
+    note_three()
+    for i in range(1000):
+        pass
+    done.append(True)
+loop.add_signal_handler(signal.SIGTERM, lambda: None)
+loop.call_soon(work)
+`)
+	te.run()
+	assert.Equal(t, "[True]", g["done"].String(), "the callback was cancelled")
+	assert.NotContains(t, te.stderr.String(), "cancelled")
+}
