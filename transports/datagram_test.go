@@ -168,7 +168,7 @@ func TestDatagramEchoConnected(t *testing.T) {
 			if err := tl.mustAwait(rec.lost); err != nil {
 				t.Fatalf("ConnectionLost(%v)", err)
 			}
-			if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "bye" {
+			if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "bye" {
 				t.Errorf("peer said %q", out)
 			}
 			if next != len(payloads) {
@@ -243,7 +243,7 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 		strs[i] = strconv.Itoa(n)
 	}
 	peer := startPython(tl, pyUDPClient, strconv.Itoa(local.Port), strings.Join(strs, ","))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	fields := strings.Fields(out)
 	if len(fields) != 3 || fields[0] != "ok" || fields[1] != strconv.Itoa(len(sizes)) {
@@ -313,7 +313,7 @@ func TestDatagramUnix(t *testing.T) {
 		strs[i] = strconv.Itoa(n)
 	}
 	peer := startPython(tl, pyUnixDgramClient, server, client, strings.Join(strs, ","))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if strings.TrimSpace(out) != fmt.Sprintf("ok %d", len(sizes)) {
 		t.Fatalf("peer said %q", out)
@@ -454,7 +454,7 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 	if err := tl.mustAwait(rec.lost); err != nil {
 		t.Fatalf("ConnectionLost(%v)", err)
 	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if strings.TrimSpace(out) != strconv.Itoa(count) {
 		t.Fatalf("peer received %q datagrams in order, want %d", out, count)
 	}
@@ -502,7 +502,7 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 		t.Fatalf("ConnectionLost(%v)", err)
 	}
 	peer.Send("go")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	got, _ := strconv.Atoi(strings.TrimSpace(out))
 	if queued == 0 {
 		t.Fatal("nothing was queued: nothing to test")
@@ -732,7 +732,7 @@ func TestDatagramUnixSourceAddresses(t *testing.T) {
 	}, DatagramOptions{Network: "unix", LocalAddr: path}))
 	name := "starnet-test-" + strconv.Itoa(os.Getpid())
 	peer := startPython(tl, pyUnixDgramSenders, path, name)
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
 	if len(rec.addrs) != 2 || rec.addrs[0] != nil {
 		t.Fatalf("addresses %v: want nil first", rec.addrs)

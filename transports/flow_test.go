@@ -72,7 +72,7 @@ func fillKernel(t *testing.T, tr Transport, payload []byte) int {
 func TestFlowControlThresholds(t *testing.T) {
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 3)
-	var peer *pyPeer
+	var peer *peerProc
 	var rec *recorder
 	var b0, low, resumeSize int
 	total := len(payload)
@@ -122,7 +122,7 @@ func TestFlowControlThresholds(t *testing.T) {
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if rec.pauses != 1 || rec.resumes != 1 {
 		t.Errorf("%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
@@ -141,7 +141,7 @@ func TestFlowControlThresholds(t *testing.T) {
 func TestFlowControlHighZero(t *testing.T) {
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 4)
-	var peer *pyPeer
+	var peer *peerProc
 	var rec *recorder
 	resumeSize := -1
 	_, port := tl.serve(func() BaseProtocol {
@@ -173,7 +173,7 @@ func TestFlowControlHighZero(t *testing.T) {
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if rec.pauses != 1 || rec.resumes != 1 || resumeSize != 0 {
 		t.Errorf("%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)

@@ -87,7 +87,7 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyWaitThenSend, strconv.Itoa(port))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if out != "got abc" || eventsString(rec.events) != "made,data,lost" {
 		t.Errorf("peer got %q; events %v", out, rec.events)
@@ -161,7 +161,7 @@ func TestBufferedProtocol(t *testing.T) {
 				return p
 			}, ListenOptions{})
 			peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(tc.n))
-			out := tl.mustAwait(peer.Wait(tl)).(string)
+			out := tl.mustAwait(peer.Output(tl)).(string)
 			tl.mustAwait(p.lost)
 			want := pattern(tc.n)
 			if !bytes.Equal(p.got.Bytes(), want) {
@@ -274,7 +274,7 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 	}
 	_, port := tl.serve(func() BaseProtocol { return first }, ListenOptions{})
 	peer := startPython(tl, pyLockstep, strconv.Itoa(port))
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "ok\n" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); out != "ok\n" {
 		t.Errorf("peer printed %q", out)
 	}
 	tl.mustAwait(third.lost)
@@ -323,7 +323,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 		}
 		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
 		tl.mustAwait(rec.lost)
-		tl.mustAwait(peer.Wait(tl))
+		tl.mustAwait(peer.Output(tl))
 		if !bytes.Equal(rec.data.Bytes(), payload) {
 			t.Errorf("echoed %d bytes differ from the %d sent", rec.data.Len(), size)
 		}
@@ -333,7 +333,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 		tl := newTestLoop(t)
 		_, port := tl.serve(echoFactory, ListenOptions{})
 		peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(size))
-		out := tl.mustAwait(peer.Wait(tl)).(string)
+		out := tl.mustAwait(peer.Output(tl)).(string)
 		if want := fmt.Sprintf("%d %s", size, sha(pattern(size))); strings.TrimSpace(out) != want {
 			t.Errorf("peer got %q, want %q", out, want)
 		}

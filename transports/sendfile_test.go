@@ -53,7 +53,7 @@ func writeTempFile(t *testing.T, content []byte) *os.File {
 }
 
 // connectToHashServer starts a python3 hash server and connects a recorder.
-func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), args ...string) (*pyPeer, *recorder) {
+func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), args ...string) (*peerProc, *recorder) {
 	t.Helper()
 	peer := startPython(tl, pyHashServer, args...)
 	port, _ := strconv.Atoi(peer.ReadLine())
@@ -72,9 +72,9 @@ func whenDone(f *loop.Future, fn func(v any, err error)) {
 }
 
 // expectPeerGot checks the hash server's report.
-func expectPeerGot(t *testing.T, tl *testLoop, peer *pyPeer, want []byte) {
+func expectPeerGot(t *testing.T, tl *testLoop, peer *peerProc, want []byte) {
 	t.Helper()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if w := strconv.Itoa(len(want)) + " " + sha(want); strings.TrimSpace(out) != w {
 		t.Errorf("peer got %q, want %q", strings.TrimSpace(out), w)
 	}
@@ -192,7 +192,7 @@ func TestSendfileAbort(t *testing.T) {
 		t.Fatalf("Sendfile after Abort: %v, want ConnectionError", err)
 	}
 	peer.Send("go")
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
 

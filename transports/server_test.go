@@ -102,7 +102,7 @@ func TestServerCloseWaitClosedCloseClients(t *testing.T) {
 	if err := srv.StartServing(); err == nil {
 		t.Error("StartServing on a closed server succeeded")
 	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if out != "ready\neof\neof\nrefused\n" {
 		t.Errorf("peer printed %q", out)
 	}
@@ -135,7 +135,7 @@ func TestServerAbortClients(t *testing.T) {
 	srv.Close()
 	peer.Send("closed")
 	tl.mustAwait(wait)
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if !strings.HasPrefix(out, "ready\n") || !strings.HasSuffix(out, "refused\n") {
 		t.Errorf("peer printed %q", out)
 	}
@@ -246,7 +246,7 @@ func TestServerFromFile(t *testing.T) {
 		t.Errorf("serving %v", a)
 	}
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "through sock=")
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "through sock=" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); out != "through sock=" {
 		t.Errorf("peer got %q", out)
 	}
 
@@ -314,7 +314,7 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"second")
 print(s.recv(10).decode())
 `, strconv.Itoa(port))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if out != "b''\nsecond\n" {
 		t.Errorf("peer printed %q", out)
 	}
@@ -358,7 +358,7 @@ while True:
     out += b
 print(out.decode())
 `, path)
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "over unix\n" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); out != "over unix\n" {
 		t.Errorf("peer printed %q", out)
 	}
 	tl.mustAwait(rec.lost)
@@ -432,7 +432,7 @@ c.close()
 		},
 	}))
 	tl.mustAwait(rec.lost)
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	if rec.data.String() != "hi from python" || eventsString(rec.events) != "made,data,eof,lost" {
 		t.Errorf("got %q, events %v", rec.data.String(), rec.events)
 	}

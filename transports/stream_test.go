@@ -41,7 +41,7 @@ func TestServerCallbackOrderWithPythonClient(t *testing.T) {
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "hello transports")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if out != "hello transports" {
 		t.Errorf("peer received %q", out)
 	}
@@ -106,7 +106,7 @@ func TestClientHalfCloseKeepsWriting(t *testing.T) {
 	if conn.Protocol != rec || conn.Transport != rec.tr {
 		t.Errorf("Connection = %+v", conn)
 	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if out != "reply after eof" {
 		t.Errorf("peer read %q", out)
@@ -164,7 +164,7 @@ func TestWriteEOFThenReceive(t *testing.T) {
 		}
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	if out != "question" {
 		t.Errorf("peer read %q", out)
@@ -233,7 +233,7 @@ func TestCloseFlushesBuffer(t *testing.T) {
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	want := fmt.Sprintf("%d %s eof", len(payload), sha(payload))
 	if strings.TrimSpace(out) != want {
@@ -269,7 +269,7 @@ func TestAbortDropsBuffer(t *testing.T) {
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	fields := strings.Fields(out)
 	if len(fields) != 3 {
@@ -310,7 +310,7 @@ func TestPeerResetIsConnectionResetError(t *testing.T) {
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyResetClient, strconv.Itoa(port))
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
 	var e *Error
 	if !errors.As(rec.lostErr, &e) || e.Kind != KindConnectionResetError || e.Errno != syscall.ECONNRESET {

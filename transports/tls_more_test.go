@@ -69,7 +69,7 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 				return r
 			}, ListenOptions{TLS: pki.serverConfig()})
 			peer := startPython(tl, pyGarbageClients, strconv.Itoa(port), pki.File)
-			out := tl.mustAwait(peer.Wait(tl)).(string)
+			out := tl.mustAwait(peer.Output(tl)).(string)
 			want := "http closed\ntruncated closed\nempty closed\noversized closed\ncorrupt closed\nstill serving\n"
 			if out != want {
 				t.Errorf("peer printed %q", out)
@@ -143,7 +143,7 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 		t.Errorf("%d bytes delivered while paused", srv.data.Len())
 	}
 	srv.tr.ResumeReading()
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "done\n" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); out != "done\n" {
 		t.Errorf("peer printed %q", out)
 	}
 	tl.mustAwait(srv.lost)
@@ -206,7 +206,7 @@ func TestTLSBufferedProtocol(t *testing.T) {
 	p := &tlsBufProto{tl: tl, buf: make([]byte, 1000), lost: tl.NewFuture()}
 	_, port := tl.tlsServe(func() BaseProtocol { return p }, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	if err := tl.mustAwait(p.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
@@ -242,7 +242,7 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 	if err := tl.mustAwait(cli.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
-	if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != fmt.Sprint(size, " None") {
+	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != fmt.Sprint(size, " None") {
 		t.Errorf("peer printed %q", out)
 	}
 	if cli.data.Len() != 0 {
@@ -400,7 +400,7 @@ func TestStartTLSHandshakeFailure(t *testing.T) {
 	if rec.madeN != 1 || rec.lostN != 1 {
 		t.Errorf("made %d, lost %d", rec.madeN, rec.lostN)
 	}
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
 

@@ -2,27 +2,17 @@ package transports
 
 import (
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
 )
 
 // Peers run with the openssl command-line tool: s_client and s_server.
 
-// startOpenSSL starts openssl with args, like startPython; the loop is kept
-// alive until the process exits once Wait is called.
-func startOpenSSL(tl *testLoop, args ...string) *pyPeer {
-	tl.t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tl.t.Fatalf("openssl is needed for this test: %v", err)
-	}
-	return startPeer(tl, "openssl", args...)
-}
-
 // sServerPort reads s_server's "ACCEPT 127.0.0.1:port" line.
-func sServerPort(t *testing.T, p *pyPeer) int {
+func sServerPort(t *testing.T, p *peerProc) int {
 	t.Helper()
 	for {
 		line := p.ReadLine()
@@ -55,9 +45,9 @@ func TestTLSOpenSSLClient(t *testing.T) {
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port),
 		"-CAfile", pki.File, "-servername", "localhost", "-verify_return_error", "-quiet")
 	peer.Send("hello from s_client")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if out != "hello from s_client\n" {
-		t.Errorf("s_client printed %q (stderr %s)", out, peer.stderr.String())
+		t.Errorf("s_client printed %q (stderr %s)", out, peer.Stderr())
 	}
 	if err := tl.mustAwait(srv.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
@@ -88,7 +78,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 	if cli.data.String() != "revres_s olleh\n" {
 		t.Errorf("client read %q", cli.data.String())
 	}
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
 
@@ -112,7 +102,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 	if cli.lostN != 1 {
 		t.Errorf("ConnectionLost called %d times", cli.lostN)
 	}
-	_ = peer.stdin.Close()
+	_ = peer.Stdin.Close()
 	tl.expectNoReports()
 }
 
@@ -138,10 +128,10 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: ") {
 		t.Errorf("error %v", err)
 	}
-	_ = peer.stdin.Close()
-	_, _ = tl.await(peer.Wait(tl)) // s_client fails: it got an unexpected_message alert
-	if !strings.Contains(peer.stderr.String(), "alert unexpected message") {
-		t.Errorf("s_client: %s", peer.stderr.String())
+	_ = peer.Stdin.Close()
+	_, _ = tl.await(peer.Output(tl)) // s_client fails: it got an unexpected_message alert
+	if !strings.Contains(peer.Stderr(), "alert unexpected message") {
+		t.Errorf("s_client: %s", peer.Stderr())
 	}
 	// Still serving.
 	done := tl.NewFuture()
@@ -155,25 +145,25 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 	tl.expectNoReports()
 }
 
-// waitOutput runs the loop until the peer prints a line equal to want.
-func waitOutput(tl *testLoop, p *pyPeer, want string) {
+// waitOutput runs the loop until the peer prints a line equal to want
+// (a carriage return aside), consuming the lines up to it.
+func waitOutput(tl *testLoop, p *peerProc, want string) {
 	tl.t.Helper()
 	found := tl.NewFuture()
 	tl.Ref()
 	go func() {
 		var err error
-		_ = p.pipe.SetReadDeadline(time.Now().Add(watchdog))
 		for {
 			var line string
-			line, err = p.stdout.ReadString('\n')
-			if err != nil || strings.TrimRight(line, "\r\n") == want {
+			line, err = p.AwaitLine(want, testkit.WaitTimeout)
+			if err != nil || strings.TrimRight(line, "\r") == want {
 				break
 			}
 		}
 		_ = tl.CallSoonThreadsafe(func() {
 			tl.Unref()
 			if err != nil {
-				_ = found.SetException(fmt.Errorf("peer stdout: %v (stderr: %s)", err, p.stderr.String()))
+				_ = found.SetException(fmt.Errorf("%s: %v (stderr: %s)", p.Name(), err, p.Stderr()))
 			} else {
 				_ = found.SetResult(nil)
 			}

@@ -78,7 +78,7 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				return srv
 			}, ListenOptions{TLS: cfg})
 			peer := startPython(tl, pyTLSClientEcho, strconv.Itoa(port), pki.File, strconv.Itoa(size), version)
-			out := tl.mustAwait(peer.Wait(tl)).(string)
+			out := tl.mustAwait(peer.Output(tl)).(string)
 			var res struct {
 				Version string
 				Cipher  []any
@@ -176,7 +176,7 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 	if maxBuffered == 0 || cli.pauses != 1 || cli.resumes != 1 {
 		t.Errorf("buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
 	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if strings.TrimSpace(out) != fmt.Sprint(size, " http/1.1") {
 		t.Errorf("peer printed %q", out)
 	}
@@ -197,7 +197,7 @@ func TestTLSPeercertMatchesPython(t *testing.T) {
 import json, ssl, sys
 print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separators=(",", ":")))
 `, rich.CertFile)
-	want := strings.TrimSpace(tl.mustAwait(peer.Wait(tl)).(string))
+	want := strings.TrimSpace(tl.mustAwait(peer.Output(tl)).(string))
 	got, err := json.Marshal(CertificateInfo(rich.Cert))
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +299,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.File)
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "reply to request" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); out != "reply to request" {
 		t.Errorf("peer read %q", out)
 	}
 	if err := tl.mustAwait(srv.lost); err != nil {
@@ -363,7 +363,7 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 	if cli.data.String() != "reply to request" || eventsString(cli.events) != "made,data,eof,lost" {
 		t.Errorf("client read %q, events %s", cli.data.String(), eventsString(cli.events))
 	}
-	if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "request" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "request" {
 		t.Errorf("peer read %q", out)
 	}
 	tl.expectNoReports()
@@ -536,7 +536,7 @@ func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
 	}
 	// Everything is in the kernel's queue: the first read gets it whole.
 	proto.plain.ResumeReading()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	if strings.TrimSpace(out) != "secret after upgrade TLSv1.3" {
 		t.Errorf("peer printed %q", out)
 	}
@@ -613,7 +613,7 @@ func TestStartTLSClientSide(t *testing.T) {
 	if err := tl.mustAwait(rec.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
-	if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "client secret" {
+	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "client secret" {
 		t.Errorf("peer printed %q", out)
 	}
 	if got := eventsString(rec.events); got != "made,data,lost" {
