@@ -169,9 +169,15 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	tl := newTestLoop(t)
 	var port int
 	var srv *Server
+	accepted := tl.NewFuture()
+	factory := func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
+		return r
+	}
 	for try := 0; srv == nil; try++ {
 		port = stalledListener(t, unix.AF_INET6)
-		v, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
+		v, err := tl.await(CreateServer(tl.Loop, factory, "127.0.0.1", port, ListenOptions{}))
 		if err == nil {
 			srv = v.(*Server)
 		} else if try == 5 {
@@ -185,9 +191,7 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.IP.To4() == nil {
 		t.Errorf("connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
 	}
-	for i := 0; i < 1000 && len(srv.clients) == 0; i++ {
-		tl.spin(1)
-	}
+	tl.mustAwait(accepted)
 	// The client transport and the accepted one; the hung IPv6 attempt is
 	// closed.
 	if after := countFDs(t); after != before+2 {

@@ -173,19 +173,19 @@ func TestSendfileAbort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fut *loop.Future
+	started := tl.NewFuture()
 	_, port := tl.serve(func() BaseProtocol {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(r *recorder) {
 			fut = Sendfile(tl.Loop, r.tr, f, 0, 0)
 			tl.CallSoon(func() { tl.CallSoon(r.tr.Abort) })
+			_ = started.SetResult(nil)
 		}
 		return r
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	for fut == nil {
-		tl.spin(1)
-	}
+	tl.mustAwait(started)
 	_, err := tl.await(fut)
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindConnectionError {

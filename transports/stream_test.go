@@ -409,15 +409,15 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 func TestExtraInfo(t *testing.T) {
 	tl := newTestLoop(t)
 	var server *recorder
+	accepted := tl.NewFuture()
 	_, port := tl.serve(func() BaseProtocol {
 		server = newRecorder(tl.Loop)
+		server.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
 		return server
 	}, ListenOptions{})
 	client := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{}))
-	for server == nil || server.tr == nil {
-		tl.spin(1)
-	}
+	tl.mustAwait(accepted)
 	peer, _ := client.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	local, _ := client.tr.GetExtraInfo("sockname").(*net.TCPAddr)
 	if peer == nil || peer.Port != port || !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) {

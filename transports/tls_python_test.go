@@ -105,7 +105,8 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 			if obj.SelectedALPNProtocol() != "http/1.1" || res.ALPN != "http/1.1" {
 				t.Errorf("ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
 			}
-			if srv.lostErr != nil || eventsString(srv.events) != "made,data,eof,lost" {
+			// Echoing 8 MiB legitimately pauses and resumes writing.
+			if srv.lostErr != nil || withoutFlowControl(t, srv.events) != "made,data,eof,lost" {
 				t.Errorf("server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
 			}
 			tl.expectNoReports()
