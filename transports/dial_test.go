@@ -348,3 +348,38 @@ func TestMapError(t *testing.T) {
 		t.Error("RuntimeError/ScriptError counted as OSError")
 	}
 }
+
+// A name goes through the resolver (off the loop thread) and connects.
+func TestConnectByName(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, port := tl.serve(echoFactory, ListenOptions{})
+	rec := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "localhost", port, DialOptions{LocalAddr: "localhost:0"}))
+	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.Port != port {
+		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
+	}
+	rec.tr.Close()
+	tl.mustAwait(rec.lost)
+	srv.Close()
+	tl.runIdle() // nothing (no resolver reference) is left holding the loop
+	tl.expectNoReports()
+}
+
+// A protocol factory that panics fails the connect with a RuntimeError and
+// leaves no socket behind.
+func TestConnectFactoryPanic(t *testing.T) {
+	tl := newTestLoop(t)
+	_, port := tl.serve(echoFactory, ListenOptions{})
+	tl.spin(1)
+	before := countFDs(t)
+	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { panic("no protocol for you") }, "127.0.0.1", port, DialOptions{}))
+	if e := expectError(t, err, KindRuntimeError, 0, ""); e.Message != "panic in protocol factory: no protocol for you" {
+		t.Errorf("message %q", e.Message)
+	}
+	_, err = tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return nil }, "127.0.0.1", port, DialOptions{}))
+	expectError(t, err, KindTypeError, 0, "TypeError: protocol factory returned nil")
+	tl.spin(3) // let the server side notice the closed connections
+	if after := countFDs(t); after != before {
+		t.Errorf("%d descriptors before, %d after", before, after)
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/starnet-dev/starnet/loop"
 	"golang.org/x/sys/unix"
@@ -501,4 +503,56 @@ func TestNoDescriptorLeak(t *testing.T) {
 		t.Errorf("%d descriptors before, %d after 1000 connections", before, after)
 	}
 	tl.expectNoReports()
+}
+
+// Each readiness event of a listener accepts up to backlog connections.
+func TestAcceptUpToBacklogPerEvent(t *testing.T) {
+	tl := newTestLoop(t)
+	made := 0
+	srv, port := tl.serve(func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(*recorder) { made++ }
+		return r
+	}, ListenOptions{DelayServing: true, Backlog: 2})
+	ln := srv.listeners[0]
+	events := 0
+	ln.onReady = func() { events++; ln.acceptReady() }
+	if err := srv.StartServing(); err != nil {
+		t.Fatal(err)
+	}
+	// Three connections fit a backlog-2 queue (Linux holds backlog+1) while
+	// the loop is not running; the accept loop takes at most two per event.
+	for i := 0; i < 3; i++ {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	for i := 0; i < 1000 && made < 3; i++ {
+		tl.spin(1)
+	}
+	if made != 3 || len(srv.clients) != 3 {
+		t.Fatalf("%d connections made, %d tracked", made, len(srv.clients))
+	}
+	if events != 2 {
+		t.Errorf("%d readiness events for 3 connections with backlog 2, want 2", events)
+	}
+	srv.AbortClients()
+	srv.Close()
+	tl.mustAwait(srv.WaitClosed())
+}
+
+// A server gets one socket per resolved address.
+func TestServerBindsEveryAddress(t *testing.T) {
+	tl := newTestLoop(t)
+	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
+	srv, err := bindTCP(tl.Loop, echoFactory, ips, 0, ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if len(srv.Sockets()) != 2 || srv.Sockets()[0].Family() != unix.AF_INET || srv.Sockets()[1].Family() != unix.AF_INET6 {
+		t.Errorf("sockets %v", srv.Sockets())
+	}
 }

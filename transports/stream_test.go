@@ -454,3 +454,21 @@ func TestExtraInfo(t *testing.T) {
 	}
 	tl.expectNoReports()
 }
+
+func TestTransportAndServerStrings(t *testing.T) {
+	tl := newTestLoop(t)
+	srv, _ := tl.serve(echoFactory, ListenOptions{})
+	rec := newRecorder(tl.Loop)
+	tr, _ := socketPair(t, tl, rec)
+	tl.spin(2)
+	if s := tr.String(); s != fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", tr.sock.Fileno()) {
+		t.Errorf("transport %s", s)
+	}
+	tr.Close()
+	if s := tr.String(); !strings.Contains(s, " closing ") {
+		t.Errorf("closing transport %s", s)
+	}
+	if s := srv.String(); !strings.HasPrefix(s, "<Server sockets=(<socket fd=") || !strings.Contains(s, "laddr=('127.0.0.1', ") {
+		t.Errorf("server %s", s)
+	}
+}

@@ -1,0 +1,73 @@
+package transports
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The Python echo server waits for "go" before reading: our client's write
+// buffer fills, then Close flushes it all before close_notify.
+func TestTLSCloseFlushesTheBuffer(t *testing.T) {
+	const size = 16 << 20 // more than the kernel's socket buffers hold
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	cert := pki.server()
+	peer := startPython(tl, pyTLSEchoServer, cert.CertFile, cert.KeyFile)
+	port, _ := strconv.Atoi(peer.ReadLine())
+	cli := newRecorder(tl.Loop)
+	cli.onMade = func(r *recorder) {
+		_ = r.tr.Write(patterned(size))
+		if r.tr.GetWriteBufferSize() == 0 {
+			t.Error("nothing buffered")
+		}
+		r.tr.Close()
+		if err := r.tr.Write([]byte("ignored")); err != nil || !r.tr.IsClosing() {
+			t.Errorf("Write on a closing transport: %v", err)
+		}
+		peer.Send("go")
+	}
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	if err := tl.mustAwait(cli.lost); err != nil {
+		t.Errorf("ConnectionLost(%v)", err)
+	}
+	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != fmt.Sprint(size, " None") {
+		t.Errorf("peer printed %q", out)
+	}
+	if cli.data.Len() != 0 {
+		t.Errorf("%d bytes delivered after Close", cli.data.Len())
+	}
+	tl.expectNoReports()
+}
+
+// Abort sends no close_notify: the peer sees the plain EOF, which asyncio
+// treats as an EOF too.
+func TestTLSAbort(t *testing.T) {
+	tl := newTestLoop(t)
+	pki := newTestPKI(t)
+	var srv *recorder
+	_, port := tl.tlsServe(func() BaseProtocol {
+		srv = newRecorder(tl.Loop)
+		return srv
+	}, ListenOptions{TLS: pki.serverConfig()})
+	cli := newRecorder(tl.Loop)
+	cli.onMade = func(r *recorder) {
+		_ = r.tr.Write([]byte("last words"))
+		r.tr.Abort()
+		if !r.tr.IsClosing() {
+			t.Error("not closing after Abort")
+		}
+	}
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	if err := tl.mustAwait(cli.lost); err != nil || cli.lostN != 1 {
+		t.Errorf("client ConnectionLost(%v) x%d", err, cli.lostN)
+	}
+	if err := tl.mustAwait(srv.lost); err != nil {
+		t.Errorf("server ConnectionLost(%v)", err)
+	}
+	if got := eventsString(srv.events); got != "made,data,eof,lost" || srv.data.String() != "last words" {
+		t.Errorf("server events %s, data %q", got, srv.data.String())
+	}
+	tl.expectNoReports()
+}
