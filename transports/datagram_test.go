@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // dgramRecorder is a DatagramProtocol recording its callbacks; hooks let a
@@ -140,14 +142,10 @@ func TestDatagramEchoConnected(t *testing.T) {
 			fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
 				rec = newDgramRecorder(tl.Loop)
 				rec.onMade = func(r *dgramRecorder) {
-					if err := r.tr.SendTo(payloads[0], nil); err != nil {
-						t.Errorf("SendTo: %v", err)
-					}
+					assert.NoError(t, r.tr.SendTo(payloads[0], nil), "SendTo")
 				}
 				rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
-					if !bytes.Equal(data, payloads[next]) {
-						t.Errorf("datagram %d: got %d bytes, want %d (whole and equal)", next, len(data), len(payloads[next]))
-					}
+					assert.True(t, bytes.Equal(data, payloads[next]), "datagram %d: got %d bytes, want %d (whole and equal)", next, len(data), len(payloads[next]))
 					if ua, ok := addr.(*net.UDPAddr); !ok || ua.Port != port || !ua.IP.Equal(net.ParseIP(host)) {
 						t.Errorf("datagram from %v, want %s", addr, remote)
 					}
@@ -162,21 +160,15 @@ func TestDatagramEchoConnected(t *testing.T) {
 				return rec
 			}, DatagramOptions{RemoteAddr: remote})
 			conn := tl.mustAwait(fut).(*Connection)
-			if conn.Protocol != rec {
-				t.Errorf("Connection.Protocol = %v", conn.Protocol)
-			}
+			assert.Equal(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
 			if err := tl.mustAwait(rec.lost); err != nil {
 				t.Fatalf("ConnectionLost(%v)", err)
 			}
 			if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "bye" {
 				t.Errorf("peer said %q", out)
 			}
-			if next != len(payloads) {
-				t.Fatalf("%d of %d datagrams echoed", next, len(payloads))
-			}
-			if len(rec.errs) != 0 {
-				t.Errorf("errors: %v", rec.errs)
-			}
+			require.Equal(t, len(payloads), next, "%d of %d datagrams echoed", next, len(payloads))
+			assert.Empty(t, rec.errs, "errors: %v", rec.errs)
 			peerName := conn.Transport.GetExtraInfo("peername")
 			if ua, ok := peerName.(*net.UDPAddr); !ok || ua.Port != port {
 				t.Errorf("peername = %v", peerName)
@@ -234,9 +226,7 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	conn := tl.mustAwait(fut).(*Connection)
 	local := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
-	if conn.Transport.GetExtraInfo("peername") != nil {
-		t.Errorf("unconnected endpoint has a peername")
-	}
+	assert.Nil(t, conn.Transport.GetExtraInfo("peername"), "unconnected endpoint has a peername")
 	sizes := datagramSizes(5)
 	strs := make([]string, len(sizes))
 	for i, n := range sizes {
@@ -246,9 +236,9 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	fields := strings.Fields(out)
-	if len(fields) != 3 || fields[0] != "ok" || fields[1] != strconv.Itoa(len(sizes)) {
-		t.Fatalf("peer said %q", out)
-	}
+	require.Len(t, fields, 3, "peer said %q", out)
+	require.Equal(t, "ok", fields[0], "peer said %q", out)
+	require.Equal(t, strconv.Itoa(len(sizes)), fields[1], "peer said %q", out)
 	clientPort, _ := strconv.Atoi(fields[2])
 	for i, a := range rec.addrs {
 		if ua, ok := a.(*net.UDPAddr); !ok || ua.Port != clientPort || !ua.IP.Equal(net.IPv4(127, 0, 0, 1)) {
@@ -315,9 +305,7 @@ func TestDatagramUnix(t *testing.T) {
 	peer := startPython(tl, pyUnixDgramClient, server, client, strings.Join(strs, ","))
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if strings.TrimSpace(out) != fmt.Sprintf("ok %d", len(sizes)) {
-		t.Fatalf("peer said %q", out)
-	}
+	require.Equal(t, fmt.Sprintf("ok %d", len(sizes)), strings.TrimSpace(out), "peer said %q", out)
 	for i, a := range rec.addrs {
 		if ua, ok := a.(*net.UnixAddr); !ok || ua.Name != client {
 			t.Errorf("datagram %d from %v, want %s", i, a, client)
@@ -331,9 +319,7 @@ func TestDatagramUnix(t *testing.T) {
 func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	tl := newTestLoop(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := c.LocalAddr().(*net.UDPAddr).Port
 	c.Close() // nothing listens there now
 	var rec *dgramRecorder
@@ -351,23 +337,17 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	tl.mustAwait(fut)
 	got := tl.mustAwait(refused).(error)
 	var e *Error
-	if !errors.As(got, &e) || e.Kind != KindConnectionRefusedError {
-		t.Fatalf("ErrorReceived(%v), want ConnectionRefusedError", got)
-	}
+	require.True(t, errors.As(got, &e), "ErrorReceived(%v), want ConnectionRefusedError", got)
+	require.Equal(t, KindConnectionRefusedError, e.Kind, "ErrorReceived(%v), want ConnectionRefusedError", got)
 	tl.spin(3)
-	if rec.tr.IsClosing() || rec.lostN != 0 {
-		t.Fatalf("the endpoint closed after an ICMP error")
-	}
-	if err := rec.tr.SendTo([]byte("still here"), nil); err != nil {
-		t.Fatalf("SendTo after the error: %v", err)
-	}
+	require.False(t, rec.tr.IsClosing(), "the endpoint closed after an ICMP error")
+	require.Equal(t, 0, rec.lostN, "the endpoint closed after an ICMP error")
+	require.NoError(t, rec.tr.SendTo([]byte("still here"), nil), "SendTo after the error")
 	rec.tr.Close()
 	if err := tl.mustAwait(rec.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
-	if rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", rec.lostN)
-	}
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 	tl.expectNoReports()
 }
 
@@ -409,13 +389,9 @@ func queueDatagrams(t *testing.T, tr DatagramTransport, count, size int) {
 	for i := 0; i < count; i++ {
 		d := []byte(fmt.Sprintf("%d ", i))
 		d = append(d, bytes.Repeat([]byte("x"), size-len(d))...)
-		if err := tr.SendTo(d, nil); err != nil {
-			t.Fatalf("SendTo: %v", err)
-		}
+		require.NoError(t, tr.SendTo(d, nil), "SendTo")
 	}
-	if err := tr.SendTo([]byte("END"), nil); err != nil {
-		t.Fatalf("SendTo: %v", err)
-	}
+	require.NoError(t, tr.SendTo([]byte("END"), nil), "SendTo")
 }
 
 // Datagrams the kernel refuses are queued in order; the queue's size (each
@@ -434,18 +410,12 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 		rec.onMade = func(r *dgramRecorder) {
 			lim := r.tr.(writeLimiter)
 			limitHigh = 20 * (size + datagramHeaderSize)
-			if err := lim.SetWriteBufferLimits(&limitHigh, nil); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, lim.SetWriteBufferLimits(&limitHigh, nil))
 			queueDatagrams(t, r.tr, count, size)
 			queued = r.tr.GetWriteBufferSize()
 			r.tr.Close()
-			if !r.tr.IsClosing() {
-				t.Errorf("IsClosing false after Close")
-			}
-			if err := r.tr.SendTo([]byte("ignored"), nil); err != nil {
-				t.Errorf("SendTo on a closing endpoint: %v", err)
-			}
+			assert.True(t, r.tr.IsClosing(), "IsClosing false after Close")
+			assert.NoError(t, r.tr.SendTo([]byte("ignored"), nil), "SendTo on a closing endpoint")
 			peer.Send("go")
 		}
 		return rec
@@ -455,21 +425,13 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 		t.Fatalf("ConnectionLost(%v)", err)
 	}
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if strings.TrimSpace(out) != strconv.Itoa(count) {
-		t.Fatalf("peer received %q datagrams in order, want %d", out, count)
-	}
-	if queued <= limitHigh {
-		t.Fatalf("only %d bytes were queued: the kernel took nearly everything, nothing to test", queued)
-	}
-	if (queued-(3+datagramHeaderSize))%(size+datagramHeaderSize) != 0 {
-		t.Errorf("queued size %d is not a whole number of (%d+8)-byte datagrams plus END", queued, size)
-	}
+	require.Equal(t, strconv.Itoa(count), strings.TrimSpace(out), "peer received %q datagrams in order, want %d", out, count)
+	require.Greater(t, queued, limitHigh, "only %d bytes were queued: the kernel took nearly everything, nothing to test", queued)
+	assert.Equal(t, 0, (queued-(3+datagramHeaderSize))%(size+datagramHeaderSize), "queued size %d is not a whole number of (%d+8)-byte datagrams plus END", queued, size)
 	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
 		t.Errorf("events %s, want made,pause,resume,lost", got)
 	}
-	if rec.tr.GetWriteBufferSize() != 0 {
-		t.Errorf("buffer size %d after close", rec.tr.GetWriteBufferSize())
-	}
+	assert.Equal(t, 0, rec.tr.GetWriteBufferSize(), "buffer size %d after close", rec.tr.GetWriteBufferSize())
 	tl.expectNoReports()
 }
 
@@ -488,12 +450,8 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 			queueDatagrams(t, r.tr, count, size)
 			queued = r.tr.GetWriteBufferSize()
 			r.tr.Abort()
-			if r.tr.GetWriteBufferSize() != 0 {
-				t.Errorf("buffer size %d right after Abort", r.tr.GetWriteBufferSize())
-			}
-			if r.lostN != 0 {
-				t.Errorf("ConnectionLost called inside Abort")
-			}
+			assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer size %d right after Abort", r.tr.GetWriteBufferSize())
+			assert.Equal(t, 0, r.lostN, "ConnectionLost called inside Abort")
 		}
 		return rec
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
@@ -504,15 +462,10 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 	peer.Send("go")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	got, _ := strconv.Atoi(strings.TrimSpace(out))
-	if queued == 0 {
-		t.Fatal("nothing was queued: nothing to test")
-	}
-	if got >= count+1 || got == 0 {
-		t.Fatalf("peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
-	}
-	if rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", rec.lostN)
-	}
+	require.NotEqual(t, 0, queued, "nothing was queued: nothing to test")
+	require.Less(t, got, count+1, "peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
+	require.NotEqual(t, 0, got, "peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 }
 
 // SendTo's argument errors, and the permission hook on destinations.
@@ -529,22 +482,18 @@ func TestDatagramSendToErrors(t *testing.T) {
 	}
 	// Connected endpoint: only its remote address (or nil) is allowed.
 	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{RemoteAddr: remote.String(), Check: check})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}); err != nil {
-		t.Errorf("SendTo(the remote address): %v", err)
-	}
+	assert.NoError(t, tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}), "SendTo(the remote address)")
 	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port + 1})
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindValueError || !strings.Contains(e.Message, "Invalid address: must be None or ('127.0.0.1', "+strconv.Itoa(remote.Port)+")") {
-		t.Errorf("SendTo(another address) = %v, want ValueError", err)
-	}
+	assert.True(t, errors.As(err, &e), "SendTo(another address) = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(another address) = %v, want ValueError", err)
+	assert.Contains(t, e.Message, "Invalid address: must be None or ('127.0.0.1', "+strconv.Itoa(remote.Port)+")", "SendTo(another address) = %v, want ValueError", err)
 	tr.Close()
 	// Unconnected endpoint: an address is required, of the right kind, and
 	// vetted.
@@ -560,9 +509,7 @@ func TestDatagramSendToErrors(t *testing.T) {
 	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}); err != errDenied {
 		t.Errorf("SendTo(a denied address) = %v, want the check's error", err)
 	}
-	if err := tr.SendTo([]byte("x"), remote); err != nil {
-		t.Errorf("SendTo(an allowed address) = %v", err)
-	}
+	assert.NoError(t, tr.SendTo([]byte("x"), remote), "SendTo(an allowed address) =")
 	buf := make([]byte, 10)
 	_ = sink.SetReadDeadline(timeNowPlus(watchdog))
 	if n, _, err := sink.ReadFrom(buf); err != nil || string(buf[:n]) != "x" {
@@ -571,9 +518,7 @@ func TestDatagramSendToErrors(t *testing.T) {
 	tr.Close()
 	tl.runIdle()
 	want := []string{"udp " + remote.String(), "udp 127.0.0.1:0", "udp 127.0.0.1:9", "udp " + remote.String()}
-	if strings.Join(checked, ";") != strings.Join(want, ";") {
-		t.Errorf("checked %q, want %q", checked, want)
-	}
+	assert.Equal(t, strings.Join(want, ";"), strings.Join(checked, ";"), "checked %q, want %q", checked, want)
 	tl.expectNoReports()
 }
 
@@ -588,19 +533,15 @@ func TestDatagramCheckRefusesBind(t *testing.T) {
 		made = true
 		return newDgramRecorder(tl.Loop)
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0", Check: func(string, net.Addr) error { return errDenied }}))
-	if err != errDenied {
-		t.Fatalf("err = %v, want the check's error", err)
-	}
-	if made || countFDs(t) != before {
-		t.Errorf("factory called %v; fds %d -> %d", made, before, countFDs(t))
-	}
+	require.Equal(t, errDenied, err, "err = %v, want the check's error", err)
+	assert.False(t, made, "factory called %v; fds %d -> %d", made, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "factory called %v; fds %d -> %d", made, before, countFDs(t))
 	// Bad arguments fail the Future too.
 	for _, opts := range []DatagramOptions{{}, {Network: "tcp", LocalAddr: "127.0.0.1:0"}, {LocalAddr: "127.0.0.1"}, {LocalAddr: "127.0.0.1:70000"}} {
 		_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) }, opts))
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindValueError {
-			t.Errorf("%+v: err = %v, want ValueError", opts, err)
-		}
+		assert.True(t, errors.As(err, &e), "%+v: err = %v, want ValueError", opts, err)
+		assert.Equal(t, KindValueError, e.Kind, "%+v: err = %v, want ValueError", opts, err)
 	}
 }
 
@@ -629,9 +570,7 @@ func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})).(*Connection)
 	addr := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
 	c, err := net.DialUDP("udp4", nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	for _, m := range []string{"first", "second"} {
 		if _, err := c.Write([]byte(m)); err != nil {
@@ -639,13 +578,11 @@ func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
 		}
 	}
 	tl.mustAwait(p.lost)
-	if len(p.datagrams) != 1 || string(p.datagrams[0]) != "second" {
-		t.Errorf("delivered %q, want the second datagram", p.datagrams)
-	}
+	require.Len(t, p.datagrams, 1, "delivered %q, want the second datagram", p.datagrams)
+	assert.Equal(t, "second", string(p.datagrams[0]), "delivered %q, want the second datagram", p.datagrams)
 	msgs := tl.reportMessages()
-	if len(msgs) != 1 || msgs[0] != "Exception in callback protocol.datagram_received()" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, msgs, 1, "reports %q", msgs)
+	assert.Equal(t, "Exception in callback protocol.datagram_received()", msgs[0], "reports %q", msgs)
 }
 
 func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
@@ -664,9 +601,9 @@ func TestDatagramReusePort(t *testing.T) {
 	}
 	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local}))
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindOSError || e.Errno != syscall.EADDRINUSE {
-		t.Errorf("bind without ReusePort: %v, want EADDRINUSE", err)
-	}
+	assert.True(t, errors.As(err, &e), "bind without ReusePort: %v, want EADDRINUSE", err)
+	assert.Equal(t, KindOSError, e.Kind, "bind without ReusePort: %v, want EADDRINUSE", err)
+	assert.Equal(t, syscall.EADDRINUSE, e.Errno, "bind without ReusePort: %v, want EADDRINUSE", err)
 	first.Transport.Close()
 	second.Transport.Close()
 	tl.runIdle()
@@ -677,9 +614,7 @@ func TestDatagramReusePort(t *testing.T) {
 func TestDatagramAllowBroadcastRemote(t *testing.T) {
 	tl := newTestLoop(t)
 	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
@@ -688,9 +623,7 @@ func TestDatagramAllowBroadcastRemote(t *testing.T) {
 	if p := tr.GetExtraInfo("peername"); p != nil {
 		t.Errorf("peername %v for an unconnected endpoint", p)
 	}
-	if err := tr.SendTo([]byte("to remote"), nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tr.SendTo([]byte("to remote"), nil))
 	var e *Error
 	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}); !errors.As(err, &e) || e.Kind != KindValueError {
 		t.Errorf("SendTo(another address) = %v, want ValueError", err)
@@ -734,9 +667,8 @@ func TestDatagramUnixSourceAddresses(t *testing.T) {
 	peer := startPython(tl, pyUnixDgramSenders, path, name)
 	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
-	if len(rec.addrs) != 2 || rec.addrs[0] != nil {
-		t.Fatalf("addresses %v: want nil first", rec.addrs)
-	}
+	require.Len(t, rec.addrs, 2, "addresses %v: want nil first", rec.addrs)
+	require.Nil(t, rec.addrs[0], "addresses %v: want nil first", rec.addrs)
 	if a, ok := rec.addrs[1].(*net.UnixAddr); !ok || a.Name != "@"+name {
 		t.Errorf("abstract sender %v, want @%s", rec.addrs[1], name)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,25 +22,23 @@ import (
 func freePort(t *testing.T) int {
 	t.Helper()
 	fd, err := sysSocket(unix.AF_INET, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 	sa, _ := unix.Getsockname(fd)
 	return sa.(*unix.SockaddrInet4).Port
 }
 
+// expectError fails the test unless err is an *Error of kind with errno
+// and, when text is not empty, exactly that text; it returns the *Error.
 func expectError(t *testing.T, err error, kind string, errno syscall.Errno, text string) *Error {
 	t.Helper()
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T), want an *Error", err, err)
-	}
-	if e.Kind != kind || e.Errno != errno || (text != "" && e.Error() != text) {
-		t.Errorf("error %q (kind %s, errno %d), want kind %s errno %d text %q", e.Error(), e.Kind, e.Errno, kind, errno, text)
+	require.ErrorAs(t, err, &e, "want an *Error")
+	assert.Equal(t, kind, e.Kind, "kind of %q", e.Error())
+	assert.Equal(t, errno, e.Errno, "errno of %q", e.Error())
+	if text != "" {
+		assert.Equal(t, text, e.Error())
 	}
 	return e
 }
@@ -49,9 +49,7 @@ func TestConnectRefused(t *testing.T) {
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED,
 		fmt.Sprintf("ConnectionRefusedError: [Errno %d] Connect call failed ('127.0.0.1', %d)", syscall.ECONNREFUSED, port))
-	if !tl.Idle() {
-		t.Error("a failed connect left the loop referenced")
-	}
+	assert.True(t, tl.Idle(), "a failed connect left the loop referenced")
 	tl.expectNoReports()
 }
 
@@ -64,9 +62,7 @@ func TestConnectAllRefused(t *testing.T) {
 	e := expectError(t, err, KindConnectionRefusedError, 0, "")
 	want := fmt.Sprintf("Multiple exceptions: [Errno %d] Connect call failed ('::1', %d, 0, 0), [Errno %d] Connect call failed ('127.0.0.1', %d)",
 		syscall.ECONNREFUSED, port, syscall.ECONNREFUSED, port)
-	if e.Message != want {
-		t.Errorf("message %q, want %q", e.Message, want)
-	}
+	assert.Equal(t, want, e.Message, "message %q, want %q", e.Message, want)
 }
 
 func TestConnectUnixMissingPath(t *testing.T) {
@@ -90,9 +86,7 @@ func TestConnectCheck(t *testing.T) {
 			return deny
 		},
 	}))
-	if err != deny {
-		t.Errorf("error %v, want the Check's", err)
-	}
+	assert.Equal(t, deny, err, "error %v, want the Check's", err)
 	if want := fmt.Sprintf("tcp 127.0.0.1:%d", port); len(seen) != 1 || seen[0] != want {
 		t.Errorf("Check saw %q, want [%q]", seen, want)
 	}
@@ -126,9 +120,7 @@ func TestConnectLocalAddr(t *testing.T) {
 func stalledListener(t *testing.T, family int) int {
 	t.Helper()
 	lfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(lfd) })
 	var sa unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	if family == unix.AF_INET6 {
@@ -137,9 +129,7 @@ func stalledListener(t *testing.T, family int) int {
 	if err := unix.Bind(lfd, sa); err != nil {
 		t.Fatalf("bind loopback (family %d): %v", family, err)
 	}
-	if err := unix.Listen(lfd, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Listen(lfd, 0))
 	got, _ := unix.Getsockname(lfd)
 	var port int
 	switch a := got.(type) {
@@ -150,16 +140,10 @@ func stalledListener(t *testing.T, family int) int {
 	}
 	// One completed connection fills a backlog-0 queue.
 	cfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.SetNonblock(cfd, false); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, unix.SetNonblock(cfd, false))
 	t.Cleanup(func() { unix.Close(cfd) })
-	if err := unix.Connect(cfd, got); err != nil {
-		t.Fatalf("filling the accept queue: %v", err)
-	}
+	require.NoError(t, unix.Connect(cfd, got), "filling the accept queue")
 	return port
 }
 
@@ -229,9 +213,7 @@ func TestConnectCancel(t *testing.T) {
 		t.Errorf("await = %v, want cancelled", err)
 	}
 	tl.runIdle() // returns only if nothing holds the loop
-	if made {
-		t.Error("protocol factory called for a cancelled connect")
-	}
+	assert.False(t, made, "protocol factory called for a cancelled connect")
 	if after := countFDs(t); after != before {
 		t.Errorf("%d descriptors before, %d after cancel", before, after)
 	}
@@ -261,16 +243,11 @@ func TestLiteralNeedsNoResolver(t *testing.T) {
 		called := false
 		lookupHost(tl.Loop, host, false, func(ips []netip.Addr, err *Error) {
 			called = true
-			if err != nil || len(ips) != 1 {
-				t.Errorf("%s: %v %v", host, ips, err)
-			}
+			assert.Nil(t, err, "%s: %v %v", host, ips, err) // a *Error
+			assert.Len(t, ips, 1, "%s: %v %v", host, ips, err)
 		})
-		if !called {
-			t.Errorf("%s went to the resolver", host)
-		}
-		if !tl.Idle() {
-			t.Errorf("%s: loop referenced", host)
-		}
+		assert.True(t, called, "%s went to the resolver", host)
+		assert.True(t, tl.Idle(), "%s: loop referenced", host)
 	}
 }
 
@@ -279,25 +256,20 @@ func TestGetAddrInfo(t *testing.T) {
 	infos := tl.mustAwait(GetAddrInfo(tl.Loop, "localhost", 8080)).([]AddrInfo)
 	found := false
 	for _, ai := range infos {
-		if ai.Type != unix.SOCK_STREAM || ai.Proto != unix.IPPROTO_TCP || ai.Port != 8080 {
-			t.Errorf("entry %+v", ai)
-		}
+		assert.Equal(t, unix.SOCK_STREAM, ai.Type, "entry %+v", ai)
+		assert.Equal(t, unix.IPPROTO_TCP, ai.Proto, "entry %+v", ai)
+		assert.Equal(t, 8080, ai.Port, "entry %+v", ai)
 		if ai.Family == unix.AF_INET && ai.IP.Equal(net.IPv4(127, 0, 0, 1)) {
 			found = true
 		}
 	}
-	if !found {
-		t.Errorf("localhost resolved to %+v", infos)
-	}
+	assert.True(t, found, "localhost resolved to %+v", infos)
 	infos = tl.mustAwait(GetAddrInfo(tl.Loop, "::1", 0)).([]AddrInfo)
-	if len(infos) != 1 || infos[0].Family != unix.AF_INET6 {
-		t.Errorf("::1 = %+v", infos)
-	}
+	require.Len(t, infos, 1, "::1 = %+v", infos)
+	assert.Equal(t, unix.AF_INET6, infos[0].Family, "::1 = %+v", infos)
 	_, err := tl.await(GetAddrInfo(tl.Loop, "127.0.0.1", 70000))
 	expectError(t, err, KindValueError, 0, "ValueError: port must be 0-65535, not 70000")
-	if !tl.Idle() {
-		t.Error("loop referenced after GetAddrInfo")
-	}
+	assert.True(t, tl.Idle(), "loop referenced after GetAddrInfo")
 }
 
 func TestGaiErrorMapping(t *testing.T) {
@@ -311,9 +283,10 @@ func TestGaiErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := gaiError(tc.err)
-		if e.Error() != tc.want || e.Kind != KindGaiError || !IsOSError(e) || !errors.Is(e, tc.err) {
-			t.Errorf("gaiError(%v) = %q", tc.err, e.Error())
-		}
+		assert.Equal(t, tc.want, e.Error(), "gaiError(%v) = %q", tc.err, e.Error())
+		assert.Equal(t, KindGaiError, e.Kind, "gaiError(%v) = %q", tc.err, e.Error())
+		assert.True(t, IsOSError(e), "gaiError(%v) = %q", tc.err, e.Error())
+		assert.ErrorIs(t, e, tc.err, "gaiError(%v) = %q", tc.err, e.Error())
 	}
 }
 
@@ -334,19 +307,16 @@ func TestMapError(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := MapError(tc.err)
-		if e.Kind != tc.kind || !IsOSError(e) {
-			t.Errorf("MapError(%v) = %s", tc.err, e.Kind)
-		}
+		assert.Equal(t, tc.kind, e.Kind, "MapError(%v) = %s", tc.err, e.Kind)
+		assert.True(t, IsOSError(e), "MapError(%v) = %s", tc.err, e.Kind)
 	}
 	if got := MapError(syscall.EPIPE).Error(); got != fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE) {
 		t.Errorf("EPIPE reads %q", got)
 	}
-	if MapError(nil) != nil || asError(nil) != nil {
-		t.Error("nil did not map to nil")
-	}
-	if IsOSError(NewError(KindRuntimeError, "x")) || IsOSError(NewError(KindScriptError, "x")) {
-		t.Error("RuntimeError/ScriptError counted as OSError")
-	}
+	assert.Nil(t, MapError(nil), "nil did not map to nil")
+	assert.Nil(t, asError(nil), "nil did not map to nil")
+	assert.False(t, IsOSError(NewError(KindRuntimeError, "x")), "RuntimeError/ScriptError counted as OSError")
+	assert.False(t, IsOSError(NewError(KindScriptError, "x")), "RuntimeError/ScriptError counted as OSError")
 }
 
 // A name goes through the resolver (off the loop thread) and connects.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,9 +40,8 @@ func TestAcceptEMFILERetry(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "ok" {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "child: %v\n%s", err, out)
+	require.Equal(t, "ok", strings.TrimSpace(string(out)), "child: %v\n%s", err, out)
 }
 
 func emfileChild() error {

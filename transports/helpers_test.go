@@ -15,6 +15,7 @@ import (
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -36,17 +37,13 @@ type testLoop struct {
 func newTestLoop(t testing.TB) *testLoop {
 	t.Helper()
 	l, err := loop.New(loop.Options{Stderr: io.Discard, SlowCallbackDuration: watchdog})
-	if err != nil {
-		t.Fatalf("loop.New: %v", err)
-	}
+	require.NoError(t, err, "loop.New")
 	tl := &testLoop{Loop: l, t: t}
 	l.SetExceptionHandler(func(_ *loop.Loop, ctx loop.ErrorContext) {
 		tl.reports = append(tl.reports, ctx)
 	})
 	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("loop.Close: %v", err)
-		}
+		assert.NoError(t, l.Close(), "loop.Close")
 	})
 	return tl
 }
@@ -78,9 +75,7 @@ func (tl *testLoop) bounded(run func() error) error {
 	})
 	err := run()
 	timer.Stop()
-	if fired.Load() {
-		tl.t.Fatalf("loop still running after %v", watchdog)
-	}
+	require.False(tl.t, fired.Load(), "loop still running after %v", watchdog)
 	return err
 }
 
@@ -100,18 +95,14 @@ func (tl *testLoop) await(f *loop.Future) (any, error) {
 func (tl *testLoop) mustAwait(f *loop.Future) any {
 	tl.t.Helper()
 	v, err := tl.await(f)
-	if err != nil {
-		tl.t.Fatalf("future failed: %v", err)
-	}
+	require.NoError(tl.t, err, "future failed")
 	return v
 }
 
 // runIdle runs the loop until nothing is left to do.
 func (tl *testLoop) runIdle() {
 	tl.t.Helper()
-	if err := tl.bounded(tl.Run); err != nil {
-		tl.t.Fatalf("Run: %v", err)
-	}
+	require.NoError(tl.t, tl.bounded(tl.Run), "Run")
 }
 
 // spin runs n loop iterations' worth of chained callbacks.
@@ -302,9 +293,7 @@ func withoutFlowControl(t testing.TB, events []string) string {
 	for _, e := range events {
 		switch e {
 		case "pause", "resume":
-			if paused == (e == "pause") {
-				t.Errorf("events %v: unpaired %s", events, e)
-			}
+			assert.NotEqual(t, (e == "pause"), paused, "events %v: unpaired %s", events, e)
 			paused = e == "pause"
 			continue
 		case "data":
@@ -314,9 +303,7 @@ func withoutFlowControl(t testing.TB, events []string) string {
 		}
 		kept = append(kept, e)
 	}
-	if paused {
-		t.Errorf("events %v: paused, never resumed", events)
-	}
+	assert.False(t, paused, "events %v: paused, never resumed", events)
 	return eventsString(kept)
 }
 
@@ -328,9 +315,7 @@ func countFDs(t testing.TB) int {
 		dir = "/dev/fd"
 	}
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("count fds: %v", err)
-	}
+	require.NoError(t, err, "count fds")
 	return len(entries)
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,9 +40,8 @@ func waitReadable(t *testing.T, fd int) {
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || n != 1 {
-			t.Fatalf("poll: n=%d err=%v", n, err)
-		}
+		require.NoError(t, err, "poll: n=%d err=%v", n, err)
+		require.Equal(t, 1, n, "poll: n=%d err=%v", n, err)
 		return
 	}
 }
@@ -55,22 +56,16 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 		rec.onMade = func(r *recorder) {
 			r.tr.PauseReading()
 			r.tr.PauseReading()
-			if r.tr.IsReading() {
-				t.Error("IsReading() after PauseReading")
-			}
+			assert.False(t, r.tr.IsReading(), "IsReading() after PauseReading")
 			_ = r.tr.Write([]byte("ready"))
 			tl.CallSoon(func() {
 				waitReadable(t, r.tr.GetExtraInfo("socket").(*Socket).Fileno())
 				tl.CallSoon(func() {
 					tl.CallSoon(func() {
-						if r.data.Len() != 0 {
-							t.Errorf("DataReceived(%q) while paused", r.data.String())
-						}
+						assert.Equal(t, 0, r.data.Len(), "DataReceived(%q) while paused", r.data.String())
 						r.tr.ResumeReading()
 						r.tr.ResumeReading()
-						if !r.tr.IsReading() {
-							t.Error("!IsReading() after ResumeReading")
-						}
+						assert.True(t, r.tr.IsReading(), "!IsReading() after ResumeReading")
 					})
 				})
 			})
@@ -79,9 +74,7 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 			if r.data.String() == "abc" {
 				_ = r.tr.Write([]byte("got abc"))
 				r.tr.Close()
-				if r.tr.IsReading() {
-					t.Error("IsReading() on a closing transport")
-				}
+				assert.False(t, r.tr.IsReading(), "IsReading() on a closing transport")
 			}
 		}
 		return rec
@@ -89,9 +82,8 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 	peer := startPython(tl, pyWaitThenSend, strconv.Itoa(port))
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if out != "got abc" || eventsString(rec.events) != "made,data,lost" {
-		t.Errorf("peer got %q; events %v", out, rec.events)
-	}
+	assert.Equal(t, "got abc", out, "peer got %q; events %v", out, rec.events)
+	assert.Equal(t, "made,data,lost", eventsString(rec.events), "peer got %q; events %v", out, rec.events)
 	tl.expectNoReports()
 }
 
@@ -164,22 +156,14 @@ func TestBufferedProtocol(t *testing.T) {
 			out := tl.mustAwait(peer.Output(tl)).(string)
 			tl.mustAwait(p.lost)
 			want := pattern(tc.n)
-			if !bytes.Equal(p.got.Bytes(), want) {
-				t.Errorf("protocol got %d bytes, not the %d sent", p.got.Len(), tc.n)
-			}
-			if strings.TrimSpace(out) != fmt.Sprintf("%d %s", tc.n, sha(want)) {
-				t.Errorf("peer got back %q", out)
-			}
+			assert.True(t, bytes.Equal(p.got.Bytes(), want), "protocol got %d bytes, not the %d sent", p.got.Len(), tc.n)
+			assert.Equal(t, fmt.Sprintf("%d %s", tc.n, sha(want)), strings.TrimSpace(out), "peer got back %q", out)
 			if tc.bufSize == 1 && len(p.sizes) < tc.n {
 				t.Errorf("GetBuffer called %d times for %d bytes", len(p.sizes), tc.n)
 			}
-			if p.sizes[0] != -1 {
-				t.Errorf("sizehint %d, want -1 as asyncio", p.sizes[0])
-			}
+			assert.Equal(t, -1, p.sizes[0], "sizehint %d, want -1 as asyncio", p.sizes[0])
 			// Writing 8 MiB back may pause and resume writing on the way.
-			if got := withoutFlowControl(t, p.events); got != "made,data,eof,lost" {
-				t.Errorf("events %v", p.events)
-			}
+			assert.Equal(t, "made,data,eof,lost", withoutFlowControl(t, p.events), "events %v", p.events)
 			tl.expectNoReports()
 		})
 	}
@@ -218,15 +202,13 @@ func TestBufferedProtocolFailures(t *testing.T) {
 			unix.Write(peer, []byte("data"))
 			err, _ := tl.mustAwait(p.lost).(error)
 			var e *Error
-			if !errors.As(err, &e) || e.Kind != KindRuntimeError || !strings.Contains(err.Error(), tc.text) {
-				t.Errorf("ConnectionLost(%v)", err)
-			}
+			assert.True(t, errors.As(err, &e), "ConnectionLost(%v)", err)
+			assert.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v)", err)
+			assert.Contains(t, err.Error(), tc.text, "ConnectionLost(%v)", err)
 			if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.message {
 				t.Errorf("reports %q", msgs)
 			}
-			if p.lostN != 1 {
-				t.Errorf("ConnectionLost called %d times", p.lostN)
-			}
+			assert.Equal(t, 1, p.lostN, "ConnectionLost called %d times", p.lostN)
 		})
 	}
 }
@@ -253,9 +235,7 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 	first.onData = func(r *recorder, data []byte) {
 		if r.data.Len() == 10 {
 			r.tr.SetProtocol(second)
-			if r.tr.GetProtocol() != second {
-				t.Error("GetProtocol after SetProtocol")
-			}
+			assert.Equal(t, second, r.tr.GetProtocol(), "GetProtocol after SetProtocol")
 			second.tr = r.tr
 			_ = r.tr.Write([]byte("1"))
 		}
@@ -278,12 +258,12 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 		t.Errorf("peer printed %q", out)
 	}
 	tl.mustAwait(third.lost)
-	if first.data.String() != strings.Repeat("A", 10) || second.got.String() != strings.Repeat("B", 10) || third.data.String() != strings.Repeat("C", 10) {
-		t.Errorf("got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
-	}
-	if eventsString(first.events) != "made,data" || eventsString(second.events) != "data" || eventsString(third.events) != "data,eof,lost" {
-		t.Errorf("events %v / %v / %v", first.events, second.events, third.events)
-	}
+	assert.Equal(t, strings.Repeat("A", 10), first.data.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, strings.Repeat("B", 10), second.got.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, strings.Repeat("C", 10), third.data.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, "made,data", eventsString(first.events), "events %v / %v / %v", first.events, second.events, third.events)
+	assert.Equal(t, "data", eventsString(second.events), "events %v / %v / %v", first.events, second.events, third.events)
+	assert.Equal(t, "data,eof,lost", eventsString(third.events), "events %v / %v / %v", first.events, second.events, third.events)
 	tl.expectNoReports()
 }
 
@@ -324,9 +304,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
 		tl.mustAwait(rec.lost)
 		tl.mustAwait(peer.Output(tl))
-		if !bytes.Equal(rec.data.Bytes(), payload) {
-			t.Errorf("echoed %d bytes differ from the %d sent", rec.data.Len(), size)
-		}
+		assert.True(t, bytes.Equal(rec.data.Bytes(), payload), "echoed %d bytes differ from the %d sent", rec.data.Len(), size)
 		tl.expectNoReports()
 	})
 	t.Run("server", func(t *testing.T) {
@@ -377,9 +355,7 @@ func TestWritelines(t *testing.T) {
 	tl.CallSoon(read)
 	tl.mustAwait(done)
 	want := append(append([]byte("abcdef"), big...), "tail"...)
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("peer got %d bytes, want %d in order", got.Len(), len(want))
-	}
+	assert.True(t, bytes.Equal(got.Bytes(), want), "peer got %d bytes, want %d in order", got.Len(), len(want))
 	tl.expectNoReports()
 }
 
@@ -394,21 +370,16 @@ func TestWriteToClosedPeer(t *testing.T) {
 		for i := 0; i < 3 && !r.tr.IsClosing(); i++ {
 			_ = r.tr.Write([]byte("into the void"))
 		}
-		if !r.tr.IsClosing() {
-			t.Error("writes to a closed peer did not fail")
-		}
+		assert.True(t, r.tr.IsClosing(), "writes to a closed peer did not fail")
 		for i := 0; i < 10; i++ {
-			if err := r.tr.Write([]byte("more")); err != nil {
-				t.Errorf("Write after the connection was lost = %v", err)
-			}
+			assert.NoError(t, r.tr.Write([]byte("more")), "Write after the connection was lost =")
 		}
 	}
 	_, peer = socketPair(t, tl, rec)
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	if !errors.As(err, &e) || (e.Kind != KindBrokenPipeError && e.Kind != KindConnectionResetError) {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.True(t, errors.As(err, &e), "ConnectionLost(%v)", err)
+	assert.False(t, e.Kind != KindBrokenPipeError && e.Kind != KindConnectionResetError, "ConnectionLost(%v)", err)
 	tl.expectNoReports()
 }
 
@@ -430,7 +401,7 @@ func TestFatalOSErrorReportedInDebugMode(t *testing.T) {
 	_, peer = socketPair(t, tl, rec)
 	tl.mustAwait(rec.lost)
 	msgs := tl.reportMessages()
-	if len(msgs) != 2 || msgs[0] != "Fatal write error on socket transport" || msgs[1] != "socket.send() raised exception." {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, msgs, 2, "reports %q", msgs)
+	require.Equal(t, "Fatal write error on socket transport", msgs[0], "reports %q", msgs)
+	assert.Equal(t, "socket.send() raised exception.", msgs[1], "reports %q", msgs)
 }

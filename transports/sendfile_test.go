@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pyHashServer accepts one connection, reads it to EOF and prints the
@@ -41,13 +43,9 @@ print(n, h.hexdigest())
 func writeTempFile(t *testing.T, content []byte) *os.File {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data")
-	if err := os.WriteFile(path, content, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, content, 0o600))
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	return f
 }
@@ -98,9 +96,7 @@ func TestSendfileTCP(t *testing.T) {
 	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
 		_ = r.tr.SetWriteBufferLimits(intp(1<<30), nil)
 		_ = r.tr.Write(header)
-		if r.tr.GetWriteBufferSize() == 0 {
-			t.Error("the kernel took the whole header: the flush-first path is not tested")
-		}
+		assert.NotEqual(t, 0, r.tr.GetWriteBufferSize(), "the kernel took the whole header: the flush-first path is not tested")
 		fut := Sendfile(tl.Loop, r.tr, f, 0, 0)
 		var e *Error
 		if err := r.tr.Write([]byte("x")); !errors.As(err, &e) || e.Kind != KindRuntimeError {
@@ -109,17 +105,11 @@ func TestSendfileTCP(t *testing.T) {
 		if err := r.tr.Writelines([][]byte{[]byte("x")}); !errors.As(err, &e) || e.Kind != KindRuntimeError {
 			t.Errorf("Writelines during sendfile = %v, want RuntimeError", err)
 		}
-		if r.tr.IsReading() {
-			t.Error("still reading during sendfile")
-		}
+		assert.False(t, r.tr.IsReading(), "still reading during sendfile")
 		whenDone(fut, func(v any, err error) {
 			sent, sfErr = v, err
-			if !r.tr.IsReading() {
-				t.Error("reading not resumed after sendfile")
-			}
-			if err := r.tr.Write(trailer); err != nil {
-				t.Errorf("Write after sendfile: %v", err)
-			}
+			assert.True(t, r.tr.IsReading(), "reading not resumed after sendfile")
+			assert.NoError(t, r.tr.Write(trailer), "Write after sendfile")
 			r.tr.Close()
 		})
 	}, "wait")
@@ -127,9 +117,8 @@ func TestSendfileTCP(t *testing.T) {
 	if err := tl.mustAwait(rec.lost); err != nil {
 		t.Fatalf("ConnectionLost(%v)", err)
 	}
-	if sfErr != nil || sent != int64(len(content)) {
-		t.Fatalf("Sendfile = %v, %v; want %d", sent, sfErr, len(content))
-	}
+	require.NoError(t, sfErr, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
+	require.Equal(t, int64(len(content)), sent, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
 	expectPeerGot(t, tl, peer, concat(header, content, trailer))
 	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(content)) {
 		t.Errorf("file position %d, want %d", pos, len(content))
@@ -147,9 +136,7 @@ func TestSendfileOffsetCountAndClose(t *testing.T) {
 	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
 		fut = Sendfile(tl.Loop, r.tr, f, 1000, 700_000)
 		r.tr.Close()
-		if r.lostN != 0 {
-			t.Error("lost during Close")
-		}
+		assert.Equal(t, 0, r.lostN, "lost during Close")
 	})
 	if err := tl.mustAwait(rec.lost); err != nil {
 		t.Fatalf("ConnectionLost(%v)", err)
@@ -188,9 +175,8 @@ func TestSendfileAbort(t *testing.T) {
 	tl.mustAwait(started)
 	_, err := tl.await(fut)
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindConnectionError {
-		t.Fatalf("Sendfile after Abort: %v, want ConnectionError", err)
-	}
+	require.True(t, errors.As(err, &e), "Sendfile after Abort: %v, want ConnectionError", err)
+	require.Equal(t, KindConnectionError, e.Kind, "Sendfile after Abort: %v, want ConnectionError", err)
 	peer.Send("go")
 	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
@@ -229,9 +215,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 	cmd.Stdin = r
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	r.Close()
 	exited := tl.NewFuture()
 	tl.Ref()
@@ -249,13 +233,9 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
 			fut = Sendfile(tl.Loop, wt, f, 0, 0)
-			if wt.GetProtocol() == BaseProtocol(r) {
-				t.Error("protocol not replaced during the sendfile")
-			}
+			assert.NotEqual(t, BaseProtocol(r), wt.GetProtocol(), "protocol not replaced during the sendfile")
 			whenDone(fut, func(v any, err error) {
-				if wt.GetProtocol() != BaseProtocol(r) {
-					t.Error("protocol not restored")
-				}
+				assert.Equal(t, BaseProtocol(r), wt.GetProtocol(), "protocol not restored")
 				wt.Close()
 			})
 		}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -68,46 +70,36 @@ func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*r
 func TestServerCloseWaitClosedCloseClients(t *testing.T) {
 	tl := newTestLoop(t)
 	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
-	if !srv.IsServing() || len(srv.Sockets()) != 1 {
-		t.Fatalf("serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
-	}
+	require.True(t, srv.IsServing(), "serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
+	require.Len(t, srv.Sockets(), 1, "serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
 	early := srv.WaitClosed()
 	peer := startPython(tl, pyTwoClients, strconv.Itoa(port))
 	tl.mustAwait(made)
 	srv.Close()
 	srv.Close()
 	peer.Send("closed")
-	if srv.IsServing() || len(srv.Sockets()) != 0 || len(srv.Addrs()) != 0 {
-		t.Errorf("after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
-	}
+	assert.False(t, srv.IsServing(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
+	assert.Empty(t, srv.Sockets(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
+	assert.Empty(t, srv.Addrs(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
 	tl.spin(3)
-	if early.Done() {
-		t.Fatal("WaitClosed resolved while connections are open")
-	}
+	require.False(t, early.Done(), "WaitClosed resolved while connections are open")
 	for _, r := range *recs {
-		if r.tr.IsClosing() {
-			t.Error("Server.Close closed a connection")
-		}
+		assert.False(t, r.tr.IsClosing(), "Server.Close closed a connection")
 	}
 	late := srv.WaitClosed()
 	srv.CloseClients()
 	tl.mustAwait(early)
 	tl.mustAwait(late)
 	for _, r := range *recs {
-		if r.lostN != 1 || r.lostErr != nil {
-			t.Errorf("ConnectionLost %d times with %v", r.lostN, r.lostErr)
-		}
+		assert.Equal(t, 1, r.lostN, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
+		assert.NoError(t, r.lostErr, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
 	}
 	if done := srv.WaitClosed(); !done.Done() {
 		t.Error("WaitClosed after everything is gone is not done at once")
 	}
-	if err := srv.StartServing(); err == nil {
-		t.Error("StartServing on a closed server succeeded")
-	}
+	assert.Error(t, srv.StartServing(), "StartServing on a closed server succeeded")
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if out != "ready\neof\neof\nrefused\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.Equal(t, "ready\neof\neof\nrefused\n", out, "peer printed %q", out)
 	tl.expectNoReports()
 }
 
@@ -125,22 +117,17 @@ func TestServerAbortClients(t *testing.T) {
 	}
 	srv.AbortClients()
 	for _, r := range *recs {
-		if r.tr.GetWriteBufferSize() != 0 {
-			t.Error("buffer kept after AbortClients")
-		}
+		assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer kept after AbortClients")
 		tl.mustAwait(r.lost)
 	}
 	tl.spin(2)
-	if wait.Done() {
-		t.Fatal("WaitClosed resolved while the server is open")
-	}
+	require.False(t, wait.Done(), "WaitClosed resolved while the server is open")
 	srv.Close()
 	peer.Send("closed")
 	tl.mustAwait(wait)
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if !strings.HasPrefix(out, "ready\n") || !strings.HasSuffix(out, "refused\n") {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.True(t, strings.HasPrefix(out, "ready\n"), "peer printed %q", out)
+	assert.True(t, strings.HasSuffix(out, "refused\n"), "peer printed %q", out)
 	tl.expectNoReports()
 }
 
@@ -149,25 +136,16 @@ func TestServerAbortClients(t *testing.T) {
 func TestServerDelayServing(t *testing.T) {
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{DelayServing: true})
-	if srv.IsServing() {
-		t.Fatal("serving despite DelayServing")
-	}
-	if !tl.Idle() {
-		t.Error("a server not serving keeps the loop alive")
-	}
+	require.False(t, srv.IsServing(), "serving despite DelayServing")
+	assert.True(t, tl.Idle(), "a server not serving keeps the loop alive")
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED, "")
-	if err := srv.StartServing(); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.StartServing(); err != nil || !srv.IsServing() {
-		t.Fatalf("second StartServing: %v", err)
-	}
+	require.NoError(t, srv.StartServing())
+	require.Nil(t, srv.StartServing(), "second StartServing")
+	require.True(t, srv.IsServing(), "second StartServing")
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
-	if tl.Idle() {
-		t.Error("a serving server does not keep the loop alive")
-	}
+	assert.False(t, tl.Idle(), "a serving server does not keep the loop alive")
 	rec.tr.Close()
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
@@ -184,18 +162,16 @@ func TestServerAllInterfaces(t *testing.T) {
 		families[s.Family()] = true
 		if s.Family() == unix.AF_INET6 {
 			v, err := unix.GetsockoptInt(s.Fileno(), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
-			if err != nil || v != 1 {
-				t.Errorf("IPV6_V6ONLY = %d, %v", v, err)
-			}
+			assert.NoError(t, err, "IPV6_V6ONLY = %d, %v", v, err)
+			assert.Equal(t, 1, v, "IPV6_V6ONLY = %d, %v", v, err)
 		}
 		v, err := unix.GetsockoptInt(s.Fileno(), unix.SOL_SOCKET, unix.SO_REUSEADDR)
-		if err != nil || v == 0 {
-			t.Errorf("SO_REUSEADDR = %d, %v", v, err)
-		}
+		assert.NoError(t, err, "SO_REUSEADDR = %d, %v", v, err)
+		assert.NotEqual(t, 0, v, "SO_REUSEADDR = %d, %v", v, err)
 	}
-	if !families[unix.AF_INET] || !families[unix.AF_INET6] || len(srv.Sockets()) != 2 {
-		t.Errorf("sockets %v", srv.Sockets())
-	}
+	require.True(t, families[unix.AF_INET], "sockets %v", srv.Sockets())
+	assert.True(t, families[unix.AF_INET6], "sockets %v", srv.Sockets())
+	assert.Len(t, srv.Sockets(), 2, "sockets %v", srv.Sockets())
 }
 
 func TestServerOptionsAndErrors(t *testing.T) {
@@ -220,9 +196,7 @@ func TestServerOptionsAndErrors(t *testing.T) {
 	deny := errors.New("denied")
 	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{Check: func(string, net.Addr) error { return deny }}))
 	expectError(t, err, KindOSError, 0, "OSError: denied")
-	if !tl.Idle() {
-		t.Error("loop referenced after failed CreateServer calls")
-	}
+	assert.True(t, tl.Idle(), "loop referenced after failed CreateServer calls")
 }
 
 // sock= serves a listening socket the caller made; the server owns a
@@ -230,13 +204,9 @@ func TestServerOptionsAndErrors(t *testing.T) {
 func TestServerFromFile(t *testing.T) {
 	tl := newTestLoop(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	file, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	defer file.Close()
@@ -253,9 +223,7 @@ func TestServerFromFile(t *testing.T) {
 	}
 
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer udp.Close()
 	ufile, _ := udp.(*net.UDPConn).File()
 	defer ufile.Close()
@@ -269,25 +237,20 @@ func TestServerFromFile(t *testing.T) {
 func TestConnectAcceptedSocket(t *testing.T) {
 	tl := newTestLoop(t)
 	fds, err := socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Close(fds[1])
 	file := os.NewFile(uintptr(fds[0]), "pair")
 	rec := newRecorder(tl.Loop)
 	rec.onData = func(r *recorder, data []byte) { r.tr.Close() }
 	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() BaseProtocol { return rec }, file)).(*Connection)
 	file.Close() // the transport owns a duplicate
-	if conn.Protocol != rec || rec.madeN != 1 {
-		t.Fatalf("connection %+v", conn)
-	}
+	require.Equal(t, rec, conn.Protocol, "connection %+v", conn)
+	require.Equal(t, 1, rec.madeN, "connection %+v", conn)
 	if _, err := unix.Write(fds[1], []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	tl.mustAwait(rec.lost)
-	if rec.data.String() != "hello" {
-		t.Errorf("received %q", rec.data.String())
-	}
+	assert.Equal(t, "hello", rec.data.String(), "received %q", rec.data.String())
 	buf := make([]byte, 8)
 	if n, err := unix.Read(fds[1], buf); n != 0 || err != nil {
 		t.Errorf("peer read %d, %v; want EOF", n, err)
@@ -317,9 +280,7 @@ s.sendall(b"second")
 print(s.recv(10).decode())
 `, strconv.Itoa(port))
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if out != "b''\nsecond\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.Equal(t, "b''\nsecond\n", out, "peer printed %q", out)
 	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Error on transport creation for incoming connection" {
 		t.Errorf("reports %q", msgs)
 	}
@@ -332,9 +293,7 @@ func TestUnixServer(t *testing.T) {
 
 	// A stale socket file (bound, never unlinked) is replaced.
 	stale, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err := unix.Bind(stale, &unix.SockaddrUnix{Name: path}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Bind(stale, &unix.SockaddrUnix{Name: path}))
 	unix.Close(stale)
 
 	var rec *recorder
@@ -381,9 +340,7 @@ print(out.decode())
 		t.Errorf("socket file still there after Close: %v", err)
 	}
 	regular := filepath.Join(dir, "regular")
-	if err := os.WriteFile(regular, []byte("keep"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(regular, []byte("keep"), 0o600))
 	_, err := tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
 	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf("OSError: [Errno %d] Address '%s' is already in use", syscall.EADDRINUSE, regular))
 	if b, err := os.ReadFile(regular); err != nil || string(b) != "keep" {
@@ -435,15 +392,13 @@ c.close()
 	}))
 	tl.mustAwait(rec.lost)
 	tl.mustAwait(peer.Output(tl))
-	if rec.data.String() != "hi from python" || eventsString(rec.events) != "made,data,eof,lost" {
-		t.Errorf("got %q, events %v", rec.data.String(), rec.events)
-	}
+	assert.Equal(t, "hi from python", rec.data.String(), "got %q, events %v", rec.data.String(), rec.events)
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "got %q, events %v", rec.data.String(), rec.events)
 	if a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); a == nil || a.Name != path {
 		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
 	}
-	if len(checked) != 1 || checked[0] != "unix "+path {
-		t.Errorf("Check saw %q", checked)
-	}
+	require.Len(t, checked, 1, "Check saw %q", checked)
+	assert.Equal(t, "unix "+path, checked[0], "Check saw %q", checked)
 	tl.expectNoReports()
 }
 
@@ -467,9 +422,8 @@ func TestNoDescriptorLeak(t *testing.T) {
 				}
 			}
 			rec.onLost = func(r *recorder, err error) {
-				if err != nil || r.data.String() != "ping" {
-					t.Errorf("connection ended with %v after %q", err, r.data.String())
-				}
+				assert.NoError(t, err, "connection ended with %v after %q", err, r.data.String())
+				assert.Equal(t, "ping", r.data.String(), "connection ended with %v after %q", err, r.data.String())
 				finished++
 				if started < n {
 					start()
@@ -489,9 +443,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 			start()
 		}
 		tl.mustAwait(done)
-		if finished != n {
-			t.Fatalf("%d of %d connections finished", finished, n)
-		}
+		require.Equal(t, n, finished, "%d of %d connections finished", finished, n)
 		srv.Close()
 		tl.mustAwait(srv.WaitClosed())
 		tl.runIdle()
@@ -517,27 +469,20 @@ func TestAcceptUpToBacklogPerEvent(t *testing.T) {
 	ln := srv.listeners[0]
 	events := 0
 	ln.onReady = func() { events++; ln.acceptReady() }
-	if err := srv.StartServing(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.StartServing())
 	// Three connections fit a backlog-2 queue (Linux holds backlog+1) while
 	// the loop is not running; the accept loop takes at most two per event.
 	for i := 0; i < 3; i++ {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer c.Close()
 	}
 	for i := 0; i < 1000 && made < 3; i++ {
 		tl.spin(1)
 	}
-	if made != 3 || len(srv.clients) != 3 {
-		t.Fatalf("%d connections made, %d tracked", made, len(srv.clients))
-	}
-	if events != 2 {
-		t.Errorf("%d readiness events for 3 connections with backlog 2, want 2", events)
-	}
+	require.Equal(t, 3, made, "%d connections made, %d tracked", made, len(srv.clients))
+	require.Len(t, srv.clients, 3, "%d connections made, %d tracked", made, len(srv.clients))
+	assert.Equal(t, 2, events, "%d readiness events for 3 connections with backlog 2, want 2", events)
 	srv.AbortClients()
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
@@ -548,11 +493,9 @@ func TestServerBindsEveryAddress(t *testing.T) {
 	tl := newTestLoop(t)
 	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
 	srv, err := bindTCP(tl.Loop, echoFactory, ips, 0, ListenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.Nil(t, err) // a *Error
 	defer srv.Close()
-	if len(srv.Sockets()) != 2 || srv.Sockets()[0].Family() != unix.AF_INET || srv.Sockets()[1].Family() != unix.AF_INET6 {
-		t.Errorf("sockets %v", srv.Sockets())
-	}
+	require.Len(t, srv.Sockets(), 2, "sockets %v", srv.Sockets())
+	require.Equal(t, unix.AF_INET, srv.Sockets()[0].Family(), "sockets %v", srv.Sockets())
+	assert.Equal(t, unix.AF_INET6, srv.Sockets()[1].Family(), "sockets %v", srv.Sockets())
 }

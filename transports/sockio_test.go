@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,23 +34,16 @@ func TestStreamSockname(t *testing.T) {
 			}
 			defer ln.Close()
 			conn, err := net.Dial(c.network, ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer conn.Close()
 			f, err := connFile(conn)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer f.Close()
 			s := newSocket(int(f.Fd()), c.family, unix.SOCK_STREAM)
 			got, want := streamSockname(s), s.Getsockname()
-			if want == nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("streamSockname = %#v, want %#v", got, want)
-			}
-			if got.String() != conn.LocalAddr().String() {
-				t.Fatalf("streamSockname = %v, the connection's local address is %v", got, conn.LocalAddr())
-			}
+			require.NotNil(t, want, "streamSockname = %#v, want %#v", got, want)
+			require.True(t, reflect.DeepEqual(got, want), "streamSockname = %#v, want %#v", got, want)
+			require.Equal(t, conn.LocalAddr().String(), got.String(), "streamSockname = %v, the connection's local address is %v", got, conn.LocalAddr())
 		})
 	}
 }
@@ -75,9 +70,7 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 	client := newRecorder(tl.Loop)
 	client.onMade = func(*recorder) { panic("client made") }
 	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{})).(*Connection)
-	if err := conn.Transport.(Transport).Write([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, conn.Transport.(Transport).Write([]byte("hello")))
 	tl.mustAwait(client.lost) // the server read "hello", then closed
 	if got := server.data.String(); got != "hello" {
 		t.Errorf("server read %q", got)
@@ -90,9 +83,7 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 				found = true
 			}
 		}
-		if !found {
-			t.Errorf("no report of the panic %q; reports:\n%s", want, msgs)
-		}
+		assert.True(t, found, "no report of the panic %q; reports:\n%s", want, msgs)
 	}
 }
 
@@ -116,7 +107,8 @@ func TestSocknameAfterClose(t *testing.T) {
 		t.Errorf("sockname after close = %v, before it %v", got, before)
 	}
 	got, ok := never.tr.GetExtraInfo("sockname").(*net.TCPAddr)
-	if !ok || !got.IP.Equal(net.IPv4(127, 0, 0, 1)) || got.Port == 0 || got.Port == port {
-		t.Errorf("sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
-	}
+	assert.True(t, ok, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.True(t, got.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.NotEqual(t, 0, got.Port, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.NotEqual(t, port, got.Port, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,23 +91,21 @@ func (r *procRecorder) ResumeWriting() { r.events = append(r.events, "resume") }
 func checkOrder(t *testing.T, r *procRecorder, pipes ...int) {
 	t.Helper()
 	ev := r.events
-	if len(ev) < 3 || ev[0] != "made" || ev[len(ev)-1] != "lost" {
-		t.Fatalf("events %v: want made first and lost last", ev)
-	}
+	require.GreaterOrEqual(t, len(ev), 3, "events %v: want made first and lost last", ev)
+	require.Equal(t, "made", ev[0], "events %v: want made first and lost last", ev)
+	require.Equal(t, "lost", ev[len(ev)-1], "events %v: want made first and lost last", ev)
 	count := map[string]int{}
 	pos := map[string]int{}
 	for i, e := range ev {
 		count[e]++
 		pos[e] = i
 	}
-	if count["made"] != 1 || count["lost"] != 1 || count["exited"] != 1 {
-		t.Fatalf("events %v: made, exited and lost must come once", ev)
-	}
+	require.Equal(t, 1, count["made"], "events %v: made, exited and lost must come once", ev)
+	require.Equal(t, 1, count["lost"], "events %v: made, exited and lost must come once", ev)
+	require.Equal(t, 1, count["exited"], "events %v: made, exited and lost must come once", ev)
 	for _, fd := range pipes {
 		lost := "pipelost" + strconv.Itoa(fd)
-		if count[lost] != 1 {
-			t.Fatalf("events %v: %s %d times", ev, lost, count[lost])
-		}
+		require.Equal(t, 1, count[lost], "events %v: %s %d times", ev, lost, count[lost])
 		if d, ok := pos["data"+strconv.Itoa(fd)]; ok && d > pos[lost] {
 			t.Fatalf("events %v: data on fd %d after its pipe was lost", ev, fd)
 		}
@@ -124,9 +124,8 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 		return rec
 	}, argv, opts)
 	conn := tl.mustAwait(fut).(*Connection)
-	if conn.Protocol != rec || conn.Transport != rec.tr {
-		tl.t.Fatalf("Connection = %+v", conn)
-	}
+	require.Equal(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
+	require.Equal(tl.t, rec.tr, conn.Transport, "Connection = %+v", conn)
 	if err := tl.mustAwait(rec.lost); err != nil {
 		tl.t.Fatalf("ConnectionLost(%v)", err)
 	}
@@ -148,16 +147,13 @@ func TestSubprocessEventOrder(t *testing.T) {
 				rec := runChild(tl, []string{"sh", "-c", "echo out; echo err >&2; exit 3"},
 					SubprocessOptions{sigchld: watcher == "sigchld"}, nil)
 				checkOrder(t, rec, 0, 1, 2)
-				if rec.out[1].String() != "out\n" || rec.out[2].String() != "err\n" {
-					t.Fatalf("run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
-				}
+				require.Equal(t, "out\n", rec.out[1].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
+				require.Equal(t, "err\n", rec.out[2].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
 				if code, ok := rec.tr.GetReturncode(); !ok || code != 3 {
 					t.Fatalf("run %d: returncode %d, %v", i, code, ok)
 				}
 				for fd, err := range rec.pipeErrs {
-					if err != nil {
-						t.Fatalf("run %d: PipeConnectionLost(%d, %v)", i, fd, err)
-					}
+					require.NoError(t, err, "run %d: PipeConnectionLost(%d, %v)", i, fd, err)
 				}
 			}
 			tl.runIdle()
@@ -191,9 +187,7 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 	for i := 0; i < n; i++ {
 		tl.mustAwait(recs[i].lost)
 		checkOrder(t, recs[i], 0, 1, 2)
-		if want := fmt.Sprintf("got child %d\n", i); recs[i].out[1].String() != want {
-			t.Errorf("child %d said %q", i, recs[i].out[1].String())
-		}
+		assert.Equal(t, fmt.Sprintf("got child %d\n", i), recs[i].out[1].String(), "child %d said %q", i, recs[i].out[1].String())
 		if code, _ := recs[i].tr.GetReturncode(); code != 0 {
 			t.Errorf("child %d: returncode %d", i, code)
 		}
@@ -214,9 +208,7 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 	rec := runChild(tl, []string{"sh", "-c", "yes | head -c " + strconv.Itoa(total)}, SubprocessOptions{Stdin: Stdio{Kind: StdioDevNull}},
 		func(r *procRecorder) {
 			r.onData = func(r *procRecorder, fd int, data []byte) {
-				if paused {
-					t.Errorf("data while paused")
-				}
+				assert.False(t, paused, "data while paused")
 				if fd != 1 || r.out[1].Len()-mark < 10_000_000 {
 					return
 				}
@@ -231,18 +223,10 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 				})
 			}
 		})
-	if rec.out[1].Len() != total {
-		t.Fatalf("received %d bytes, want %d", rec.out[1].Len(), total)
-	}
-	if !bytes.Equal(rec.out[1].Bytes()[total-4:], []byte("y\ny\n")) {
-		t.Errorf("bad tail")
-	}
-	if pauses < 4 {
-		t.Errorf("paused %d times", pauses)
-	}
-	if rec.tr.GetPipeTransport(0) != nil {
-		t.Errorf("GetPipeTransport(0) for DEVNULL stdin = %v", rec.tr.GetPipeTransport(0))
-	}
+	require.Equal(t, total, rec.out[1].Len(), "received %d bytes, want %d", rec.out[1].Len(), total)
+	assert.Equal(t, []byte("y\ny\n"), rec.out[1].Bytes()[total-4:], "bad tail")
+	assert.GreaterOrEqual(t, pauses, 4, "paused %d times", pauses)
+	assert.Nil(t, rec.tr.GetPipeTransport(0), "GetPipeTransport(0) for DEVNULL stdin = %v", rec.tr.GetPipeTransport(0))
 	checkOrder(t, rec, 1, 2)
 	tl.expectNoReports()
 }
@@ -259,29 +243,21 @@ func TestSubprocessStdinBrokenPipe(t *testing.T) {
 			_ = stdin.SetWriteBufferLimits(intp(1<<30), nil)
 			// One write, more than the pipe holds: the rest is buffered.
 			_ = stdin.Writelines([][]byte{[]byte("hello\n"), big})
-			if stdin.GetWriteBufferSize() == 0 {
-				t.Error("nothing buffered")
-			}
+			assert.NotEqual(t, 0, stdin.GetWriteBufferSize(), "nothing buffered")
 		}
 	})
 	var e *Error
-	if !errors.As(rec.pipeErrs[0], &e) || e.Kind != KindBrokenPipeError {
-		t.Errorf("PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
-	}
-	if rec.pipeErrs[1] != nil || rec.pipeErrs[2] != nil {
-		t.Errorf("stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
-	}
-	if rec.out[1].String() != "hello\n" {
-		t.Errorf("stdout %q", rec.out[1].String())
-	}
+	assert.True(t, errors.As(rec.pipeErrs[0], &e), "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
+	assert.Equal(t, KindBrokenPipeError, e.Kind, "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
+	require.Nil(t, rec.pipeErrs[1], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
+	assert.Nil(t, rec.pipeErrs[2], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
+	assert.Equal(t, "hello\n", rec.out[1].String(), "stdout %q", rec.out[1].String())
 	if code, _ := rec.tr.GetReturncode(); code != 0 {
 		t.Errorf("returncode %d", code)
 	}
 	checkOrder(t, rec, 0, 1, 2)
 	// Writing after the loss is ignored.
-	if err := rec.tr.GetPipeTransport(0).(WriteTransport).Write([]byte("late")); err != nil {
-		t.Errorf("late write: %v", err)
-	}
+	assert.NoError(t, rec.tr.GetPipeTransport(0).(WriteTransport).Write([]byte("late")), "late write")
 	tl.expectNoReports()
 }
 
@@ -308,16 +284,13 @@ func TestSubprocessSignals(t *testing.T) {
 					if pid := r.tr.GetPid(); pid <= 0 || r.tr.GetExtraInfo("subprocess") != pid {
 						t.Errorf("pid %d, extra info %v", pid, r.tr.GetExtraInfo("subprocess"))
 					}
-					if err := tc.send(r.tr); err != nil {
-						t.Errorf("signal: %v", err)
-					}
+					assert.NoError(t, tc.send(r.tr), "signal")
 				}
 				r.onExited = func(r *procRecorder) {
 					err := r.tr.Kill()
 					var e *Error
-					if !errors.As(err, &e) || e.Kind != KindProcessLookupError {
-						t.Errorf("Kill after exit = %v, want ProcessLookupError", err)
-					}
+					assert.True(t, errors.As(err, &e), "Kill after exit = %v, want ProcessLookupError", err)
+					assert.Equal(t, KindProcessLookupError, e.Kind, "Kill after exit = %v, want ProcessLookupError", err)
 				}
 			})
 			if code, ok := rec.tr.GetReturncode(); !ok || code != tc.code {
@@ -343,9 +316,7 @@ func TestSubprocessCloseKills(t *testing.T) {
 		r.onMade = func(r *procRecorder) {
 			r.tr.Close()
 			r.tr.Close()
-			if !r.tr.IsClosing() {
-				t.Error("IsClosing false after Close")
-			}
+			assert.True(t, r.tr.IsClosing(), "IsClosing false after Close")
 		}
 	})
 	if code, _ := rec.tr.GetReturncode(); code != -int(syscall.SIGKILL) {
@@ -422,9 +393,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 	if after := countFDs(t); after != before {
 		t.Errorf("%d descriptors before, %d after", before, after)
 	}
-	if len(pids) != total {
-		t.Errorf("%d pids recorded", len(pids))
-	}
+	assert.Len(t, pids, total, "%d pids recorded", len(pids))
 	for _, pid := range pids {
 		if state, ok := zombieOrRunning(pid); ok {
 			t.Errorf("child %d is still our child, state %s", pid, state)
@@ -464,23 +433,17 @@ func TestSubprocessOptions(t *testing.T) {
 	if want := "bar\n" + real + "\nerr\n"; rec.out[1].String() != want {
 		t.Errorf("output %q, want %q", rec.out[1].String(), want)
 	}
-	if rec.tr.GetPipeTransport(2) != nil {
-		t.Error("stderr=STDOUT has a pipe transport")
-	}
+	assert.Nil(t, rec.tr.GetPipeTransport(2), "stderr=STDOUT has a pipe transport")
 	checkOrder(t, rec, 0, 1)
 	path := filepath.Join(dir, "out.txt")
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec = runChild(tl, []string{"echo", "to a file"}, SubprocessOptions{Stdout: Stdio{Kind: StdioFile, File: f}}, nil)
 	f.Close()
 	if b, _ := os.ReadFile(path); string(b) != "to a file\n" {
 		t.Errorf("file holds %q", b)
 	}
-	if rec.tr.GetPipeTransport(1) != nil {
-		t.Error("a file stdout has a pipe transport")
-	}
+	assert.Nil(t, rec.tr.GetPipeTransport(1), "a file stdout has a pipe transport")
 	tl.expectNoReports()
 }
 
@@ -505,9 +468,7 @@ func TestSubprocessInheritsOnlyStdio(t *testing.T) {
 		allowed[strconv.Itoa(fd)] = true
 	}
 	for _, fd := range strings.Fields(rec.out[1].String()) {
-		if !allowed[fd] {
-			t.Errorf("the child inherited descriptor %s (it has %q)", fd, rec.out[1].String())
-		}
+		assert.True(t, allowed[fd], "the child inherited descriptor %s (it has %q)", fd, rec.out[1].String())
 	}
 	sleeper.tr.Close()
 	tl.mustAwait(sleeper.lost)
@@ -557,19 +518,16 @@ func TestSubprocessStartErrors(t *testing.T) {
 	for _, tc := range cases {
 		_, err := tl.await(SubprocessExec(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, tc.argv, tc.opts))
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != tc.kind || (tc.msg != "" && err.Error() != tc.msg) {
-			t.Errorf("%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
-		}
+		assert.True(t, errors.As(err, &e), "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		assert.Equal(t, tc.kind, e.Kind, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		assert.False(t, tc.msg != "" && err.Error() != tc.msg, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
 	}
-	if len(checked) != 1 || checked[0] != "sh" {
-		t.Errorf("Check saw %q", checked)
-	}
+	require.Len(t, checked, 1, "Check saw %q", checked)
+	assert.Equal(t, "sh", checked[0], "Check saw %q", checked)
 	var shellChecked string
 	_, _ = tl.await(SubprocessShell(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, "true",
 		SubprocessOptions{Check: func(p string) error { shellChecked = p; return denied }}))
-	if shellChecked != "/bin/sh" {
-		t.Errorf("SubprocessShell checked %q", shellChecked)
-	}
+	assert.Equal(t, "/bin/sh", shellChecked, "SubprocessShell checked %q", shellChecked)
 	tl.runIdle()
 	if after := countFDs(t); after != before {
 		t.Errorf("%d descriptors before, %d after", before, after)
@@ -583,9 +541,7 @@ func TestSubprocessShell(t *testing.T) {
 	fut := SubprocessShell(tl.Loop, func() BaseProtocol { rec = newProcRecorder(tl.Loop); return rec }, "echo $((6*7)) | cat", SubprocessOptions{})
 	tl.mustAwait(fut)
 	tl.mustAwait(rec.lost)
-	if rec.out[1].String() != "42\n" {
-		t.Errorf("output %q", rec.out[1].String())
-	}
+	assert.Equal(t, "42\n", rec.out[1].String(), "output %q", rec.out[1].String())
 }
 
 // The SIGCHLD watcher reaps only its own children: a child started with
@@ -593,18 +549,14 @@ func TestSubprocessShell(t *testing.T) {
 func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
 	tl := newTestLoop(t)
 	other := exec.Command("sleep", "0.3")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, other.Start())
 	for i := 0; i < 10; i++ {
 		rec := runChild(tl, []string{"sh", "-c", "exit 5"}, SubprocessOptions{sigchld: true}, nil)
 		if code, _ := rec.tr.GetReturncode(); code != 5 {
 			t.Errorf("returncode %d", code)
 		}
 	}
-	if err := other.Wait(); err != nil {
-		t.Errorf("the other child: %v", err)
-	}
+	assert.NoError(t, other.Wait(), "the other child")
 	tl.runIdle()
 	if n := len(sigchldWatchers.m); n != 0 {
 		t.Errorf("%d SIGCHLD watchers left", n)
@@ -637,22 +589,16 @@ func TestSubprocessReapedWithUnreadPipes(t *testing.T) {
 			if state, ok := zombieOrRunning(r.tr.GetPid()); ok {
 				t.Errorf("child still ours after ProcessExited, state %s", state)
 			}
-			if r.out[1].Len() != 0 {
-				t.Errorf("stdout read while paused")
-			}
+			assert.Equal(t, 0, r.out[1].Len(), "stdout read while paused")
 			if code, ok := r.tr.GetReturncode(); !ok || code != 4 {
 				t.Errorf("returncode %d, %v", code, ok)
 			}
 			r.tr.GetPipeTransport(1).(ReadTransport).ResumeReading()
 		}
 	})
-	if rec.out[1].String() != "unread\n" {
-		t.Errorf("stdout %q", rec.out[1].String())
-	}
+	assert.Equal(t, "unread\n", rec.out[1].String(), "stdout %q", rec.out[1].String())
 	checkOrder(t, rec, 0, 1, 2)
-	if i := indexOf(rec.events, "exited"); i > indexOf(rec.events, "data1") {
-		t.Errorf("events %v: the output came before the exit although paused", rec.events)
-	}
+	assert.LessOrEqual(t, indexOf(rec.events, "exited"), indexOf(rec.events, "data1"), "events %v: the output came before the exit although paused", rec.events)
 }
 
 func indexOf(list []string, s string) int {

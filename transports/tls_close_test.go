@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The Python echo server waits for "go" before reading: our client's write
@@ -19,13 +21,10 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
 		_ = r.tr.Write(patterned(size))
-		if r.tr.GetWriteBufferSize() == 0 {
-			t.Error("nothing buffered")
-		}
+		assert.NotEqual(t, 0, r.tr.GetWriteBufferSize(), "nothing buffered")
 		r.tr.Close()
-		if err := r.tr.Write([]byte("ignored")); err != nil || !r.tr.IsClosing() {
-			t.Errorf("Write on a closing transport: %v", err)
-		}
+		assert.Nil(t, r.tr.Write([]byte("ignored")), "Write on a closing transport")
+		assert.True(t, r.tr.IsClosing(), "Write on a closing transport")
 		peer.Send("go")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
@@ -35,9 +34,7 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != fmt.Sprint(size, " None") {
 		t.Errorf("peer printed %q", out)
 	}
-	if cli.data.Len() != 0 {
-		t.Errorf("%d bytes delivered after Close", cli.data.Len())
-	}
+	assert.Equal(t, 0, cli.data.Len(), "%d bytes delivered after Close", cli.data.Len())
 	tl.expectNoReports()
 }
 
@@ -55,9 +52,7 @@ func TestTLSAbort(t *testing.T) {
 	cli.onMade = func(r *recorder) {
 		_ = r.tr.Write([]byte("last words"))
 		r.tr.Abort()
-		if !r.tr.IsClosing() {
-			t.Error("not closing after Abort")
-		}
+		assert.True(t, r.tr.IsClosing(), "not closing after Abort")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	if err := tl.mustAwait(cli.lost); err != nil || cli.lostN != 1 {

@@ -2,10 +2,12 @@ package transports
 
 import (
 	"bytes"
-	"github.com/starnet-dev/starnet/loop"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
 )
 
 // pySendThenUnwrap sends argv[3] bytes of the test pattern, then
@@ -33,9 +35,7 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 		srv = newRecorder(tl.Loop)
 		srv.onMade = func(r *recorder) {
 			r.tr.PauseReading()
-			if r.tr.IsReading() {
-				t.Error("IsReading after PauseReading")
-			}
+			assert.False(t, r.tr.IsReading(), "IsReading after PauseReading")
 			_ = made.SetResult(nil)
 		}
 		return srv
@@ -47,9 +47,7 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 	if n := layer.pipe.buffered(); n < tlsReadHighWater || n > tlsReadHighWater+loop.ReadBufferSize {
 		t.Errorf("%d bytes of ciphertext buffered while paused", n)
 	}
-	if srv.data.Len() != 0 {
-		t.Errorf("%d bytes delivered while paused", srv.data.Len())
-	}
+	assert.Equal(t, 0, srv.data.Len(), "%d bytes delivered while paused", srv.data.Len())
 	srv.tr.ResumeReading()
 	if out := tl.mustAwait(peer.Output(tl)).(string); out != "done\n" {
 		t.Errorf("peer printed %q", out)
@@ -125,8 +123,7 @@ func TestTLSBufferedProtocol(t *testing.T) {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
 	sameBytes(t, "received", p.got.Bytes(), patterned(size))
-	if !p.eof || p.updates < size/1000 {
-		t.Errorf("eof %v, %d updates", p.eof, p.updates)
-	}
+	assert.True(t, p.eof, "eof %v, %d updates", p.eof, p.updates)
+	assert.GreaterOrEqual(t, p.updates, size/1000, "eof %v, %d updates", p.eof, p.updates)
 	tl.expectNoReports()
 }

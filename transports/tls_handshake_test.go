@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // pyGarbageClients tries handshakes that go wrong, each on its own
@@ -63,16 +65,13 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 			peer := startPython(tl, pyGarbageClients, strconv.Itoa(port), pki.File)
 			out := tl.mustAwait(peer.Output(tl)).(string)
 			want := "http closed\ntruncated closed\nempty closed\noversized closed\ncorrupt closed\nstill serving\n"
-			if out != want {
-				t.Errorf("peer printed %q", out)
-			}
+			assert.Equal(t, want, out, "peer printed %q", out)
 			made := 0
 			for _, p := range protos {
 				made += p.madeN
 			}
-			if len(protos) != 6 || made != 1 {
-				t.Errorf("%d protocols, %d connected", len(protos), made)
-			}
+			assert.Len(t, protos, 6, "%d protocols, %d connected", len(protos), made)
+			assert.Equal(t, 1, made, "%d protocols, %d connected", len(protos), made)
 			var kinds []string
 			for _, r := range tl.reports {
 				if r.Message == "SSL handshake failed" {
@@ -85,9 +84,7 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 			if debug {
 				wantKinds = "SSLError ConnectionResetError ConnectionResetError SSLError SSLError"
 			}
-			if strings.Join(kinds, " ") != wantKinds {
-				t.Errorf("reported kinds %q, want %q", kinds, wantKinds)
-			}
+			assert.Equal(t, wantKinds, strings.Join(kinds, " "), "reported kinds %q, want %q", kinds, wantKinds)
 		})
 	}
 }

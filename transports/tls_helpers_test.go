@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/internal/testpki"
+	"github.com/stretchr/testify/require"
 )
 
 // testPKI is a certificate authority made for one test (see testpki),
@@ -143,8 +144,6 @@ func selfSignedCert(t testing.TB, host string) tls.Certificate {
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Peers run with the openssl command-line tool: s_client and s_server.
@@ -18,9 +20,7 @@ func sServerPort(t *testing.T, p *peerProc) int {
 		line := p.ReadLine()
 		if rest, ok := strings.CutPrefix(line, "ACCEPT 127.0.0.1:"); ok {
 			port, err := strconv.Atoi(rest)
-			if err != nil {
-				t.Fatalf("s_server: %q", line)
-			}
+			require.NoError(t, err, "s_server: %q", line)
 			return port
 		}
 	}
@@ -46,9 +46,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 		"-CAfile", pki.File, "-servername", "localhost", "-verify_return_error", "-quiet")
 	peer.Send("hello from s_client")
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if out != "hello from s_client\n" {
-		t.Errorf("s_client printed %q (stderr %s)", out, peer.Stderr())
-	}
+	assert.Equal(t, "hello from s_client\n", out, "s_client printed %q (stderr %s)", out, peer.Stderr())
 	if err := tl.mustAwait(srv.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
@@ -75,9 +73,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 	if err := tl.mustAwait(cli.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
-	if cli.data.String() != "revres_s olleh\n" {
-		t.Errorf("client read %q", cli.data.String())
-	}
+	assert.Equal(t, "revres_s olleh\n", cli.data.String(), "client read %q", cli.data.String())
 	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
@@ -99,9 +95,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 	peer.Send("r")             // s_server's renegotiate command
 	err, _ := tl.mustAwait(cli.lost).(error)
 	expectError(t, err, KindSSLError, 0, "SSLError: [SSL] tls: no renegotiation")
-	if cli.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", cli.lostN)
-	}
+	assert.Equal(t, 1, cli.lostN, "ConnectionLost called %d times", cli.lostN)
 	_ = peer.Stdin.Close()
 	tl.expectNoReports()
 }
@@ -125,14 +119,10 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 	peer.Send("R")               // s_client's renegotiate command
 	err, _ := tl.mustAwait(protos[0].lost).(error)
 	expectError(t, err, KindSSLError, 0, "")
-	if !strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: ") {
-		t.Errorf("error %v", err)
-	}
+	assert.True(t, strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: "), "error %v", err)
 	_ = peer.Stdin.Close()
 	_, _ = tl.await(peer.Output(tl)) // s_client fails: it got an unexpected_message alert
-	if !strings.Contains(peer.Stderr(), "alert unexpected message") {
-		t.Errorf("s_client: %s", peer.Stderr())
-	}
+	assert.Contains(t, peer.Stderr(), "alert unexpected message", "s_client: %s", peer.Stderr())
 	// Still serving.
 	done := tl.NewFuture()
 	go func() {

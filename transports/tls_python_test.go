@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Peers written with Python's ssl module (OpenSSL underneath): code nobody
@@ -90,25 +92,21 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				t.Fatalf("peer output %q: %v", out, err)
 			}
 			sum := sha256.Sum256(patterned(size))
-			if res.Got != size || res.SHA256 != hex.EncodeToString(sum[:]) {
-				t.Errorf("peer got %d bytes with sha256 %s", res.Got, res.SHA256)
-			}
+			require.Equal(t, size, res.Got, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
+			assert.Equal(t, hex.EncodeToString(sum[:]), res.SHA256, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
 			tl.mustAwait(srv.lost)
 			obj := srv.tr.GetExtraInfo("ssl_object").(*SSLObject)
 			c := srv.tr.GetExtraInfo("cipher").(TLSCipher)
-			if obj.Version() != res.Version || res.Version != "TLSv"+version {
-				t.Errorf("version: ours %s, python %s", obj.Version(), res.Version)
-			}
+			assert.Equal(t, res.Version, obj.Version(), "version: ours %s, python %s", obj.Version(), res.Version)
+			assert.Equal(t, "TLSv"+version, res.Version, "version: ours %s, python %s", obj.Version(), res.Version)
 			if got := fmt.Sprint([]any{c.Name, c.Version, float64(c.Bits)}); got != fmt.Sprint(res.Cipher) {
 				t.Errorf("cipher: ours %s, python %v", got, res.Cipher)
 			}
-			if obj.SelectedALPNProtocol() != "http/1.1" || res.ALPN != "http/1.1" {
-				t.Errorf("ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
-			}
+			assert.Equal(t, "http/1.1", obj.SelectedALPNProtocol(), "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
+			assert.Equal(t, "http/1.1", res.ALPN, "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
 			// Echoing 8 MiB legitimately pauses and resumes writing.
-			if srv.lostErr != nil || withoutFlowControl(t, srv.events) != "made,data,eof,lost" {
-				t.Errorf("server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
-			}
+			assert.NoError(t, srv.lostErr, "server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
+			assert.Equal(t, "made,data,eof,lost", withoutFlowControl(t, srv.events), "server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
 			tl.expectNoReports()
 		})
 	}
@@ -174,13 +172,11 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 		t.Fatalf("ConnectionLost(%v)", err)
 	}
 	sameBytes(t, "echo", cli.data.Bytes(), payload)
-	if maxBuffered == 0 || cli.pauses != 1 || cli.resumes != 1 {
-		t.Errorf("buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
-	}
+	assert.NotEqual(t, 0, maxBuffered, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
+	assert.Equal(t, 1, cli.pauses, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
+	assert.Equal(t, 1, cli.resumes, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if strings.TrimSpace(out) != fmt.Sprint(size, " http/1.1") {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.Equal(t, fmt.Sprint(size, " http/1.1"), strings.TrimSpace(out), "peer printed %q", out)
 	if alpn := conn.Transport.GetExtraInfo("ssl_object").(*SSLObject).SelectedALPNProtocol(); alpn != "http/1.1" {
 		t.Errorf("ALPN %q", alpn)
 	}
@@ -200,23 +196,16 @@ print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separa
 `, rich.CertFile)
 	want := strings.TrimSpace(tl.mustAwait(peer.Output(tl)).(string))
 	got, err := json.Marshal(CertificateInfo(rich.Cert))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("CertificateInfo:\n got %s\nwant %s", got, want)
-	}
-	if !strings.Contains(want, `"notBefore":"Jan  5 09:34:43 2020 GMT"`) || !strings.Contains(want, "2001:DB8:0:0:0:0:0:1") {
-		t.Errorf("the certificate does not exercise the formats: %s", want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got), "CertificateInfo:\n got %s\nwant %s", got, want)
+	assert.Contains(t, want, `"notBefore":"Jan  5 09:34:43 2020 GMT"`, "the certificate does not exercise the formats: %s", want)
+	assert.Contains(t, want, "2001:DB8:0:0:0:0:0:1", "the certificate does not exercise the formats: %s", want)
 	// The same through a connection: a client's "peercert".
 	_, port := tl.tlsServe(echoFactory, ListenOptions{TLS: &tls.Config{Certificates: []tls.Certificate{rich.TLS}}})
 	conn := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "rich.example"})).(*Connection)
 	viaConn, _ := json.Marshal(conn.Transport.GetExtraInfo("peercert"))
-	if string(viaConn) != want {
-		t.Errorf("peercert %s", viaConn)
-	}
+	assert.Equal(t, want, string(viaConn), "peercert %s", viaConn)
 	// Without verification the dict is empty, as Python's.
 	conn2 := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}})).(*Connection)
@@ -289,9 +278,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		srv = newRecorder(tl.Loop)
 		srv.onEOF = func(r *recorder) bool {
 			tl.CallSoon(func() {
-				if r.tr.IsClosing() {
-					t.Error("EOFReceived returning true closed the transport")
-				}
+				assert.False(t, r.tr.IsClosing(), "EOFReceived returning true closed the transport")
 				_ = r.tr.Write([]byte("reply to " + r.data.String()))
 				r.tr.Close()
 			})
@@ -346,24 +333,17 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 	port, _ := strconv.Atoi(peer.ReadLine())
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
-		if !r.tr.CanWriteEOF() {
-			t.Error("CanWriteEOF is false over TLS 1.3")
-		}
+		assert.True(t, r.tr.CanWriteEOF(), "CanWriteEOF is false over TLS 1.3")
 		_ = r.tr.Write([]byte("request"))
-		if err := r.tr.WriteEOF(); err != nil {
-			t.Errorf("WriteEOF: %v", err)
-		}
-		if err := r.tr.Write([]byte("more")); err == nil {
-			t.Error("Write after WriteEOF did not fail")
-		}
+		assert.NoError(t, r.tr.WriteEOF(), "WriteEOF")
+		assert.Error(t, r.tr.Write([]byte("more")), "Write after WriteEOF did not fail")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	if err := tl.mustAwait(cli.lost); err != nil {
 		t.Errorf("ConnectionLost(%v)", err)
 	}
-	if cli.data.String() != "reply to request" || eventsString(cli.events) != "made,data,eof,lost" {
-		t.Errorf("client read %q, events %s", cli.data.String(), eventsString(cli.events))
-	}
+	assert.Equal(t, "reply to request", cli.data.String(), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
+	assert.Equal(t, "made,data,eof,lost", eventsString(cli.events), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
 	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "request" {
 		t.Errorf("peer read %q", out)
 	}
@@ -417,12 +397,8 @@ func TestTLSShutdownTimeout(t *testing.T) {
 		DialOptions{TLS: pki.clientConfig(), ShutdownTimeout: 200 * time.Millisecond}))
 	err, _ := tl.mustAwait(cli.lost).(error)
 	expectError(t, err, KindTimeoutError, 0, "TimeoutError: SSL shutdown timed out")
-	if time.Since(start) < 200*time.Millisecond {
-		t.Error("aborted before the shutdown timeout")
-	}
-	if peer.ReadLine() != "handshaken" {
-		t.Error("peer did not complete the handshake")
-	}
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond, "aborted before the shutdown timeout")
+	assert.Equal(t, "handshaken", peer.ReadLine(), "peer did not complete the handshake")
 	tl.expectNoReports()
 }
 
@@ -538,19 +514,12 @@ func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
 	// Everything is in the kernel's queue: the first read gets it whole.
 	proto.plain.ResumeReading()
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if strings.TrimSpace(out) != "secret after upgrade TLSv1.3" {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.Equal(t, "secret after upgrade TLSv1.3", strings.TrimSpace(out), "peer printed %q", out)
 	tl.mustAwait(proto.upgraded.lost)
-	if proto.pending == 0 {
-		t.Errorf("the first segment (%d bytes) held no ClientHello bytes", proto.firstLen)
-	}
-	if proto.upgraded.data.String() != "secret after upgrade" || proto.upgraded.lostN != 1 {
-		t.Errorf("upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
-	}
-	if proto.plain.GetProtocol() != nil {
-		t.Error("plain transport kept a protocol after ConnectionLost")
-	}
+	assert.NotEqual(t, 0, proto.pending, "the first segment (%d bytes) held no ClientHello bytes", proto.firstLen)
+	assert.Equal(t, "secret after upgrade", proto.upgraded.data.String(), "upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
+	assert.Equal(t, 1, proto.upgraded.lostN, "upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
+	assert.Nil(t, proto.plain.GetProtocol(), "plain transport kept a protocol after ConnectionLost")
 	tl.expectNoReports()
 }
 

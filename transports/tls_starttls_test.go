@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // upgrader switches a TLS connection to a second, inner TLS session with
@@ -67,9 +69,7 @@ func TestStartTLSOverTLS(t *testing.T) {
 	}
 	outer := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()})).(*Connection)
 	inner := tl.mustAwait(tl.mustAwait(cli.started).(*loop.Future)).(Transport)
-	if inner == outer.Transport {
-		t.Fatal("StartTLS returned the outer transport")
-	}
+	require.NotEqual(t, outer.Transport, inner, "StartTLS returned the outer transport")
 	_ = inner.Write(patterned(size))
 	if err := tl.mustAwait(cli.lost); err != nil {
 		t.Errorf("client ConnectionLost(%v)", err)
@@ -78,9 +78,8 @@ func TestStartTLSOverTLS(t *testing.T) {
 		t.Errorf("server ConnectionLost(%v)", err)
 	}
 	sameBytes(t, "echo through the inner session", cli.data.Bytes(), patterned(size))
-	if cli.lostN != 1 || srv.lostN != 1 {
-		t.Errorf("ConnectionLost: client %d, server %d", cli.lostN, srv.lostN)
-	}
+	assert.Equal(t, 1, cli.lostN, "ConnectionLost: client %d, server %d", cli.lostN, srv.lostN)
+	assert.Equal(t, 1, srv.lostN, "ConnectionLost: client %d, server %d", cli.lostN, srv.lostN)
 	if v := inner.GetExtraInfo("ssl_object").(*SSLObject).Version(); v != "TLSv1.3" {
 		t.Errorf("inner version %s", v)
 	}
@@ -124,12 +123,9 @@ func TestStartTLSHandshakeFailure(t *testing.T) {
 	err, _ := tl.mustAwait(rec.lost).(error)
 	expectError(t, err, KindSSLError, 0, "")
 	_, ferr := tl.await(fut)
-	if ferr != err {
-		t.Errorf("future failed with %v, ConnectionLost got %v", ferr, err)
-	}
-	if rec.madeN != 1 || rec.lostN != 1 {
-		t.Errorf("made %d, lost %d", rec.madeN, rec.lostN)
-	}
+	assert.Equal(t, err, ferr, "future failed with %v, ConnectionLost got %v", ferr, err)
+	assert.Equal(t, 1, rec.madeN, "made %d, lost %d", rec.madeN, rec.lostN)
+	assert.Equal(t, 1, rec.lostN, "made %d, lost %d", rec.madeN, rec.lostN)
 	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
@@ -153,13 +149,10 @@ func TestStartTLSArgumentErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := tl.await(c.fut)
-		if err == nil || err.Error() != c.text {
-			t.Errorf("error %v, want %s", err, c.text)
-		}
+		assert.Error(t, err, "error %v, want %s", err, c.text)
+		assert.Equal(t, c.text, err.Error(), "error %v, want %s", err, c.text)
 	}
-	if rec.tr.GetProtocol() != rec {
-		t.Error("a failed StartTLS replaced the protocol")
-	}
+	assert.Equal(t, rec, rec.tr.GetProtocol(), "a failed StartTLS replaced the protocol")
 	rec.tr.Close()
 	tl.mustAwait(rec.lost)
 }
@@ -171,17 +164,13 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	fds, err := socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ours := os.NewFile(uintptr(fds[0]), "ours")
 	defer ours.Close()
 	theirs := os.NewFile(uintptr(fds[1]), "theirs")
 	raw, err := net.FileConn(theirs)
 	theirs.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := tl.NewFuture()
 	tl.Ref()
 	go func() {
@@ -203,9 +192,8 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	}()
 	srv := echoRecorder(tl)
 	conn := tl.mustAwait(ConnectAcceptedSocketTLS(tl.Loop, func() BaseProtocol { return srv }, ours, pki.serverConfig(), 0, 0)).(*Connection)
-	if conn.Protocol != srv || srv.madeN != 1 {
-		t.Errorf("Connection %+v, made %d", conn, srv.madeN)
-	}
+	assert.Equal(t, srv, conn.Protocol, "Connection %+v, made %d", conn, srv.madeN)
+	assert.Equal(t, 1, srv.madeN, "Connection %+v, made %d", conn, srv.madeN)
 	if res := tl.mustAwait(done).([]any); res[0] != "accepted elsewhere" || res[1] != nil {
 		t.Errorf("client got %v", res)
 	}

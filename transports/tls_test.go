@@ -8,12 +8,13 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tlsServe starts a TLS server on 127.0.0.1:0.
@@ -46,70 +47,51 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 	clientCfg := pki.clientConfig()
 	fut := CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: clientCfg})
 	fut.AddDoneCallback(func(*loop.Future) {
-		if cli.madeN != 1 {
-			t.Error("the future was resolved before ConnectionMade")
-		}
+		assert.Equal(t, 1, cli.madeN, "the future was resolved before ConnectionMade")
 	})
 	conn := tl.mustAwait(fut).(*Connection)
-	if conn.Protocol != cli || conn.Transport != cli.tr {
-		t.Fatalf("Connection = %+v", conn)
-	}
+	require.Equal(t, cli, conn.Protocol, "Connection = %+v", conn)
+	require.Equal(t, cli.tr, conn.Transport, "Connection = %+v", conn)
 	tr := conn.Transport.(Transport)
 	checkTLSExtraInfo(t, tr, clientCfg, false)
 	tl.mustAwait(cli.lost)
 	tl.mustAwait(srv.lost)
-	if cli.data.String() != "ping over tls" {
-		t.Errorf("client got %q", cli.data.String())
-	}
+	assert.Equal(t, "ping over tls", cli.data.String(), "client got %q", cli.data.String())
 	if got := eventsString(cli.events); got != "made,data,lost" || cli.lostErr != nil {
 		t.Errorf("client events %s, lost with %v", got, cli.lostErr)
 	}
 	if got := eventsString(srv.events); got != "made,data,eof,lost" || srv.lostErr != nil {
 		t.Errorf("server events %s, lost with %v", got, srv.lostErr)
 	}
-	if srv.tr.GetExtraInfo("sslcontext") != serverCfg {
-		t.Error("server sslcontext is not the config given")
-	}
-	if srv.tr.GetExtraInfo("peercert") != nil {
-		t.Error("server has a peercert without client certificates")
-	}
-	if !tr.IsClosing() || tr.GetProtocol() != nil {
-		t.Errorf("after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
-	}
+	assert.Equal(t, serverCfg, srv.tr.GetExtraInfo("sslcontext"), "server sslcontext is not the config given")
+	assert.Nil(t, srv.tr.GetExtraInfo("peercert"), "server has a peercert without client certificates")
+	assert.True(t, tr.IsClosing(), "after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
+	assert.Nil(t, tr.GetProtocol(), "after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
 	tl.expectNoReports()
 }
 
 // checkTLSExtraInfo checks the TLS keys of get_extra_info on a client.
 func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) {
 	t.Helper()
-	if tr.GetExtraInfo("sslcontext") != cfg {
-		t.Error("sslcontext is not the config given")
-	}
+	assert.Equal(t, cfg, tr.GetExtraInfo("sslcontext"), "sslcontext is not the config given")
 	obj, ok := tr.GetExtraInfo("ssl_object").(*SSLObject)
-	if !ok {
-		t.Fatalf("ssl_object is %T", tr.GetExtraInfo("ssl_object"))
-	}
+	require.True(t, ok, "ssl_object is %T", tr.GetExtraInfo("ssl_object"))
 	want := "TLSv1.3"
 	if tls12 {
 		want = "TLSv1.2"
 	}
-	if obj.Version() != want || obj.ServerSide() || obj.ServerHostname() != "localhost" {
-		t.Errorf("ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
-	}
+	assert.Equal(t, want, obj.Version(), "ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
+	assert.False(t, obj.ServerSide(), "ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
+	assert.Equal(t, "localhost", obj.ServerHostname(), "ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
 	c, ok := tr.GetExtraInfo("cipher").(TLSCipher)
-	if !ok || c.Name == "" || c.Bits < 128 {
-		t.Errorf("cipher = %#v", tr.GetExtraInfo("cipher"))
-	}
-	if tr.CanWriteEOF() == tls12 {
-		t.Errorf("CanWriteEOF = %v on %s", tr.CanWriteEOF(), want)
-	}
+	assert.True(t, ok, "cipher = %#v", tr.GetExtraInfo("cipher"))
+	assert.NotEqual(t, "", c.Name, "cipher = %#v", tr.GetExtraInfo("cipher"))
+	assert.GreaterOrEqual(t, c.Bits, 128, "cipher = %#v", tr.GetExtraInfo("cipher"))
+	assert.NotEqual(t, tls12, tr.CanWriteEOF(), "CanWriteEOF = %v on %s", tr.CanWriteEOF(), want)
 	cert, ok := tr.GetExtraInfo("peercert").(map[string]any)
-	if !ok || fmt.Sprint(cert["subject"]) != "[[[countryName NZ]] [[organizationName starnet]] [[commonName localhost]]]" {
-		t.Errorf("peercert = %v", tr.GetExtraInfo("peercert"))
-	}
-	if tr.GetExtraInfo("compression") != nil {
-		t.Error("compression is not nil")
-	}
+	require.True(t, ok, "peercert = %v", tr.GetExtraInfo("peercert"))
+	assert.Equal(t, "[[[countryName NZ]] [[organizationName starnet]] [[commonName localhost]]]", fmt.Sprint(cert["subject"]), "peercert = %v", tr.GetExtraInfo("peercert"))
+	assert.Nil(t, tr.GetExtraInfo("compression"), "compression is not nil")
 	if _, ok := tr.GetExtraInfo("peername").(*net.TCPAddr); !ok {
 		t.Errorf("peername = %v", tr.GetExtraInfo("peername"))
 	}
@@ -161,13 +143,10 @@ func TestTLSVerificationFailures(t *testing.T) {
 				DialOptions{TLS: c.roots.clientConfig(), ServerHostname: c.host}))
 			expectError(t, err, KindSSLCertVerifyError, 0,
 				"SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "+c.reason)
-			if cli.madeN != 0 || cli.lostN != 0 {
-				t.Errorf("client protocol: made %d, lost %d", cli.madeN, cli.lostN)
-			}
+			assert.Equal(t, 0, cli.madeN, "client protocol: made %d, lost %d", cli.madeN, cli.lostN)
+			assert.Equal(t, 0, cli.lostN, "client protocol: made %d, lost %d", cli.madeN, cli.lostN)
 			tl.spin(10)
-			if made != 0 {
-				t.Errorf("server protocol connected %d times", made)
-			}
+			assert.Equal(t, 0, made, "server protocol connected %d times", made)
 			tl.expectNoReports()
 		})
 	}
@@ -189,9 +168,9 @@ func TestTLSHandshakeTimeoutClient(t *testing.T) {
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}, HandshakeTimeout: 150 * time.Millisecond}))
 	expectError(t, err, KindConnectionAbortedError, 0,
 		"ConnectionAbortedError: SSL handshake is taking longer than 0.15 seconds: aborting the connection")
-	if cli.madeN != 0 || cli.lostN != 0 || accepted != 1 {
-		t.Errorf("client made %d lost %d; server accepted %d", cli.madeN, cli.lostN, accepted)
-	}
+	assert.Equal(t, 0, cli.madeN, "client made %d lost %d; server accepted %d", cli.madeN, cli.lostN, accepted)
+	assert.Equal(t, 0, cli.lostN, "client made %d lost %d; server accepted %d", cli.madeN, cli.lostN, accepted)
+	assert.Equal(t, 1, accepted, "client made %d lost %d; server accepted %d", cli.madeN, cli.lostN, accepted)
 	tl.expectNoReports()
 	waitGoroutines(t, before)
 }
@@ -211,9 +190,7 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 		return r
 	}, ListenOptions{TLS: pki.serverConfig(), HandshakeTimeout: 3 * time.Second})
 	silent, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer silent.Close()
 	// A well-behaved client is served while the silent one waits.
 	done := tl.NewFuture()
@@ -244,9 +221,9 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 	}
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
-	if len(protos) != 2 || protos[0].madeN+protos[1].madeN != 1 || protos[0].lostN+protos[1].lostN != 1 {
-		t.Errorf("protocols: %d made, want 2 with one connected", len(protos))
-	}
+	require.Len(t, protos, 2, "protocols: %d made, want 2 with one connected", len(protos))
+	require.Equal(t, 1, protos[0].madeN+protos[1].madeN, "protocols: %d made, want 2 with one connected", len(protos))
+	assert.Equal(t, 1, protos[0].lostN+protos[1].lostN, "protocols: %d made, want 2 with one connected", len(protos))
 	tl.expectNoReports()
 }
 
@@ -318,13 +295,11 @@ func TestTLSManyConcurrentClients(t *testing.T) {
 	if len(failures) > 0 {
 		t.Fatalf("%d clients failed, first: %s", len(failures), failures[0])
 	}
-	if len(protos) != clients {
-		t.Fatalf("%d protocols made, want %d", len(protos), clients)
-	}
+	require.Len(t, protos, clients, "%d protocols made, want %d", len(protos), clients)
 	for _, p := range protos {
-		if p.madeN != 1 || p.lostN != 1 || p.lostErr != nil {
-			t.Fatalf("a server protocol: made %d lost %d (%v)", p.madeN, p.lostN, p.lostErr)
-		}
+		require.Equal(t, 1, p.madeN, "a server protocol: made %d lost %d (%v)", p.madeN, p.lostN, p.lostErr)
+		require.Equal(t, 1, p.lostN, "a server protocol: made %d lost %d (%v)", p.madeN, p.lostN, p.lostErr)
+		require.NoError(t, p.lostErr, "a server protocol: made %d lost %d (%v)", p.madeN, p.lostN, p.lostErr)
 	}
 	tl.expectNoReports()
 	waitGoroutines(t, before)
@@ -382,9 +357,8 @@ func TestTLSCancelDuringHandshake(t *testing.T) {
 	tl.mustAwait(arrived)
 	fut.Cancel()
 	tl.mustAwait(plain.lost) // the server sees the client close
-	if cli.madeN != 0 || cli.lostN != 0 {
-		t.Errorf("client made %d lost %d", cli.madeN, cli.lostN)
-	}
+	assert.Equal(t, 0, cli.madeN, "client made %d lost %d", cli.madeN, cli.lostN)
+	assert.Equal(t, 0, cli.lostN, "client made %d lost %d", cli.madeN, cli.lostN)
 	tl.expectNoReports()
 	waitGoroutines(t, before)
 }
@@ -406,12 +380,8 @@ func TestTLSUnixSocket(t *testing.T) {
 	}
 	tl.mustAwait(CreateUnixConnection(tl.Loop, func() BaseProtocol { return cli }, path,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "localhost"}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Fatal(err)
-	}
-	if cli.data.String() != "over unix" {
-		t.Errorf("got %q", cli.data.String())
-	}
+	require.Nil(t, tl.mustAwait(cli.lost))
+	assert.Equal(t, "over unix", cli.data.String(), "got %q", cli.data.String())
 	tl.expectNoReports()
 }
 
@@ -431,9 +401,7 @@ func TestTLSDataReceivedPanic(t *testing.T) {
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	err, _ := tl.mustAwait(srv.lost).(error)
 	expectError(t, err, KindRuntimeError, 0, "")
-	if !strings.Contains(err.Error(), "panic in protocol.data_received(): boom") {
-		t.Errorf("error %v", err)
-	}
+	assert.Contains(t, err.Error(), "panic in protocol.data_received(): boom", "error %v", err)
 	tl.mustAwait(cli.lost)
 	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Fatal error: protocol.data_received() call failed." {
 		t.Errorf("reports: %q", msgs)
@@ -455,9 +423,7 @@ func TestMapTLSErrors(t *testing.T) {
 	for _, c := range cases {
 		expectError(t, MapError(c.err), c.kind, 0, c.text)
 	}
-	if !IsOSError(NewError(KindSSLError, "x")) {
-		t.Error("SSLError is not an OSError")
-	}
+	assert.True(t, IsOSError(NewError(KindSSLError, "x")), "SSLError is not an OSError")
 }
 
 // Client certificates: a server that requires one sees the client's as
@@ -488,9 +454,7 @@ func TestTLSClientCertificates(t *testing.T) {
 		t.Errorf("client with a certificate: %q, lost with %v", cli.data.String(), err)
 	}
 	cert, _ := protos[0].tr.GetExtraInfo("peercert").(map[string]any)
-	if fmt.Sprint(cert["subject"]) != "[[[commonName client one]]]" {
-		t.Errorf("server's peercert %v", cert)
-	}
+	assert.Equal(t, "[[[commonName client one]]]", fmt.Sprint(cert["subject"]), "server's peercert %v", cert)
 
 	anon := newRecorder(tl.Loop)
 	anon.onData = func(*recorder, []byte) {}
@@ -500,9 +464,8 @@ func TestTLSClientCertificates(t *testing.T) {
 	}
 	expectError(t, err, KindSSLError, 0, "SSLError: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required")
 	tl.spin(10)
-	if len(protos) != 2 || protos[1].madeN != 0 {
-		t.Errorf("the refused client's server protocol was connected")
-	}
+	require.Len(t, protos, 2, "the refused client's server protocol was connected")
+	assert.Equal(t, 0, protos[1].madeN, "the refused client's server protocol was connected")
 	tl.expectNoReports()
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"math/rand"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The write buffer returns exactly the bytes appended, in order, through
@@ -25,17 +28,13 @@ func TestWriteBufferQueue(t *testing.T) {
 			continue
 		}
 		vecs := b.vectors()
-		if len(vecs) > maxIovecs {
-			t.Fatalf("%d vectors", len(vecs))
-		}
+		require.LessOrEqual(t, len(vecs), maxIovecs, "%d vectors", len(vecs))
 		total := 0
 		for _, v := range vecs {
 			total += len(v)
 		}
 		if total == 0 {
-			if b.len() != 0 {
-				t.Fatalf("no vectors for %d pending bytes", b.len())
-			}
+			require.Equal(t, 0, b.len(), "no vectors for %d pending bytes", b.len())
 			continue
 		}
 		n := rng.Intn(total) + 1
@@ -56,10 +55,8 @@ func TestWriteBufferQueue(t *testing.T) {
 			b.consume(len(v))
 		}
 	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Fatalf("read back %d bytes that differ from the %d appended", got.Len(), want.Len())
-	}
-	if len(b.chunks) != 0 || b.head != 0 || b.off != 0 {
-		t.Errorf("empty buffer keeps state: %d chunks, head %d, off %d", len(b.chunks), b.head, b.off)
-	}
+	require.True(t, bytes.Equal(got.Bytes(), want.Bytes()), "read back %d bytes that differ from the %d appended", got.Len(), want.Len())
+	assert.Empty(t, b.chunks, "empty buffer keeps state: %d chunks, head %d, off %d", len(b.chunks), b.head, b.off)
+	assert.Equal(t, 0, b.head, "empty buffer keeps state: %d chunks, head %d, off %d", len(b.chunks), b.head, b.off)
+	assert.Equal(t, 0, b.off, "empty buffer keeps state: %d chunks, head %d, off %d", len(b.chunks), b.head, b.off)
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // These tests pin what the stream, write pipe and datagram transports share
@@ -15,17 +18,13 @@ import (
 func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
 	t.Helper()
 	got := tl.reportMessages()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("reports = %q, want %q", got, want)
-	}
+	require.Equal(t, fmt.Sprint(want), fmt.Sprint(got), "reports = %q, want %q", got, want)
 	for _, r := range tl.reports {
 		var e *Error
-		if !errors.As(r.Err, &e) || e.Kind != KindConnectionError {
-			t.Errorf("report %q: err = %v, want a ConnectionError", r.Message, r.Err)
-		}
-		if r.Transport == nil || r.Protocol == nil {
-			t.Errorf("report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
-		}
+		assert.True(t, errors.As(r.Err, &e), "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		assert.Equal(t, KindConnectionError, e.Kind, "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		assert.NotNil(t, r.Transport, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
+		assert.NotNil(t, r.Protocol, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
 	}
 }
 
@@ -45,9 +44,7 @@ func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
 		}
 		_ = r.tr.Write(make([]byte, 8<<20)) // the peer never reads
 		n := r.tr.GetWriteBufferSize()
-		if n == 0 {
-			t.Fatal("nothing buffered")
-		}
+		require.NotEqual(t, 0, n, "nothing buffered")
 		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n); got != want {
 			t.Errorf("buffering: %s, want %s", got, want)
 		}
@@ -105,15 +102,11 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 					}
 					_ = wt.Write(make([]byte, 1<<20))
 					n := wt.GetWriteBufferSize()
-					if n == 0 {
-						t.Fatal("nothing buffered")
-					}
+					require.NotEqual(t, 0, n, "nothing buffered")
 					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n); got != want {
 						t.Errorf("buffering: %s, want %s", got, want)
 					}
-					if rec.pauses != 1 {
-						t.Errorf("%d bytes buffered: %d pauses, want 1", n, rec.pauses)
-					}
+					assert.Equal(t, 1, rec.pauses, "%d bytes buffered: %d pauses, want 1", n, rec.pauses)
 					wt.Close() // flushing
 					if got, want := wt.String(), fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n); got != want {
 						t.Errorf("closing: %s, want %s", got, want)
@@ -125,9 +118,8 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 					_ = wt.Writelines([][]byte{[]byte("x")})
 					_ = wt.Write([]byte("x"))
 					wt.ForceClose(tc.err)
-					if wt.GetWriteBufferSize() != 0 || !wt.IsClosing() {
-						t.Errorf("after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
-					}
+					assert.Equal(t, 0, wt.GetWriteBufferSize(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
+					assert.True(t, wt.IsClosing(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
 				}
 				return rec
 			}, w)
@@ -137,15 +129,12 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 			if e, ok := wantErr.(*Error); ok && e == nil {
 				wantErr = nil
 			}
-			if err != wantErr || rec.lostN != 1 {
-				t.Errorf("ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
-			}
+			assert.Equal(t, wantErr, err, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
+			assert.Equal(t, 1, rec.lostN, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
 			if got, want := wt.String(), fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd); got != want {
 				t.Errorf("closed: %s, want %s", got, want)
 			}
-			if wt.GetProtocol() != nil {
-				t.Error("protocol kept after ConnectionLost")
-			}
+			assert.Nil(t, wt.GetProtocol(), "protocol kept after ConnectionLost")
 			expectIgnoredWriteReports(t, tl, "pipe closed by peer or os.write(pipe, data) raised exception.")
 		})
 	}
@@ -161,14 +150,11 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
-			if err := wt.SetWriteBufferLimits(intp(1<<30), nil); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, wt.SetWriteBufferLimits(intp(1<<30), nil))
 			_ = wt.Write(make([]byte, 1<<20))
 			n := wt.GetWriteBufferSize()
-			if n == 0 || rec.pauses != 0 {
-				t.Fatalf("%d buffered, %d pauses", n, rec.pauses)
-			}
+			require.NotEqual(t, 0, n, "%d buffered, %d pauses", n, rec.pauses)
+			require.Equal(t, 0, rec.pauses, "%d buffered, %d pauses", n, rec.pauses)
 			if err := wt.SetWriteBufferLimits(intp(n), nil); err != nil || rec.pauses != 0 {
 				t.Errorf("high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
 			}
@@ -178,9 +164,7 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 			if low, high := wt.GetWriteBufferLimits(); low != (n-1)/4 || high != n-1 {
 				t.Errorf("limits = (%d, %d)", low, high)
 			}
-			if err := wt.SetWriteBufferLimits(intp(1), intp(2)); err == nil {
-				t.Error("high < low accepted")
-			}
+			assert.Error(t, wt.SetWriteBufferLimits(intp(1), intp(2)), "high < low accepted")
 			wt.Abort()
 		}
 		return rec
