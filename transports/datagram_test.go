@@ -146,9 +146,10 @@ func TestDatagramEchoConnected(t *testing.T) {
 				}
 				rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
 					assert.True(t, bytes.Equal(data, payloads[next]), "datagram %d: got %d bytes, want %d (whole and equal)", next, len(data), len(payloads[next]))
-					if ua, ok := addr.(*net.UDPAddr); !ok || ua.Port != port || !ua.IP.Equal(net.ParseIP(host)) {
-						t.Errorf("datagram from %v, want %s", addr, remote)
-					}
+					ua, ok := addr.(*net.UDPAddr)
+					require.True(t, ok, "datagram from %v, want %s", addr, remote)
+					assert.Equal(t, port, ua.Port, "datagram from %v, want %s", addr, remote)
+					assert.True(t, ua.IP.Equal(net.ParseIP(host)), "datagram from %v, want %s", addr, remote)
 					next++
 					if next == len(payloads) {
 						_ = r.tr.SendTo([]byte("QUIT-NOW"), nil)
@@ -161,18 +162,15 @@ func TestDatagramEchoConnected(t *testing.T) {
 			}, DatagramOptions{RemoteAddr: remote})
 			conn := tl.mustAwait(fut).(*Connection)
 			assert.Equal(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
-			if err := tl.mustAwait(rec.lost); err != nil {
-				t.Fatalf("ConnectionLost(%v)", err)
-			}
-			if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "bye" {
-				t.Errorf("peer said %q", out)
-			}
+			require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+			out := tl.mustAwait(peer.Output(tl)).(string)
+			assert.Equal(t, "bye", strings.TrimSpace(out), "peer said %q", out)
 			require.Equal(t, len(payloads), next, "%d of %d datagrams echoed", next, len(payloads))
 			assert.Empty(t, rec.errs, "errors: %v", rec.errs)
 			peerName := conn.Transport.GetExtraInfo("peername")
-			if ua, ok := peerName.(*net.UDPAddr); !ok || ua.Port != port {
-				t.Errorf("peername = %v", peerName)
-			}
+			ua, ok := peerName.(*net.UDPAddr)
+			require.True(t, ok, "peername = %v", peerName)
+			assert.Equal(t, port, ua.Port, "peername = %v", peerName)
 			tl.expectNoReports()
 		})
 	}
@@ -218,9 +216,8 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 				r.tr.Close()
 				return
 			}
-			if err := r.tr.SendTo(data, addr); err != nil {
-				t.Errorf("SendTo(%v): %v", addr, err)
-			}
+			err := r.tr.SendTo(data, addr)
+			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
 		return rec
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
@@ -241,14 +238,13 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 	require.Equal(t, strconv.Itoa(len(sizes)), fields[1], "peer said %q", out)
 	clientPort, _ := strconv.Atoi(fields[2])
 	for i, a := range rec.addrs {
-		if ua, ok := a.(*net.UDPAddr); !ok || ua.Port != clientPort || !ua.IP.Equal(net.IPv4(127, 0, 0, 1)) {
-			t.Fatalf("datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
-		}
+		ua, ok := a.(*net.UDPAddr)
+		require.True(t, ok, "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
+		require.Equal(t, clientPort, ua.Port, "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
+		require.True(t, ua.IP.Equal(net.IPv4(127, 0, 0, 1)), "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
 	}
 	for i, n := range sizes {
-		if len(rec.datagrams[i]) != n {
-			t.Errorf("datagram %d: %d bytes, want %d", i, len(rec.datagrams[i]), n)
-		}
+		assert.Len(t, rec.datagrams[i], n, "datagram %d", i)
 	}
 	tl.expectNoReports()
 }
@@ -287,16 +283,16 @@ func TestDatagramUnix(t *testing.T) {
 				r.tr.Close()
 				return
 			}
-			if err := r.tr.SendTo(data, addr); err != nil {
-				t.Errorf("SendTo(%v): %v", addr, err)
-			}
+			err := r.tr.SendTo(data, addr)
+			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
 		return rec
 	}, DatagramOptions{Network: "unix", LocalAddr: server})
 	conn := tl.mustAwait(fut).(*Connection)
-	if a, ok := conn.Transport.GetExtraInfo("sockname").(*net.UnixAddr); !ok || a.Name != server || a.Net != "unixgram" {
-		t.Errorf("sockname = %v", conn.Transport.GetExtraInfo("sockname"))
-	}
+	a, ok := conn.Transport.GetExtraInfo("sockname").(*net.UnixAddr)
+	require.True(t, ok, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
+	assert.Equal(t, server, a.Name, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
+	assert.Equal(t, "unixgram", a.Net, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
 	sizes := []int{0, 1, 100, 4096, 65507, 100000}
 	strs := make([]string, len(sizes))
 	for i, n := range sizes {
@@ -307,9 +303,9 @@ func TestDatagramUnix(t *testing.T) {
 	tl.mustAwait(rec.lost)
 	require.Equal(t, fmt.Sprintf("ok %d", len(sizes)), strings.TrimSpace(out), "peer said %q", out)
 	for i, a := range rec.addrs {
-		if ua, ok := a.(*net.UnixAddr); !ok || ua.Name != client {
-			t.Errorf("datagram %d from %v, want %s", i, a, client)
-		}
+		ua, ok := a.(*net.UnixAddr)
+		require.True(t, ok, "datagram %d from %v, want %s", i, a, client)
+		assert.Equal(t, client, ua.Name, "datagram %d from %v, want %s", i, a, client)
 	}
 	tl.expectNoReports()
 }
@@ -344,9 +340,7 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	require.Equal(t, 0, rec.lostN, "the endpoint closed after an ICMP error")
 	require.NoError(t, rec.tr.SendTo([]byte("still here"), nil), "SendTo after the error")
 	rec.tr.Close()
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 	tl.expectNoReports()
 }
@@ -421,16 +415,12 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 		return rec
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	require.Equal(t, strconv.Itoa(count), strings.TrimSpace(out), "peer received %q datagrams in order, want %d", out, count)
 	require.Greater(t, queued, limitHigh, "only %d bytes were queued: the kernel took nearly everything, nothing to test", queued)
 	assert.Equal(t, 0, (queued-(3+datagramHeaderSize))%(size+datagramHeaderSize), "queued size %d is not a whole number of (%d+8)-byte datagrams plus END", queued, size)
-	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
-		t.Errorf("events %s, want made,pause,resume,lost", got)
-	}
+	assert.Equal(t, "made,pause,resume,lost", eventsString(rec.events), "events")
 	assert.Equal(t, 0, rec.tr.GetWriteBufferSize(), "buffer size %d after close", rec.tr.GetWriteBufferSize())
 	tl.expectNoReports()
 }
@@ -456,9 +446,7 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 		return rec
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	peer.Send("go")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	got, _ := strconv.Atoi(strings.TrimSpace(out))
@@ -500,21 +488,20 @@ func TestDatagramSendToErrors(t *testing.T) {
 	conn = tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{LocalAddr: "127.0.0.1:0", Check: check})).(*Connection)
 	tr = conn.Transport.(DatagramTransport)
-	if err := tr.SendTo([]byte("x"), nil); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("SendTo(nil) unconnected = %v, want ValueError", err)
-	}
-	if err := tr.SendTo([]byte("x"), &net.UnixAddr{Name: "/tmp/x", Net: "unixgram"}); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("SendTo(a Unix address) on UDP = %v, want TypeError", err)
-	}
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}); err != errDenied {
-		t.Errorf("SendTo(a denied address) = %v, want the check's error", err)
-	}
+	err = tr.SendTo([]byte("x"), nil)
+	require.ErrorAs(t, err, &e, "SendTo(nil) unconnected = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(nil) unconnected = %v, want ValueError", err)
+	err = tr.SendTo([]byte("x"), &net.UnixAddr{Name: "/tmp/x", Net: "unixgram"})
+	require.ErrorAs(t, err, &e, "SendTo(a Unix address) on UDP = %v, want TypeError", err)
+	assert.Equal(t, KindTypeError, e.Kind, "SendTo(a Unix address) on UDP = %v, want TypeError", err)
+	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+	assert.Equal(t, errDenied, err, "SendTo(a denied address) = %v, want the check's error", err)
 	assert.NoError(t, tr.SendTo([]byte("x"), remote), "SendTo(an allowed address) =")
 	buf := make([]byte, 10)
 	_ = sink.SetReadDeadline(timeNowPlus(watchdog))
-	if n, _, err := sink.ReadFrom(buf); err != nil || string(buf[:n]) != "x" {
-		t.Errorf("sink read %q, %v", buf[:n], err)
-	}
+	n, _, err := sink.ReadFrom(buf)
+	require.NoError(t, err, "sink read %q, %v", buf[:n], err)
+	assert.Equal(t, "x", string(buf[:n]), "sink read %q, %v", buf[:n], err)
 	tr.Close()
 	tl.runIdle()
 	want := []string{"udp " + remote.String(), "udp 127.0.0.1:0", "udp 127.0.0.1:9", "udp " + remote.String()}
@@ -573,9 +560,8 @@ func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	for _, m := range []string{"first", "second"} {
-		if _, err := c.Write([]byte(m)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.Write([]byte(m))
+		require.NoError(t, err)
 	}
 	tl.mustAwait(p.lost)
 	require.Len(t, p.datagrams, 1, "delivered %q, want the second datagram", p.datagrams)
@@ -596,9 +582,7 @@ func TestDatagramReusePort(t *testing.T) {
 	port := first.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port
 	local := "127.0.0.1:" + strconv.Itoa(port)
 	second := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local, ReusePort: true})).(*Connection)
-	if p := second.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port; p != port {
-		t.Errorf("second endpoint on port %d, want %d", p, port)
-	}
+	assert.Equal(t, port, second.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port, "second endpoint on port")
 	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local}))
 	var e *Error
 	assert.True(t, errors.As(err, &e), "bind without ReusePort: %v, want EADDRINUSE", err)
@@ -620,19 +604,17 @@ func TestDatagramAllowBroadcastRemote(t *testing.T) {
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{RemoteAddr: remote.String(), AllowBroadcast: true})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
-	if p := tr.GetExtraInfo("peername"); p != nil {
-		t.Errorf("peername %v for an unconnected endpoint", p)
-	}
+	assert.Nil(t, tr.GetExtraInfo("peername"), "peername")
 	require.NoError(t, tr.SendTo([]byte("to remote"), nil))
 	var e *Error
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("SendTo(another address) = %v, want ValueError", err)
-	}
+	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1})
+	require.ErrorAs(t, err, &e, "SendTo(another address) = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(another address) = %v, want ValueError", err)
 	buf := make([]byte, 100)
 	_ = sink.SetReadDeadline(timeNowPlus(watchdog))
-	if n, _, err := sink.ReadFrom(buf); err != nil || string(buf[:n]) != "to remote" {
-		t.Errorf("sink read %q, %v", buf[:n], err)
-	}
+	n, _, err := sink.ReadFrom(buf)
+	require.NoError(t, err, "sink read %q, %v", buf[:n], err)
+	assert.Equal(t, "to remote", string(buf[:n]), "sink read %q, %v", buf[:n], err)
 	tr.Close()
 	tl.runIdle()
 }
@@ -669,7 +651,7 @@ func TestDatagramUnixSourceAddresses(t *testing.T) {
 	tl.mustAwait(rec.lost)
 	require.Len(t, rec.addrs, 2, "addresses %v: want nil first", rec.addrs)
 	require.Nil(t, rec.addrs[0], "addresses %v: want nil first", rec.addrs)
-	if a, ok := rec.addrs[1].(*net.UnixAddr); !ok || a.Name != "@"+name {
-		t.Errorf("abstract sender %v, want @%s", rec.addrs[1], name)
-	}
+	a, ok := rec.addrs[1].(*net.UnixAddr)
+	require.True(t, ok, "abstract sender %v, want @%s", rec.addrs[1], name)
+	assert.Equal(t, "@"+name, a.Name, "abstract sender %v, want @%s", rec.addrs[1], name)
 }

@@ -87,12 +87,9 @@ func TestConnectCheck(t *testing.T) {
 		},
 	}))
 	assert.Equal(t, deny, err, "error %v, want the Check's", err)
-	if want := fmt.Sprintf("tcp 127.0.0.1:%d", port); len(seen) != 1 || seen[0] != want {
-		t.Errorf("Check saw %q, want [%q]", seen, want)
-	}
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after a denied connect", before, after)
-	}
+	require.Len(t, seen, 1, "Check saw")
+	assert.Equal(t, fmt.Sprintf("tcp 127.0.0.1:%d", port), seen[0], "Check saw")
+	assert.Equal(t, before, countFDs(t))
 }
 
 func TestConnectLocalAddr(t *testing.T) {
@@ -100,9 +97,9 @@ func TestConnectLocalAddr(t *testing.T) {
 	_, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{LocalAddr: "127.0.0.1:0"}))
-	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr); a == nil || !a.IP.Equal(net.IPv4(127, 0, 0, 1)) {
-		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
-	}
+	a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr)
+	require.NotNil(t, a, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	assert.True(t, a.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname %v", rec.tr.GetExtraInfo("sockname"))
 	rec.tr.Close()
 
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{LocalAddr: "[::1]:0"}))
@@ -126,9 +123,7 @@ func stalledListener(t *testing.T, family int) int {
 	if family == unix.AF_INET6 {
 		sa = &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16()}
 	}
-	if err := unix.Bind(lfd, sa); err != nil {
-		t.Fatalf("bind loopback (family %d): %v", family, err)
-	}
+	require.Nil(t, unix.Bind(lfd, sa), "bind loopback (family")
 	require.NoError(t, unix.Listen(lfd, 0))
 	got, _ := unix.Getsockname(lfd)
 	var port int
@@ -172,15 +167,13 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	before := countFDs(t)
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: 30 * time.Millisecond}))
-	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.IP.To4() == nil {
-		t.Errorf("connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
-	}
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	require.NotNil(t, a, "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
+	require.NotNil(t, a.IP.To4(), "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
 	tl.mustAwait(accepted)
 	// The client transport and the accepted one; the hung IPv6 attempt is
 	// closed.
-	if after := countFDs(t); after != before+2 {
-		t.Errorf("%d descriptors before, %d after: the losing attempt leaked", before, after)
-	}
+	assert.Equal(t, before+2, countFDs(t))
 	tl.expectNoReports()
 }
 
@@ -193,9 +186,10 @@ func TestConnectFallsThroughRefusedAddress(t *testing.T) {
 			_, port := tl.serve(echoFactory, ListenOptions{}) // 127.0.0.1 only: ::1 refuses
 			rec := newRecorder(tl.Loop)
 			tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: delay}))
-			if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.Port != port || a.IP.To4() == nil {
-				t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
-			}
+			a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+			require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+			assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
+			require.NotNil(t, a.IP.To4(), "peername %v", rec.tr.GetExtraInfo("peername"))
 			tl.expectNoReports()
 		})
 	}
@@ -209,14 +203,11 @@ func TestConnectCancel(t *testing.T) {
 	made := false
 	fut := CreateConnection(tl.Loop, func() BaseProtocol { made = true; return &echo{} }, "127.0.0.1", port, DialOptions{})
 	tl.CallSoon(func() { tl.CallSoon(func() { fut.Cancel() }) })
-	if _, err := tl.await(fut); err != loop.ErrCancelled {
-		t.Errorf("await = %v, want cancelled", err)
-	}
+	_, err := tl.await(fut)
+	assert.Equal(t, loop.ErrCancelled, err, "await = %v, want cancelled", err)
 	tl.runIdle() // returns only if nothing holds the loop
 	assert.False(t, made, "protocol factory called for a cancelled connect")
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after cancel", before, after)
-	}
+	assert.Equal(t, before, countFDs(t))
 }
 
 func TestInterleaveByFamily(t *testing.T) {
@@ -230,9 +221,7 @@ func TestInterleaveByFamily(t *testing.T) {
 	for _, d := range interleaveByFamily(in) {
 		got = append(got, d.addr.(*net.TCPAddr).IP.String())
 	}
-	if want := "::1 10.0.0.1 ::2 10.0.0.2 ::3"; strings.Join(got, " ") != want {
-		t.Errorf("interleaved %v, want %s", got, want)
-	}
+	assert.Equal(t, "::1 10.0.0.1 ::2 10.0.0.2 ::3", strings.Join(got, " "), "interleaved")
 }
 
 // A literal address is used without the resolver: the callback runs before
@@ -310,9 +299,7 @@ func TestMapError(t *testing.T) {
 		assert.Equal(t, tc.kind, e.Kind, "MapError(%v) = %s", tc.err, e.Kind)
 		assert.True(t, IsOSError(e), "MapError(%v) = %s", tc.err, e.Kind)
 	}
-	if got := MapError(syscall.EPIPE).Error(); got != fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE) {
-		t.Errorf("EPIPE reads %q", got)
-	}
+	assert.Equal(t, fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE), MapError(syscall.EPIPE).Error(), "EPIPE reads")
 	assert.Nil(t, MapError(nil), "nil did not map to nil")
 	assert.Nil(t, asError(nil), "nil did not map to nil")
 	assert.False(t, IsOSError(NewError(KindRuntimeError, "x")), "RuntimeError/ScriptError counted as OSError")
@@ -325,9 +312,9 @@ func TestConnectByName(t *testing.T) {
 	srv, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "localhost", port, DialOptions{LocalAddr: "localhost:0"}))
-	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.Port != port {
-		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
-	}
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
 	rec.tr.Close()
 	tl.mustAwait(rec.lost)
 	srv.Close()
@@ -343,13 +330,9 @@ func TestConnectFactoryPanic(t *testing.T) {
 	tl.spin(1)
 	before := countFDs(t)
 	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { panic("no protocol for you") }, "127.0.0.1", port, DialOptions{}))
-	if e := expectError(t, err, KindRuntimeError, 0, ""); e.Message != "panic in protocol factory: no protocol for you" {
-		t.Errorf("message %q", e.Message)
-	}
+	assert.Equal(t, "panic in protocol factory: no protocol for you", expectError(t, err, KindRuntimeError, 0, "").Message, "message")
 	_, err = tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return nil }, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindTypeError, 0, "TypeError: protocol factory returned nil")
 	tl.spin(3) // let the server side notice the closed connections
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after", before, after)
-	}
+	assert.Equal(t, before, countFDs(t))
 }

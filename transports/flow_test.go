@@ -39,15 +39,15 @@ func TestWriteBufferLimitRules(t *testing.T) {
 			assert.True(t, errors.As(err, &e), "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
 			assert.Equal(t, KindValueError, e.Kind, "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
 			assert.Equal(t, tc.wantErr, err.Error(), "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
-			if low, high := f.limits(); low != DefaultLowWater || high != DefaultHighWater {
-				t.Errorf("failed setLimits changed the limits to (%d, %d)", low, high)
-			}
+			low, high := f.limits()
+			assert.Equal(t, DefaultLowWater, low, "failed setLimits changed the limits to (%d, %d)", low, high)
+			assert.Equal(t, DefaultHighWater, high, "failed setLimits changed the limits to (%d, %d)", low, high)
 			continue
 		}
 		assert.NoError(t, err, "setLimits")
-		if low, high := f.limits(); low != tc.wantLow || high != tc.wantHigh {
-			t.Errorf("limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
-		}
+		low, high := f.limits()
+		assert.Equal(t, tc.wantLow, low, "limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
+		assert.Equal(t, tc.wantHigh, high, "limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
 	}
 }
 
@@ -81,9 +81,9 @@ func TestFlowControlThresholds(t *testing.T) {
 			high := b0 + 100
 			low = b0 + 10
 			require.NoError(t, tr.SetWriteBufferLimits(&high, &low))
-			if gl, gh := tr.GetWriteBufferLimits(); gl != low || gh != high {
-				t.Errorf("GetWriteBufferLimits = (%d, %d)", gl, gh)
-			}
+			gl, gh := tr.GetWriteBufferLimits()
+			assert.Equal(t, low, gl, "GetWriteBufferLimits = (%d, %d)", gl, gh)
+			assert.Equal(t, high, gh, "GetWriteBufferLimits = (%d, %d)", gl, gh)
 			write := func(n int) {
 				_ = tr.Write(make([]byte, n))
 				total += n
@@ -115,9 +115,9 @@ func TestFlowControlThresholds(t *testing.T) {
 	assert.Equal(t, 1, rec.pauses, "%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
 	assert.Equal(t, 1, rec.resumes, "%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
 	assert.LessOrEqual(t, resumeSize, low, "resumed at size %d > low %d", resumeSize, low)
-	if f := strings.Fields(out); len(f) != 3 || f[0] != strconv.Itoa(total) || f[2] != "eof" {
-		t.Errorf("peer got %q, want %d bytes then EOF", out, total)
-	}
+	require.Len(t, strings.Fields(out), 3, "peer got %q, want %d bytes then EOF", out, total)
+	require.Equal(t, strconv.Itoa(total), strings.Fields(out)[0], "peer got %q, want %d bytes then EOF", out, total)
+	assert.Equal(t, "eof", strings.Fields(out)[2], "peer got %q, want %d bytes then EOF", out, total)
 	tl.expectNoReports()
 }
 
@@ -137,9 +137,9 @@ func TestFlowControlHighZero(t *testing.T) {
 			require.NoError(t, r.tr.SetWriteBufferLimits(intp(b0-1), nil))
 			assert.Equal(t, 1, r.pauses, "SetWriteBufferLimits below the buffer: %d pauses, want 1", r.pauses)
 			require.NoError(t, r.tr.SetWriteBufferLimits(intp(0), nil))
-			if low, high := r.tr.GetWriteBufferLimits(); low != 0 || high != 0 {
-				t.Errorf("limits (%d, %d)", low, high)
-			}
+			low, high := r.tr.GetWriteBufferLimits()
+			assert.Equal(t, 0, low, "limits (%d, %d)", low, high)
+			assert.Equal(t, 0, high, "limits (%d, %d)", low, high)
 			peer.Send("go")
 		}
 		rec.onResume = func(r *recorder) {
@@ -236,14 +236,14 @@ func (p *flowCalls) ResumeWriting() { p.calls = append(p.calls, "resume") }
 func TestTLSWriteFlowControl(t *testing.T) {
 	var f tlsWriteFlow
 	f.init()
-	if low, high := f.limits(); low != 128<<10 || high != 512<<10 {
-		t.Errorf("default limits (%d, %d), want (131072, 524288)", low, high)
-	}
+	low, high := f.limits()
+	assert.Equal(t, 128<<10, low, "default limits (%d, %d), want (131072, 524288)", low, high)
+	assert.Equal(t, 512<<10, high, "default limits (%d, %d), want (131072, 524288)", low, high)
 	require.NoError(t, f.setLimits(intp(100), nil))
 	require.NoError(t, f.setLimits(nil, nil))
-	if low, high := f.limits(); low != DefaultTLSLowWater || high != DefaultTLSHighWater {
-		t.Errorf("set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
-	}
+	low, high = f.limits()
+	assert.Equal(t, DefaultTLSLowWater, low, "set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
+	assert.Equal(t, DefaultTLSHighWater, high, "set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
 
 	tl := newTestLoop(t)
 	p := &flowCalls{}
@@ -251,9 +251,7 @@ func TestTLSWriteFlowControl(t *testing.T) {
 		t.Helper()
 		p.calls = nil
 		f.control(tl.Loop, size, nil, p)
-		if got := strings.Join(p.calls, ","); got != want {
-			t.Errorf("control(%d) with limits (%d, %d): calls %q, want %q", size, f.low, f.high, got, want)
-		}
+		assert.Equal(t, want, strings.Join(p.calls, ","), "control")
 	}
 	require.NoError(t, f.setLimits(intp(100), intp(20)))
 	check(99, "")

@@ -143,15 +143,11 @@ func TestReadPipePauseResume(t *testing.T) {
 	}, r)
 	conn := tl.mustAwait(fut).(*Connection)
 	assert.Equal(t, r, conn.Transport.GetExtraInfo("pipe"), "pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	require.Equal(t, total, rec.data.Len(), "received %d bytes, want %d", rec.data.Len(), total)
 	assert.Equal(t, []byte("y\ny\ny\ny\ny\n"), rec.data.Bytes()[:10], "received %d bytes, want %d", rec.data.Len(), total)
 	assert.True(t, pausedOnce, "never paused")
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -205,17 +201,12 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 		return rec
 	}, w)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if err, _ := tl.mustAwait(done).(error); err != nil {
-		t.Fatalf("python3: %v", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	err, _ := tl.mustAwait(done).(error)
+	require.NoError(t, err, "python3")
 	want := strconv.Itoa(len(payload)) + " " + sha(payload)
 	assert.Equal(t, want, strings.TrimSpace(out.String()), "reader got %q, want %q", out.String(), want)
-	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Equal(t, "made,pause,resume,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -275,8 +266,8 @@ func TestWritePipeReaderGone(t *testing.T) {
 			if buffered {
 				require.True(t, errors.As(err, &e), "ConnectionLost(%v), want BrokenPipeError", err)
 				require.Equal(t, KindBrokenPipeError, e.Kind, "ConnectionLost(%v), want BrokenPipeError", err)
-			} else if err != nil {
-				t.Fatalf("ConnectionLost(%v), want nil", err)
+			} else {
+				require.Nil(t, err, "ConnectionLost")
 			}
 			tl.expectNoReports()
 		})
@@ -298,9 +289,7 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 		rec = newPipeRecorder(tl.Loop)
 		return rec
 	}, f))
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("read: ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "read: ConnectionLost")
 	require.True(t, bytes.Equal(rec.data.Bytes(), content), "read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
 	require.Equal(t, "made,data,eof,lost", eventsString(rec.events), "read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
 	dst := filepath.Join(dir, "dst")
@@ -317,9 +306,7 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 		}
 		return wrec
 	}, g))
-	if err := tl.mustAwait(wrec.lost); err != nil {
-		t.Fatalf("write: ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(wrec.lost), "write: ConnectionLost")
 	got, err := os.ReadFile(dst)
 	require.NoError(t, err, "file holds %d bytes (want %d), %v", len(got), len(content), err)
 	require.True(t, bytes.Equal(got, content), "file holds %d bytes (want %d), %v", len(got), len(content), err)
@@ -350,9 +337,7 @@ func TestPipeTransportsOnDevNull(t *testing.T) {
 		}
 		return wrec
 	}, wf))
-	if err := tl.mustAwait(wrec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(wrec.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
@@ -363,12 +348,12 @@ func TestConnectPipeRejects(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Close()
 	var e *Error
-	if _, err := tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d)); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("directory: %v, want ValueError", err)
-	}
-	if _, err := tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil)); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("nil: %v, want TypeError", err)
-	}
+	_, err = tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d))
+	require.ErrorAs(t, err, &e, "directory: %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "directory: %v, want ValueError", err)
+	_, err = tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil))
+	require.ErrorAs(t, err, &e, "nil: %v, want TypeError", err)
+	assert.Equal(t, KindTypeError, e.Kind, "nil: %v, want TypeError", err)
 }
 
 // A panic in a read pipe's DataReceived closes it with the error, as for a
@@ -387,7 +372,6 @@ func TestReadPipeDataReceivedPanic(t *testing.T) {
 	var e *Error
 	require.True(t, errors.As(err, &e), "ConnectionLost(%v), want the panic as RuntimeError", err)
 	require.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v), want the panic as RuntimeError", err)
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Fatal error: protocol.data_received() call failed." {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Fatal error: protocol.data_received() call failed.", tl.reportMessages()[0], "reports")
 }

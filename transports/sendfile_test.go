@@ -73,9 +73,7 @@ func whenDone(f *loop.Future, fn func(v any, err error)) {
 func expectPeerGot(t *testing.T, tl *testLoop, peer *peerProc, want []byte) {
 	t.Helper()
 	out := tl.mustAwait(peer.Output(tl)).(string)
-	if w := strconv.Itoa(len(want)) + " " + sha(want); strings.TrimSpace(out) != w {
-		t.Errorf("peer got %q, want %q", strings.TrimSpace(out), w)
-	}
+	assert.Equal(t, strconv.Itoa(len(want))+" "+sha(want), strings.TrimSpace(out), "peer got")
 }
 
 func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -99,12 +97,12 @@ func TestSendfileTCP(t *testing.T) {
 		assert.NotEqual(t, 0, r.tr.GetWriteBufferSize(), "the kernel took the whole header: the flush-first path is not tested")
 		fut := Sendfile(tl.Loop, r.tr, f, 0, 0)
 		var e *Error
-		if err := r.tr.Write([]byte("x")); !errors.As(err, &e) || e.Kind != KindRuntimeError {
-			t.Errorf("Write during sendfile = %v, want RuntimeError", err)
-		}
-		if err := r.tr.Writelines([][]byte{[]byte("x")}); !errors.As(err, &e) || e.Kind != KindRuntimeError {
-			t.Errorf("Writelines during sendfile = %v, want RuntimeError", err)
-		}
+		err := r.tr.Write([]byte("x"))
+		require.ErrorAs(t, err, &e, "Write during sendfile = %v, want RuntimeError", err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "Write during sendfile = %v, want RuntimeError", err)
+		err = r.tr.Writelines([][]byte{[]byte("x")})
+		require.ErrorAs(t, err, &e, "Writelines during sendfile = %v, want RuntimeError", err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "Writelines during sendfile = %v, want RuntimeError", err)
 		assert.False(t, r.tr.IsReading(), "still reading during sendfile")
 		whenDone(fut, func(v any, err error) {
 			sent, sfErr = v, err
@@ -114,15 +112,12 @@ func TestSendfileTCP(t *testing.T) {
 		})
 	}, "wait")
 	peer.Send("go")
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	require.NoError(t, sfErr, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
 	require.Equal(t, int64(len(content)), sent, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
 	expectPeerGot(t, tl, peer, concat(header, content, trailer))
-	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(content)) {
-		t.Errorf("file position %d, want %d", pos, len(content))
-	}
+	pos, _ := f.Seek(0, io.SeekCurrent)
+	assert.Equal(t, int64(len(content)), pos, "file position %d, want %d", pos, len(content))
 	tl.expectNoReports()
 }
 
@@ -138,16 +133,13 @@ func TestSendfileOffsetCountAndClose(t *testing.T) {
 		r.tr.Close()
 		assert.Equal(t, 0, r.lostN, "lost during Close")
 	})
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(700_000) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(700_000), v, "Sendfile = %v, %v", v, err)
 	expectPeerGot(t, tl, peer, content[1000:701_000])
-	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 701_000 {
-		t.Errorf("file position %d, want 701000", pos)
-	}
+	pos, _ := f.Seek(0, io.SeekCurrent)
+	assert.Equal(t, int64(701_000), pos, "file position %d, want 701000", pos)
 	tl.expectNoReports()
 }
 
@@ -156,9 +148,7 @@ func TestSendfileOffsetCountAndClose(t *testing.T) {
 func TestSendfileAbort(t *testing.T) {
 	tl := newTestLoop(t)
 	f := writeTempFile(t, nil)
-	if err := os.Truncate(f.Name(), 256<<20); err != nil { // sparse: quick to make
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Truncate(f.Name(), 256<<20)) // sparse: quick to make
 	var fut *loop.Future
 	started := tl.NewFuture()
 	_, port := tl.serve(func() BaseProtocol {
@@ -194,12 +184,10 @@ func TestSendfileCopiesFromPipe(t *testing.T) {
 		fut = Sendfile(tl.Loop, rr.tr, r, 0, 0)
 		rr.tr.Close()
 	})
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(total) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(total), v, "Sendfile = %v, %v", v, err)
 	expectPeerGot(t, tl, peer, bytes.Repeat([]byte("y\n"), total/2))
 }
 
@@ -241,21 +229,14 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 		}
 		return rec
 	}, w))
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(len(content)) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
-	if err, _ := tl.mustAwait(exited).(error); err != nil {
-		t.Fatal(err)
-	}
-	if want := strconv.Itoa(len(content)) + " " + sha(content); strings.TrimSpace(out.String()) != want {
-		t.Errorf("reader got %q, want %q", out.String(), want)
-	}
-	if got := eventsString(rec.events); got != "made,lost" {
-		t.Errorf("events %s", got)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(len(content)), v, "Sendfile = %v, %v", v, err)
+	err, _ = tl.mustAwait(exited).(error)
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(len(content))+" "+sha(content), strings.TrimSpace(out.String()), "reader got")
+	assert.Equal(t, "made,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -265,16 +246,17 @@ func TestSendfileErrors(t *testing.T) {
 	f := writeTempFile(t, []byte("abc"))
 	peer, rec := connectToHashServer(t, tl, nil)
 	var e *Error
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, nil, 0, 0)); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("nil file: %v", err)
-	}
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, -1, 0)); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("negative offset: %v", err)
-	}
+	_, err := tl.await(Sendfile(tl.Loop, rec.tr, nil, 0, 0))
+	require.ErrorAs(t, err, &e, "nil file: %v", err)
+	assert.Equal(t, KindTypeError, e.Kind, "nil file: %v", err)
+	_, err = tl.await(Sendfile(tl.Loop, rec.tr, f, -1, 0))
+	require.ErrorAs(t, err, &e, "negative offset: %v", err)
+	assert.Equal(t, KindValueError, e.Kind, "negative offset: %v", err)
 	rec.tr.Close()
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, 0, 0)); !errors.As(err, &e) || e.Kind != KindRuntimeError || e.Message != "Transport is closing" {
-		t.Errorf("closing transport: %v", err)
-	}
+	_, err = tl.await(Sendfile(tl.Loop, rec.tr, f, 0, 0))
+	require.ErrorAs(t, err, &e, "closing transport: %v", err)
+	assert.Equal(t, KindRuntimeError, e.Kind, "closing transport: %v", err)
+	assert.Equal(t, "Transport is closing", e.Message, "closing transport: %v", err)
 	tl.mustAwait(rec.lost)
 	expectPeerGot(t, tl, peer, nil)
 }

@@ -94,9 +94,7 @@ func TestServerCloseWaitClosedCloseClients(t *testing.T) {
 		assert.Equal(t, 1, r.lostN, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
 		assert.NoError(t, r.lostErr, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
 	}
-	if done := srv.WaitClosed(); !done.Done() {
-		t.Error("WaitClosed after everything is gone is not done at once")
-	}
+	assert.True(t, srv.WaitClosed().Done(), "WaitClosed after everything is gone is not done at once")
 	assert.Error(t, srv.StartServing(), "StartServing on a closed server succeeded")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, "ready\neof\neof\nrefused\n", out, "peer printed %q", out)
@@ -180,12 +178,10 @@ func TestServerOptionsAndErrors(t *testing.T) {
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{ReuseAddress: &f, ReusePort: true, DelayServing: true})).(*Server)
 	defer srv.Close()
 	fd := srv.Sockets()[0].Fileno()
-	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR); v != 0 {
-		t.Error("SO_REUSEADDR set despite ReuseAddress=false")
-	}
-	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT); v == 0 {
-		t.Error("SO_REUSEPORT not set")
-	}
+	v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR)
+	assert.Equal(t, 0, v, "SO_REUSEADDR set despite ReuseAddress=false")
+	v, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT)
+	assert.NotEqual(t, 0, v, "SO_REUSEPORT not set")
 	port := srv.Addrs()[0].(*net.TCPAddr).Port
 	_, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
 	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf(
@@ -214,13 +210,10 @@ func TestServerFromFile(t *testing.T) {
 	expectError(t, err, KindValueError, 0, "ValueError: host/port and sock can not be specified at the same time")
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: file})).(*Server)
 	defer srv.Close()
-	if a := srv.Addrs()[0].(*net.TCPAddr); a.Port != port {
-		t.Errorf("serving %v", a)
-	}
+	assert.Equal(t, port, srv.Addrs()[0].(*net.TCPAddr).Port, "serving")
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "through sock=")
-	if out := tl.mustAwait(peer.Output(tl)).(string); out != "through sock=" {
-		t.Errorf("peer got %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "through sock=", out, "peer got %q", out)
 
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -228,9 +221,7 @@ func TestServerFromFile(t *testing.T) {
 	ufile, _ := udp.(*net.UDPConn).File()
 	defer ufile.Close()
 	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: ufile}))
-	if e := expectError(t, err, KindValueError, 0, ""); !strings.HasPrefix(e.Message, "A Stream Socket was expected") {
-		t.Errorf("message %q", e.Message)
-	}
+	assert.True(t, strings.HasPrefix(expectError(t, err, KindValueError, 0, "").Message, "A Stream Socket was expected"), "message")
 	tl.expectNoReports()
 }
 
@@ -246,15 +237,14 @@ func TestConnectAcceptedSocket(t *testing.T) {
 	file.Close() // the transport owns a duplicate
 	require.Equal(t, rec, conn.Protocol, "connection %+v", conn)
 	require.Equal(t, 1, rec.madeN, "connection %+v", conn)
-	if _, err := unix.Write(fds[1], []byte("hello")); err != nil {
-		t.Fatal(err)
-	}
+	_, err = unix.Write(fds[1], []byte("hello"))
+	require.NoError(t, err)
 	tl.mustAwait(rec.lost)
 	assert.Equal(t, "hello", rec.data.String(), "received %q", rec.data.String())
 	buf := make([]byte, 8)
-	if n, err := unix.Read(fds[1], buf); n != 0 || err != nil {
-		t.Errorf("peer read %d, %v; want EOF", n, err)
-	}
+	n, err := unix.Read(fds[1], buf)
+	assert.Equal(t, 0, n, "peer read %d, %v; want EOF", n, err)
+	require.NoError(t, err, "peer read %d, %v; want EOF", n, err)
 	_, err = tl.await(ConnectAcceptedSocket(tl.Loop, echoFactory, nil))
 	expectError(t, err, KindTypeError, 0, "")
 }
@@ -281,9 +271,8 @@ print(s.recv(10).decode())
 `, strconv.Itoa(port))
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, "b''\nsecond\n", out, "peer printed %q", out)
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Error on transport creation for incoming connection" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Error on transport creation for incoming connection", tl.reportMessages()[0], "reports")
 }
 
 func TestUnixServer(t *testing.T) {
@@ -302,9 +291,9 @@ func TestUnixServer(t *testing.T) {
 		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
 		return rec
 	}, path, ListenOptions{})).(*Server)
-	if a, _ := srv.Addrs()[0].(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("Addrs %v", srv.Addrs())
-	}
+	a, _ := srv.Addrs()[0].(*net.UnixAddr)
+	require.NotNil(t, a, "Addrs %v", srv.Addrs())
+	assert.Equal(t, path, a.Name, "Addrs %v", srv.Addrs())
 	peer := startPython(tl, `
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -319,33 +308,28 @@ while True:
     out += b
 print(out.decode())
 `, path)
-	if out := tl.mustAwait(peer.Output(tl)).(string); out != "over unix\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "over unix\n", out, "peer printed %q", out)
 	tl.mustAwait(rec.lost)
-	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
-	}
-	if _, ok := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); !ok {
-		t.Errorf("peername %#v", rec.tr.GetExtraInfo("peername"))
-	}
-	if s := rec.tr.GetExtraInfo("socket").(*Socket); s.Family() != unix.AF_UNIX {
-		t.Errorf("family %d", s.Family())
-	}
+	a, _ = rec.tr.GetExtraInfo("sockname").(*net.UnixAddr)
+	require.NotNil(t, a, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	assert.Equal(t, path, a.Name, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	_, ok := rec.tr.GetExtraInfo("peername").(*net.UnixAddr)
+	assert.True(t, ok, "peername %#v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, unix.AF_UNIX, rec.tr.GetExtraInfo("socket").(*Socket).Family(), "family")
 
 	// A second server on a live socket's path replaces it, as asyncio does.
 	// A path that is not a socket is left alone: binding fails.
 	srv.Close()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("socket file still there after Close: %v", err)
-	}
+	_, err := os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "socket file still there after Close: %v", err)
 	regular := filepath.Join(dir, "regular")
 	require.NoError(t, os.WriteFile(regular, []byte("keep"), 0o600))
-	_, err := tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
+	_, err = tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
 	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf("OSError: [Errno %d] Address '%s' is already in use", syscall.EADDRINUSE, regular))
-	if b, err := os.ReadFile(regular); err != nil || string(b) != "keep" {
-		t.Errorf("regular file damaged: %q, %v", b, err)
-	}
+	b, err := os.ReadFile(regular)
+	require.NoError(t, err, "regular file damaged: %q, %v", b, err)
+	assert.Equal(t, "keep", string(b), "regular file damaged: %q, %v", b, err)
 	_, err = tl.await(CreateUnixServer(tl.Loop, echoFactory, "", ListenOptions{}))
 	expectError(t, err, KindValueError, 0, "")
 	tl.expectNoReports()
@@ -359,13 +343,11 @@ func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
 	first := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
 	second := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
 	first.Close()
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("closing the first server removed the second's file: %v", err)
-	}
+	_, err := os.Stat(path)
+	assert.NoError(t, err, "closing the first server removed the second's file")
 	second.Close()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("file left after the second server closed: %v", err)
-	}
+	_, err = os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "file left after the second server closed: %v", err)
 }
 
 func TestUnixConnection(t *testing.T) {
@@ -394,9 +376,9 @@ c.close()
 	tl.mustAwait(peer.Output(tl))
 	assert.Equal(t, "hi from python", rec.data.String(), "got %q, events %v", rec.data.String(), rec.events)
 	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "got %q, events %v", rec.data.String(), rec.events)
-	if a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
-	}
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr)
+	require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, path, a.Name, "peername %v", rec.tr.GetExtraInfo("peername"))
 	require.Len(t, checked, 1, "Check saw %q", checked)
 	assert.Equal(t, "unix "+path, checked[0], "Check saw %q", checked)
 	tl.expectNoReports()
@@ -434,7 +416,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 			fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
 			fut.AddDoneCallback(func(f *loop.Future) {
 				if err := f.Exception(); err != nil {
-					t.Errorf("connect: %v", err)
+					assert.NoError(t, err, "connect")
 					_ = done.SetResult(nil)
 				}
 			})
@@ -451,9 +433,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	round(10, 2) // warm up anything the runtime opens once
 	before := countFDs(t)
 	round(1000, 20)
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after 1000 connections", before, after)
-	}
+	assert.Equal(t, before, countFDs(t))
 	tl.expectNoReports()
 }
 

@@ -72,9 +72,7 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{})).(*Connection)
 	require.NoError(t, conn.Transport.(Transport).Write([]byte("hello")))
 	tl.mustAwait(client.lost) // the server read "hello", then closed
-	if got := server.data.String(); got != "hello" {
-		t.Errorf("server read %q", got)
-	}
+	assert.Equal(t, "hello", server.data.String(), "server read")
 	msgs := strings.Join(tl.reportMessages(), "\n")
 	for _, want := range []string{"server made", "client made"} {
 		found := false
@@ -103,9 +101,8 @@ func TestSocknameAfterClose(t *testing.T) {
 		r.tr.Close()
 		tl.mustAwait(r.lost)
 	}
-	if got := asked.tr.GetExtraInfo("sockname"); got == nil || got != before {
-		t.Errorf("sockname after close = %v, before it %v", got, before)
-	}
+	require.NotNil(t, asked.tr.GetExtraInfo("sockname"), "sockname after close")
+	assert.Equal(t, before, asked.tr.GetExtraInfo("sockname"), "sockname after close")
 	got, ok := never.tr.GetExtraInfo("sockname").(*net.TCPAddr)
 	assert.True(t, ok, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
 	assert.True(t, got.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))

@@ -46,9 +46,7 @@ func TestServerCallbackOrderWithPythonClient(t *testing.T) {
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, "hello transports", out, "peer received %q", out)
 	tl.mustAwait(rec.lost)
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events = %s, want made,data,eof,lost", got)
-	}
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
 	assert.NoError(t, rec.lostErr, "ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
 	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
 	tl.expectNoReports()
@@ -102,9 +100,7 @@ func TestClientHalfCloseKeepsWriting(t *testing.T) {
 	tl.mustAwait(rec.lost)
 	assert.Equal(t, "reply after eof", out, "peer read %q", out)
 	assert.Equal(t, "greeting", rec.data.String(), "client read %q", rec.data.String())
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events = %s", got)
-	}
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -201,9 +197,8 @@ func TestCloseFlushesBuffer(t *testing.T) {
 			buffered = r.tr.GetWriteBufferSize()
 			r.tr.Close()
 			assert.True(t, r.tr.IsClosing(), "IsClosing() = false after Close")
-			if err := r.tr.Write([]byte("ignored")); err != nil {
-				t.Errorf("Write on a closing transport = %v, want nil", err)
-			}
+			err := r.tr.Write([]byte("ignored"))
+			assert.NoError(t, err, "Write on a closing transport = %v, want nil", err)
 		}
 		return rec
 	}, ListenOptions{})
@@ -243,9 +238,7 @@ func TestAbortDropsBuffer(t *testing.T) {
 	fields := strings.Fields(out)
 	require.Len(t, fields, 3, "peer printed %q", out)
 	require.NotEqual(t, len(payload), accepted, "the kernel took all %d bytes: nothing was buffered", len(payload))
-	if want := fmt.Sprintf("%d %s", accepted, sha(payload[:accepted])); fields[0]+" "+fields[1] != want {
-		t.Errorf("peer got %q, want %q", out, want)
-	}
+	assert.Equal(t, fmt.Sprintf("%d %s", accepted, sha(payload[:accepted])), fields[0]+" "+fields[1], "peer got")
 	assert.Equal(t, 1, rec.lostN, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
 	assert.NoError(t, rec.lostErr, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
 	tl.expectNoReports()
@@ -338,16 +331,15 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 			tl.spin(3)
 			assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 			var e *Error
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Errorf("ConnectionLost(%v), want nil", err)
-			case tc.wantErr != "" && (!errors.As(err, &e) || e.Kind != tc.wantErr):
-				t.Errorf("ConnectionLost(%v), want %s", err, tc.wantErr)
+			if tc.wantErr == "" {
+				assert.NoError(t, err, "ConnectionLost")
+			} else if assert.ErrorAs(t, err, &e, "ConnectionLost") {
+				assert.Equal(t, tc.wantErr, e.Kind, "ConnectionLost(%v)", err)
 			}
 			if tc.report == "" {
 				tl.expectNoReports()
-			} else if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.report {
-				t.Errorf("reports %q, want [%q]", msgs, tc.report)
+			} else {
+				assert.Equal(t, []string{tc.report}, tl.reportMessages(), "reports")
 			}
 			assert.Nil(t, tr.GetProtocol(), "after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
 			assert.Equal(t, -1, tr.sock.Fileno(), "after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
@@ -382,18 +374,12 @@ func TestExtraInfo(t *testing.T) {
 	require.GreaterOrEqual(t, sock.Fileno(), 0, "socket = %v", client.tr.GetExtraInfo("socket"))
 	require.Equal(t, unix.AF_INET, sock.Family(), "socket = %v", client.tr.GetExtraInfo("socket"))
 	require.Equal(t, unix.SOCK_STREAM, sock.Type(), "socket = %v", client.tr.GetExtraInfo("socket"))
-	if got := sock.Getpeername().String(); got != peer.String() {
-		t.Errorf("Getpeername = %s", got)
-	}
-	if got := PyAddr(peer); got != fmt.Sprintf("('127.0.0.1', %d)", port) {
-		t.Errorf("PyAddr = %s", got)
-	}
+	assert.Equal(t, peer.String(), sock.Getpeername().String(), "Getpeername")
+	assert.Equal(t, fmt.Sprintf("('127.0.0.1', %d)", port), PyAddr(peer), "PyAddr")
 	nodelay, err := unix.GetsockoptInt(sock.Fileno(), unix.IPPROTO_TCP, unix.TCP_NODELAY)
 	assert.NoError(t, err, "TCP_NODELAY = %d, %v", nodelay, err)
 	assert.NotEqual(t, 0, nodelay, "TCP_NODELAY = %d, %v", nodelay, err)
-	if v := client.tr.GetExtraInfo("nonsense"); v != nil {
-		t.Errorf("unknown key = %v", v)
-	}
+	assert.Nil(t, client.tr.GetExtraInfo("nonsense"), "unknown key")
 	client.tr.Close()
 	tl.mustAwait(client.lost)
 	assert.Equal(t, -1, sock.Fileno(), "closed socket: fd %d, name %v", sock.Fileno(), sock.Getsockname())
@@ -408,14 +394,9 @@ func TestTransportAndServerStrings(t *testing.T) {
 	rec := newRecorder(tl.Loop)
 	tr, _ := socketPair(t, tl, rec)
 	tl.spin(2)
-	if s := tr.String(); s != fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", tr.sock.Fileno()) {
-		t.Errorf("transport %s", s)
-	}
+	assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", tr.sock.Fileno()), tr.String(), "transport")
 	tr.Close()
-	if s := tr.String(); !strings.Contains(s, " closing ") {
-		t.Errorf("closing transport %s", s)
-	}
-	if s := srv.String(); !strings.HasPrefix(s, "<Server sockets=(<socket fd=") || !strings.Contains(s, "laddr=('127.0.0.1', ") {
-		t.Errorf("server %s", s)
-	}
+	assert.Contains(t, tr.String(), " closing ", "closing transport")
+	assert.True(t, strings.HasPrefix(srv.String(), "<Server sockets=(<socket fd="), "server")
+	assert.Contains(t, srv.String(), "laddr=('127.0.0.1', ", "server")
 }

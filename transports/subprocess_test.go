@@ -106,8 +106,8 @@ func checkOrder(t *testing.T, r *procRecorder, pipes ...int) {
 	for _, fd := range pipes {
 		lost := "pipelost" + strconv.Itoa(fd)
 		require.Equal(t, 1, count[lost], "events %v: %s %d times", ev, lost, count[lost])
-		if d, ok := pos["data"+strconv.Itoa(fd)]; ok && d > pos[lost] {
-			t.Fatalf("events %v: data on fd %d after its pipe was lost", ev, fd)
+		if d, ok := pos["data"+strconv.Itoa(fd)]; ok {
+			require.LessOrEqual(t, d, pos[lost], "events %v: data on fd %d after its pipe was lost", ev, fd)
 		}
 	}
 }
@@ -126,9 +126,8 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 	conn := tl.mustAwait(fut).(*Connection)
 	require.Equal(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
 	require.Equal(tl.t, rec.tr, conn.Transport, "Connection = %+v", conn)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		tl.t.Fatalf("ConnectionLost(%v)", err)
-	}
+	err := tl.mustAwait(rec.lost)
+	require.Nil(tl.t, err, "ConnectionLost(%v)", err)
 	return rec
 }
 
@@ -149,9 +148,9 @@ func TestSubprocessEventOrder(t *testing.T) {
 				checkOrder(t, rec, 0, 1, 2)
 				require.Equal(t, "out\n", rec.out[1].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
 				require.Equal(t, "err\n", rec.out[2].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
-				if code, ok := rec.tr.GetReturncode(); !ok || code != 3 {
-					t.Fatalf("run %d: returncode %d, %v", i, code, ok)
-				}
+				code, ok := rec.tr.GetReturncode()
+				require.True(t, ok, "run %d: returncode %d, %v", i, code, ok)
+				require.Equal(t, 3, code, "run %d: returncode %d, %v", i, code, ok)
 				for fd, err := range rec.pipeErrs {
 					require.NoError(t, err, "run %d: PipeConnectionLost(%d, %v)", i, fd, err)
 				}
@@ -188,9 +187,8 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 		tl.mustAwait(recs[i].lost)
 		checkOrder(t, recs[i], 0, 1, 2)
 		assert.Equal(t, fmt.Sprintf("got child %d\n", i), recs[i].out[1].String(), "child %d said %q", i, recs[i].out[1].String())
-		if code, _ := recs[i].tr.GetReturncode(); code != 0 {
-			t.Errorf("child %d: returncode %d", i, code)
-		}
+		code, _ := recs[i].tr.GetReturncode()
+		assert.Equal(t, 0, code, "child %d: returncode %d", i, code)
 	}
 	tl.runIdle()
 	tl.expectNoReports()
@@ -252,9 +250,8 @@ func TestSubprocessStdinBrokenPipe(t *testing.T) {
 	require.Nil(t, rec.pipeErrs[1], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
 	assert.Nil(t, rec.pipeErrs[2], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
 	assert.Equal(t, "hello\n", rec.out[1].String(), "stdout %q", rec.out[1].String())
-	if code, _ := rec.tr.GetReturncode(); code != 0 {
-		t.Errorf("returncode %d", code)
-	}
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, 0, code, "returncode %d", code)
 	checkOrder(t, rec, 0, 1, 2)
 	// Writing after the loss is ignored.
 	assert.NoError(t, rec.tr.GetPipeTransport(0).(WriteTransport).Write([]byte("late")), "late write")
@@ -278,12 +275,10 @@ func TestSubprocessSignals(t *testing.T) {
 			tl := newTestLoop(t)
 			rec := runChild(tl, []string{"sleep", "30"}, SubprocessOptions{}, func(r *procRecorder) {
 				r.onMade = func(r *procRecorder) {
-					if _, ok := r.tr.GetReturncode(); ok {
-						t.Error("returncode set while running")
-					}
-					if pid := r.tr.GetPid(); pid <= 0 || r.tr.GetExtraInfo("subprocess") != pid {
-						t.Errorf("pid %d, extra info %v", pid, r.tr.GetExtraInfo("subprocess"))
-					}
+					_, ok := r.tr.GetReturncode()
+					assert.False(t, ok, "returncode set while running")
+					assert.Greater(t, r.tr.GetPid(), 0, "pid")
+					assert.Equal(t, r.tr.GetPid(), r.tr.GetExtraInfo("subprocess"), "pid")
 					assert.NoError(t, tc.send(r.tr), "signal")
 				}
 				r.onExited = func(r *procRecorder) {
@@ -293,14 +288,13 @@ func TestSubprocessSignals(t *testing.T) {
 					assert.Equal(t, KindProcessLookupError, e.Kind, "Kill after exit = %v, want ProcessLookupError", err)
 				}
 			})
-			if code, ok := rec.tr.GetReturncode(); !ok || code != tc.code {
-				t.Errorf("returncode %d, %v; want %d", code, ok, tc.code)
-			}
+			code, ok := rec.tr.GetReturncode()
+			require.True(t, ok, "returncode %d, %v; want %d", code, ok, tc.code)
+			assert.Equal(t, tc.code, code, "returncode %d, %v; want %d", code, ok, tc.code)
 			for _, send := range []func() error{rec.tr.Kill, rec.tr.Terminate, func() error { return rec.tr.SendSignal(0) }} {
 				var e *Error
-				if err := send(); !errors.As(err, &e) || e.Kind != KindProcessLookupError {
-					t.Errorf("after ConnectionLost: %v, want ProcessLookupError", err)
-				}
+				require.ErrorAs(t, send(), &e, "after ConnectionLost")
+				assert.Equal(t, KindProcessLookupError, e.Kind, "after ConnectionLost")
 			}
 			checkOrder(t, rec, 0, 1, 2)
 			tl.expectNoReports()
@@ -319,9 +313,8 @@ func TestSubprocessCloseKills(t *testing.T) {
 			assert.True(t, r.tr.IsClosing(), "IsClosing false after Close")
 		}
 	})
-	if code, _ := rec.tr.GetReturncode(); code != -int(syscall.SIGKILL) {
-		t.Errorf("returncode %d", code)
-	}
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, -int(syscall.SIGKILL), code, "returncode %d", code)
 	checkOrder(t, rec, 0, 1, 2)
 	tl.expectNoReports()
 }
@@ -380,9 +373,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 			return r
 		}, []string{"sh", "-c", "echo $$"}, opts)
 		fut.AddDoneCallback(func(f *loop.Future) {
-			if err := f.Exception(); err != nil {
-				t.Errorf("child %d: %v", i, err)
-			}
+			assert.Nil(t, f.Exception(), "child")
 		})
 	}
 	for i := 0; i < batch; i++ {
@@ -390,14 +381,11 @@ func TestSubprocessNoLeaks(t *testing.T) {
 	}
 	tl.mustAwait(done)
 	tl.runIdle()
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after", before, after)
-	}
+	assert.Equal(t, before, countFDs(t))
 	assert.Len(t, pids, total, "%d pids recorded", len(pids))
 	for _, pid := range pids {
-		if state, ok := zombieOrRunning(pid); ok {
-			t.Errorf("child %d is still our child, state %s", pid, state)
-		}
+		state, ok := zombieOrRunning(pid)
+		assert.False(t, ok, "child %d is still our child, state %s", pid, state)
 	}
 	tl.expectNoReports()
 }
@@ -412,12 +400,9 @@ func TestSubprocessKeepsLoopAlive(t *testing.T) {
 		return rec
 	}, []string{"sh", "-c", "sleep 0.2; exit 7"}, SubprocessOptions{Stdin: null, Stdout: null, Stderr: null})
 	tl.runIdle()
-	if got := eventsString(rec.events); got != "made,exited,lost" {
-		t.Fatalf("events %s", got)
-	}
-	if code, _ := rec.tr.GetReturncode(); code != 7 {
-		t.Errorf("returncode %d", code)
-	}
+	require.Equal(t, "made,exited,lost", eventsString(rec.events), "events")
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, 7, code, "returncode %d", code)
 }
 
 // Dir, Env (with its PATH for the lookup), STDOUT for stderr, and a file.
@@ -430,9 +415,7 @@ func TestSubprocessOptions(t *testing.T) {
 		Env:    []string{"FOO=bar", "PATH=/usr/bin:/bin"},
 		Stderr: Stdio{Kind: StdioStdout},
 	}, nil)
-	if want := "bar\n" + real + "\nerr\n"; rec.out[1].String() != want {
-		t.Errorf("output %q, want %q", rec.out[1].String(), want)
-	}
+	assert.Equal(t, "bar\n"+real+"\nerr\n", rec.out[1].String(), "output")
 	assert.Nil(t, rec.tr.GetPipeTransport(2), "stderr=STDOUT has a pipe transport")
 	checkOrder(t, rec, 0, 1)
 	path := filepath.Join(dir, "out.txt")
@@ -440,9 +423,8 @@ func TestSubprocessOptions(t *testing.T) {
 	require.NoError(t, err)
 	rec = runChild(tl, []string{"echo", "to a file"}, SubprocessOptions{Stdout: Stdio{Kind: StdioFile, File: f}}, nil)
 	f.Close()
-	if b, _ := os.ReadFile(path); string(b) != "to a file\n" {
-		t.Errorf("file holds %q", b)
-	}
+	b, _ := os.ReadFile(path)
+	assert.Equal(t, "to a file\n", string(b), "file holds %q", b)
 	assert.Nil(t, rec.tr.GetPipeTransport(1), "a file stdout has a pipe transport")
 	tl.expectNoReports()
 }
@@ -459,9 +441,7 @@ func TestSubprocessInheritsOnlyStdio(t *testing.T) {
 	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, r))
 	var sleeper *procRecorder
 	tl.mustAwait(SubprocessExec(tl.Loop, func() BaseProtocol { sleeper = newProcRecorder(tl.Loop); return sleeper }, []string{"sleep", "30"}, SubprocessOptions{}))
-	if now := inheritableFDs(t); fmt.Sprint(now) != fmt.Sprint(inheritable) {
-		t.Errorf("descriptors without close-on-exec: %v before, %v with transports open", inheritable, now)
-	}
+	assert.Equal(t, fmt.Sprint(inheritable), fmt.Sprint(inheritableFDs(t)), "descriptors without close-on-exec")
 	rec := runChild(tl, []string{"python3", "-c", `import os; print(" ".join(sorted(os.listdir("/proc/self/fd"), key=int)))`}, SubprocessOptions{}, nil)
 	allowed := map[string]bool{"0": true, "1": true, "2": true, "3": true} // 3: its listdir
 	for _, fd := range inheritable {
@@ -520,7 +500,9 @@ func TestSubprocessStartErrors(t *testing.T) {
 		var e *Error
 		assert.True(t, errors.As(err, &e), "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
 		assert.Equal(t, tc.kind, e.Kind, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
-		assert.False(t, tc.msg != "" && err.Error() != tc.msg, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		if tc.msg != "" {
+			assert.EqualError(t, err, tc.msg, "%q", tc.argv)
+		}
 	}
 	require.Len(t, checked, 1, "Check saw %q", checked)
 	assert.Equal(t, "sh", checked[0], "Check saw %q", checked)
@@ -529,9 +511,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 		SubprocessOptions{Check: func(p string) error { shellChecked = p; return denied }}))
 	assert.Equal(t, "/bin/sh", shellChecked, "SubprocessShell checked %q", shellChecked)
 	tl.runIdle()
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after", before, after)
-	}
+	assert.Equal(t, before, countFDs(t))
 }
 
 // SubprocessShell runs the command with /bin/sh -c.
@@ -552,15 +532,12 @@ func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
 	require.NoError(t, other.Start())
 	for i := 0; i < 10; i++ {
 		rec := runChild(tl, []string{"sh", "-c", "exit 5"}, SubprocessOptions{sigchld: true}, nil)
-		if code, _ := rec.tr.GetReturncode(); code != 5 {
-			t.Errorf("returncode %d", code)
-		}
+		code, _ := rec.tr.GetReturncode()
+		assert.Equal(t, 5, code, "returncode %d", code)
 	}
 	assert.NoError(t, other.Wait(), "the other child")
 	tl.runIdle()
-	if n := len(sigchldWatchers.m); n != 0 {
-		t.Errorf("%d SIGCHLD watchers left", n)
-	}
+	assert.Empty(t, sigchldWatchers.m)
 	tl.expectNoReports()
 }
 
@@ -571,9 +548,8 @@ func TestSubprocessCallbackPanicReported(t *testing.T) {
 		r.onData = func(*procRecorder, int, []byte) { panic("bad") }
 	})
 	checkOrder(t, rec, 0, 1, 2)
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Exception in callback protocol.pipe_data_received()" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Exception in callback protocol.pipe_data_received()", tl.reportMessages()[0], "reports")
 }
 
 // A child is reaped when it exits even though nobody reads its pipes: no
@@ -586,13 +562,12 @@ func TestSubprocessReapedWithUnreadPipes(t *testing.T) {
 			r.tr.GetPipeTransport(1).(ReadTransport).PauseReading()
 		}
 		r.onExited = func(r *procRecorder) {
-			if state, ok := zombieOrRunning(r.tr.GetPid()); ok {
-				t.Errorf("child still ours after ProcessExited, state %s", state)
-			}
+			state, ok := zombieOrRunning(r.tr.GetPid())
+			assert.False(t, ok, "child still ours after ProcessExited, state %s", state)
 			assert.Equal(t, 0, r.out[1].Len(), "stdout read while paused")
-			if code, ok := r.tr.GetReturncode(); !ok || code != 4 {
-				t.Errorf("returncode %d, %v", code, ok)
-			}
+			code, ok := r.tr.GetReturncode()
+			require.True(t, ok, "returncode %d, %v", code, ok)
+			assert.Equal(t, 4, code, "returncode %d, %v", code, ok)
 			r.tr.GetPipeTransport(1).(ReadTransport).ResumeReading()
 		}
 	})

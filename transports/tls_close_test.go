@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The Python echo server waits for "go" before reading: our client's write
@@ -28,12 +29,9 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 		peer.Send("go")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != fmt.Sprint(size, " None") {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, fmt.Sprint(size, " None"), strings.TrimSpace(out), "peer printed %q", out)
 	assert.Equal(t, 0, cli.data.Len(), "%d bytes delivered after Close", cli.data.Len())
 	tl.expectNoReports()
 }
@@ -55,14 +53,10 @@ func TestTLSAbort(t *testing.T) {
 		assert.True(t, r.tr.IsClosing(), "not closing after Abort")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil || cli.lostN != 1 {
-		t.Errorf("client ConnectionLost(%v) x%d", err, cli.lostN)
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("server ConnectionLost(%v)", err)
-	}
-	if got := eventsString(srv.events); got != "made,data,eof,lost" || srv.data.String() != "last words" {
-		t.Errorf("server events %s, data %q", got, srv.data.String())
-	}
+	require.Nil(t, tl.mustAwait(cli.lost), "client ConnectionLost")
+	assert.Equal(t, 1, cli.lostN, "client ConnectionLost x%d", cli.lostN)
+	assert.Nil(t, tl.mustAwait(srv.lost), "server ConnectionLost")
+	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "server events")
+	assert.Equal(t, "last words", srv.data.String(), "server events")
 	tl.expectNoReports()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pySendThenUnwrap sends argv[3] bytes of the test pattern, then
@@ -44,19 +45,16 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 	tl.mustAwait(made)
 	layer := srv.tr.(*tlsTransport).e
 	tl.mustAwait(pollUntil(tl, func() bool { return layer.plainReadingPaused }))
-	if n := layer.pipe.buffered(); n < tlsReadHighWater || n > tlsReadHighWater+loop.ReadBufferSize {
-		t.Errorf("%d bytes of ciphertext buffered while paused", n)
-	}
+	assert.GreaterOrEqual(t, layer.pipe.buffered(), tlsReadHighWater)
+	assert.LessOrEqual(t, layer.pipe.buffered(), tlsReadHighWater+loop.ReadBufferSize)
 	assert.Equal(t, 0, srv.data.Len(), "%d bytes delivered while paused", srv.data.Len())
 	srv.tr.ResumeReading()
-	if out := tl.mustAwait(peer.Output(tl)).(string); out != "done\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "done\n", out, "peer printed %q", out)
 	tl.mustAwait(srv.lost)
 	sameBytes(t, "received", srv.data.Bytes(), patterned(size))
-	if got := eventsString(srv.events); got != "made,data,eof,lost" || srv.lostErr != nil {
-		t.Errorf("events %s, lost with %v", got, srv.lostErr)
-	}
+	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "events")
+	require.NoError(t, srv.lostErr, "events")
 	tl.expectNoReports()
 }
 
@@ -119,9 +117,7 @@ func TestTLSBufferedProtocol(t *testing.T) {
 	_, port := tl.tlsServe(func() BaseProtocol { return p }, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
 	tl.mustAwait(peer.Output(tl))
-	if err := tl.mustAwait(p.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(p.lost), "ConnectionLost")
 	sameBytes(t, "received", p.got.Bytes(), patterned(size))
 	assert.True(t, p.eof, "eof %v, %d updates", p.eof, p.updates)
 	assert.GreaterOrEqual(t, p.updates, size/1000, "eof %v, %d updates", p.eof, p.updates)

@@ -77,7 +77,7 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 				if r.Message == "SSL handshake failed" {
 					kinds = append(kinds, MapError(r.Err).Kind)
 				} else if !debug || !strings.Contains(r.Message, "took") {
-					t.Errorf("unexpected report %s: %v", r.Message, r.Err)
+					assert.Fail(t, "unexpected report", "%s: %v", r.Message, r.Err)
 				}
 			}
 			wantKinds := ""

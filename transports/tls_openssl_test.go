@@ -47,9 +47,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 	peer.Send("hello from s_client")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, "hello from s_client\n", out, "s_client printed %q (stderr %s)", out, peer.Stderr())
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(srv.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
@@ -70,9 +68,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 		}
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	assert.Equal(t, "revres_s olleh\n", cli.data.String(), "client read %q", cli.data.String())
 	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
@@ -129,9 +125,9 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 		got, err := goTLSEcho(port, pki, []byte("after"))
 		_ = tl.CallSoonThreadsafe(func() { _ = done.SetResult([]any{string(got), err}) })
 	}()
-	if res := tl.mustAwait(done).([]any); res[0] != "after" || res[1] != nil {
-		t.Errorf("next client: %v", res)
-	}
+	res := tl.mustAwait(done).([]any)
+	require.Equal(t, "after", res[0], "next client: %v", res)
+	assert.Nil(t, res[1], "next client: %v", res)
 	tl.expectNoReports()
 }
 

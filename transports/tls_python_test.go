@@ -88,9 +88,7 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				Got     int
 				SHA256  string
 			}
-			if err := json.Unmarshal([]byte(out), &res); err != nil {
-				t.Fatalf("peer output %q: %v", out, err)
-			}
+			require.Nil(t, json.Unmarshal([]byte(out), &res), "peer output")
 			sum := sha256.Sum256(patterned(size))
 			require.Equal(t, size, res.Got, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
 			assert.Equal(t, hex.EncodeToString(sum[:]), res.SHA256, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
@@ -99,9 +97,7 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 			c := srv.tr.GetExtraInfo("cipher").(TLSCipher)
 			assert.Equal(t, res.Version, obj.Version(), "version: ours %s, python %s", obj.Version(), res.Version)
 			assert.Equal(t, "TLSv"+version, res.Version, "version: ours %s, python %s", obj.Version(), res.Version)
-			if got := fmt.Sprint([]any{c.Name, c.Version, float64(c.Bits)}); got != fmt.Sprint(res.Cipher) {
-				t.Errorf("cipher: ours %s, python %v", got, res.Cipher)
-			}
+			assert.Equal(t, fmt.Sprint(res.Cipher), fmt.Sprint([]any{c.Name, c.Version, float64(c.Bits)}), "cipher: ours")
 			assert.Equal(t, "http/1.1", obj.SelectedALPNProtocol(), "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
 			assert.Equal(t, "http/1.1", res.ALPN, "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
 			// Echoing 8 MiB legitimately pauses and resumes writing.
@@ -168,18 +164,14 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 	cfg := pki.clientConfig()
 	cfg.NextProtos = []string{"http/1.1"}
 	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: cfg})).(*Connection)
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	sameBytes(t, "echo", cli.data.Bytes(), payload)
 	assert.NotEqual(t, 0, maxBuffered, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
 	assert.Equal(t, 1, cli.pauses, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
 	assert.Equal(t, 1, cli.resumes, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, fmt.Sprint(size, " http/1.1"), strings.TrimSpace(out), "peer printed %q", out)
-	if alpn := conn.Transport.GetExtraInfo("ssl_object").(*SSLObject).SelectedALPNProtocol(); alpn != "http/1.1" {
-		t.Errorf("ALPN %q", alpn)
-	}
+	assert.Equal(t, "http/1.1", conn.Transport.GetExtraInfo("ssl_object").(*SSLObject).SelectedALPNProtocol(), "ALPN")
 	tl.expectNoReports()
 }
 
@@ -209,9 +201,9 @@ print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separa
 	// Without verification the dict is empty, as Python's.
 	conn2 := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}})).(*Connection)
-	if m, ok := conn2.Transport.GetExtraInfo("peercert").(map[string]any); !ok || len(m) != 0 {
-		t.Errorf("unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
-	}
+	m, ok := conn2.Transport.GetExtraInfo("peercert").(map[string]any)
+	require.True(t, ok, "unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
+	assert.Empty(t, m, "unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
 	conn.Transport.(Transport).Abort()
 	conn2.Transport.(Transport).Abort()
 	tl.spin(5)
@@ -287,15 +279,10 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.File)
-	if out := tl.mustAwait(peer.Output(tl)).(string); out != "reply to request" {
-		t.Errorf("peer read %q", out)
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if got := eventsString(srv.events); got != "made,data,eof,lost" {
-		t.Errorf("events %s", got)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "reply to request", out, "peer read %q", out)
+	assert.Nil(t, tl.mustAwait(srv.lost), "ConnectionLost")
+	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "events")
 	tl.expectNoReports()
 }
 
@@ -339,14 +326,11 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 		assert.Error(t, r.tr.Write([]byte("more")), "Write after WriteEOF did not fail")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	assert.Equal(t, "reply to request", cli.data.String(), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
 	assert.Equal(t, "made,data,eof,lost", eventsString(cli.events), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
-	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "request" {
-		t.Errorf("peer read %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "request", strings.TrimSpace(out), "peer read %q", out)
 	tl.expectNoReports()
 }
 
@@ -466,8 +450,7 @@ func (p *startTLSLine) ConnectionMade(t BaseTransport) {
 func (p *startTLSLine) DataReceived(data []byte) {
 	if p.firstLen > 0 {
 		p.upgraded.DataReceived(data)
-		if p.tls == nil {
-			p.t.Error("data over TLS before the StartTLS future's callbacks ran")
+		if !assert.NotNil(p.t, p.tls, "data over TLS before the StartTLS future's callbacks ran") {
 			return
 		}
 		_ = p.tls.Write(data)
@@ -475,8 +458,7 @@ func (p *startTLSLine) DataReceived(data []byte) {
 	}
 	p.firstLen = len(data)
 	i := bytes.Index(data, []byte("\r\n"))
-	if i < 0 || string(data[:i]) != "STARTTLS" {
-		p.t.Errorf("first line %q", data)
+	if !assert.True(p.t, i >= 0 && string(data[:i]) == "STARTTLS", "first line %q", data) {
 		p.plain.Close()
 		return
 	}
@@ -485,8 +467,7 @@ func (p *startTLSLine) DataReceived(data []byte) {
 	clear(data) // Pending must have been copied
 	fut.AddDoneCallback(func(f *loop.Future) {
 		v, err := f.Result()
-		if err != nil {
-			p.t.Errorf("StartTLS: %v", err)
+		if !assert.NoError(p.t, err, "StartTLS") {
 			return
 		}
 		p.tls = v.(Transport)
@@ -508,9 +489,8 @@ func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
 	_, port := tl.serve(func() BaseProtocol { return proto }, ListenOptions{})
 	peer := startPython(tl, pyStartTLSClient, strconv.Itoa(port), pki.File, "secret after upgrade")
 	tl.mustAwait(proto.accepted) // reading is paused
-	if line := peer.ReadLine(); line != "sent" {
-		t.Fatalf("peer: %q", line)
-	}
+	line := peer.ReadLine()
+	require.Equal(t, "sent", line, "peer: %q", line)
 	// Everything is in the kernel's queue: the first read gets it whole.
 	proto.plain.ResumeReading()
 	out := tl.mustAwait(peer.Output(tl)).(string)
@@ -580,14 +560,9 @@ func TestStartTLSClientSide(t *testing.T) {
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
 	tl.mustAwait(upgraded)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if out := tl.mustAwait(peer.Output(tl)).(string); strings.TrimSpace(out) != "client secret" {
-		t.Errorf("peer printed %q", out)
-	}
-	if got := eventsString(rec.events); got != "made,data,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "client secret", strings.TrimSpace(out), "peer printed %q", out)
+	assert.Equal(t, "made,data,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }

@@ -71,18 +71,12 @@ func TestStartTLSOverTLS(t *testing.T) {
 	inner := tl.mustAwait(tl.mustAwait(cli.started).(*loop.Future)).(Transport)
 	require.NotEqual(t, outer.Transport, inner, "StartTLS returned the outer transport")
 	_ = inner.Write(patterned(size))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("client ConnectionLost(%v)", err)
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("server ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(cli.lost), "client ConnectionLost")
+	assert.Nil(t, tl.mustAwait(srv.lost), "server ConnectionLost")
 	sameBytes(t, "echo through the inner session", cli.data.Bytes(), patterned(size))
 	assert.Equal(t, 1, cli.lostN, "ConnectionLost: client %d, server %d", cli.lostN, srv.lostN)
 	assert.Equal(t, 1, srv.lostN, "ConnectionLost: client %d, server %d", cli.lostN, srv.lostN)
-	if v := inner.GetExtraInfo("ssl_object").(*SSLObject).Version(); v != "TLSv1.3" {
-		t.Errorf("inner version %s", v)
-	}
+	assert.Equal(t, "TLSv1.3", inner.GetExtraInfo("ssl_object").(*SSLObject).Version(), "inner version")
 	tl.expectNoReports()
 }
 
@@ -194,11 +188,9 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	conn := tl.mustAwait(ConnectAcceptedSocketTLS(tl.Loop, func() BaseProtocol { return srv }, ours, pki.serverConfig(), 0, 0)).(*Connection)
 	assert.Equal(t, srv, conn.Protocol, "Connection %+v, made %d", conn, srv.madeN)
 	assert.Equal(t, 1, srv.madeN, "Connection %+v, made %d", conn, srv.madeN)
-	if res := tl.mustAwait(done).([]any); res[0] != "accepted elsewhere" || res[1] != nil {
-		t.Errorf("client got %v", res)
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	res := tl.mustAwait(done).([]any)
+	require.Equal(t, "accepted elsewhere", res[0], "client got %v", res)
+	assert.Nil(t, res[1], "client got %v", res)
+	assert.Nil(t, tl.mustAwait(srv.lost), "ConnectionLost")
 	tl.expectNoReports()
 }

@@ -57,12 +57,10 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 	tl.mustAwait(cli.lost)
 	tl.mustAwait(srv.lost)
 	assert.Equal(t, "ping over tls", cli.data.String(), "client got %q", cli.data.String())
-	if got := eventsString(cli.events); got != "made,data,lost" || cli.lostErr != nil {
-		t.Errorf("client events %s, lost with %v", got, cli.lostErr)
-	}
-	if got := eventsString(srv.events); got != "made,data,eof,lost" || srv.lostErr != nil {
-		t.Errorf("server events %s, lost with %v", got, srv.lostErr)
-	}
+	assert.Equal(t, "made,data,lost", eventsString(cli.events), "client events")
+	require.NoError(t, cli.lostErr, "client events")
+	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "server events")
+	require.NoError(t, srv.lostErr, "server events")
 	assert.Equal(t, serverCfg, srv.tr.GetExtraInfo("sslcontext"), "server sslcontext is not the config given")
 	assert.Nil(t, srv.tr.GetExtraInfo("peercert"), "server has a peercert without client certificates")
 	assert.True(t, tr.IsClosing(), "after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
@@ -92,12 +90,10 @@ func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) 
 	require.True(t, ok, "peercert = %v", tr.GetExtraInfo("peercert"))
 	assert.Equal(t, "[[[countryName NZ]] [[organizationName starnet]] [[commonName localhost]]]", fmt.Sprint(cert["subject"]), "peercert = %v", tr.GetExtraInfo("peercert"))
 	assert.Nil(t, tr.GetExtraInfo("compression"), "compression is not nil")
-	if _, ok := tr.GetExtraInfo("peername").(*net.TCPAddr); !ok {
-		t.Errorf("peername = %v", tr.GetExtraInfo("peername"))
-	}
-	if _, ok := tr.GetExtraInfo("socket").(*Socket); !ok {
-		t.Errorf("socket = %v", tr.GetExtraInfo("socket"))
-	}
+	_, ok = tr.GetExtraInfo("peername").(*net.TCPAddr)
+	assert.True(t, ok, "peername = %v", tr.GetExtraInfo("peername"))
+	_, ok = tr.GetExtraInfo("socket").(*Socket)
+	assert.True(t, ok, "socket = %v", tr.GetExtraInfo("socket"))
 }
 
 // Certificate verification failures fail the client's future with
@@ -204,9 +200,8 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 			}
 		})
 	}()
-	if got := tl.mustAwait(done); got != "hello" {
-		t.Errorf("echo = %q", got)
-	}
+	got := tl.mustAwait(done)
+	assert.Equal(t, "hello", got, "echo = %q", got)
 	// The silent connection is closed by the server: its read ends.
 	readDone := tl.NewFuture()
 	go func() {
@@ -214,10 +209,10 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 		_, err := silent.Read(make([]byte, 1))
 		_ = tl.CallSoonThreadsafe(func() { _ = readDone.SetResult(err) })
 	}()
-	if err := tl.mustAwait(readDone); err == nil {
-		t.Error("the silent client read data")
-	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Error("the server did not abort the silent client")
+	readErr, _ := tl.mustAwait(readDone).(error)
+	require.Error(t, readErr, "the silent client read data")
+	if ne, ok := readErr.(net.Error); ok {
+		assert.False(t, ne.Timeout(), "the server did not abort the silent client")
 	}
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
@@ -292,9 +287,7 @@ func TestTLSManyConcurrentClients(t *testing.T) {
 	tl.mustAwait(all)
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
-	if len(failures) > 0 {
-		t.Fatalf("%d clients failed, first: %s", len(failures), failures[0])
-	}
+	require.Empty(t, failures, "clients failed")
 	require.Len(t, protos, clients, "%d protocols made, want %d", len(protos), clients)
 	for _, p := range protos {
 		require.Equal(t, 1, p.madeN, "a server protocol: made %d lost %d (%v)", p.madeN, p.lostN, p.lostErr)
@@ -403,9 +396,8 @@ func TestTLSDataReceivedPanic(t *testing.T) {
 	expectError(t, err, KindRuntimeError, 0, "")
 	assert.Contains(t, err.Error(), "panic in protocol.data_received(): boom", "error %v", err)
 	tl.mustAwait(cli.lost)
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Fatal error: protocol.data_received() call failed." {
-		t.Errorf("reports: %q", msgs)
-	}
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Fatal error: protocol.data_received() call failed.", tl.reportMessages()[0], "reports")
 }
 
 func TestMapTLSErrors(t *testing.T) {
@@ -450,9 +442,8 @@ func TestTLSClientCertificates(t *testing.T) {
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("authenticated")) }
 	cli.onData = func(r *recorder, _ []byte) { r.tr.Close() }
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: withCert}))
-	if err := tl.mustAwait(cli.lost); err != nil || cli.data.String() != "authenticated" {
-		t.Errorf("client with a certificate: %q, lost with %v", cli.data.String(), err)
-	}
+	require.Nil(t, tl.mustAwait(cli.lost), "client with a certificate")
+	assert.Equal(t, "authenticated", cli.data.String(), "client with a certificate: %q", cli.data.String())
 	cert, _ := protos[0].tr.GetExtraInfo("peercert").(map[string]any)
 	assert.Equal(t, "[[[commonName client one]]]", fmt.Sprint(cert["subject"]), "server's peercert %v", cert)
 
@@ -504,9 +495,7 @@ func TestTLSLargeConcurrentEchoWithGoClients(t *testing.T) {
 		}()
 	}
 	tl.mustAwait(done)
-	if len(failures) > 0 {
-		t.Fatalf("%d clients failed, first: %s", len(failures), failures[0])
-	}
+	require.Empty(t, failures, "clients failed")
 	tl.expectNoReports()
 }
 

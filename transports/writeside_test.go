@@ -39,37 +39,25 @@ func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
 	var tr *socketTransport
 	rec.onMade = func(r *recorder) {
 		fd := tr.fd
-		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", fd); got != want {
-			t.Errorf("open: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", fd), tr.String(), "open")
 		_ = r.tr.Write(make([]byte, 8<<20)) // the peer never reads
 		n := r.tr.GetWriteBufferSize()
 		require.NotEqual(t, 0, n, "nothing buffered")
-		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n); got != want {
-			t.Errorf("buffering: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n), tr.String(), "buffering")
 		r.tr.Close()
-		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<polling, bufsize=%d>>", fd, n); got != want {
-			t.Errorf("closing: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport closing fd=%d read=idle write=<polling, bufsize=%d>>", fd, n), tr.String(), "closing")
 		for i := 0; i < 2*logThresholdForConnLostWrites; i++ {
 			_ = r.tr.Write([]byte("x")) // closing, not lost: not counted
 		}
 		r.tr.Abort()
-		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<idle, bufsize=0>>", fd); got != want {
-			t.Errorf("aborted: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport closing fd=%d read=idle write=<idle, bufsize=0>>", fd), tr.String(), "aborted")
 		for i := 0; i < logThresholdForConnLostWrites+2; i++ {
 			_ = r.tr.Write([]byte("x"))
 		}
 	}
 	tr, _ = socketPair(t, tl, rec)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if got, want := tr.String(), "<socket transport closed fd=-1 read=idle write=<idle, bufsize=0>>"; got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, "<socket transport closed fd=-1 read=idle write=<idle, bufsize=0>>", tr.String(), "closed")
 	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
 }
 
@@ -97,20 +85,14 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 				rec.onMade = func(r *pipeRecorder) {
 					wt = r.tr.(*writePipeTransport)
 					fd = wt.end.fd
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d idle bufsize=0>", fd); got != want {
-						t.Errorf("open: %s, want %s", got, want)
-					}
+					assert.Equal(t, fmt.Sprintf("<write pipe transport fd=%d idle bufsize=0>", fd), wt.String(), "open")
 					_ = wt.Write(make([]byte, 1<<20))
 					n := wt.GetWriteBufferSize()
 					require.NotEqual(t, 0, n, "nothing buffered")
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n); got != want {
-						t.Errorf("buffering: %s, want %s", got, want)
-					}
+					assert.Equal(t, fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n), wt.String(), "buffering")
 					assert.Equal(t, 1, rec.pauses, "%d bytes buffered: %d pauses, want 1", n, rec.pauses)
 					wt.Close() // flushing
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n); got != want {
-						t.Errorf("closing: %s, want %s", got, want)
-					}
+					assert.Equal(t, fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n), wt.String(), "closing")
 					_ = wt.Writelines(nil) // nothing: not counted
 					for i := 0; i < logThresholdForConnLostWrites-1; i++ {
 						_ = wt.Write([]byte("x"))
@@ -131,9 +113,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 			}
 			assert.Equal(t, wantErr, err, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
 			assert.Equal(t, 1, rec.lostN, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
-			if got, want := wt.String(), fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd); got != want {
-				t.Errorf("closed: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd), wt.String(), "closed")
 			assert.Nil(t, wt.GetProtocol(), "protocol kept after ConnectionLost")
 			expectIgnoredWriteReports(t, tl, "pipe closed by peer or os.write(pipe, data) raised exception.")
 		})
@@ -155,24 +135,22 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 			n := wt.GetWriteBufferSize()
 			require.NotEqual(t, 0, n, "%d buffered, %d pauses", n, rec.pauses)
 			require.Equal(t, 0, rec.pauses, "%d buffered, %d pauses", n, rec.pauses)
-			if err := wt.SetWriteBufferLimits(intp(n), nil); err != nil || rec.pauses != 0 {
-				t.Errorf("high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
-			}
-			if err := wt.SetWriteBufferLimits(intp(n-1), nil); err != nil || rec.pauses != 1 {
-				t.Errorf("high below buffered: %v, %d pauses, want 1", err, rec.pauses)
-			}
-			if low, high := wt.GetWriteBufferLimits(); low != (n-1)/4 || high != n-1 {
-				t.Errorf("limits = (%d, %d)", low, high)
-			}
+			err := wt.SetWriteBufferLimits(intp(n), nil)
+			require.NoError(t, err, "high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
+			assert.Equal(t, 0, rec.pauses, "high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
+			err = wt.SetWriteBufferLimits(intp(n-1), nil)
+			require.NoError(t, err, "high below buffered: %v, %d pauses, want 1", err, rec.pauses)
+			assert.Equal(t, 1, rec.pauses, "high below buffered: %v, %d pauses, want 1", err, rec.pauses)
+			low, high := wt.GetWriteBufferLimits()
+			assert.Equal(t, (n-1)/4, low, "limits = (%d, %d)", low, high)
+			assert.Equal(t, n-1, high, "limits = (%d, %d)", low, high)
 			assert.Error(t, wt.SetWriteBufferLimits(intp(1), intp(2)), "high < low accepted")
 			wt.Abort()
 		}
 		return rec
 	}, w)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
@@ -189,27 +167,18 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 		rec.onMade = func(p *pipeRecorder) {
 			rt = p.tr.(*readPipeTransport)
 			fd = rt.end.fd
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d polling>", fd); got != want {
-				t.Errorf("open: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport fd=%d polling>", fd), rt.String(), "open")
 			rt.PauseReading()
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d idle>", fd); got != want {
-				t.Errorf("paused: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport fd=%d idle>", fd), rt.String(), "paused")
 			rt.ForceClose((*Error)(nil))
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd); got != want {
-				t.Errorf("closing: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd), rt.String(), "closing")
 		}
 		return rec
 	}, r)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
-		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
-	}
-	if got, want := rt.String(), fmt.Sprintf("<read pipe transport closed fd=%d idle>", fd); got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost ×%d, want once", rec.lostN)
+	assert.Equal(t, fmt.Sprintf("<read pipe transport closed fd=%d idle>", fd), rt.String(), "closed")
 	tl.expectNoReports()
 }
 
@@ -227,16 +196,12 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 		rec.onMade = func(r *dgramRecorder) {
 			dt = r.tr.(*datagramTransport)
 			fd = dt.sock.Fileno()
-			if got, want := dt.String(), fmt.Sprintf("<datagram transport fd=%d write=<idle, bufsize=0>>", fd); got != want {
-				t.Errorf("open: %s, want %s", got, want)
-			}
-			if low, high := dt.GetWriteBufferLimits(); low != DefaultLowWater || high != DefaultHighWater {
-				t.Errorf("limits = (%d, %d)", low, high)
-			}
+			assert.Equal(t, fmt.Sprintf("<datagram transport fd=%d write=<idle, bufsize=0>>", fd), dt.String(), "open")
+			low, high := dt.GetWriteBufferLimits()
+			assert.Equal(t, DefaultLowWater, low, "limits = (%d, %d)", low, high)
+			assert.Equal(t, DefaultHighWater, high, "limits = (%d, %d)", low, high)
 			dt.Close()
-			if got, want := dt.String(), fmt.Sprintf("<datagram transport closing fd=%d write=<idle, bufsize=0>>", fd); got != want {
-				t.Errorf("closing: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<datagram transport closing fd=%d write=<idle, bufsize=0>>", fd), dt.String(), "closing")
 			for i := 0; i < logThresholdForConnLostWrites+2; i++ {
 				_ = dt.SendTo([]byte("x"), dt.sockname)
 			}
@@ -245,11 +210,8 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 		return rec
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
-		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
-	}
-	if got, want := dt.String(), "<datagram transport closed fd=-1 write=<idle, bufsize=0>>"; got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost ×%d, want once", rec.lostN)
+	assert.Equal(t, "<datagram transport closed fd=-1 write=<idle, bufsize=0>>", dt.String(), "closed")
 	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
 }
