@@ -123,8 +123,10 @@ print("bye")
 // with a python3 echo peer, in lockstep, over IPv4 and (where ::1 works)
 // IPv6; each comes back whole from the peer's address.
 func TestDatagramEchoConnected(t *testing.T) {
+	t.Parallel()
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		t.Run(host, func(t *testing.T) {
+			t.Parallel()
 			if host == "::1" && !ipv6Loopback() {
 				t.Skip("no IPv6 loopback here")
 			}
@@ -207,6 +209,7 @@ print("ok", len(sizes), s.getsockname()[1])
 // datagram (0 to 65,507 bytes) with the sender's address and answers with
 // SendTo to that address.
 func TestDatagramServerEchoesToSender(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *dgramRecorder
 	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
@@ -272,6 +275,7 @@ print("ok", len(sizes))
 // another path: datagrams arrive whole with the sender's path and go back
 // with SendTo.
 func TestDatagramUnix(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	server, client := filepath.Join(dir, "srv.sock"), filepath.Join(dir, "cli.sock")
@@ -313,6 +317,7 @@ func TestDatagramUnix(t *testing.T) {
 // A connected UDP endpoint whose peer port is closed gets the kernel's ICMP
 // port unreachable as ErrorReceived(ConnectionRefusedError) and stays open.
 func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -392,6 +397,7 @@ func queueDatagrams(t *testing.T, tr DatagramTransport, count, size int) {
 // length + 8) drives PauseWriting/ResumeWriting; Close sends the whole queue
 // before ConnectionLost(nil).
 func TestDatagramQueueFlushesOnClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "sink.sock")
 	peer := startPython(tl, pyUnixDgramSink, path, "all")
@@ -427,6 +433,7 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 
 // Abort drops the queue at once; ConnectionLost(nil) follows.
 func TestDatagramAbortDropsQueue(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "sink.sock")
 	peer := startPython(tl, pyUnixDgramSink, path, "some")
@@ -458,6 +465,7 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 
 // SendTo's argument errors, and the permission hook on destinations.
 func TestDatagramSendToErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	errDenied := NewError(KindPermissionError, "net access denied")
 	checked := []string{}
@@ -548,6 +556,7 @@ func (p *panicky) DatagramReceived(data []byte, addr net.Addr) {
 
 // A panic in DatagramReceived is reported and the endpoint keeps serving.
 func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var p *panicky
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
@@ -576,6 +585,7 @@ func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
 // ReusePort lets two endpoints bind the same port; without it the second
 // bind fails with EADDRINUSE.
 func TestDatagramReusePort(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	factory := func() BaseProtocol { return newDgramRecorder(tl.Loop) }
 	first := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: "127.0.0.1:0", ReusePort: true})).(*Connection)
@@ -596,6 +606,7 @@ func TestDatagramReusePort(t *testing.T) {
 // With AllowBroadcast the remote address is the default destination but the
 // socket is not connected (no peername), as asyncio does.
 func TestDatagramAllowBroadcastRemote(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -633,6 +644,7 @@ print("sent")
 // A Unix datagram from an unbound socket has no source address (nil, as
 // Python's None); one from an abstract socket is "@name".
 func TestDatagramUnixSourceAddresses(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "srv.sock")
 	var rec *dgramRecorder

@@ -66,6 +66,7 @@ func TestConnectAllRefused(t *testing.T) {
 }
 
 func TestConnectUnixMissingPath(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "nobody.sock")
 	_, err := tl.await(CreateUnixConnection(tl.Loop, echoFactory, path, DialOptions{}))
@@ -93,6 +94,7 @@ func TestConnectCheck(t *testing.T) {
 }
 
 func TestConnectLocalAddr(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	_, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
@@ -180,8 +182,10 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 // A failed attempt starts the next one at once, without waiting for the
 // delay; without happy eyeballs, addresses are tried in turn.
 func TestConnectFallsThroughRefusedAddress(t *testing.T) {
+	t.Parallel()
 	for _, delay := range []time.Duration{0, time.Hour} {
 		t.Run(fmt.Sprint(delay), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			_, port := tl.serve(echoFactory, ListenOptions{}) // 127.0.0.1 only: ::1 refuses
 			rec := newRecorder(tl.Loop)
@@ -211,6 +215,7 @@ func TestConnectCancel(t *testing.T) {
 }
 
 func TestInterleaveByFamily(t *testing.T) {
+	t.Parallel()
 	mk := func(s string) dialTarget {
 		ip := netip.MustParseAddr(s)
 		f, sa := ipSockaddr(ip, 1)
@@ -227,6 +232,7 @@ func TestInterleaveByFamily(t *testing.T) {
 // A literal address is used without the resolver: the callback runs before
 // lookupHost returns.
 func TestLiteralNeedsNoResolver(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	for _, host := range []string{"127.0.0.1", "::1", "fe80::1%1", "::ffff:127.0.0.1"} {
 		called := false
@@ -241,6 +247,7 @@ func TestLiteralNeedsNoResolver(t *testing.T) {
 }
 
 func TestGetAddrInfo(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	infos := tl.mustAwait(GetAddrInfo(tl.Loop, "localhost", 8080)).([]AddrInfo)
 	found := false
@@ -262,6 +269,7 @@ func TestGetAddrInfo(t *testing.T) {
 }
 
 func TestGaiErrorMapping(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		want string
@@ -280,6 +288,7 @@ func TestGaiErrorMapping(t *testing.T) {
 }
 
 func TestMapError(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		kind string
@@ -308,6 +317,7 @@ func TestMapError(t *testing.T) {
 
 // A name goes through the resolver (off the loop thread) and connects.
 func TestConnectByName(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)

@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 // AcceptRetryDelay without closing the listener, and then accepts the
 // connection that waited in the kernel's queue.
 func TestAcceptEMFILERetry(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
 	out, err := cmd.CombinedOutput()

@@ -15,6 +15,7 @@ import (
 func intp(v int) *int { return &v }
 
 func TestWriteBufferLimitRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		high, low         *int
 		wantLow, wantHigh int
@@ -66,6 +67,7 @@ func fillKernel(t *testing.T, tr Transport, payload []byte) int {
 // SetWriteBufferLimits re-checks pausing only (as asyncio); ResumeWriting
 // fires once the buffer drains to low or below.
 func TestFlowControlThresholds(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 3)
 	var peer *peerProc
@@ -124,6 +126,7 @@ func TestFlowControlThresholds(t *testing.T) {
 // With high=0 any buffered byte pauses, and writing resumes only when the
 // buffer is empty. Lowering the limits below the buffer pauses at once.
 func TestFlowControlHighZero(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 4)
 	var peer *peerProc
@@ -162,6 +165,7 @@ func TestFlowControlHighZero(t *testing.T) {
 // A panic in PauseWriting or ResumeWriting is reported, and the transport
 // carries on (asyncio catches and reports these exceptions).
 func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	rec.onPause = func(*recorder) { panic("pause bug") }
@@ -234,6 +238,7 @@ func (p *flowCalls) ResumeWriting() { p.calls = append(p.calls, "resume") }
 // mark or below, and with both marks 0, successive checks of an empty
 // buffer pause and resume in turn.
 func TestTLSWriteFlowControl(t *testing.T) {
+	t.Parallel()
 	var f tlsWriteFlow
 	f.init()
 	low, high := f.limits()

@@ -115,6 +115,7 @@ func startWithStdout(t *testing.T, w *os.File, script string) *exec.Cmd {
 // ResumeReading (nothing arrives while paused), then calls EOFReceived and
 // ConnectionLost(nil).
 func TestReadPipePauseResume(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	const total = 3_000_000
@@ -168,6 +169,7 @@ print(n, h.hexdigest())
 // A write pipe writes to a python3 reader with flow control, and Close
 // flushes before ConnectionLost(nil).
 func TestWritePipeFlushesOnClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	cmd := exec.Command("python3", "-c", pyReadAll)
@@ -213,6 +215,7 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 // A write to a pipe whose reader is gone fails with EPIPE: ConnectionLost
 // gets a BrokenPipeError, and nothing is reported outside debug mode.
 func TestWritePipeBrokenPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	r.Close()
@@ -235,8 +238,10 @@ func TestWritePipeBrokenPipe(t *testing.T) {
 // that is a clean ConnectionLost(nil); with data buffered, a
 // BrokenPipeError.
 func TestWritePipeReaderGone(t *testing.T) {
+	t.Parallel()
 	for _, buffered := range []bool{false, true} {
 		t.Run("buffered="+strconv.FormatBool(buffered), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			r, w := osPipe(t)
 			// head reads one byte, then exits, closing the read end.
@@ -277,6 +282,7 @@ func TestWritePipeReaderGone(t *testing.T) {
 // Regular files work with both pipe transports: a read pipe reads the file
 // to its end, a write pipe writes it.
 func TestPipeTransportsOnRegularFiles(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	content := randomBytes(3<<20+17, 8)
@@ -317,6 +323,7 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 // /dev/null, which epoll refuses to watch, works too: reading gives EOF at
 // once, writing swallows everything.
 func TestPipeTransportsOnDevNull(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rf, err := os.Open(os.DevNull)
 	require.NoError(t, err)
@@ -343,6 +350,7 @@ func TestPipeTransportsOnDevNull(t *testing.T) {
 
 // A directory is not a pipe (ValueError); a nil file is a TypeError.
 func TestConnectPipeRejects(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	d, err := os.Open(t.TempDir())
 	require.NoError(t, err)
@@ -359,6 +367,7 @@ func TestConnectPipeRejects(t *testing.T) {
 // A panic in a read pipe's DataReceived closes it with the error, as for a
 // stream transport, and is reported.
 func TestReadPipeDataReceivedPanic(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	startWithStdout(t, w, "echo hello")

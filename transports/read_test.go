@@ -49,6 +49,7 @@ func waitReadable(t *testing.T, fd int) {
 // PauseReading inside ConnectionMade is honoured: data that arrives stays in
 // the kernel until ResumeReading. Both are idempotent.
 func TestPauseReadingWithPendingData(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -140,8 +141,10 @@ func pattern(n int) []byte {
 
 // A BufferedProtocol is read straight into its buffer, whatever its size.
 func TestBufferedProtocol(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ bufSize, n int }{{1, 3000}, {1 << 20, 8 << 20}} {
 		t.Run(fmt.Sprintf("buffer=%d", tc.bufSize), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			var p *bufProto
 			_, port := tl.serve(func() BaseProtocol {
@@ -190,12 +193,14 @@ func (p *badBuffer) BufferUpdated(int) { panic("buffer_updated bug") }
 // An empty buffer or a panic in GetBuffer or BufferUpdated is a fatal error:
 // reported, and ConnectionLost gets the error.
 func TestBufferedProtocolFailures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ mode, message, text string }{
 		{"empty", "Fatal error: protocol.get_buffer() call failed.", "RuntimeError: get_buffer() returned an empty buffer"},
 		{"panic", "Fatal error: protocol.get_buffer() call failed.", "get_buffer bug"},
 		{"updated", "Fatal error: protocol.buffer_updated() call failed.", "buffer_updated bug"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			p := &badBuffer{recorder: *newRecorder(tl.Loop), mode: tc.mode}
 			_, peer := socketPair(t, tl, p)
@@ -227,6 +232,7 @@ print("ok")
 // SetProtocol switches between a Protocol and a BufferedProtocol at any
 // time; the next read goes to the new one.
 func TestSetProtocolSwitchesReadMode(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	first := newRecorder(tl.Loop)
 	second := &bufProto{recorder: *newRecorder(tl.Loop), buf: make([]byte, 4)}
@@ -288,8 +294,10 @@ print(n)
 // A 16 MiB single write is echoed back intact, both by a Python echo
 // server to our client and by our echo server to a Python client.
 func TestSixteenMiBEcho(t *testing.T) {
+	t.Parallel()
 	const size = 16 << 20
 	t.Run("client", func(t *testing.T) {
+		t.Parallel()
 		tl := newTestLoop(t)
 		payload := randomBytes(size, 5)
 		peer := startPython(tl, pyEchoServer)
@@ -306,6 +314,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 		tl.expectNoReports()
 	})
 	t.Run("server", func(t *testing.T) {
+		t.Parallel()
 		tl := newTestLoop(t)
 		_, port := tl.serve(echoFactory, ListenOptions{})
 		peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(size))
@@ -318,6 +327,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 // Writelines sends the buffers in order, with the same buffering rules as
 // Write.
 func TestWritelines(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	big := randomBytes(8<<20, 6)
@@ -358,6 +368,7 @@ func TestWritelines(t *testing.T) {
 // A write error (the peer is gone) is a fatal error: ConnectionLost gets a
 // BrokenPipeError or ConnectionResetError, not reported (an OSError).
 func TestWriteToClosedPeer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	var peer int
@@ -381,6 +392,7 @@ func TestWriteToClosedPeer(t *testing.T) {
 
 // In debug mode a connection-level fatal error is reported too.
 func TestFatalOSErrorReportedInDebugMode(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	rec := newRecorder(tl.Loop)

@@ -84,6 +84,7 @@ func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 // Meanwhile Write fails with a RuntimeError and reading is paused; after,
 // reading resumes and the file's position is after the last byte sent.
 func TestSendfileTCP(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	header := randomBytes(8<<20, 1)
 	content := randomBytes(24<<20+3, 2)
@@ -124,6 +125,7 @@ func TestSendfileTCP(t *testing.T) {
 // An offset and a count send exactly that slice; Close right after Sendfile
 // waits for it, as it waits for the write buffer.
 func TestSendfileOffsetCountAndClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	content := randomBytes(1<<20, 3)
 	f := writeTempFile(t, content)
@@ -146,6 +148,7 @@ func TestSendfileOffsetCountAndClose(t *testing.T) {
 // Abort during a sendfile fails its Future with a ConnectionError;
 // ConnectionLost(nil) follows.
 func TestSendfileAbort(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := writeTempFile(t, nil)
 	require.NoError(t, os.Truncate(f.Name(), 256<<20)) // sparse: quick to make
@@ -175,6 +178,7 @@ func TestSendfileAbort(t *testing.T) {
 // A file sendfile(2) cannot read (the read end of a pipe fed by a child) is
 // copied instead, to its end.
 func TestSendfileCopiesFromPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	const total = 5_000_000
@@ -195,6 +199,7 @@ func TestSendfileCopiesFromPipe(t *testing.T) {
 // with the pipe's flow control; the protocol is swapped meanwhile and
 // restored after, and it sees no flow-control callback of the sendfile's.
 func TestSendfileFallbackWritePipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	content := randomBytes(16<<20+5, 5)
 	f := writeTempFile(t, content)
@@ -242,6 +247,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 
 // Argument errors fail the Future.
 func TestSendfileErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := writeTempFile(t, []byte("abc"))
 	peer, rec := connectToHashServer(t, tl, nil)

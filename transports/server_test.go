@@ -68,6 +68,7 @@ func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*r
 // resolves once the server is closed and its connections are gone;
 // CloseClients closes them gracefully.
 func TestServerCloseWaitClosedCloseClients(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
 	require.True(t, srv.IsServing(), "serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
@@ -104,6 +105,7 @@ func TestServerCloseWaitClosedCloseClients(t *testing.T) {
 // AbortClients drops buffers at once; WaitClosed also resolves when the
 // connections go first and the server is closed afterwards.
 func TestServerAbortClients(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
 	wait := srv.WaitClosed()
@@ -132,6 +134,7 @@ func TestServerAbortClients(t *testing.T) {
 // With DelayServing the socket is bound but not listening (connections are
 // refused, as asyncio's start_serving=False) until StartServing.
 func TestServerDelayServing(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{DelayServing: true})
 	require.False(t, srv.IsServing(), "serving despite DelayServing")
@@ -152,6 +155,7 @@ func TestServerDelayServing(t *testing.T) {
 
 // host "" binds 0.0.0.0 and :: (the IPv6 socket IPV6_V6ONLY).
 func TestServerAllInterfaces(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{DelayServing: true})).(*Server)
 	defer srv.Close()
@@ -173,6 +177,7 @@ func TestServerAllInterfaces(t *testing.T) {
 }
 
 func TestServerOptionsAndErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := false
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{ReuseAddress: &f, ReusePort: true, DelayServing: true})).(*Server)
@@ -198,6 +203,7 @@ func TestServerOptionsAndErrors(t *testing.T) {
 // sock= serves a listening socket the caller made; the server owns a
 // duplicate.
 func TestServerFromFile(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -226,6 +232,7 @@ func TestServerFromFile(t *testing.T) {
 }
 
 func TestConnectAcceptedSocket(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	fds, err := socketpair()
 	require.NoError(t, err)
@@ -252,6 +259,7 @@ func TestConnectAcceptedSocket(t *testing.T) {
 // A factory that panics costs only that connection: it is closed and the
 // error reported, and the server keeps serving.
 func TestServerFactoryPanic(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	calls := 0
 	_, port := tl.serve(func() BaseProtocol {
@@ -276,6 +284,7 @@ print(s.recv(10).decode())
 }
 
 func TestUnixServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.sock")
@@ -338,6 +347,7 @@ print(out.decode())
 // Closing a Unix server leaves a file alone that another server bound at the
 // same path since.
 func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "s.sock")
 	first := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
@@ -351,6 +361,7 @@ func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
 }
 
 func TestUnixConnection(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "py.sock")
 	peer := startPython(tl, `
@@ -439,6 +450,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 
 // Each readiness event of a listener accepts up to backlog connections.
 func TestAcceptUpToBacklogPerEvent(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	made := 0
 	srv, port := tl.serve(func() BaseProtocol {
@@ -470,6 +482,7 @@ func TestAcceptUpToBacklogPerEvent(t *testing.T) {
 
 // A server gets one socket per resolved address.
 func TestServerBindsEveryAddress(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
 	srv, err := bindTCP(tl.Loop, echoFactory, ips, 0, ListenOptions{})

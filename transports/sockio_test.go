@@ -17,6 +17,7 @@ import (
 // TestStreamSockname checks that the transport's own way of reading a
 // stream socket's local address gives what Socket.Getsockname gives.
 func TestStreamSockname(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cases := []struct {
 		name, network, addr string
@@ -58,6 +59,7 @@ func connFile(c net.Conn) (*os.File, error) {
 // reading and resolves the connect's waiter, as when asyncio's
 // connection_made raises: the callbacks scheduled after it still run.
 func TestConnectionMadePanicStillStartsReading(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	server := newRecorder(tl.Loop)
 	server.onMade = func(*recorder) { panic("server made") }
@@ -88,6 +90,7 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 // The local address is read on first need, and kept for after the close,
 // as asyncio keeps the one it reads at the start.
 func TestSocknameAfterClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{})
 	_ = srv

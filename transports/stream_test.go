@@ -35,6 +35,7 @@ sys.stdout.write(out.decode())
 `
 
 func TestServerCallbackOrderWithPythonClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -76,6 +77,7 @@ sys.stdout.write(out.decode())
 // transport open for writing (half-close), and the connection future is
 // resolved only after ConnectionMade.
 func TestClientHalfCloseKeepsWriting(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	peer := startPython(tl, pyHalfCloseServer, "greeting")
 	port, _ := strconv.Atoi(peer.ReadLine())
@@ -126,6 +128,7 @@ sys.stdout.write(out.decode())
 
 // WriteEOF flushes, half-closes, and data still arrives afterwards.
 func TestWriteEOFThenReceive(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	peer := startPython(tl, pyReadAllServer, "answer")
 	port, _ := strconv.Atoi(peer.ReadLine())
@@ -186,6 +189,7 @@ func sha(b []byte) string {
 // Close with a pending buffer flushes everything before closing, and
 // ConnectionLost(nil) follows the flush.
 func TestCloseFlushesBuffer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 1)
 	var rec *recorder
@@ -217,6 +221,7 @@ func TestCloseFlushesBuffer(t *testing.T) {
 // Abort drops the buffer: the peer receives exactly what the kernel had
 // accepted, then EOF.
 func TestAbortDropsBuffer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(64<<20, 2)
 	var rec *recorder
@@ -259,6 +264,7 @@ s.close()
 // A peer's RST is ConnectionLost(ConnectionResetError), exactly once, and
 // (an OSError) is not reported to the exception handler.
 func TestPeerResetIsConnectionResetError(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -298,6 +304,7 @@ func socketPair(t *testing.T, tl *testLoop, p BaseProtocol) (*socketTransport, i
 // ConnectionLost is called exactly once, on a later iteration, whether the
 // transport is closed, aborted, force-closed or broken by a panic.
 func TestConnectionLostExactlyOnce(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		act     func(tr *socketTransport, peer int)
@@ -317,6 +324,7 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			rec := newRecorder(tl.Loop)
 			rec.onData = func(r *recorder, data []byte) { panic("protocol bug") }
@@ -349,6 +357,7 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 }
 
 func TestExtraInfo(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var server *recorder
 	accepted := tl.NewFuture()
@@ -389,6 +398,7 @@ func TestExtraInfo(t *testing.T) {
 }
 
 func TestTransportAndServerStrings(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, _ := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)

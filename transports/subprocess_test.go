@@ -135,6 +135,7 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 // delivers both outputs and the callbacks in asyncio's order, with
 // returncode 3 — through the pidfd watcher and the SIGCHLD one.
 func TestSubprocessEventOrder(t *testing.T) {
+	t.Parallel()
 	for _, watcher := range []string{"pidfd", "sigchld"} {
 		t.Run(watcher, func(t *testing.T) {
 			tl := newTestLoop(t)
@@ -163,6 +164,7 @@ func TestSubprocessEventOrder(t *testing.T) {
 
 // 100 children run at once, each echoing what it reads on stdin.
 func TestSubprocessManyConcurrent(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	const n = 100
 	recs := make([]*procRecorder, n)
@@ -198,6 +200,7 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 // transport for a while, several times: all 50 MB arrive, none while
 // paused.
 func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	const total = 50_000_000
 	paused := false
@@ -233,6 +236,7 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 // transport with BrokenPipeError; its output and exit are delivered as
 // usual.
 func TestSubprocessStdinBrokenPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	big := make([]byte, 4<<20)
 	rec := runChild(tl, []string{"sh", "-c", `read x; echo "$x"; exit 0`}, SubprocessOptions{}, func(r *procRecorder) {
@@ -261,6 +265,7 @@ func TestSubprocessStdinBrokenPipe(t *testing.T) {
 // Kill, Terminate and SendSignal end the child with the signal's negative
 // number as returncode; once reaped, signalling is a ProcessLookupError.
 func TestSubprocessSignals(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		send func(SubprocessTransport) error
@@ -272,6 +277,7 @@ func TestSubprocessSignals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			rec := runChild(tl, []string{"sleep", "30"}, SubprocessOptions{}, func(r *procRecorder) {
 				r.onMade = func(r *procRecorder) {
@@ -305,6 +311,7 @@ func TestSubprocessSignals(t *testing.T) {
 // Close kills a running child and closes its pipes; ConnectionLost still
 // comes after the exit and the pipes.
 func TestSubprocessCloseKills(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sleep", "30"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onMade = func(r *procRecorder) {
@@ -392,6 +399,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 
 // A running child keeps the loop alive even with no pipe at all.
 func TestSubprocessKeepsLoopAlive(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	null := Stdio{Kind: StdioDevNull}
 	var rec *procRecorder
@@ -407,6 +415,7 @@ func TestSubprocessKeepsLoopAlive(t *testing.T) {
 
 // Dir, Env (with its PATH for the lookup), STDOUT for stderr, and a file.
 func TestSubprocessOptions(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	real, _ := filepath.EvalSymlinks(dir)
@@ -433,6 +442,7 @@ func TestSubprocessOptions(t *testing.T) {
 // loop's own): only 0, 1, 2 and whatever this test process itself holds
 // without close-on-exec (what its own parent passed down).
 func TestSubprocessInheritsOnlyStdio(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	inheritable := inheritableFDs(t)
 	_, _ = tl.serve(echoFactory, ListenOptions{})
@@ -516,6 +526,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 
 // SubprocessShell runs the command with /bin/sh -c.
 func TestSubprocessShell(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *procRecorder
 	fut := SubprocessShell(tl.Loop, func() BaseProtocol { rec = newProcRecorder(tl.Loop); return rec }, "echo $((6*7)) | cat", SubprocessOptions{})
@@ -527,6 +538,7 @@ func TestSubprocessShell(t *testing.T) {
 // The SIGCHLD watcher reaps only its own children: a child started with
 // os/exec meanwhile is still there for its Wait.
 func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	other := exec.Command("sleep", "0.3")
 	require.NoError(t, other.Start())
@@ -543,6 +555,7 @@ func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
 
 // A panic in a subprocess callback is reported; the rest goes on.
 func TestSubprocessCallbackPanicReported(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sh", "-c", "echo hi"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onData = func(*procRecorder, int, []byte) { panic("bad") }
@@ -556,6 +569,7 @@ func TestSubprocessCallbackPanicReported(t *testing.T) {
 // zombie while the stdout pipe, paused, still holds its output; the output
 // is delivered on resuming, and only then ConnectionLost.
 func TestSubprocessReapedWithUnreadPipes(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sh", "-c", "echo unread; exit 4"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onMade = func(r *procRecorder) {

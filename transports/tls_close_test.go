@@ -13,6 +13,7 @@ import (
 // The Python echo server waits for "go" before reading: our client's write
 // buffer fills, then Close flushes it all before close_notify.
 func TestTLSCloseFlushesTheBuffer(t *testing.T) {
+	t.Parallel()
 	const size = 16 << 20 // more than the kernel's socket buffers hold
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
@@ -39,6 +40,7 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 // Abort sends no close_notify: the peer sees the plain EOF, which asyncio
 // treats as an EOF too.
 func TestTLSAbort(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder

@@ -27,6 +27,7 @@ print("done", flush=True)
 // only up to the read high-water mark: then the plain transport is paused.
 // On resume everything arrives in order.
 func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
+	t.Parallel()
 	const size = 4 << 20
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
@@ -110,6 +111,7 @@ func (p *tlsBufProto) ResumeWriting() {}
 // A BufferedProtocol gets the plaintext copied into its own small buffers,
 // and pausing between two of them holds the rest back.
 func TestTLSBufferedProtocol(t *testing.T) {
+	t.Parallel()
 	const size = 1 << 20
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)

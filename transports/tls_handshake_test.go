@@ -51,8 +51,10 @@ s.close()
 // debug mode (in debug mode each is reported as "SSL handshake failed"),
 // and a real client is served afterwards.
 func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
+	t.Parallel()
 	for _, debug := range []bool{false, true} {
 		t.Run(fmt.Sprintf("debug=%v", debug), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			tl.SetDebug(debug)
 			pki := newTestPKI(t)

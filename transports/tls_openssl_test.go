@@ -29,6 +29,7 @@ func sServerPort(t *testing.T, p *peerProc) int {
 // openssl s_client talks to our server: a line goes out and comes back,
 // then our server closes and s_client exits.
 func TestTLSOpenSSLClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -54,6 +55,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 // Our client talks to openssl s_server -rev, which answers each line
 // reversed.
 func TestTLSOpenSSLServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -77,6 +79,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 // s_server asks for a TLS 1.2 renegotiation: our client refuses it
 // (RenegotiateNever) and the connection ends with an SSLError, cleanly.
 func TestTLSRenegotiationRefusedByClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -100,6 +103,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 // (crypto/tls servers never renegotiate) and the connection ends with an
 // SSLError, cleanly; the server goes on serving.
 func TestTLSRenegotiationRefusedByServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var protos []*recorder

@@ -66,8 +66,10 @@ s.close()
 // Python clients echo 8 MiB through our TLS server, over TLS 1.3 and 1.2;
 // the cipher, version and ALPN protocol each side reports agree.
 func TestTLSLargeEchoWithPythonClient(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"1.3", "1.2"} {
 		t.Run("TLSv"+version, func(t *testing.T) {
+			t.Parallel()
 			const size = 8 << 20
 			tl := newTestLoop(t)
 			pki := newTestPKI(t)
@@ -142,6 +144,7 @@ print(n, alpn, flush=True)
 // resumes, everything comes back in order, and Close exchanges
 // close_notify with the peer.
 func TestTLSLargeEchoWithPythonServer(t *testing.T) {
+	t.Parallel()
 	const size = 8 << 20
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
@@ -179,6 +182,7 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 // (getpeercert() and _test_decode_cert share the decoder), and a client
 // sees it as "peercert".
 func TestTLSPeercertMatchesPython(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	rich := pki.richCertificate()
@@ -263,6 +267,7 @@ sys.stdout.write(got.decode())
 // EOFReceived returning true keeps the transport open for writing, and the
 // reply reaches the peer (asyncio ignores the true and closes).
 func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -313,6 +318,7 @@ print(data.decode(), flush=True)
 // Our client's WriteEOF over TLS 1.3 sends close_notify and keeps reading:
 // the peer sees the end of the request, and its reply still arrives.
 func TestTLSWriteEOFHalfClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -336,6 +342,7 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 
 // Over TLS 1.2 there is no half-close: WriteEOF fails as asyncio's does.
 func TestTLSWriteEOFNeedsTLS13(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cfg := pki.serverConfig()
@@ -369,6 +376,7 @@ sys.stdin.read()
 // A peer that never answers close_notify: after ShutdownTimeout the
 // connection is aborted and ConnectionLost gets asyncio's TimeoutError.
 func TestTLSShutdownTimeout(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -483,6 +491,7 @@ func (p *startTLSLine) ResumeWriting()         {}
 // uvloop have), the handshake completes and the protocol, which got no new
 // ConnectionMade, echoes over TLS and gets one ConnectionLost.
 func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	proto := &startTLSLine{t: t, l: tl, cfg: pki.serverConfig(), upgraded: newRecorder(tl.Loop), accepted: tl.NewFuture()}
@@ -530,6 +539,7 @@ print(data.decode(), flush=True)
 
 // The client side of StartTLS against a Python server.
 func TestStartTLSClientSide(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()

@@ -46,6 +46,7 @@ func (u *upgrader) DataReceived(data []byte) {
 // TLS inside TLS: both ends upgrade an established TLS connection, then
 // 1 MiB is echoed through the inner session.
 func TestStartTLSOverTLS(t *testing.T) {
+	t.Parallel()
 	const size = 1 << 20
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
@@ -102,6 +103,7 @@ c.close()
 // and the protocol, which was connected, gets exactly one ConnectionLost
 // with it.
 func TestStartTLSHandshakeFailure(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	peer := startPython(tl, pyPlainThenGarbage)
 	port, _ := strconv.Atoi(peer.ReadLine())
@@ -126,6 +128,7 @@ func TestStartTLSHandshakeFailure(t *testing.T) {
 
 // StartTLS validates its arguments.
 func TestStartTLSArgumentErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	rec := newRecorder(tl.Loop)
@@ -155,6 +158,7 @@ func TestStartTLSArgumentErrors(t *testing.T) {
 // accepted elsewhere (here one end of a socket pair; crypto/tls at the
 // other).
 func TestConnectAcceptedSocketTLS(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	fds, err := socketpair()

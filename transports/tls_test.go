@@ -28,6 +28,7 @@ func (tl *testLoop) tlsServe(factory ProtocolFactory, opts ListenOptions) (*Serv
 // EOFReceived false closes with close_notify, and each side gets made,
 // data, eof?, lost exactly once with no error.
 func TestTLSEchoBetweenOwnTransports(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -100,6 +101,7 @@ func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) 
 // SSLCertVerificationError and OpenSSL's reason; the server's protocol is
 // never connected; nothing is reported outside debug mode.
 func TestTLSVerificationFailures(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t)
 	other := newTestPKI(t)
 	expired := pki.Issue("expired", x509Template{
@@ -127,6 +129,7 @@ func TestTLSVerificationFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			made := 0
 			_, port := tl.tlsServe(func() BaseProtocol {
@@ -177,6 +180,7 @@ func TestTLSHandshakeTimeoutClient(t *testing.T) {
 // The timeout is generous (the well-behaved client's handshake must finish
 // within it on a loaded machine too).
 func TestTLSHandshakeTimeoutServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var protos []*recorder
@@ -300,6 +304,7 @@ func TestTLSManyConcurrentClients(t *testing.T) {
 
 // Option errors fail the future with asyncio's messages.
 func TestTLSOptionErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cases := []struct {
@@ -358,6 +363,7 @@ func TestTLSCancelDuringHandshake(t *testing.T) {
 
 // Over a Unix socket the server name must be given; then it is like TCP.
 func TestTLSUnixSocket(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	path := filepath.Join(t.TempDir(), "tls.sock")
@@ -381,6 +387,7 @@ func TestTLSUnixSocket(t *testing.T) {
 // A panic in DataReceived is a fatal error: reported, and the transport is
 // aborted with it.
 func TestTLSDataReceivedPanic(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -401,6 +408,7 @@ func TestTLSDataReceivedPanic(t *testing.T) {
 }
 
 func TestMapTLSErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		kind string
@@ -423,6 +431,7 @@ func TestMapTLSErrors(t *testing.T) {
 // handshake has completed by then, so its connection ends with the
 // server's alert as an SSLError named as OpenSSL names it.
 func TestTLSClientCertificates(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	serverCfg := pki.serverConfig()
@@ -464,6 +473,7 @@ func TestTLSClientCertificates(t *testing.T) {
 // through our server while writing, over TLS 1.3 and 1.2, four at a time:
 // a corrupted or reordered record would fail the peer's MAC check.
 func TestTLSLargeConcurrentEchoWithGoClients(t *testing.T) {
+	t.Parallel()
 	const size, clients = 8 << 20, 4
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)

@@ -12,6 +12,7 @@ import (
 // The write buffer returns exactly the bytes appended, in order, through
 // any mix of appends, vectors and partial consumes.
 func TestWriteBufferQueue(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(7))
 	var b writeBuffer
 	var want, got bytes.Buffer

@@ -33,6 +33,7 @@ func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
 // scheduled (a Close still flushing does not count them), and in debug mode
 // the fifth is reported.
 func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	rec := newRecorder(tl.Loop)
@@ -66,6 +67,7 @@ func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
 // ForceClose drops the buffer and delivers its error; a nil *Error counts
 // as nil.
 func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -74,6 +76,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 		{"nil *Error", (*Error)(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			tl.SetDebug(true)
 			_, w := osPipe(t) // the reader never reads
@@ -123,6 +126,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 // A write pipe's SetWriteBufferLimits re-checks pausing at once against
 // what is buffered.
 func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	_, w := osPipe(t)
 	var rec *pipeRecorder
@@ -157,6 +161,7 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 // A read pipe's repr follows asyncio's; its ForceClose takes a nil *Error
 // as nil.
 func TestReadPipeReprAndForceClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, _ := osPipe(t)
 	var rec *pipeRecorder
@@ -186,6 +191,7 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 // endpoint all count, and in debug mode the fifth is reported. ForceClose
 // takes a nil *Error as nil.
 func TestDatagramReprAndIgnoredSends(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	var rec *dgramRecorder
