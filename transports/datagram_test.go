@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand"
 	"net"
@@ -338,7 +337,7 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	tl.mustAwait(fut)
 	got := tl.mustAwait(refused).(error)
 	var e *Error
-	require.True(t, errors.As(got, &e), "ErrorReceived(%v), want ConnectionRefusedError", got)
+	require.ErrorAs(t, got, &e, "ErrorReceived(%v), want ConnectionRefusedError", got)
 	require.Equal(t, KindConnectionRefusedError, e.Kind, "ErrorReceived(%v), want ConnectionRefusedError", got)
 	tl.spin(3)
 	require.False(t, rec.tr.IsClosing(), "the endpoint closed after an ICMP error")
@@ -487,7 +486,7 @@ func TestDatagramSendToErrors(t *testing.T) {
 	assert.NoError(t, tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}), "SendTo(the remote address)")
 	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port + 1})
 	var e *Error
-	assert.True(t, errors.As(err, &e), "SendTo(another address) = %v, want ValueError", err)
+	require.ErrorAs(t, err, &e, "SendTo(another address) = %v, want ValueError", err)
 	assert.Equal(t, KindValueError, e.Kind, "SendTo(another address) = %v, want ValueError", err)
 	assert.Contains(t, e.Message, "Invalid address: must be None or ('127.0.0.1', "+strconv.Itoa(remote.Port)+")", "SendTo(another address) = %v, want ValueError", err)
 	tr.Close()
@@ -535,7 +534,7 @@ func TestDatagramCheckRefusesBind(t *testing.T) {
 	for _, opts := range []DatagramOptions{{}, {Network: "tcp", LocalAddr: "127.0.0.1:0"}, {LocalAddr: "127.0.0.1"}, {LocalAddr: "127.0.0.1:70000"}} {
 		_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) }, opts))
 		var e *Error
-		assert.True(t, errors.As(err, &e), "%+v: err = %v, want ValueError", opts, err)
+		require.ErrorAs(t, err, &e, "%+v: err = %v, want ValueError", opts, err)
 		assert.Equal(t, KindValueError, e.Kind, "%+v: err = %v, want ValueError", opts, err)
 	}
 }
@@ -595,7 +594,7 @@ func TestDatagramReusePort(t *testing.T) {
 	assert.Equal(t, port, second.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port, "second endpoint on port")
 	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local}))
 	var e *Error
-	assert.True(t, errors.As(err, &e), "bind without ReusePort: %v, want EADDRINUSE", err)
+	require.ErrorAs(t, err, &e, "bind without ReusePort: %v, want EADDRINUSE", err)
 	assert.Equal(t, KindOSError, e.Kind, "bind without ReusePort: %v, want EADDRINUSE", err)
 	assert.Equal(t, syscall.EADDRINUSE, e.Errno, "bind without ReusePort: %v, want EADDRINUSE", err)
 	first.Transport.Close()

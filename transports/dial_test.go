@@ -43,6 +43,8 @@ func expectError(t *testing.T, err error, kind string, errno syscall.Errno, text
 	return e
 }
 
+// A connect to a closed port fails with asyncio's ConnectionRefusedError
+// (errno and text) and leaves the loop unreferenced.
 func TestConnectRefused(t *testing.T) {
 	tl := newTestLoop(t)
 	port := freePort(t)
@@ -65,6 +67,7 @@ func TestConnectAllRefused(t *testing.T) {
 	assert.Equal(t, want, e.Message, "message %q, want %q", e.Message, want)
 }
 
+// A Unix connect to a path nobody listens on fails with FileNotFoundError.
 func TestConnectUnixMissingPath(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -93,6 +96,8 @@ func TestConnectCheck(t *testing.T) {
 	assert.Equal(t, before, countFDs(t))
 }
 
+// LocalAddr binds the client socket: a matching address is used, one of
+// another family or one already in use fails the connect.
 func TestConnectLocalAddr(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -214,6 +219,8 @@ func TestConnectCancel(t *testing.T) {
 	assert.Equal(t, before, countFDs(t))
 }
 
+// interleaveByFamily alternates the address families, starting with the
+// first address's, as asyncio's _interleave_addrinfos.
 func TestInterleaveByFamily(t *testing.T) {
 	t.Parallel()
 	mk := func(s string) dialTarget {
@@ -246,6 +253,8 @@ func TestLiteralNeedsNoResolver(t *testing.T) {
 	}
 }
 
+// GetAddrInfo resolves off the loop thread into stream/TCP entries with the
+// port, and takes literal addresses as they are.
 func TestGetAddrInfo(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -268,6 +277,8 @@ func TestGetAddrInfo(t *testing.T) {
 	assert.True(t, tl.Idle(), "loop referenced after GetAddrInfo")
 }
 
+// Resolver errors become asyncio's gaierror, with its errno and text,
+// counted as OSError and wrapping the cause.
 func TestGaiErrorMapping(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -287,6 +298,8 @@ func TestGaiErrorMapping(t *testing.T) {
 	}
 }
 
+// MapError gives errno errors, wrapped or not, the kinds of asyncio's
+// OSError subclasses, and OSError for the rest.
 func TestMapError(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

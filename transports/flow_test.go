@@ -1,7 +1,6 @@
 package transports
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +13,8 @@ import (
 
 func intp(v int) *int { return &v }
 
+// Write buffer limits follow asyncio's defaults and derivations (low =
+// high/4, high = 4*low) and reject inconsistent values with its ValueError.
 func TestWriteBufferLimitRules(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -37,7 +38,7 @@ func TestWriteBufferLimitRules(t *testing.T) {
 		err := f.setLimits(tc.high, tc.low)
 		if tc.wantErr != "" {
 			var e *Error
-			assert.True(t, errors.As(err, &e), "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
+			require.ErrorAs(t, err, &e, "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
 			assert.Equal(t, KindValueError, e.Kind, "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
 			assert.Equal(t, tc.wantErr, err.Error(), "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
 			low, high := f.limits()
@@ -203,9 +204,9 @@ func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
 	require.Equal(t, "protocol.pause_writing() failed", msgs[0], "reports %q", msgs)
 	assert.Equal(t, "protocol.resume_writing() failed", msgs[1], "reports %q", msgs)
 	if len(tl.reports) == 2 {
-		assert.NotNil(t, tl.reports[0].Extra["traceback"], "no traceback in the report of a panic")
+		require.NotNil(t, tl.reports[0].Extra["traceback"], "no traceback in the report of a panic")
 		var e *Error
-		assert.True(t, errors.As(tl.reports[0].Err, &e), "report error %v", tl.reports[0].Err)
+		require.ErrorAs(t, tl.reports[0].Err, &e, "report error %v", tl.reports[0].Err)
 		assert.Equal(t, KindRuntimeError, e.Kind, "report error %v", tl.reports[0].Err)
 		assert.Contains(t, e.Message, "pause bug", "report error %v", tl.reports[0].Err)
 	}

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,7 +227,7 @@ func TestWritePipeBrokenPipe(t *testing.T) {
 	tl.mustAwait(fut)
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	require.True(t, errors.As(err, &e), "ConnectionLost(%v), want BrokenPipeError", err)
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v), want BrokenPipeError", err)
 	require.Equal(t, KindBrokenPipeError, e.Kind, "ConnectionLost(%v), want BrokenPipeError", err)
 	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 	tl.expectNoReports()
@@ -269,7 +268,7 @@ func TestWritePipeReaderGone(t *testing.T) {
 			err, _ := tl.mustAwait(rec.lost).(error)
 			var e *Error
 			if buffered {
-				require.True(t, errors.As(err, &e), "ConnectionLost(%v), want BrokenPipeError", err)
+				require.ErrorAs(t, err, &e, "ConnectionLost(%v), want BrokenPipeError", err)
 				require.Equal(t, KindBrokenPipeError, e.Kind, "ConnectionLost(%v), want BrokenPipeError", err)
 			} else {
 				require.Nil(t, err, "ConnectionLost")
@@ -379,7 +378,7 @@ func TestReadPipeDataReceivedPanic(t *testing.T) {
 	}, r))
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	require.True(t, errors.As(err, &e), "ConnectionLost(%v), want the panic as RuntimeError", err)
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v), want the panic as RuntimeError", err)
 	require.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v), want the panic as RuntimeError", err)
 	require.Len(t, tl.reportMessages(), 1, "reports")
 	assert.Equal(t, "Fatal error: protocol.data_received() call failed.", tl.reportMessages()[0], "reports")

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -207,7 +206,7 @@ func TestBufferedProtocolFailures(t *testing.T) {
 			unix.Write(peer, []byte("data"))
 			err, _ := tl.mustAwait(p.lost).(error)
 			var e *Error
-			assert.True(t, errors.As(err, &e), "ConnectionLost(%v)", err)
+			require.ErrorAs(t, err, &e, "ConnectionLost(%v)", err)
 			assert.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v)", err)
 			assert.Contains(t, err.Error(), tc.text, "ConnectionLost(%v)", err)
 			require.Len(t, tl.reportMessages(), 1, "reports")
@@ -385,7 +384,7 @@ func TestWriteToClosedPeer(t *testing.T) {
 	_, peer = socketPair(t, tl, rec)
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	assert.True(t, errors.As(err, &e), "ConnectionLost(%v)", err)
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v)", err)
 	assert.Contains(t, []string{KindBrokenPipeError, KindConnectionResetError}, e.Kind, "ConnectionLost(%v)", err)
 	tl.expectNoReports()
 }

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -168,7 +167,7 @@ func TestSendfileAbort(t *testing.T) {
 	tl.mustAwait(started)
 	_, err := tl.await(fut)
 	var e *Error
-	require.True(t, errors.As(err, &e), "Sendfile after Abort: %v, want ConnectionError", err)
+	require.ErrorAs(t, err, &e, "Sendfile after Abort: %v, want ConnectionError", err)
 	require.Equal(t, KindConnectionError, e.Kind, "Sendfile after Abort: %v, want ConnectionError", err)
 	peer.Send("go")
 	tl.mustAwait(peer.Output(tl))

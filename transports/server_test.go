@@ -176,6 +176,8 @@ func TestServerAllInterfaces(t *testing.T) {
 	assert.Len(t, srv.Sockets(), 2, "sockets %v", srv.Sockets())
 }
 
+// Server options reach the socket (SO_REUSEADDR off, SO_REUSEPORT on), and
+// bind errors carry asyncio's message.
 func TestServerOptionsAndErrors(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -231,6 +233,8 @@ func TestServerFromFile(t *testing.T) {
 	tl.expectNoReports()
 }
 
+// ConnectAcceptedSocket wraps an already connected socket (a duplicate of
+// it) in a transport that reads, writes and closes.
 func TestConnectAcceptedSocket(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -283,6 +287,8 @@ print(s.recv(10).decode())
 	assert.Equal(t, "Error on transport creation for incoming connection", tl.reportMessages()[0], "reports")
 }
 
+// A Unix server replaces a stale socket file, serves a client, and removes
+// its file at Close.
 func TestUnixServer(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -360,6 +366,7 @@ func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "file left after the second server closed: %v", err)
 }
 
+// A Unix connection to a python3 server receives its data and then EOF.
 func TestUnixConnection(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)

@@ -34,6 +34,8 @@ while True:
 sys.stdout.write(out.decode())
 `
 
+// A python3 client gets its echo, and the server protocol sees asyncio's
+// callback order: made, data, eof, lost, once each.
 func TestServerCallbackOrderWithPythonClient(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -140,7 +142,7 @@ func TestWriteEOFThenReceive(t *testing.T) {
 		assert.NoError(t, r.tr.WriteEOF(), "second WriteEOF")
 		err := r.tr.Write([]byte("more"))
 		var e *Error
-		assert.True(t, errors.As(err, &e), "Write after WriteEOF = %v, want a RuntimeError", err)
+		require.ErrorAs(t, err, &e, "Write after WriteEOF = %v, want a RuntimeError", err)
 		assert.Equal(t, KindRuntimeError, e.Kind, "Write after WriteEOF = %v, want a RuntimeError", err)
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
@@ -276,7 +278,7 @@ func TestPeerResetIsConnectionResetError(t *testing.T) {
 	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
 	var e *Error
-	require.True(t, errors.As(rec.lostErr, &e), "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
+	require.ErrorAs(t, rec.lostErr, &e, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
 	require.Equal(t, KindConnectionResetError, e.Kind, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
 	require.Equal(t, syscall.ECONNRESET, e.Errno, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
 	assert.True(t, strings.HasPrefix(e.Error(), "ConnectionResetError: [Errno 104] "), "Error() = %q", e.Error())
@@ -356,6 +358,8 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 	}
 }
 
+// A TCP transport's extra info (peername, sockname, socket) describes both
+// ends of the connection.
 func TestExtraInfo(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
@@ -371,12 +375,12 @@ func TestExtraInfo(t *testing.T) {
 	tl.mustAwait(accepted)
 	peer, _ := client.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	local, _ := client.tr.GetExtraInfo("sockname").(*net.TCPAddr)
-	assert.NotNil(t, peer, "peername = %v", client.tr.GetExtraInfo("peername"))
+	require.NotNil(t, peer, "peername = %v", client.tr.GetExtraInfo("peername"))
 	assert.Equal(t, port, peer.Port, "peername = %v", client.tr.GetExtraInfo("peername"))
 	assert.True(t, peer.IP.Equal(net.IPv4(127, 0, 0, 1)), "peername = %v", client.tr.GetExtraInfo("peername"))
 	srvPeer, _ := server.tr.GetExtraInfo("peername").(*net.TCPAddr)
-	assert.NotNil(t, local, "client sockname %v, server's peername %v", local, srvPeer)
-	assert.NotNil(t, srvPeer, "client sockname %v, server's peername %v", local, srvPeer)
+	require.NotNil(t, local, "client sockname %v, server's peername %v", local, srvPeer)
+	require.NotNil(t, srvPeer, "client sockname %v, server's peername %v", local, srvPeer)
 	assert.Equal(t, local.Port, srvPeer.Port, "client sockname %v, server's peername %v", local, srvPeer)
 	sock, _ := client.tr.GetExtraInfo("socket").(*Socket)
 	require.NotNil(t, sock, "socket = %v", client.tr.GetExtraInfo("socket"))
@@ -397,6 +401,8 @@ func TestExtraInfo(t *testing.T) {
 	tl.expectNoReports()
 }
 
+// A socket transport's and a server's String follow asyncio's reprs, open
+// and closing.
 func TestTransportAndServerStrings(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -249,7 +248,7 @@ func TestSubprocessStdinBrokenPipe(t *testing.T) {
 		}
 	})
 	var e *Error
-	assert.True(t, errors.As(rec.pipeErrs[0], &e), "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
+	require.ErrorAs(t, rec.pipeErrs[0], &e, "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
 	assert.Equal(t, KindBrokenPipeError, e.Kind, "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
 	require.Nil(t, rec.pipeErrs[1], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
 	assert.Nil(t, rec.pipeErrs[2], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
@@ -290,7 +289,7 @@ func TestSubprocessSignals(t *testing.T) {
 				r.onExited = func(r *procRecorder) {
 					err := r.tr.Kill()
 					var e *Error
-					assert.True(t, errors.As(err, &e), "Kill after exit = %v, want ProcessLookupError", err)
+					require.ErrorAs(t, err, &e, "Kill after exit = %v, want ProcessLookupError", err)
 					assert.Equal(t, KindProcessLookupError, e.Kind, "Kill after exit = %v, want ProcessLookupError", err)
 				}
 			})
@@ -508,7 +507,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 	for _, tc := range cases {
 		_, err := tl.await(SubprocessExec(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, tc.argv, tc.opts))
 		var e *Error
-		assert.True(t, errors.As(err, &e), "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		require.ErrorAs(t, err, &e, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
 		assert.Equal(t, tc.kind, e.Kind, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
 		if tc.msg != "" {
 			assert.EqualError(t, err, tc.msg, "%q", tc.argv)

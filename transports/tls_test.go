@@ -83,7 +83,7 @@ func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) 
 	assert.False(t, obj.ServerSide(), "ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
 	assert.Equal(t, "localhost", obj.ServerHostname(), "ssl_object: version %s server side %v hostname %q", obj.Version(), obj.ServerSide(), obj.ServerHostname())
 	c, ok := tr.GetExtraInfo("cipher").(TLSCipher)
-	assert.True(t, ok, "cipher = %#v", tr.GetExtraInfo("cipher"))
+	require.True(t, ok, "cipher = %#v", tr.GetExtraInfo("cipher"))
 	assert.NotEqual(t, "", c.Name, "cipher = %#v", tr.GetExtraInfo("cipher"))
 	assert.GreaterOrEqual(t, c.Bits, 128, "cipher = %#v", tr.GetExtraInfo("cipher"))
 	assert.NotEqual(t, tls12, tr.CanWriteEOF(), "CanWriteEOF = %v on %s", tr.CanWriteEOF(), want)
@@ -407,6 +407,8 @@ func TestTLSDataReceivedPanic(t *testing.T) {
 	assert.Equal(t, "Fatal error: protocol.data_received() call failed.", tl.reportMessages()[0], "reports")
 }
 
+// MapError turns TLS alerts and crypto/tls errors into asyncio's SSLError
+// texts, and other errors into OSError.
 func TestMapTLSErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -1,7 +1,6 @@
 package transports
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 
@@ -21,7 +20,7 @@ func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
 	require.Equal(t, fmt.Sprint(want), fmt.Sprint(got), "reports = %q, want %q", got, want)
 	for _, r := range tl.reports {
 		var e *Error
-		assert.True(t, errors.As(r.Err, &e), "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		require.ErrorAs(t, r.Err, &e, "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
 		assert.Equal(t, KindConnectionError, e.Kind, "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
 		assert.NotNil(t, r.Transport, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
 		assert.NotNil(t, r.Protocol, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
