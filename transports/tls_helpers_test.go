@@ -77,7 +77,8 @@ func (p *testPKI) richCertificate() *testpki.Leaf {
 
 // waitGoroutines waits (bounded) until the process runs at most n
 // goroutines: the TLS helper goroutines end on their own after the
-// handshake, so there is no event to wait for.
+// handshake, so there is no event to wait for, only the count to poll
+// (not with require.Eventually, whose own goroutines would be counted).
 func waitGoroutines(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(watchdog)
