@@ -93,7 +93,7 @@ func TestConnectCheck(t *testing.T) {
 	assert.Equal(t, deny, err, "error %v, want the Check's", err)
 	require.Len(t, seen, 1, "Check saw")
 	assert.Equal(t, fmt.Sprintf("tcp 127.0.0.1:%d", port), seen[0], "Check saw")
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
 // LocalAddr binds the client socket: a matching address is used, one of
@@ -180,7 +180,7 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	tl.mustAwait(accepted)
 	// The client transport and the accepted one; the hung IPv6 attempt is
 	// closed.
-	assert.Equal(t, before+2, countFDs(t))
+	assert.Equal(t, before+2, countFDs(t), "descriptors: the losing attempt leaked")
 	tl.expectNoReports()
 }
 
@@ -216,7 +216,7 @@ func TestConnectCancel(t *testing.T) {
 	assert.Equal(t, loop.ErrCancelled, err, "await = %v, want cancelled", err)
 	tl.runIdle() // returns only if nothing holds the loop
 	assert.False(t, made, "protocol factory called for a cancelled connect")
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
 // interleaveByFamily alternates the address families, starting with the
@@ -357,5 +357,5 @@ func TestConnectFactoryPanic(t *testing.T) {
 	_, err = tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return nil }, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindTypeError, 0, "TypeError: protocol factory returned nil")
 	tl.spin(3) // let the server side notice the closed connections
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }

@@ -451,7 +451,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	round(10, 2) // warm up anything the runtime opens once
 	before := countFDs(t)
 	round(1000, 20)
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 	tl.expectNoReports()
 }
 

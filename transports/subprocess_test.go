@@ -387,7 +387,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 	}
 	tl.mustAwait(done)
 	tl.runIdle()
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 	assert.Len(t, pids, total, "%d pids recorded", len(pids))
 	for _, pid := range pids {
 		state, ok := zombieOrRunning(pid)
@@ -520,7 +520,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 		SubprocessOptions{Check: func(p string) error { shellChecked = p; return denied }}))
 	assert.Equal(t, "/bin/sh", shellChecked, "SubprocessShell checked %q", shellChecked)
 	tl.runIdle()
-	assert.Equal(t, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
 // SubprocessShell runs the command with /bin/sh -c.
@@ -548,7 +548,7 @@ func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
 	}
 	assert.NoError(t, other.Wait(), "the other child")
 	tl.runIdle()
-	assert.Empty(t, sigchldWatchers.m)
+	assert.Empty(t, sigchldWatchers.m, "SIGCHLD watchers left")
 	tl.expectNoReports()
 }
 

@@ -46,8 +46,8 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 	tl.mustAwait(made)
 	layer := srv.tr.(*tlsTransport).e
 	tl.mustAwait(pollUntil(tl, func() bool { return layer.plainReadingPaused }))
-	assert.GreaterOrEqual(t, layer.pipe.buffered(), tlsReadHighWater)
-	assert.LessOrEqual(t, layer.pipe.buffered(), tlsReadHighWater+loop.ReadBufferSize)
+	assert.GreaterOrEqual(t, layer.pipe.buffered(), tlsReadHighWater, "ciphertext buffered while paused")
+	assert.LessOrEqual(t, layer.pipe.buffered(), tlsReadHighWater+loop.ReadBufferSize, "ciphertext buffered while paused")
 	assert.Equal(t, 0, srv.data.Len(), "%d bytes delivered while paused", srv.data.Len())
 	srv.tr.ResumeReading()
 	out := tl.mustAwait(peer.Output(tl)).(string)
