@@ -78,7 +78,9 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 			for _, r := range tl.reports {
 				if r.Message == "SSL handshake failed" {
 					kinds = append(kinds, MapError(r.Err).Kind)
-				} else if !debug || !strings.Contains(r.Message, "took") {
+				} else {
+					// Not even debug mode's slow-callback report: the
+					// test loop's threshold is the watchdog's.
 					assert.Fail(t, "unexpected report", "%s: %v", r.Message, r.Err)
 				}
 			}
