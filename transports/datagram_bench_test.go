@@ -1,9 +1,11 @@
 package transports
 
 import (
-	"github.com/starnet-dev/starnet/loop"
 	"net"
 	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 )
 
 // dgramEcho answers every datagram to its sender.
@@ -48,14 +50,10 @@ func (p *dgramPinger) DatagramReceived(data []byte, addr net.Addr) {
 // endpoints on one loop (a connected client and an unconnected server).
 func BenchmarkDatagramEchoSameLoop(b *testing.B) {
 	l, err := loop.New(loop.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer l.Close()
 	v, err := l.RunUntilComplete(CreateDatagramEndpoint(l, func() BaseProtocol { return &dgramEcho{} }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	srv := v.(*Connection).Transport
 	defer srv.Close()
 	p := &dgramPinger{msg: make([]byte, 64), left: b.N, done: l.NewFuture()}
@@ -64,8 +62,7 @@ func BenchmarkDatagramEchoSameLoop(b *testing.B) {
 	b.ResetTimer()
 	remote := srv.GetExtraInfo("sockname").(*net.UDPAddr).String()
 	CreateDatagramEndpoint(l, func() BaseProtocol { return p }, DatagramOptions{RemoteAddr: remote})
-	if _, err := l.RunUntilComplete(p.done); err != nil {
-		b.Fatal(err)
-	}
+	_, err = l.RunUntilComplete(p.done)
+	require.NoError(b, err)
 	b.StopTimer()
 }

@@ -4,23 +4,21 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkSubprocessTrue starts /bin/true and waits for ConnectionLost,
 // with the three pipes.
 func BenchmarkSubprocessTrue(b *testing.B) {
 	l, err := loop.New(loop.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer l.Close()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c := &byteCounter{lost: l.NewFuture()}
 		SubprocessExec(l, func() BaseProtocol { return c }, []string{"/bin/true"}, SubprocessOptions{})
-		if _, err := l.RunUntilComplete(c.lost); err != nil {
-			b.Fatal(err)
-		}
+		_, err := l.RunUntilComplete(c.lost)
+		require.NoError(b, err)
 	}
 }
 
@@ -47,9 +45,7 @@ func (c *byteCounter) ResumeWriting() {}
 // BenchmarkReadPipe reads 64 MiB that a child writes into its stdout pipe.
 func BenchmarkReadPipe(b *testing.B) {
 	l, err := loop.New(loop.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer l.Close()
 	const size = 64 << 20
 	b.SetBytes(size)
@@ -57,11 +53,8 @@ func BenchmarkReadPipe(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c := &byteCounter{lost: l.NewFuture()}
 		SubprocessExec(l, func() BaseProtocol { return c }, []string{"head", "-c", "67108864", "/dev/zero"}, SubprocessOptions{Stdin: Stdio{Kind: StdioDevNull}})
-		if _, err := l.RunUntilComplete(c.lost); err != nil {
-			b.Fatal(err)
-		}
-		if c.n != size {
-			b.Fatalf("read %d bytes", c.n)
-		}
+		_, err := l.RunUntilComplete(c.lost)
+		require.NoError(b, err)
+		require.Equal(b, size, c.n, "read %d bytes", c.n)
 	}
 }
