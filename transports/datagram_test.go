@@ -162,7 +162,7 @@ func TestDatagramEchoConnected(t *testing.T) {
 				return rec
 			}, DatagramOptions{RemoteAddr: remote})
 			conn := tl.mustAwait(fut).(*Connection)
-			assert.Equal(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
+			assert.Same(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
 			require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 			out := tl.mustAwait(peer.Output(tl)).(string)
 			assert.Equal(t, "bye", strings.TrimSpace(out), "peer said %q", out)

@@ -142,7 +142,7 @@ func TestReadPipePauseResume(t *testing.T) {
 		return rec
 	}, r)
 	conn := tl.mustAwait(fut).(*Connection)
-	assert.Equal(t, r, conn.Transport.GetExtraInfo("pipe"), "pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
+	assert.Same(t, r, conn.Transport.GetExtraInfo("pipe"), "pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	require.Equal(t, total, rec.data.Len(), "received %d bytes, want %d", rec.data.Len(), total)
 	assert.Equal(t, []byte("y\ny\ny\ny\ny\n"), rec.data.Bytes()[:10], "received %d bytes, want %d", rec.data.Len(), total)

@@ -239,7 +239,7 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 	first.onData = func(r *recorder, data []byte) {
 		if r.data.Len() == 10 {
 			r.tr.SetProtocol(second)
-			assert.Equal(t, second, r.tr.GetProtocol(), "GetProtocol after SetProtocol")
+			assert.Same(t, second, r.tr.GetProtocol(), "GetProtocol after SetProtocol")
 			second.tr = r.tr
 			_ = r.tr.Write([]byte("1"))
 		}

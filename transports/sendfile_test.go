@@ -225,9 +225,9 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
 			fut = Sendfile(tl.Loop, wt, f, 0, 0)
-			assert.NotEqual(t, BaseProtocol(r), wt.GetProtocol(), "protocol not replaced during the sendfile")
+			assert.NotSame(t, BaseProtocol(r), wt.GetProtocol(), "protocol not replaced during the sendfile")
 			whenDone(fut, func(v any, err error) {
-				assert.Equal(t, BaseProtocol(r), wt.GetProtocol(), "protocol not restored")
+				assert.Same(t, BaseProtocol(r), wt.GetProtocol(), "protocol not restored")
 				wt.Close()
 			})
 		}

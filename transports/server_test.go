@@ -246,7 +246,7 @@ func TestConnectAcceptedSocket(t *testing.T) {
 	rec.onData = func(r *recorder, data []byte) { r.tr.Close() }
 	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() BaseProtocol { return rec }, file)).(*Connection)
 	file.Close() // the transport owns a duplicate
-	require.Equal(t, rec, conn.Protocol, "connection %+v", conn)
+	require.Same(t, rec, conn.Protocol, "connection %+v", conn)
 	require.Equal(t, 1, rec.madeN, "connection %+v", conn)
 	_, err = unix.Write(fds[1], []byte("hello"))
 	require.NoError(t, err)

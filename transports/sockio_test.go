@@ -105,7 +105,7 @@ func TestSocknameAfterClose(t *testing.T) {
 		tl.mustAwait(r.lost)
 	}
 	require.NotNil(t, asked.tr.GetExtraInfo("sockname"), "sockname after close")
-	assert.Equal(t, before, asked.tr.GetExtraInfo("sockname"), "sockname after close")
+	assert.Same(t, before, asked.tr.GetExtraInfo("sockname"), "sockname after close")
 	got, ok := never.tr.GetExtraInfo("sockname").(*net.TCPAddr)
 	require.True(t, ok, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
 	assert.True(t, got.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))

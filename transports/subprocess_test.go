@@ -123,8 +123,8 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 		return rec
 	}, argv, opts)
 	conn := tl.mustAwait(fut).(*Connection)
-	require.Equal(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
-	require.Equal(tl.t, rec.tr, conn.Transport, "Connection = %+v", conn)
+	require.Same(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
+	require.Same(tl.t, rec.tr, conn.Transport, "Connection = %+v", conn)
 	err := tl.mustAwait(rec.lost)
 	require.Nil(tl.t, err, "ConnectionLost(%v)", err)
 	return rec

@@ -70,7 +70,7 @@ func TestStartTLSOverTLS(t *testing.T) {
 	}
 	outer := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()})).(*Connection)
 	inner := tl.mustAwait(tl.mustAwait(cli.started).(*loop.Future)).(Transport)
-	require.NotEqual(t, outer.Transport, inner, "StartTLS returned the outer transport")
+	require.NotSame(t, outer.Transport, inner, "StartTLS returned the outer transport")
 	_ = inner.Write(patterned(size))
 	assert.Nil(t, tl.mustAwait(cli.lost), "client ConnectionLost")
 	assert.Nil(t, tl.mustAwait(srv.lost), "server ConnectionLost")
@@ -149,7 +149,7 @@ func TestStartTLSArgumentErrors(t *testing.T) {
 		assert.Error(t, err, "error %v, want %s", err, c.text)
 		assert.Equal(t, c.text, err.Error(), "error %v, want %s", err, c.text)
 	}
-	assert.Equal(t, rec, rec.tr.GetProtocol(), "a failed StartTLS replaced the protocol")
+	assert.Same(t, rec, rec.tr.GetProtocol(), "a failed StartTLS replaced the protocol")
 	rec.tr.Close()
 	tl.mustAwait(rec.lost)
 }
@@ -190,7 +190,7 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 	}()
 	srv := echoRecorder(tl)
 	conn := tl.mustAwait(ConnectAcceptedSocketTLS(tl.Loop, func() BaseProtocol { return srv }, ours, pki.serverConfig(), 0, 0)).(*Connection)
-	assert.Equal(t, srv, conn.Protocol, "Connection %+v, made %d", conn, srv.madeN)
+	assert.Same(t, srv, conn.Protocol, "Connection %+v, made %d", conn, srv.madeN)
 	assert.Equal(t, 1, srv.madeN, "Connection %+v, made %d", conn, srv.madeN)
 	res := tl.mustAwait(done).([]any)
 	require.Equal(t, "accepted elsewhere", res[0], "client got %v", res)

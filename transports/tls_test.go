@@ -51,8 +51,8 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 		assert.Equal(t, 1, cli.madeN, "the future was resolved before ConnectionMade")
 	})
 	conn := tl.mustAwait(fut).(*Connection)
-	require.Equal(t, cli, conn.Protocol, "Connection = %+v", conn)
-	require.Equal(t, cli.tr, conn.Transport, "Connection = %+v", conn)
+	require.Same(t, cli, conn.Protocol, "Connection = %+v", conn)
+	require.Same(t, cli.tr, conn.Transport, "Connection = %+v", conn)
 	tr := conn.Transport.(Transport)
 	checkTLSExtraInfo(t, tr, clientCfg, false)
 	tl.mustAwait(cli.lost)
@@ -62,7 +62,7 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 	require.NoError(t, cli.lostErr, "client events")
 	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "server events")
 	require.NoError(t, srv.lostErr, "server events")
-	assert.Equal(t, serverCfg, srv.tr.GetExtraInfo("sslcontext"), "server sslcontext is not the config given")
+	assert.Same(t, serverCfg, srv.tr.GetExtraInfo("sslcontext"), "server sslcontext is not the config given")
 	assert.Nil(t, srv.tr.GetExtraInfo("peercert"), "server has a peercert without client certificates")
 	assert.True(t, tr.IsClosing(), "after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
 	assert.Nil(t, tr.GetProtocol(), "after ConnectionLost: IsClosing %v, protocol %v", tr.IsClosing(), tr.GetProtocol())
@@ -72,7 +72,7 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 // checkTLSExtraInfo checks the TLS keys of get_extra_info on a client.
 func checkTLSExtraInfo(t *testing.T, tr Transport, cfg *tls.Config, tls12 bool) {
 	t.Helper()
-	assert.Equal(t, cfg, tr.GetExtraInfo("sslcontext"), "sslcontext is not the config given")
+	assert.Same(t, cfg, tr.GetExtraInfo("sslcontext"), "sslcontext is not the config given")
 	obj, ok := tr.GetExtraInfo("ssl_object").(*SSLObject)
 	require.True(t, ok, "ssl_object is %T", tr.GetExtraInfo("ssl_object"))
 	want := "TLSv1.3"
