@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkStreamEcho is a 64-byte ping-pong between a blocking client
@@ -37,31 +38,25 @@ func BenchmarkStreamEcho(b *testing.B) {
 	}()
 	a := <-addr
 	if a == "" {
-		b.Fatal(<-stopped)
+		require.FailNow(b, "the server did not start", "%v", <-stopped)
 	}
 	conn, err := net.Dial("tcp", a)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	msg := make([]byte, 64)
 	buf := make([]byte, 64)
 	b.SetBytes(64)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := conn.Write(msg); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(conn, buf); err != nil {
-			b.Fatal(err)
-		}
+		_, err := conn.Write(msg)
+		require.NoError(b, err)
+		_, err = io.ReadFull(conn, buf)
+		require.NoError(b, err)
 	}
 	b.StopTimer()
 	conn.Close()
 	l.Stop()
-	if err := <-stopped; err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, <-stopped)
 }
 
 // pinger writes 64 bytes each time its previous 64 come back, n times.
@@ -103,14 +98,10 @@ func (p *pinger) ResumeWriting()       {}
 // the loop's.
 func BenchmarkStreamEchoSameLoop(b *testing.B) {
 	l, err := loop.New(loop.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer l.Close()
 	v, err := l.RunUntilComplete(CreateServer(l, echoFactory, "127.0.0.1", 0, ListenOptions{}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	srv := v.(*Server)
 	defer srv.Close()
 	p := &pinger{msg: make([]byte, 64), left: b.N, done: l.NewFuture()}
@@ -118,11 +109,8 @@ func BenchmarkStreamEchoSameLoop(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	fut := CreateConnection(l, func() BaseProtocol { return p }, "127.0.0.1", srv.Addrs()[0].(*net.TCPAddr).Port, DialOptions{})
-	if _, err := l.RunUntilComplete(p.done); err != nil {
-		b.Fatal(err)
-	}
+	_, err = l.RunUntilComplete(p.done)
+	require.NoError(b, err)
 	b.StopTimer()
-	if fut.Exception() != nil {
-		b.Fatal(fut.Exception())
-	}
+	require.NoError(b, fut.Exception())
 }

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // dgramRecorder is a DatagramProtocol recording its callbacks; hooks let a
@@ -121,8 +122,10 @@ print("bye")
 // with a python3 echo peer, in lockstep, over IPv4 and (where ::1 works)
 // IPv6; each comes back whole from the peer's address.
 func TestDatagramEchoConnected(t *testing.T) {
+	t.Parallel()
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		t.Run(host, func(t *testing.T) {
+			t.Parallel()
 			if host == "::1" && !ipv6Loopback() {
 				t.Skip("no IPv6 loopback here")
 			}
@@ -140,17 +143,14 @@ func TestDatagramEchoConnected(t *testing.T) {
 			fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
 				rec = newDgramRecorder(tl.Loop)
 				rec.onMade = func(r *dgramRecorder) {
-					if err := r.tr.SendTo(payloads[0], nil); err != nil {
-						t.Errorf("SendTo: %v", err)
-					}
+					assert.NoError(t, r.tr.SendTo(payloads[0], nil), "SendTo")
 				}
 				rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
-					if !bytes.Equal(data, payloads[next]) {
-						t.Errorf("datagram %d: got %d bytes, want %d (whole and equal)", next, len(data), len(payloads[next]))
-					}
-					if ua, ok := addr.(*net.UDPAddr); !ok || ua.Port != port || !ua.IP.Equal(net.ParseIP(host)) {
-						t.Errorf("datagram from %v, want %s", addr, remote)
-					}
+					assert.True(t, bytes.Equal(data, payloads[next]), "datagram %d: got %d bytes, want %d (whole and equal)", next, len(data), len(payloads[next]))
+					ua, ok := addr.(*net.UDPAddr)
+					require.True(t, ok, "datagram from %v, want %s", addr, remote)
+					assert.Equal(t, port, ua.Port, "datagram from %v, want %s", addr, remote)
+					assert.True(t, ua.IP.Equal(net.ParseIP(host)), "datagram from %v, want %s", addr, remote)
 					next++
 					if next == len(payloads) {
 						_ = r.tr.SendTo([]byte("QUIT-NOW"), nil)
@@ -162,25 +162,16 @@ func TestDatagramEchoConnected(t *testing.T) {
 				return rec
 			}, DatagramOptions{RemoteAddr: remote})
 			conn := tl.mustAwait(fut).(*Connection)
-			if conn.Protocol != rec {
-				t.Errorf("Connection.Protocol = %v", conn.Protocol)
-			}
-			if err := tl.mustAwait(rec.lost); err != nil {
-				t.Fatalf("ConnectionLost(%v)", err)
-			}
-			if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "bye" {
-				t.Errorf("peer said %q", out)
-			}
-			if next != len(payloads) {
-				t.Fatalf("%d of %d datagrams echoed", next, len(payloads))
-			}
-			if len(rec.errs) != 0 {
-				t.Errorf("errors: %v", rec.errs)
-			}
+			assert.Same(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
+			require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+			out := tl.mustAwait(peer.Output(tl)).(string)
+			assert.Equal(t, "bye", strings.TrimSpace(out), "peer said %q", out)
+			require.Equal(t, len(payloads), next, "%d of %d datagrams echoed", next, len(payloads))
+			assert.Empty(t, rec.errs, "errors: %v", rec.errs)
 			peerName := conn.Transport.GetExtraInfo("peername")
-			if ua, ok := peerName.(*net.UDPAddr); !ok || ua.Port != port {
-				t.Errorf("peername = %v", peerName)
-			}
+			ua, ok := peerName.(*net.UDPAddr)
+			require.True(t, ok, "peername = %v", peerName)
+			assert.Equal(t, port, ua.Port, "peername = %v", peerName)
 			tl.expectNoReports()
 		})
 	}
@@ -217,6 +208,7 @@ print("ok", len(sizes), s.getsockname()[1])
 // datagram (0 to 65,507 bytes) with the sender's address and answers with
 // SendTo to that address.
 func TestDatagramServerEchoesToSender(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *dgramRecorder
 	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
@@ -226,39 +218,35 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 				r.tr.Close()
 				return
 			}
-			if err := r.tr.SendTo(data, addr); err != nil {
-				t.Errorf("SendTo(%v): %v", addr, err)
-			}
+			err := r.tr.SendTo(data, addr)
+			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
 		return rec
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	conn := tl.mustAwait(fut).(*Connection)
 	local := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
-	if conn.Transport.GetExtraInfo("peername") != nil {
-		t.Errorf("unconnected endpoint has a peername")
-	}
+	assert.Nil(t, conn.Transport.GetExtraInfo("peername"), "unconnected endpoint has a peername")
 	sizes := datagramSizes(5)
 	strs := make([]string, len(sizes))
 	for i, n := range sizes {
 		strs[i] = strconv.Itoa(n)
 	}
 	peer := startPython(tl, pyUDPClient, strconv.Itoa(local.Port), strings.Join(strs, ","))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	fields := strings.Fields(out)
-	if len(fields) != 3 || fields[0] != "ok" || fields[1] != strconv.Itoa(len(sizes)) {
-		t.Fatalf("peer said %q", out)
-	}
+	require.Len(t, fields, 3, "peer said %q", out)
+	require.Equal(t, "ok", fields[0], "peer said %q", out)
+	require.Equal(t, strconv.Itoa(len(sizes)), fields[1], "peer said %q", out)
 	clientPort, _ := strconv.Atoi(fields[2])
 	for i, a := range rec.addrs {
-		if ua, ok := a.(*net.UDPAddr); !ok || ua.Port != clientPort || !ua.IP.Equal(net.IPv4(127, 0, 0, 1)) {
-			t.Fatalf("datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
-		}
+		ua, ok := a.(*net.UDPAddr)
+		require.True(t, ok, "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
+		require.Equal(t, clientPort, ua.Port, "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
+		require.True(t, ua.IP.Equal(net.IPv4(127, 0, 0, 1)), "datagram %d from %v, want 127.0.0.1:%d", i, a, clientPort)
 	}
 	for i, n := range sizes {
-		if len(rec.datagrams[i]) != n {
-			t.Errorf("datagram %d: %d bytes, want %d", i, len(rec.datagrams[i]), n)
-		}
+		assert.Len(t, rec.datagrams[i], n, "datagram %d", i)
 	}
 	tl.expectNoReports()
 }
@@ -286,6 +274,7 @@ print("ok", len(sizes))
 // another path: datagrams arrive whole with the sender's path and go back
 // with SendTo.
 func TestDatagramUnix(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	server, client := filepath.Join(dir, "srv.sock"), filepath.Join(dir, "cli.sock")
@@ -297,31 +286,29 @@ func TestDatagramUnix(t *testing.T) {
 				r.tr.Close()
 				return
 			}
-			if err := r.tr.SendTo(data, addr); err != nil {
-				t.Errorf("SendTo(%v): %v", addr, err)
-			}
+			err := r.tr.SendTo(data, addr)
+			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
 		return rec
 	}, DatagramOptions{Network: "unix", LocalAddr: server})
 	conn := tl.mustAwait(fut).(*Connection)
-	if a, ok := conn.Transport.GetExtraInfo("sockname").(*net.UnixAddr); !ok || a.Name != server || a.Net != "unixgram" {
-		t.Errorf("sockname = %v", conn.Transport.GetExtraInfo("sockname"))
-	}
+	a, ok := conn.Transport.GetExtraInfo("sockname").(*net.UnixAddr)
+	require.True(t, ok, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
+	assert.Equal(t, server, a.Name, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
+	assert.Equal(t, "unixgram", a.Net, "sockname = %v", conn.Transport.GetExtraInfo("sockname"))
 	sizes := []int{0, 1, 100, 4096, 65507, 100000}
 	strs := make([]string, len(sizes))
 	for i, n := range sizes {
 		strs[i] = strconv.Itoa(n)
 	}
 	peer := startPython(tl, pyUnixDgramClient, server, client, strings.Join(strs, ","))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if strings.TrimSpace(out) != fmt.Sprintf("ok %d", len(sizes)) {
-		t.Fatalf("peer said %q", out)
-	}
+	require.Equal(t, fmt.Sprintf("ok %d", len(sizes)), strings.TrimSpace(out), "peer said %q", out)
 	for i, a := range rec.addrs {
-		if ua, ok := a.(*net.UnixAddr); !ok || ua.Name != client {
-			t.Errorf("datagram %d from %v, want %s", i, a, client)
-		}
+		ua, ok := a.(*net.UnixAddr)
+		require.True(t, ok, "datagram %d from %v, want %s", i, a, client)
+		assert.Equal(t, client, ua.Name, "datagram %d from %v, want %s", i, a, client)
 	}
 	tl.expectNoReports()
 }
@@ -329,11 +316,10 @@ func TestDatagramUnix(t *testing.T) {
 // A connected UDP endpoint whose peer port is closed gets the kernel's ICMP
 // port unreachable as ErrorReceived(ConnectionRefusedError) and stays open.
 func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := c.LocalAddr().(*net.UDPAddr).Port
 	c.Close() // nothing listens there now
 	var rec *dgramRecorder
@@ -351,23 +337,15 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	tl.mustAwait(fut)
 	got := tl.mustAwait(refused).(error)
 	var e *Error
-	if !errors.As(got, &e) || e.Kind != KindConnectionRefusedError {
-		t.Fatalf("ErrorReceived(%v), want ConnectionRefusedError", got)
-	}
+	require.ErrorAs(t, got, &e, "ErrorReceived(%v), want ConnectionRefusedError", got)
+	require.Equal(t, KindConnectionRefusedError, e.Kind, "ErrorReceived(%v), want ConnectionRefusedError", got)
 	tl.spin(3)
-	if rec.tr.IsClosing() || rec.lostN != 0 {
-		t.Fatalf("the endpoint closed after an ICMP error")
-	}
-	if err := rec.tr.SendTo([]byte("still here"), nil); err != nil {
-		t.Fatalf("SendTo after the error: %v", err)
-	}
+	require.False(t, rec.tr.IsClosing(), "the endpoint closed after an ICMP error")
+	require.Equal(t, 0, rec.lostN, "the endpoint closed after an ICMP error")
+	require.NoError(t, rec.tr.SendTo([]byte("still here"), nil), "SendTo after the error")
 	rec.tr.Close()
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", rec.lostN)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 	tl.expectNoReports()
 }
 
@@ -409,19 +387,16 @@ func queueDatagrams(t *testing.T, tr DatagramTransport, count, size int) {
 	for i := 0; i < count; i++ {
 		d := []byte(fmt.Sprintf("%d ", i))
 		d = append(d, bytes.Repeat([]byte("x"), size-len(d))...)
-		if err := tr.SendTo(d, nil); err != nil {
-			t.Fatalf("SendTo: %v", err)
-		}
+		require.NoError(t, tr.SendTo(d, nil), "SendTo")
 	}
-	if err := tr.SendTo([]byte("END"), nil); err != nil {
-		t.Fatalf("SendTo: %v", err)
-	}
+	require.NoError(t, tr.SendTo([]byte("END"), nil), "SendTo")
 }
 
 // Datagrams the kernel refuses are queued in order; the queue's size (each
 // length + 8) drives PauseWriting/ResumeWriting; Close sends the whole queue
 // before ConnectionLost(nil).
 func TestDatagramQueueFlushesOnClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "sink.sock")
 	peer := startPython(tl, pyUnixDgramSink, path, "all")
@@ -434,47 +409,30 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 		rec.onMade = func(r *dgramRecorder) {
 			lim := r.tr.(writeLimiter)
 			limitHigh = 20 * (size + datagramHeaderSize)
-			if err := lim.SetWriteBufferLimits(&limitHigh, nil); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, lim.SetWriteBufferLimits(&limitHigh, nil))
 			queueDatagrams(t, r.tr, count, size)
 			queued = r.tr.GetWriteBufferSize()
 			r.tr.Close()
-			if !r.tr.IsClosing() {
-				t.Errorf("IsClosing false after Close")
-			}
-			if err := r.tr.SendTo([]byte("ignored"), nil); err != nil {
-				t.Errorf("SendTo on a closing endpoint: %v", err)
-			}
+			assert.True(t, r.tr.IsClosing(), "IsClosing false after Close")
+			assert.NoError(t, r.tr.SendTo([]byte("ignored"), nil), "SendTo on a closing endpoint")
 			peer.Send("go")
 		}
 		return rec
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if strings.TrimSpace(out) != strconv.Itoa(count) {
-		t.Fatalf("peer received %q datagrams in order, want %d", out, count)
-	}
-	if queued <= limitHigh {
-		t.Fatalf("only %d bytes were queued: the kernel took nearly everything, nothing to test", queued)
-	}
-	if (queued-(3+datagramHeaderSize))%(size+datagramHeaderSize) != 0 {
-		t.Errorf("queued size %d is not a whole number of (%d+8)-byte datagrams plus END", queued, size)
-	}
-	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
-		t.Errorf("events %s, want made,pause,resume,lost", got)
-	}
-	if rec.tr.GetWriteBufferSize() != 0 {
-		t.Errorf("buffer size %d after close", rec.tr.GetWriteBufferSize())
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	require.Equal(t, strconv.Itoa(count), strings.TrimSpace(out), "peer received %q datagrams in order, want %d", out, count)
+	require.Greater(t, queued, limitHigh, "only %d bytes were queued: the kernel took nearly everything, nothing to test", queued)
+	assert.Equal(t, 0, (queued-(3+datagramHeaderSize))%(size+datagramHeaderSize), "queued size %d is not a whole number of (%d+8)-byte datagrams plus END", queued, size)
+	assert.Equal(t, "made,pause,resume,lost", eventsString(rec.events), "events")
+	assert.Equal(t, 0, rec.tr.GetWriteBufferSize(), "buffer size %d after close", rec.tr.GetWriteBufferSize())
 	tl.expectNoReports()
 }
 
 // Abort drops the queue at once; ConnectionLost(nil) follows.
 func TestDatagramAbortDropsQueue(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "sink.sock")
 	peer := startPython(tl, pyUnixDgramSink, path, "some")
@@ -488,35 +446,25 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 			queueDatagrams(t, r.tr, count, size)
 			queued = r.tr.GetWriteBufferSize()
 			r.tr.Abort()
-			if r.tr.GetWriteBufferSize() != 0 {
-				t.Errorf("buffer size %d right after Abort", r.tr.GetWriteBufferSize())
-			}
-			if r.lostN != 0 {
-				t.Errorf("ConnectionLost called inside Abort")
-			}
+			assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer size %d right after Abort", r.tr.GetWriteBufferSize())
+			assert.Equal(t, 0, r.lostN, "ConnectionLost called inside Abort")
 		}
 		return rec
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	peer.Send("go")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	got, _ := strconv.Atoi(strings.TrimSpace(out))
-	if queued == 0 {
-		t.Fatal("nothing was queued: nothing to test")
-	}
-	if got >= count+1 || got == 0 {
-		t.Fatalf("peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
-	}
-	if rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", rec.lostN)
-	}
+	require.NotEqual(t, 0, queued, "nothing was queued: nothing to test")
+	require.Less(t, got, count+1, "peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
+	require.NotEqual(t, 0, got, "peer received %d of %d datagrams; want the unqueued ones only", got, count+1)
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 }
 
 // SendTo's argument errors, and the permission hook on destinations.
 func TestDatagramSendToErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	errDenied := NewError(KindPermissionError, "net access denied")
 	checked := []string{}
@@ -529,51 +477,42 @@ func TestDatagramSendToErrors(t *testing.T) {
 	}
 	// Connected endpoint: only its remote address (or nil) is allowed.
 	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{RemoteAddr: remote.String(), Check: check})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}); err != nil {
-		t.Errorf("SendTo(the remote address): %v", err)
-	}
+	assert.NoError(t, tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}), "SendTo(the remote address)")
 	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port + 1})
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindValueError || !strings.Contains(e.Message, "Invalid address: must be None or ('127.0.0.1', "+strconv.Itoa(remote.Port)+")") {
-		t.Errorf("SendTo(another address) = %v, want ValueError", err)
-	}
+	require.ErrorAs(t, err, &e, "SendTo(another address) = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(another address) = %v, want ValueError", err)
+	assert.Contains(t, e.Message, "Invalid address: must be None or ('127.0.0.1', "+strconv.Itoa(remote.Port)+")", "SendTo(another address) = %v, want ValueError", err)
 	tr.Close()
 	// Unconnected endpoint: an address is required, of the right kind, and
 	// vetted.
 	conn = tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{LocalAddr: "127.0.0.1:0", Check: check})).(*Connection)
 	tr = conn.Transport.(DatagramTransport)
-	if err := tr.SendTo([]byte("x"), nil); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("SendTo(nil) unconnected = %v, want ValueError", err)
-	}
-	if err := tr.SendTo([]byte("x"), &net.UnixAddr{Name: "/tmp/x", Net: "unixgram"}); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("SendTo(a Unix address) on UDP = %v, want TypeError", err)
-	}
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}); err != errDenied {
-		t.Errorf("SendTo(a denied address) = %v, want the check's error", err)
-	}
-	if err := tr.SendTo([]byte("x"), remote); err != nil {
-		t.Errorf("SendTo(an allowed address) = %v", err)
-	}
+	err = tr.SendTo([]byte("x"), nil)
+	require.ErrorAs(t, err, &e, "SendTo(nil) unconnected = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(nil) unconnected = %v, want ValueError", err)
+	err = tr.SendTo([]byte("x"), &net.UnixAddr{Name: "/tmp/x", Net: "unixgram"})
+	require.ErrorAs(t, err, &e, "SendTo(a Unix address) on UDP = %v, want TypeError", err)
+	assert.Equal(t, KindTypeError, e.Kind, "SendTo(a Unix address) on UDP = %v, want TypeError", err)
+	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+	assert.Equal(t, errDenied, err, "SendTo(a denied address) = %v, want the check's error", err)
+	assert.NoError(t, tr.SendTo([]byte("x"), remote), "SendTo(an allowed address) =")
 	buf := make([]byte, 10)
 	_ = sink.SetReadDeadline(timeNowPlus(watchdog))
-	if n, _, err := sink.ReadFrom(buf); err != nil || string(buf[:n]) != "x" {
-		t.Errorf("sink read %q, %v", buf[:n], err)
-	}
+	n, _, err := sink.ReadFrom(buf)
+	require.NoError(t, err, "sink read %q, %v", buf[:n], err)
+	assert.Equal(t, "x", string(buf[:n]), "sink read %q, %v", buf[:n], err)
 	tr.Close()
 	tl.runIdle()
 	want := []string{"udp " + remote.String(), "udp 127.0.0.1:0", "udp 127.0.0.1:9", "udp " + remote.String()}
-	if strings.Join(checked, ";") != strings.Join(want, ";") {
-		t.Errorf("checked %q, want %q", checked, want)
-	}
+	assert.Equal(t, strings.Join(want, ";"), strings.Join(checked, ";"), "checked %q, want %q", checked, want)
 	tl.expectNoReports()
 }
 
@@ -588,19 +527,15 @@ func TestDatagramCheckRefusesBind(t *testing.T) {
 		made = true
 		return newDgramRecorder(tl.Loop)
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0", Check: func(string, net.Addr) error { return errDenied }}))
-	if err != errDenied {
-		t.Fatalf("err = %v, want the check's error", err)
-	}
-	if made || countFDs(t) != before {
-		t.Errorf("factory called %v; fds %d -> %d", made, before, countFDs(t))
-	}
+	require.Equal(t, errDenied, err, "err = %v, want the check's error", err)
+	assert.False(t, made, "factory called %v; fds %d -> %d", made, before, countFDs(t))
+	assert.Equal(t, before, countFDs(t), "factory called %v; fds %d -> %d", made, before, countFDs(t))
 	// Bad arguments fail the Future too.
 	for _, opts := range []DatagramOptions{{}, {Network: "tcp", LocalAddr: "127.0.0.1:0"}, {LocalAddr: "127.0.0.1"}, {LocalAddr: "127.0.0.1:70000"}} {
 		_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) }, opts))
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindValueError {
-			t.Errorf("%+v: err = %v, want ValueError", opts, err)
-		}
+		require.ErrorAs(t, err, &e, "%+v: err = %v, want ValueError", opts, err)
+		assert.Equal(t, KindValueError, e.Kind, "%+v: err = %v, want ValueError", opts, err)
 	}
 }
 
@@ -620,6 +555,7 @@ func (p *panicky) DatagramReceived(data []byte, addr net.Addr) {
 
 // A panic in DatagramReceived is reported and the endpoint keeps serving.
 func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var p *panicky
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
@@ -629,23 +565,18 @@ func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})).(*Connection)
 	addr := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
 	c, err := net.DialUDP("udp4", nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	for _, m := range []string{"first", "second"} {
-		if _, err := c.Write([]byte(m)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := c.Write([]byte(m))
+		require.NoError(t, err)
 	}
 	tl.mustAwait(p.lost)
-	if len(p.datagrams) != 1 || string(p.datagrams[0]) != "second" {
-		t.Errorf("delivered %q, want the second datagram", p.datagrams)
-	}
+	require.Len(t, p.datagrams, 1, "delivered %q, want the second datagram", p.datagrams)
+	assert.Equal(t, "second", string(p.datagrams[0]), "delivered %q, want the second datagram", p.datagrams)
 	msgs := tl.reportMessages()
-	if len(msgs) != 1 || msgs[0] != "Exception in callback protocol.datagram_received()" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, msgs, 1, "reports %q", msgs)
+	assert.Equal(t, "Exception in callback protocol.datagram_received()", msgs[0], "reports %q", msgs)
 }
 
 func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
@@ -653,20 +584,19 @@ func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
 // ReusePort lets two endpoints bind the same port; without it the second
 // bind fails with EADDRINUSE.
 func TestDatagramReusePort(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	factory := func() BaseProtocol { return newDgramRecorder(tl.Loop) }
 	first := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: "127.0.0.1:0", ReusePort: true})).(*Connection)
 	port := first.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port
 	local := "127.0.0.1:" + strconv.Itoa(port)
 	second := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local, ReusePort: true})).(*Connection)
-	if p := second.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port; p != port {
-		t.Errorf("second endpoint on port %d, want %d", p, port)
-	}
+	assert.Equal(t, port, second.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port, "second endpoint on port")
 	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: local}))
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindOSError || e.Errno != syscall.EADDRINUSE {
-		t.Errorf("bind without ReusePort: %v, want EADDRINUSE", err)
-	}
+	require.ErrorAs(t, err, &e, "bind without ReusePort: %v, want EADDRINUSE", err)
+	assert.Equal(t, KindOSError, e.Kind, "bind without ReusePort: %v, want EADDRINUSE", err)
+	assert.Equal(t, syscall.EADDRINUSE, e.Errno, "bind without ReusePort: %v, want EADDRINUSE", err)
 	first.Transport.Close()
 	second.Transport.Close()
 	tl.runIdle()
@@ -675,31 +605,26 @@ func TestDatagramReusePort(t *testing.T) {
 // With AllowBroadcast the remote address is the default destination but the
 // socket is not connected (no peername), as asyncio does.
 func TestDatagramAllowBroadcastRemote(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	sink, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
 	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
 		DatagramOptions{RemoteAddr: remote.String(), AllowBroadcast: true})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
-	if p := tr.GetExtraInfo("peername"); p != nil {
-		t.Errorf("peername %v for an unconnected endpoint", p)
-	}
-	if err := tr.SendTo([]byte("to remote"), nil); err != nil {
-		t.Fatal(err)
-	}
+	assert.Nil(t, tr.GetExtraInfo("peername"), "peername")
+	require.NoError(t, tr.SendTo([]byte("to remote"), nil))
 	var e *Error
-	if err := tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("SendTo(another address) = %v, want ValueError", err)
-	}
+	err = tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1})
+	require.ErrorAs(t, err, &e, "SendTo(another address) = %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "SendTo(another address) = %v, want ValueError", err)
 	buf := make([]byte, 100)
 	_ = sink.SetReadDeadline(timeNowPlus(watchdog))
-	if n, _, err := sink.ReadFrom(buf); err != nil || string(buf[:n]) != "to remote" {
-		t.Errorf("sink read %q, %v", buf[:n], err)
-	}
+	n, _, err := sink.ReadFrom(buf)
+	require.NoError(t, err, "sink read %q, %v", buf[:n], err)
+	assert.Equal(t, "to remote", string(buf[:n]), "sink read %q, %v", buf[:n], err)
 	tr.Close()
 	tl.runIdle()
 }
@@ -718,6 +643,7 @@ print("sent")
 // A Unix datagram from an unbound socket has no source address (nil, as
 // Python's None); one from an abstract socket is "@name".
 func TestDatagramUnixSourceAddresses(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "srv.sock")
 	var rec *dgramRecorder
@@ -732,12 +658,11 @@ func TestDatagramUnixSourceAddresses(t *testing.T) {
 	}, DatagramOptions{Network: "unix", LocalAddr: path}))
 	name := "starnet-test-" + strconv.Itoa(os.Getpid())
 	peer := startPython(tl, pyUnixDgramSenders, path, name)
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
-	if len(rec.addrs) != 2 || rec.addrs[0] != nil {
-		t.Fatalf("addresses %v: want nil first", rec.addrs)
-	}
-	if a, ok := rec.addrs[1].(*net.UnixAddr); !ok || a.Name != "@"+name {
-		t.Errorf("abstract sender %v, want @%s", rec.addrs[1], name)
-	}
+	require.Len(t, rec.addrs, 2, "addresses %v: want nil first", rec.addrs)
+	require.Nil(t, rec.addrs[0], "addresses %v: want nil first", rec.addrs)
+	a, ok := rec.addrs[1].(*net.UnixAddr)
+	require.True(t, ok, "abstract sender %v, want @%s", rec.addrs[1], name)
+	assert.Equal(t, "@"+name, a.Name, "abstract sender %v, want @%s", rec.addrs[1], name)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,38 +22,36 @@ import (
 func freePort(t *testing.T) int {
 	t.Helper()
 	fd, err := sysSocket(unix.AF_INET, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 	sa, _ := unix.Getsockname(fd)
 	return sa.(*unix.SockaddrInet4).Port
 }
 
+// expectError fails the test unless err is an *Error of kind with errno
+// and, when text is not empty, exactly that text; it returns the *Error.
 func expectError(t *testing.T, err error, kind string, errno syscall.Errno, text string) *Error {
 	t.Helper()
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T), want an *Error", err, err)
-	}
-	if e.Kind != kind || e.Errno != errno || (text != "" && e.Error() != text) {
-		t.Errorf("error %q (kind %s, errno %d), want kind %s errno %d text %q", e.Error(), e.Kind, e.Errno, kind, errno, text)
+	require.ErrorAs(t, err, &e, "want an *Error")
+	assert.Equal(t, kind, e.Kind, "kind of %q", e.Error())
+	assert.Equal(t, errno, e.Errno, "errno of %q", e.Error())
+	if text != "" {
+		assert.Equal(t, text, e.Error())
 	}
 	return e
 }
 
+// A connect to a closed port fails with asyncio's ConnectionRefusedError
+// (errno and text) and leaves the loop unreferenced.
 func TestConnectRefused(t *testing.T) {
 	tl := newTestLoop(t)
 	port := freePort(t)
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED,
 		fmt.Sprintf("ConnectionRefusedError: [Errno %d] Connect call failed ('127.0.0.1', %d)", syscall.ECONNREFUSED, port))
-	if !tl.Idle() {
-		t.Error("a failed connect left the loop referenced")
-	}
+	assert.True(t, tl.Idle(), "a failed connect left the loop referenced")
 	tl.expectNoReports()
 }
 
@@ -64,12 +64,12 @@ func TestConnectAllRefused(t *testing.T) {
 	e := expectError(t, err, KindConnectionRefusedError, 0, "")
 	want := fmt.Sprintf("Multiple exceptions: [Errno %d] Connect call failed ('::1', %d, 0, 0), [Errno %d] Connect call failed ('127.0.0.1', %d)",
 		syscall.ECONNREFUSED, port, syscall.ECONNREFUSED, port)
-	if e.Message != want {
-		t.Errorf("message %q, want %q", e.Message, want)
-	}
+	assert.Equal(t, want, e.Message, "message %q, want %q", e.Message, want)
 }
 
+// A Unix connect to a path nobody listens on fails with FileNotFoundError.
 func TestConnectUnixMissingPath(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "nobody.sock")
 	_, err := tl.await(CreateUnixConnection(tl.Loop, echoFactory, path, DialOptions{}))
@@ -90,25 +90,23 @@ func TestConnectCheck(t *testing.T) {
 			return deny
 		},
 	}))
-	if err != deny {
-		t.Errorf("error %v, want the Check's", err)
-	}
-	if want := fmt.Sprintf("tcp 127.0.0.1:%d", port); len(seen) != 1 || seen[0] != want {
-		t.Errorf("Check saw %q, want [%q]", seen, want)
-	}
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after a denied connect", before, after)
-	}
+	assert.Equal(t, deny, err, "error %v, want the Check's", err)
+	require.Len(t, seen, 1, "Check saw")
+	assert.Equal(t, fmt.Sprintf("tcp 127.0.0.1:%d", port), seen[0], "Check saw")
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
+// LocalAddr binds the client socket: a matching address is used, one of
+// another family or one already in use fails the connect.
 func TestConnectLocalAddr(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	_, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{LocalAddr: "127.0.0.1:0"}))
-	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr); a == nil || !a.IP.Equal(net.IPv4(127, 0, 0, 1)) {
-		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
-	}
+	a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr)
+	require.NotNil(t, a, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	assert.True(t, a.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname %v", rec.tr.GetExtraInfo("sockname"))
 	rec.tr.Close()
 
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{LocalAddr: "[::1]:0"}))
@@ -126,20 +124,14 @@ func TestConnectLocalAddr(t *testing.T) {
 func stalledListener(t *testing.T, family int) int {
 	t.Helper()
 	lfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { unix.Close(lfd) })
 	var sa unix.Sockaddr = &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
 	if family == unix.AF_INET6 {
 		sa = &unix.SockaddrInet6{Addr: netip.IPv6Loopback().As16()}
 	}
-	if err := unix.Bind(lfd, sa); err != nil {
-		t.Fatalf("bind loopback (family %d): %v", family, err)
-	}
-	if err := unix.Listen(lfd, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.Nil(t, unix.Bind(lfd, sa), "bind loopback (family")
+	require.NoError(t, unix.Listen(lfd, 0))
 	got, _ := unix.Getsockname(lfd)
 	var port int
 	switch a := got.(type) {
@@ -150,16 +142,10 @@ func stalledListener(t *testing.T, family int) int {
 	}
 	// One completed connection fills a backlog-0 queue.
 	cfd, err := sysSocket(family, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.SetNonblock(cfd, false); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, unix.SetNonblock(cfd, false))
 	t.Cleanup(func() { unix.Close(cfd) })
-	if err := unix.Connect(cfd, got); err != nil {
-		t.Fatalf("filling the accept queue: %v", err)
-	}
+	require.NoError(t, unix.Connect(cfd, got), "filling the accept queue")
 	return port
 }
 
@@ -169,9 +155,15 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	tl := newTestLoop(t)
 	var port int
 	var srv *Server
+	accepted := tl.NewFuture()
+	factory := func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
+		return r
+	}
 	for try := 0; srv == nil; try++ {
 		port = stalledListener(t, unix.AF_INET6)
-		v, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
+		v, err := tl.await(CreateServer(tl.Loop, factory, "127.0.0.1", port, ListenOptions{}))
 		if err == nil {
 			srv = v.(*Server)
 		} else if try == 5 {
@@ -182,32 +174,31 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	before := countFDs(t)
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: 30 * time.Millisecond}))
-	if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.IP.To4() == nil {
-		t.Errorf("connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
-	}
-	for i := 0; i < 1000 && len(srv.clients) == 0; i++ {
-		tl.spin(1)
-	}
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	require.NotNil(t, a, "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
+	require.NotNil(t, a.IP.To4(), "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
+	tl.mustAwait(accepted)
 	// The client transport and the accepted one; the hung IPv6 attempt is
 	// closed.
-	if after := countFDs(t); after != before+2 {
-		t.Errorf("%d descriptors before, %d after: the losing attempt leaked", before, after)
-	}
+	assert.Equal(t, before+2, countFDs(t), "descriptors: the losing attempt leaked")
 	tl.expectNoReports()
 }
 
 // A failed attempt starts the next one at once, without waiting for the
 // delay; without happy eyeballs, addresses are tried in turn.
 func TestConnectFallsThroughRefusedAddress(t *testing.T) {
+	t.Parallel()
 	for _, delay := range []time.Duration{0, time.Hour} {
 		t.Run(fmt.Sprint(delay), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			_, port := tl.serve(echoFactory, ListenOptions{}) // 127.0.0.1 only: ::1 refuses
 			rec := newRecorder(tl.Loop)
 			tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: delay}))
-			if a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr); a == nil || a.Port != port || a.IP.To4() == nil {
-				t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
-			}
+			a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+			require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+			assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
+			require.NotNil(t, a.IP.To4(), "peername %v", rec.tr.GetExtraInfo("peername"))
 			tl.expectNoReports()
 		})
 	}
@@ -221,19 +212,17 @@ func TestConnectCancel(t *testing.T) {
 	made := false
 	fut := CreateConnection(tl.Loop, func() BaseProtocol { made = true; return &echo{} }, "127.0.0.1", port, DialOptions{})
 	tl.CallSoon(func() { tl.CallSoon(func() { fut.Cancel() }) })
-	if _, err := tl.await(fut); err != loop.ErrCancelled {
-		t.Errorf("await = %v, want cancelled", err)
-	}
+	_, err := tl.await(fut)
+	assert.Equal(t, loop.ErrCancelled, err, "await = %v, want cancelled", err)
 	tl.runIdle() // returns only if nothing holds the loop
-	if made {
-		t.Error("protocol factory called for a cancelled connect")
-	}
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after cancel", before, after)
-	}
+	assert.False(t, made, "protocol factory called for a cancelled connect")
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
+// interleaveByFamily alternates the address families, starting with the
+// first address's, as asyncio's _interleave_addrinfos.
 func TestInterleaveByFamily(t *testing.T) {
+	t.Parallel()
 	mk := func(s string) dialTarget {
 		ip := netip.MustParseAddr(s)
 		f, sa := ipSockaddr(ip, 1)
@@ -244,59 +233,54 @@ func TestInterleaveByFamily(t *testing.T) {
 	for _, d := range interleaveByFamily(in) {
 		got = append(got, d.addr.(*net.TCPAddr).IP.String())
 	}
-	if want := "::1 10.0.0.1 ::2 10.0.0.2 ::3"; strings.Join(got, " ") != want {
-		t.Errorf("interleaved %v, want %s", got, want)
-	}
+	assert.Equal(t, "::1 10.0.0.1 ::2 10.0.0.2 ::3", strings.Join(got, " "), "interleaved")
 }
 
 // A literal address is used without the resolver: the callback runs before
 // lookupHost returns.
 func TestLiteralNeedsNoResolver(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	for _, host := range []string{"127.0.0.1", "::1", "fe80::1%1", "::ffff:127.0.0.1"} {
 		called := false
 		lookupHost(tl.Loop, host, false, func(ips []netip.Addr, err *Error) {
 			called = true
-			if err != nil || len(ips) != 1 {
-				t.Errorf("%s: %v %v", host, ips, err)
-			}
+			assert.Nil(t, err, "%s: %v %v", host, ips, err) // a *Error
+			assert.Len(t, ips, 1, "%s: %v %v", host, ips, err)
 		})
-		if !called {
-			t.Errorf("%s went to the resolver", host)
-		}
-		if !tl.Idle() {
-			t.Errorf("%s: loop referenced", host)
-		}
+		assert.True(t, called, "%s went to the resolver", host)
+		assert.True(t, tl.Idle(), "%s: loop referenced", host)
 	}
 }
 
+// GetAddrInfo resolves off the loop thread into stream/TCP entries with the
+// port, and takes literal addresses as they are.
 func TestGetAddrInfo(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	infos := tl.mustAwait(GetAddrInfo(tl.Loop, "localhost", 8080)).([]AddrInfo)
 	found := false
 	for _, ai := range infos {
-		if ai.Type != unix.SOCK_STREAM || ai.Proto != unix.IPPROTO_TCP || ai.Port != 8080 {
-			t.Errorf("entry %+v", ai)
-		}
+		assert.Equal(t, unix.SOCK_STREAM, ai.Type, "entry %+v", ai)
+		assert.Equal(t, unix.IPPROTO_TCP, ai.Proto, "entry %+v", ai)
+		assert.Equal(t, 8080, ai.Port, "entry %+v", ai)
 		if ai.Family == unix.AF_INET && ai.IP.Equal(net.IPv4(127, 0, 0, 1)) {
 			found = true
 		}
 	}
-	if !found {
-		t.Errorf("localhost resolved to %+v", infos)
-	}
+	assert.True(t, found, "localhost resolved to %+v", infos)
 	infos = tl.mustAwait(GetAddrInfo(tl.Loop, "::1", 0)).([]AddrInfo)
-	if len(infos) != 1 || infos[0].Family != unix.AF_INET6 {
-		t.Errorf("::1 = %+v", infos)
-	}
+	require.Len(t, infos, 1, "::1 = %+v", infos)
+	assert.Equal(t, unix.AF_INET6, infos[0].Family, "::1 = %+v", infos)
 	_, err := tl.await(GetAddrInfo(tl.Loop, "127.0.0.1", 70000))
 	expectError(t, err, KindValueError, 0, "ValueError: port must be 0-65535, not 70000")
-	if !tl.Idle() {
-		t.Error("loop referenced after GetAddrInfo")
-	}
+	assert.True(t, tl.Idle(), "loop referenced after GetAddrInfo")
 }
 
+// Resolver errors become asyncio's gaierror, with its errno and text,
+// counted as OSError and wrapping the cause.
 func TestGaiErrorMapping(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		want string
@@ -307,13 +291,17 @@ func TestGaiErrorMapping(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := gaiError(tc.err)
-		if e.Error() != tc.want || e.Kind != KindGaiError || !IsOSError(e) || !errors.Is(e, tc.err) {
-			t.Errorf("gaiError(%v) = %q", tc.err, e.Error())
-		}
+		assert.Equal(t, tc.want, e.Error(), "gaiError(%v) = %q", tc.err, e.Error())
+		assert.Equal(t, KindGaiError, e.Kind, "gaiError(%v) = %q", tc.err, e.Error())
+		assert.True(t, IsOSError(e), "gaiError(%v) = %q", tc.err, e.Error())
+		assert.ErrorIs(t, e, tc.err, "gaiError(%v) = %q", tc.err, e.Error())
 	}
 }
 
+// MapError gives errno errors, wrapped or not, the kinds of asyncio's
+// OSError subclasses, and OSError for the rest.
 func TestMapError(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err  error
 		kind string
@@ -330,17 +318,44 @@ func TestMapError(t *testing.T) {
 	}
 	for _, tc := range cases {
 		e := MapError(tc.err)
-		if e.Kind != tc.kind || !IsOSError(e) {
-			t.Errorf("MapError(%v) = %s", tc.err, e.Kind)
-		}
+		assert.Equal(t, tc.kind, e.Kind, "MapError(%v) = %s", tc.err, e.Kind)
+		assert.True(t, IsOSError(e), "MapError(%v) = %s", tc.err, e.Kind)
 	}
-	if got := MapError(syscall.EPIPE).Error(); got != fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE) {
-		t.Errorf("EPIPE reads %q", got)
-	}
-	if MapError(nil) != nil || asError(nil) != nil {
-		t.Error("nil did not map to nil")
-	}
-	if IsOSError(NewError(KindRuntimeError, "x")) || IsOSError(NewError(KindScriptError, "x")) {
-		t.Error("RuntimeError/ScriptError counted as OSError")
-	}
+	assert.Equal(t, fmt.Sprintf("BrokenPipeError: [Errno %d] Broken pipe", syscall.EPIPE), MapError(syscall.EPIPE).Error(), "EPIPE reads")
+	assert.Nil(t, MapError(nil), "nil did not map to nil")
+	assert.Nil(t, asError(nil), "nil did not map to nil")
+	assert.False(t, IsOSError(NewError(KindRuntimeError, "x")), "RuntimeError/ScriptError counted as OSError")
+	assert.False(t, IsOSError(NewError(KindScriptError, "x")), "RuntimeError/ScriptError counted as OSError")
+}
+
+// A name goes through the resolver (off the loop thread) and connects.
+func TestConnectByName(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	srv, port := tl.serve(echoFactory, ListenOptions{})
+	rec := newRecorder(tl.Loop)
+	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "localhost", port, DialOptions{LocalAddr: "localhost:0"}))
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
+	require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
+	rec.tr.Close()
+	tl.mustAwait(rec.lost)
+	srv.Close()
+	tl.runIdle() // nothing (no resolver reference) is left holding the loop
+	tl.expectNoReports()
+}
+
+// A protocol factory that panics fails the connect with a RuntimeError and
+// leaves no socket behind.
+func TestConnectFactoryPanic(t *testing.T) {
+	tl := newTestLoop(t)
+	_, port := tl.serve(echoFactory, ListenOptions{})
+	tl.spin(1)
+	before := countFDs(t)
+	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { panic("no protocol for you") }, "127.0.0.1", port, DialOptions{}))
+	assert.Equal(t, "panic in protocol factory: no protocol for you", expectError(t, err, KindRuntimeError, 0, "").Message, "message")
+	_, err = tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return nil }, "127.0.0.1", port, DialOptions{}))
+	expectError(t, err, KindTypeError, 0, "TypeError: protocol factory returned nil")
+	tl.spin(3) // let the server side notice the closed connections
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,12 +37,12 @@ func TestMain(m *testing.M) {
 // AcceptRetryDelay without closing the listener, and then accepts the
 // connection that waited in the kernel's queue.
 func TestAcceptEMFILERetry(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "ok" {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "child: %v\n%s", err, out)
+	require.Equal(t, "ok", strings.TrimSpace(string(out)), "child: %v\n%s", err, out)
 }
 
 func emfileChild() error {

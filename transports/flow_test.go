@@ -1,18 +1,22 @@
 package transports
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
 func intp(v int) *int { return &v }
 
+// Write buffer limits follow asyncio's defaults and derivations (low =
+// high/4, high = 4*low) and reject inconsistent values with its ValueError.
 func TestWriteBufferLimitRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		high, low         *int
 		wantLow, wantHigh int
@@ -34,20 +38,18 @@ func TestWriteBufferLimitRules(t *testing.T) {
 		err := f.setLimits(tc.high, tc.low)
 		if tc.wantErr != "" {
 			var e *Error
-			if !errors.As(err, &e) || e.Kind != KindValueError || err.Error() != tc.wantErr {
-				t.Errorf("setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
-			}
-			if low, high := f.limits(); low != DefaultLowWater || high != DefaultHighWater {
-				t.Errorf("failed setLimits changed the limits to (%d, %d)", low, high)
-			}
+			require.ErrorAs(t, err, &e, "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
+			assert.Equal(t, KindValueError, e.Kind, "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
+			assert.Equal(t, tc.wantErr, err.Error(), "setLimits(%v, %v) = %v, want %s", tc.high, tc.low, err, tc.wantErr)
+			low, high := f.limits()
+			assert.Equal(t, DefaultLowWater, low, "failed setLimits changed the limits to (%d, %d)", low, high)
+			assert.Equal(t, DefaultHighWater, high, "failed setLimits changed the limits to (%d, %d)", low, high)
 			continue
 		}
-		if err != nil {
-			t.Errorf("setLimits: %v", err)
-		}
-		if low, high := f.limits(); low != tc.wantLow || high != tc.wantHigh {
-			t.Errorf("limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
-		}
+		assert.NoError(t, err, "setLimits")
+		low, high := f.limits()
+		assert.Equal(t, tc.wantLow, low, "limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
+		assert.Equal(t, tc.wantHigh, high, "limits = (%d, %d), want (%d, %d)", low, high, tc.wantLow, tc.wantHigh)
 	}
 }
 
@@ -55,14 +57,10 @@ func TestWriteBufferLimitRules(t *testing.T) {
 // how much the transport buffered (the kernel refused).
 func fillKernel(t *testing.T, tr Transport, payload []byte) int {
 	t.Helper()
-	if err := tr.SetWriteBufferLimits(intp(1<<40), nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tr.SetWriteBufferLimits(intp(1<<40), nil))
 	_ = tr.Write(payload)
 	b := tr.GetWriteBufferSize()
-	if b == 0 {
-		t.Fatalf("the kernel took all %d bytes: cannot test flow control", len(payload))
-	}
+	require.NotEqual(t, 0, b, "the kernel took all %d bytes: cannot test flow control", len(payload))
 	return b
 }
 
@@ -70,9 +68,10 @@ func fillKernel(t *testing.T, tr Transport, payload []byte) int {
 // SetWriteBufferLimits re-checks pausing only (as asyncio); ResumeWriting
 // fires once the buffer drains to low or below.
 func TestFlowControlThresholds(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 3)
-	var peer *pyPeer
+	var peer *peerProc
 	var rec *recorder
 	var b0, low, resumeSize int
 	total := len(payload)
@@ -84,34 +83,26 @@ func TestFlowControlThresholds(t *testing.T) {
 			t.Logf("kernel took %d", len(payload)-b0)
 			high := b0 + 100
 			low = b0 + 10
-			if err := tr.SetWriteBufferLimits(&high, &low); err != nil {
-				t.Fatal(err)
-			}
-			if gl, gh := tr.GetWriteBufferLimits(); gl != low || gh != high {
-				t.Errorf("GetWriteBufferLimits = (%d, %d)", gl, gh)
-			}
+			require.NoError(t, tr.SetWriteBufferLimits(&high, &low))
+			gl, gh := tr.GetWriteBufferLimits()
+			assert.Equal(t, low, gl, "GetWriteBufferLimits = (%d, %d)", gl, gh)
+			assert.Equal(t, high, gh, "GetWriteBufferLimits = (%d, %d)", gl, gh)
 			write := func(n int) {
 				_ = tr.Write(make([]byte, n))
 				total += n
 			}
 			write(100) // size == high: not strictly over
-			if r.pauses != 0 || tr.GetWriteBufferSize() != high {
-				t.Errorf("at size %d == high: %d pauses", tr.GetWriteBufferSize(), r.pauses)
-			}
+			assert.Equal(t, 0, r.pauses, "at size %d == high: %d pauses", tr.GetWriteBufferSize(), r.pauses)
+			assert.Equal(t, high, tr.GetWriteBufferSize(), "at size %d == high: %d pauses", tr.GetWriteBufferSize(), r.pauses)
 			write(1) // high + 1
-			if r.pauses != 1 {
-				t.Errorf("at size %d > high %d: %d pauses, want 1", tr.GetWriteBufferSize(), high, r.pauses)
-			}
+			assert.Equal(t, 1, r.pauses, "at size %d > high %d: %d pauses, want 1", tr.GetWriteBufferSize(), high, r.pauses)
 			write(1)
 			// Raising the limits above the buffer does not resume (asyncio
 			// only re-checks pausing here); the drain will.
 			low = b0 + 500
-			if err := tr.SetWriteBufferLimits(intp(b0+1000), &low); err != nil {
-				t.Fatal(err)
-			}
-			if r.pauses != 1 || r.resumes != 0 {
-				t.Errorf("after raising limits: %d pauses, %d resumes", r.pauses, r.resumes)
-			}
+			require.NoError(t, tr.SetWriteBufferLimits(intp(b0+1000), &low))
+			assert.Equal(t, 1, r.pauses, "after raising limits: %d pauses, %d resumes", r.pauses, r.resumes)
+			assert.Equal(t, 0, r.resumes, "after raising limits: %d pauses, %d resumes", r.pauses, r.resumes)
 			peer.Send("go")
 		}
 		rec.onResume = func(r *recorder) {
@@ -122,47 +113,37 @@ func TestFlowControlThresholds(t *testing.T) {
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if rec.pauses != 1 || rec.resumes != 1 {
-		t.Errorf("%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
-	}
-	if resumeSize > low {
-		t.Errorf("resumed at size %d > low %d", resumeSize, low)
-	}
-	if f := strings.Fields(out); len(f) != 3 || f[0] != strconv.Itoa(total) || f[2] != "eof" {
-		t.Errorf("peer got %q, want %d bytes then EOF", out, total)
-	}
+	assert.Equal(t, 1, rec.pauses, "%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
+	assert.Equal(t, 1, rec.resumes, "%d pauses, %d resumes; want 1 and 1", rec.pauses, rec.resumes)
+	assert.LessOrEqual(t, resumeSize, low, "resumed at size %d > low %d", resumeSize, low)
+	require.Len(t, strings.Fields(out), 3, "peer got %q, want %d bytes then EOF", out, total)
+	require.Equal(t, strconv.Itoa(total), strings.Fields(out)[0], "peer got %q, want %d bytes then EOF", out, total)
+	assert.Equal(t, "eof", strings.Fields(out)[2], "peer got %q, want %d bytes then EOF", out, total)
 	tl.expectNoReports()
 }
 
 // With high=0 any buffered byte pauses, and writing resumes only when the
 // buffer is empty. Lowering the limits below the buffer pauses at once.
 func TestFlowControlHighZero(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 4)
-	var peer *pyPeer
+	var peer *peerProc
 	var rec *recorder
 	resumeSize := -1
 	_, port := tl.serve(func() BaseProtocol {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			b0 := fillKernel(t, r.tr, payload)
-			if r.pauses != 0 {
-				t.Fatalf("paused with huge limits")
-			}
-			if err := r.tr.SetWriteBufferLimits(intp(b0-1), nil); err != nil {
-				t.Fatal(err)
-			}
-			if r.pauses != 1 {
-				t.Errorf("SetWriteBufferLimits below the buffer: %d pauses, want 1", r.pauses)
-			}
-			if err := r.tr.SetWriteBufferLimits(intp(0), nil); err != nil {
-				t.Fatal(err)
-			}
-			if low, high := r.tr.GetWriteBufferLimits(); low != 0 || high != 0 {
-				t.Errorf("limits (%d, %d)", low, high)
-			}
+			require.Equal(t, 0, r.pauses, "paused with huge limits")
+			require.NoError(t, r.tr.SetWriteBufferLimits(intp(b0-1), nil))
+			assert.Equal(t, 1, r.pauses, "SetWriteBufferLimits below the buffer: %d pauses, want 1", r.pauses)
+			require.NoError(t, r.tr.SetWriteBufferLimits(intp(0), nil))
+			low, high := r.tr.GetWriteBufferLimits()
+			assert.Equal(t, 0, low, "limits (%d, %d)", low, high)
+			assert.Equal(t, 0, high, "limits (%d, %d)", low, high)
 			peer.Send("go")
 		}
 		rec.onResume = func(r *recorder) {
@@ -173,20 +154,19 @@ func TestFlowControlHighZero(t *testing.T) {
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if rec.pauses != 1 || rec.resumes != 1 || resumeSize != 0 {
-		t.Errorf("%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)
-	}
-	if want := fmt.Sprintf("%d %s eof", len(payload), sha(payload)); strings.TrimSpace(out) != want {
-		t.Errorf("peer got %q", out)
-	}
+	assert.Equal(t, 1, rec.pauses, "%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)
+	assert.Equal(t, 1, rec.resumes, "%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)
+	assert.Equal(t, 0, resumeSize, "%d pauses, %d resumes, resumed at %d; want 1, 1, 0", rec.pauses, rec.resumes, resumeSize)
+	assert.Equal(t, fmt.Sprintf("%d %s eof", len(payload), sha(payload)), strings.TrimSpace(out), "peer got %q", out)
 	tl.expectNoReports()
 }
 
 // A panic in PauseWriting or ResumeWriting is reported, and the transport
 // carries on (asyncio catches and reports these exceptions).
 func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	rec.onPause = func(*recorder) { panic("pause bug") }
@@ -213,30 +193,25 @@ func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
 	rec.onMade = func(r *recorder) {
 		fillKernel(t, r.tr, make([]byte, 8<<20))
 		_ = r.tr.SetWriteBufferLimits(intp(0), nil)
-		if r.pauses != 1 {
-			t.Errorf("%d pauses", r.pauses)
-		}
+		assert.Equal(t, 1, r.pauses, "%d pauses", r.pauses)
 		tl.CallSoon(readPeer)
 	}
 	tr, peer = socketPair(t, tl, rec)
 	unix.SetNonblock(peer, true)
 	tl.mustAwait(rec.lost)
 	msgs := tl.reportMessages()
-	if len(msgs) != 2 || msgs[0] != "protocol.pause_writing() failed" || msgs[1] != "protocol.resume_writing() failed" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, msgs, 2, "reports %q", msgs)
+	require.Equal(t, "protocol.pause_writing() failed", msgs[0], "reports %q", msgs)
+	assert.Equal(t, "protocol.resume_writing() failed", msgs[1], "reports %q", msgs)
 	if len(tl.reports) == 2 {
-		if tl.reports[0].Extra["traceback"] == nil {
-			t.Error("no traceback in the report of a panic")
-		}
+		require.NotNil(t, tl.reports[0].Extra["traceback"], "no traceback in the report of a panic")
 		var e *Error
-		if !errors.As(tl.reports[0].Err, &e) || e.Kind != KindRuntimeError || !strings.Contains(e.Message, "pause bug") {
-			t.Errorf("report error %v", tl.reports[0].Err)
-		}
+		require.ErrorAs(t, tl.reports[0].Err, &e, "report error %v", tl.reports[0].Err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "report error %v", tl.reports[0].Err)
+		assert.Contains(t, e.Message, "pause bug", "report error %v", tl.reports[0].Err)
 	}
-	if rec.lostErr != nil || rec.resumes != 1 {
-		t.Errorf("lost(%v), %d resumes", rec.lostErr, rec.resumes)
-	}
+	assert.NoError(t, rec.lostErr, "lost(%v), %d resumes", rec.lostErr, rec.resumes)
+	assert.Equal(t, 1, rec.resumes, "lost(%v), %d resumes", rec.lostErr, rec.resumes)
 	// Drain what the kernel still holds for the peer: everything arrived.
 	buf := make([]byte, 1<<20)
 	for {
@@ -246,9 +221,7 @@ func TestFlowControlCallbackPanicsAreReported(t *testing.T) {
 		}
 		drained += n
 	}
-	if drained != 8<<20 {
-		t.Errorf("peer read %d bytes, want %d", drained, 8<<20)
-	}
+	assert.Equal(t, 8<<20, drained, "peer read %d bytes, want %d", drained, 8<<20)
 }
 
 // flowCalls records a protocol's PauseWriting and ResumeWriting calls.
@@ -266,20 +239,17 @@ func (p *flowCalls) ResumeWriting() { p.calls = append(p.calls, "resume") }
 // mark or below, and with both marks 0, successive checks of an empty
 // buffer pause and resume in turn.
 func TestTLSWriteFlowControl(t *testing.T) {
+	t.Parallel()
 	var f tlsWriteFlow
 	f.init()
-	if low, high := f.limits(); low != 128<<10 || high != 512<<10 {
-		t.Errorf("default limits (%d, %d), want (131072, 524288)", low, high)
-	}
-	if err := f.setLimits(intp(100), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.setLimits(nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if low, high := f.limits(); low != DefaultTLSLowWater || high != DefaultTLSHighWater {
-		t.Errorf("set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
-	}
+	low, high := f.limits()
+	assert.Equal(t, 128<<10, low, "default limits (%d, %d), want (131072, 524288)", low, high)
+	assert.Equal(t, 512<<10, high, "default limits (%d, %d), want (131072, 524288)", low, high)
+	require.NoError(t, f.setLimits(intp(100), nil))
+	require.NoError(t, f.setLimits(nil, nil))
+	low, high = f.limits()
+	assert.Equal(t, DefaultTLSLowWater, low, "set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
+	assert.Equal(t, DefaultTLSHighWater, high, "set_write_buffer_limits() gave (%d, %d), want the TLS defaults", low, high)
 
 	tl := newTestLoop(t)
 	p := &flowCalls{}
@@ -287,13 +257,9 @@ func TestTLSWriteFlowControl(t *testing.T) {
 		t.Helper()
 		p.calls = nil
 		f.control(tl.Loop, size, nil, p)
-		if got := strings.Join(p.calls, ","); got != want {
-			t.Errorf("control(%d) with limits (%d, %d): calls %q, want %q", size, f.low, f.high, got, want)
-		}
+		assert.Equal(t, want, strings.Join(p.calls, ","), "control")
 	}
-	if err := f.setLimits(intp(100), intp(20)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.setLimits(intp(100), intp(20)))
 	check(99, "")
 	check(100, "pause") // reaching the mark pauses (other transports: going over it)
 	check(150, "")
@@ -301,9 +267,7 @@ func TestTLSWriteFlowControl(t *testing.T) {
 	check(20, "resume")
 	check(20, "")
 
-	if err := f.setLimits(intp(0), nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.setLimits(intp(0), nil))
 	check(0, "pause")
 	check(0, "resume")
 	check(0, "pause")

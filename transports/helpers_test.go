@@ -1,13 +1,11 @@
 package transports
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,6 +25,9 @@ import (
 const watchdog = 20 * time.Second
 
 // testLoop is a loop with an exception handler that records every report.
+// Its slow-callback threshold is the watchdog's: in debug mode a loaded
+// machine must not add "Executing ... took" reports to the lists tests
+// compare (no test here is about that report).
 type testLoop struct {
 	*loop.Loop
 	t       testing.TB
@@ -33,18 +36,14 @@ type testLoop struct {
 
 func newTestLoop(t testing.TB) *testLoop {
 	t.Helper()
-	l, err := loop.New(loop.Options{Stderr: io.Discard})
-	if err != nil {
-		t.Fatalf("loop.New: %v", err)
-	}
+	l, err := loop.New(loop.Options{Stderr: io.Discard, SlowCallbackDuration: watchdog})
+	require.NoError(t, err, "loop.New")
 	tl := &testLoop{Loop: l, t: t}
 	l.SetExceptionHandler(func(_ *loop.Loop, ctx loop.ErrorContext) {
 		tl.reports = append(tl.reports, ctx)
 	})
 	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("loop.Close: %v", err)
-		}
+		assert.NoError(t, l.Close(), "loop.Close")
 	})
 	return tl
 }
@@ -76,9 +75,7 @@ func (tl *testLoop) bounded(run func() error) error {
 	})
 	err := run()
 	timer.Stop()
-	if fired.Load() {
-		tl.t.Fatalf("loop still running after %v", watchdog)
-	}
+	require.False(tl.t, fired.Load(), "loop still running after %v", watchdog)
 	return err
 }
 
@@ -98,18 +95,14 @@ func (tl *testLoop) await(f *loop.Future) (any, error) {
 func (tl *testLoop) mustAwait(f *loop.Future) any {
 	tl.t.Helper()
 	v, err := tl.await(f)
-	if err != nil {
-		tl.t.Fatalf("future failed: %v", err)
-	}
+	require.NoError(tl.t, err, "future failed")
 	return v
 }
 
 // runIdle runs the loop until nothing is left to do.
 func (tl *testLoop) runIdle() {
 	tl.t.Helper()
-	if err := tl.bounded(tl.Run); err != nil {
-		tl.t.Fatalf("Run: %v", err)
-	}
+	require.NoError(tl.t, tl.bounded(tl.Run), "Run")
 }
 
 // spin runs n loop iterations' worth of chained callbacks.
@@ -136,101 +129,58 @@ func (tl *testLoop) serve(factory ProtocolFactory, opts ListenOptions) (*Server,
 	return srv, srv.Addrs()[0].(*net.TCPAddr).Port
 }
 
-// pyPeer is a python3 process used as the peer of a test: code nobody here
-// wrote. Done is resolved with its whole stdout once it exits (after any
-// lines read with ReadLine).
-type pyPeer struct {
+// peerProc is an external process used as the peer of a test (python3 code
+// nobody here wrote, openssl), run by testkit; it adds the loop side: Output
+// resolves a loop.Future when the process exits.
+type peerProc struct {
+	*testkit.Process
 	t      testing.TB
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout *bufio.Reader
-	pipe   *os.File
-	stderr testkit.SyncBuffer
-	Done   *loop.Future
-	waited bool
+	output *loop.Future
 }
 
-// startPython starts python3 -c script with args; the loop is kept alive
-// (Ref) until the process has exited.
-func startPython(tl *testLoop, script string, args ...string) *pyPeer {
+// startPython starts python3 -c script with args (after
+// testkit.RequireTool); it is killed when the test ends.
+func startPython(tl *testLoop, script string, args ...string) *peerProc {
 	tl.t.Helper()
-	return startPeer(tl, "python3", append([]string{"-c", script}, args...)...)
+	return &peerProc{Process: testkit.StartPython(tl.t, script, args...), t: tl.t}
 }
 
-// startPeer starts the command name with args as the peer of a test, its
-// stdout read through ReadLine and Wait, its stderr kept for failure
-// messages; it is killed when the test ends.
-func startPeer(tl *testLoop, name string, args ...string) *pyPeer {
+// startOpenSSL starts the openssl command-line tool with args (after
+// testkit.RequireTool); it is killed when the test ends.
+func startOpenSSL(tl *testLoop, args ...string) *peerProc {
 	tl.t.Helper()
-	p := &pyPeer{t: tl.t, Done: tl.NewFuture()}
-	p.cmd = exec.Command(name, args...)
-	p.cmd.Stderr = &p.stderr
-	var err error
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		tl.t.Fatal(err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		tl.t.Fatal(err)
-	}
-	p.cmd.Stdout = w
-	p.pipe = r
-	p.stdout = bufio.NewReader(r)
-	if err := p.cmd.Start(); err != nil {
-		tl.t.Fatalf("start %s: %v", name, err)
-	}
-	w.Close()
-	tl.t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		r.Close()
-	})
-	return p
+	return &peerProc{Process: testkit.StartTool(tl.t, "openssl", args...), t: tl.t}
 }
 
-// ReadLine reads one line of the peer's stdout (blocking, bounded).
-func (p *pyPeer) ReadLine() string {
-	p.t.Helper()
-	_ = p.pipe.SetReadDeadline(time.Now().Add(watchdog))
-	line, err := p.stdout.ReadString('\n')
-	if err != nil {
-		p.t.Fatalf("python peer: reading stdout: %v (stderr: %s)", err, p.stderr.String())
+// Output returns a future resolved, once the process has exited 0, with
+// its stdout after the lines already read (ReadLine, WaitLine), or failed
+// with its stderr if it exited otherwise. The loop is kept alive (Ref)
+// until then.
+func (p *peerProc) Output(tl *testLoop) *loop.Future {
+	if p.output != nil {
+		return p.output
 	}
-	return strings.TrimRight(line, "\n")
-}
-
-// Wait arranges for Done to be resolved when the process exits, reading the
-// rest of its stdout. Call it once the lines the test needs first are read.
-func (p *pyPeer) Wait(tl *testLoop) *loop.Future {
-	if p.waited {
-		return p.Done
-	}
-	p.waited = true
+	p.output = tl.NewFuture()
 	tl.Ref()
 	go func() {
-		_ = p.pipe.SetReadDeadline(time.Now().Add(watchdog))
-		rest, readErr := io.ReadAll(p.stdout)
-		err := p.cmd.Wait()
+		<-p.Exited()
 		_ = tl.CallSoonThreadsafe(func() {
 			tl.Unref()
-			switch {
-			case readErr != nil:
-				_ = p.Done.SetException(fmt.Errorf("python peer stdout: %v", readErr))
-			case err != nil:
-				_ = p.Done.SetException(fmt.Errorf("python peer: %v; stderr:\n%s", err, p.stderr.String()))
-			default:
-				_ = p.Done.SetResult(string(rest))
+			if code := p.State().ExitCode(); code != 0 {
+				_ = p.output.SetException(fmt.Errorf("%s exited %d; stderr:\n%s", p.Name(), code, p.Stderr()))
+				return
 			}
+			_ = p.output.SetResult(p.Unread())
 		})
 	}()
-	return p.Done
+	return p.output
 }
 
 // Send writes a line to the peer's stdin.
-func (p *pyPeer) Send(line string) {
+func (p *peerProc) Send(line string) {
 	p.t.Helper()
-	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
-		p.t.Fatalf("python peer stdin: %v", err)
-	}
+	_, err := io.WriteString(p.Stdin, line+"\n")
+	require.NoError(p.t, err, "%s stdin", p.Name())
 }
 
 // recorder is a Protocol recording its callbacks. Hooks let a test act in
@@ -330,6 +280,33 @@ func echoFactory() BaseProtocol { return &echo{} }
 // eventsString joins recorded events for comparison.
 func eventsString(events []string) string { return strings.Join(events, ",") }
 
+// withoutFlowControl joins recorded events for comparison like
+// eventsString, leaving out the pause/resume pairs that writing flow control
+// legitimately adds when a test writes more than the high-water mark (how
+// many depends on how fast the peer reads); the "data" events they split
+// count as one again. It fails the test if a pause is not followed by its
+// resume, or a resume comes without a pause.
+func withoutFlowControl(t testing.TB, events []string) string {
+	t.Helper()
+	var kept []string
+	paused := false
+	for _, e := range events {
+		switch e {
+		case "pause", "resume":
+			assert.NotEqual(t, (e == "pause"), paused, "events %v: unpaired %s", events, e)
+			paused = e == "pause"
+			continue
+		case "data":
+			if n := len(kept); n > 0 && kept[n-1] == "data" {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	assert.False(t, paused, "events %v: paused, never resumed", events)
+	return eventsString(kept)
+}
+
 // countFDs returns the number of open descriptors of this process.
 func countFDs(t testing.TB) int {
 	t.Helper()
@@ -338,9 +315,7 @@ func countFDs(t testing.TB) int {
 		dir = "/dev/fd"
 	}
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("count fds: %v", err)
-	}
+	require.NoError(t, err, "count fds")
 	return len(entries)
 }
 

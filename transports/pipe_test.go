@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pipeRecorder is a Protocol for pipe transports, recording its callbacks.
@@ -86,9 +87,7 @@ func (r *pipeRecorder) ResumeWriting() {
 func osPipe(t *testing.T) (r, w *os.File) {
 	t.Helper()
 	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() {
 		r.Close()
 		w.Close()
@@ -102,9 +101,7 @@ func startWithStdout(t *testing.T, w *os.File, script string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Stdout = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	w.Close()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -117,6 +114,7 @@ func startWithStdout(t *testing.T, w *os.File, script string) *exec.Cmd {
 // ResumeReading (nothing arrives while paused), then calls EOFReceived and
 // ConnectionLost(nil).
 func TestReadPipePauseResume(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	const total = 3_000_000
@@ -127,17 +125,13 @@ func TestReadPipePauseResume(t *testing.T) {
 	fut := ConnectReadPipe(tl.Loop, func() BaseProtocol {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onData = func(r *pipeRecorder, data []byte) {
-			if paused {
-				t.Errorf("data received while paused")
-			}
+			assert.False(t, paused, "data received while paused")
 			if r.data.Len() >= total/3 && !pausedOnce {
 				pausedOnce, paused = true, true
 				rt := r.tr.(ReadTransport)
 				rt.PauseReading()
 				rt.PauseReading() // idempotent
-				if rt.IsReading() {
-					t.Errorf("IsReading after PauseReading")
-				}
+				assert.False(t, rt.IsReading(), "IsReading after PauseReading")
 				tl.CallLater(20*time.Millisecond, func() {
 					paused = false
 					rt.ResumeReading()
@@ -148,21 +142,12 @@ func TestReadPipePauseResume(t *testing.T) {
 		return rec
 	}, r)
 	conn := tl.mustAwait(fut).(*Connection)
-	if conn.Transport.GetExtraInfo("pipe") != r {
-		t.Errorf("pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
-	}
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if rec.data.Len() != total || !bytes.Equal(rec.data.Bytes()[:10], []byte("y\ny\ny\ny\ny\n")) {
-		t.Errorf("received %d bytes, want %d", rec.data.Len(), total)
-	}
-	if !pausedOnce {
-		t.Error("never paused")
-	}
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Same(t, r, conn.Transport.GetExtraInfo("pipe"), "pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	require.Equal(t, total, rec.data.Len(), "received %d bytes, want %d", rec.data.Len(), total)
+	assert.Equal(t, []byte("y\ny\ny\ny\ny\n"), rec.data.Bytes()[:10], "received %d bytes, want %d", rec.data.Len(), total)
+	assert.True(t, pausedOnce, "never paused")
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -183,15 +168,14 @@ print(n, h.hexdigest())
 // A write pipe writes to a python3 reader with flow control, and Close
 // flushes before ConnectionLost(nil).
 func TestWritePipeFlushesOnClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	cmd := exec.Command("python3", "-c", pyReadAll)
 	cmd.Stdin = r
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	r.Close()
 	done := tl.NewFuture()
 	tl.Ref()
@@ -209,38 +193,28 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
 			for off := 0; off < len(payload); off += 1 << 20 {
-				if err := wt.Write(payload[off : off+1<<20]); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, wt.Write(payload[off:off+1<<20]))
 			}
-			if wt.GetWriteBufferSize() == 0 {
-				t.Error("the kernel took 8 MB at once: nothing buffered")
-			}
+			assert.NotEqual(t, 0, wt.GetWriteBufferSize(), "the kernel took 8 MB at once: nothing buffered")
 			wt.Close()
 			_ = wt.Write([]byte("ignored after close"))
 		}
 		return rec
 	}, w)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if err, _ := tl.mustAwait(done).(error); err != nil {
-		t.Fatalf("python3: %v", err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	err, _ := tl.mustAwait(done).(error)
+	require.NoError(t, err, "python3")
 	want := strconv.Itoa(len(payload)) + " " + sha(payload)
-	if strings.TrimSpace(out.String()) != want {
-		t.Errorf("reader got %q, want %q", out.String(), want)
-	}
-	if got := eventsString(rec.events); got != "made,pause,resume,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Equal(t, want, strings.TrimSpace(out.String()), "reader got %q, want %q", out.String(), want)
+	assert.Equal(t, "made,pause,resume,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
 // A write to a pipe whose reader is gone fails with EPIPE: ConnectionLost
 // gets a BrokenPipeError, and nothing is reported outside debug mode.
 func TestWritePipeBrokenPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	r.Close()
@@ -253,12 +227,9 @@ func TestWritePipeBrokenPipe(t *testing.T) {
 	tl.mustAwait(fut)
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindBrokenPipeError {
-		t.Fatalf("ConnectionLost(%v), want BrokenPipeError", err)
-	}
-	if rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", rec.lostN)
-	}
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v), want BrokenPipeError", err)
+	require.Equal(t, KindBrokenPipeError, e.Kind, "ConnectionLost(%v), want BrokenPipeError", err)
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 	tl.expectNoReports()
 }
 
@@ -266,16 +237,16 @@ func TestWritePipeBrokenPipe(t *testing.T) {
 // that is a clean ConnectionLost(nil); with data buffered, a
 // BrokenPipeError.
 func TestWritePipeReaderGone(t *testing.T) {
+	t.Parallel()
 	for _, buffered := range []bool{false, true} {
 		t.Run("buffered="+strconv.FormatBool(buffered), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			r, w := osPipe(t)
 			// head reads one byte, then exits, closing the read end.
 			cmd := exec.Command("head", "-c", "1")
 			cmd.Stdin = r
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cmd.Start())
 			r.Close()
 			t.Cleanup(func() { _ = cmd.Wait() })
 			var rec *pipeRecorder
@@ -286,9 +257,7 @@ func TestWritePipeReaderGone(t *testing.T) {
 					if buffered {
 						_ = wt.SetWriteBufferLimits(intp(1<<30), nil)
 						_ = wt.Write(make([]byte, 4<<20))
-						if wt.GetWriteBufferSize() == 0 {
-							t.Error("nothing buffered")
-						}
+						assert.NotEqual(t, 0, wt.GetWriteBufferSize(), "nothing buffered")
 					} else {
 						_ = wt.Write([]byte("x"))
 					}
@@ -299,11 +268,10 @@ func TestWritePipeReaderGone(t *testing.T) {
 			err, _ := tl.mustAwait(rec.lost).(error)
 			var e *Error
 			if buffered {
-				if !errors.As(err, &e) || e.Kind != KindBrokenPipeError {
-					t.Fatalf("ConnectionLost(%v), want BrokenPipeError", err)
-				}
-			} else if err != nil {
-				t.Fatalf("ConnectionLost(%v), want nil", err)
+				require.ErrorAs(t, err, &e, "ConnectionLost(%v), want BrokenPipeError", err)
+				require.Equal(t, KindBrokenPipeError, e.Kind, "ConnectionLost(%v), want BrokenPipeError", err)
+			} else {
+				require.Nil(t, err, "ConnectionLost")
 			}
 			tl.expectNoReports()
 		})
@@ -313,33 +281,25 @@ func TestWritePipeReaderGone(t *testing.T) {
 // Regular files work with both pipe transports: a read pipe reads the file
 // to its end, a write pipe writes it.
 func TestPipeTransportsOnRegularFiles(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	content := randomBytes(3<<20+17, 8)
 	src := filepath.Join(dir, "src")
-	if err := os.WriteFile(src, content, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(src, content, 0o600))
 	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var rec *pipeRecorder
 	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol {
 		rec = newPipeRecorder(tl.Loop)
 		return rec
 	}, f))
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("read: ConnectionLost(%v)", err)
-	}
-	if !bytes.Equal(rec.data.Bytes(), content) || eventsString(rec.events) != "made,data,eof,lost" {
-		t.Fatalf("read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "read: ConnectionLost")
+	require.True(t, bytes.Equal(rec.data.Bytes(), content), "read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
+	require.Equal(t, "made,data,eof,lost", eventsString(rec.events), "read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
 	dst := filepath.Join(dir, "dst")
 	g, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wrec *pipeRecorder
 	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
 		wrec = newPipeRecorder(tl.Loop)
@@ -351,13 +311,10 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 		}
 		return wrec
 	}, g))
-	if err := tl.mustAwait(wrec.lost); err != nil {
-		t.Fatalf("write: ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(wrec.lost), "write: ConnectionLost")
 	got, err := os.ReadFile(dst)
-	if err != nil || !bytes.Equal(got, content) {
-		t.Fatalf("file holds %d bytes (want %d), %v", len(got), len(content), err)
-	}
+	require.NoError(t, err, "file holds %d bytes (want %d), %v", len(got), len(content), err)
+	require.True(t, bytes.Equal(got, content), "file holds %d bytes (want %d), %v", len(got), len(content), err)
 	tl.runIdle()
 	tl.expectNoReports()
 }
@@ -365,60 +322,51 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 // /dev/null, which epoll refuses to watch, works too: reading gives EOF at
 // once, writing swallows everything.
 func TestPipeTransportsOnDevNull(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rf, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var rec *pipeRecorder
 	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { rec = newPipeRecorder(tl.Loop); return rec }, rf))
 	tl.mustAwait(rec.lost)
-	if eventsString(rec.events) != "made,eof,lost" {
-		t.Errorf("read events %v", rec.events)
-	}
+	assert.Equal(t, "made,eof,lost", eventsString(rec.events), "read events %v", rec.events)
 	wf, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wrec *pipeRecorder
 	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
 		wrec = newPipeRecorder(tl.Loop)
 		wrec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
 			_ = wt.Write(make([]byte, 1<<20))
-			if wt.GetWriteBufferSize() != 0 {
-				t.Errorf("buffered %d bytes for /dev/null", wt.GetWriteBufferSize())
-			}
+			assert.Equal(t, 0, wt.GetWriteBufferSize(), "buffered %d bytes for /dev/null", wt.GetWriteBufferSize())
 			wt.Close()
 		}
 		return wrec
 	}, wf))
-	if err := tl.mustAwait(wrec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(wrec.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
 // A directory is not a pipe (ValueError); a nil file is a TypeError.
 func TestConnectPipeRejects(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	d, err := os.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d.Close()
 	var e *Error
-	if _, err := tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d)); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("directory: %v, want ValueError", err)
-	}
-	if _, err := tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil)); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("nil: %v, want TypeError", err)
-	}
+	_, err = tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d))
+	require.ErrorAs(t, err, &e, "directory: %v, want ValueError", err)
+	assert.Equal(t, KindValueError, e.Kind, "directory: %v, want ValueError", err)
+	_, err = tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil))
+	require.ErrorAs(t, err, &e, "nil: %v, want TypeError", err)
+	assert.Equal(t, KindTypeError, e.Kind, "nil: %v, want TypeError", err)
 }
 
 // A panic in a read pipe's DataReceived closes it with the error, as for a
 // stream transport, and is reported.
 func TestReadPipeDataReceivedPanic(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	startWithStdout(t, w, "echo hello")
@@ -430,10 +378,8 @@ func TestReadPipeDataReceivedPanic(t *testing.T) {
 	}, r))
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindRuntimeError {
-		t.Fatalf("ConnectionLost(%v), want the panic as RuntimeError", err)
-	}
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Fatal error: protocol.data_received() call failed." {
-		t.Errorf("reports %q", msgs)
-	}
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v), want the panic as RuntimeError", err)
+	require.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v), want the panic as RuntimeError", err)
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Fatal error: protocol.data_received() call failed.", tl.reportMessages()[0], "reports")
 }

@@ -2,12 +2,13 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,9 +39,8 @@ func waitReadable(t *testing.T, fd int) {
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || n != 1 {
-			t.Fatalf("poll: n=%d err=%v", n, err)
-		}
+		require.NoError(t, err, "poll: n=%d err=%v", n, err)
+		require.Equal(t, 1, n, "poll: n=%d err=%v", n, err)
 		return
 	}
 }
@@ -48,6 +48,7 @@ func waitReadable(t *testing.T, fd int) {
 // PauseReading inside ConnectionMade is honoured: data that arrives stays in
 // the kernel until ResumeReading. Both are idempotent.
 func TestPauseReadingWithPendingData(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -55,22 +56,16 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 		rec.onMade = func(r *recorder) {
 			r.tr.PauseReading()
 			r.tr.PauseReading()
-			if r.tr.IsReading() {
-				t.Error("IsReading() after PauseReading")
-			}
+			assert.False(t, r.tr.IsReading(), "IsReading() after PauseReading")
 			_ = r.tr.Write([]byte("ready"))
 			tl.CallSoon(func() {
 				waitReadable(t, r.tr.GetExtraInfo("socket").(*Socket).Fileno())
 				tl.CallSoon(func() {
 					tl.CallSoon(func() {
-						if r.data.Len() != 0 {
-							t.Errorf("DataReceived(%q) while paused", r.data.String())
-						}
+						assert.Equal(t, 0, r.data.Len(), "DataReceived(%q) while paused", r.data.String())
 						r.tr.ResumeReading()
 						r.tr.ResumeReading()
-						if !r.tr.IsReading() {
-							t.Error("!IsReading() after ResumeReading")
-						}
+						assert.True(t, r.tr.IsReading(), "!IsReading() after ResumeReading")
 					})
 				})
 			})
@@ -79,19 +74,16 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 			if r.data.String() == "abc" {
 				_ = r.tr.Write([]byte("got abc"))
 				r.tr.Close()
-				if r.tr.IsReading() {
-					t.Error("IsReading() on a closing transport")
-				}
+				assert.False(t, r.tr.IsReading(), "IsReading() on a closing transport")
 			}
 		}
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyWaitThenSend, strconv.Itoa(port))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if out != "got abc" || eventsString(rec.events) != "made,data,lost" {
-		t.Errorf("peer got %q; events %v", out, rec.events)
-	}
+	assert.Equal(t, "got abc", out, "peer got %q; events %v", out, rec.events)
+	assert.Equal(t, "made,data,lost", eventsString(rec.events), "peer got %q; events %v", out, rec.events)
 	tl.expectNoReports()
 }
 
@@ -148,8 +140,10 @@ func pattern(n int) []byte {
 
 // A BufferedProtocol is read straight into its buffer, whatever its size.
 func TestBufferedProtocol(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ bufSize, n int }{{1, 3000}, {1 << 20, 8 << 20}} {
 		t.Run(fmt.Sprintf("buffer=%d", tc.bufSize), func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			var p *bufProto
 			_, port := tl.serve(func() BaseProtocol {
@@ -161,25 +155,17 @@ func TestBufferedProtocol(t *testing.T) {
 				return p
 			}, ListenOptions{})
 			peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(tc.n))
-			out := tl.mustAwait(peer.Wait(tl)).(string)
+			out := tl.mustAwait(peer.Output(tl)).(string)
 			tl.mustAwait(p.lost)
 			want := pattern(tc.n)
-			if !bytes.Equal(p.got.Bytes(), want) {
-				t.Errorf("protocol got %d bytes, not the %d sent", p.got.Len(), tc.n)
+			assert.True(t, bytes.Equal(p.got.Bytes(), want), "protocol got %d bytes, not the %d sent", p.got.Len(), tc.n)
+			assert.Equal(t, fmt.Sprintf("%d %s", tc.n, sha(want)), strings.TrimSpace(out), "peer got back %q", out)
+			if tc.bufSize == 1 {
+				assert.GreaterOrEqual(t, len(p.sizes), tc.n, "GetBuffer calls for %d bytes", tc.n)
 			}
-			if strings.TrimSpace(out) != fmt.Sprintf("%d %s", tc.n, sha(want)) {
-				t.Errorf("peer got back %q", out)
-			}
-			if tc.bufSize == 1 && len(p.sizes) < tc.n {
-				t.Errorf("GetBuffer called %d times for %d bytes", len(p.sizes), tc.n)
-			}
-			if p.sizes[0] != -1 {
-				t.Errorf("sizehint %d, want -1 as asyncio", p.sizes[0])
-			}
+			assert.Equal(t, -1, p.sizes[0], "sizehint %d, want -1 as asyncio", p.sizes[0])
 			// Writing 8 MiB back may pause and resume writing on the way.
-			if got := strings.Replace(eventsString(p.events), ",pause,resume", "", 1); got != "made,data,eof,lost" {
-				t.Errorf("events %v", p.events)
-			}
+			assert.Equal(t, "made,data,eof,lost", withoutFlowControl(t, p.events), "events %v", p.events)
 			tl.expectNoReports()
 		})
 	}
@@ -206,27 +192,26 @@ func (p *badBuffer) BufferUpdated(int) { panic("buffer_updated bug") }
 // An empty buffer or a panic in GetBuffer or BufferUpdated is a fatal error:
 // reported, and ConnectionLost gets the error.
 func TestBufferedProtocolFailures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ mode, message, text string }{
 		{"empty", "Fatal error: protocol.get_buffer() call failed.", "RuntimeError: get_buffer() returned an empty buffer"},
 		{"panic", "Fatal error: protocol.get_buffer() call failed.", "get_buffer bug"},
 		{"updated", "Fatal error: protocol.buffer_updated() call failed.", "buffer_updated bug"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			p := &badBuffer{recorder: *newRecorder(tl.Loop), mode: tc.mode}
 			_, peer := socketPair(t, tl, p)
 			unix.Write(peer, []byte("data"))
 			err, _ := tl.mustAwait(p.lost).(error)
 			var e *Error
-			if !errors.As(err, &e) || e.Kind != KindRuntimeError || !strings.Contains(err.Error(), tc.text) {
-				t.Errorf("ConnectionLost(%v)", err)
-			}
-			if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.message {
-				t.Errorf("reports %q", msgs)
-			}
-			if p.lostN != 1 {
-				t.Errorf("ConnectionLost called %d times", p.lostN)
-			}
+			require.ErrorAs(t, err, &e, "ConnectionLost(%v)", err)
+			assert.Equal(t, KindRuntimeError, e.Kind, "ConnectionLost(%v)", err)
+			assert.Contains(t, err.Error(), tc.text, "ConnectionLost(%v)", err)
+			require.Len(t, tl.reportMessages(), 1, "reports")
+			assert.Equal(t, tc.message, tl.reportMessages()[0], "reports")
+			assert.Equal(t, 1, p.lostN, "ConnectionLost called %d times", p.lostN)
 		})
 	}
 }
@@ -246,6 +231,7 @@ print("ok")
 // SetProtocol switches between a Protocol and a BufferedProtocol at any
 // time; the next read goes to the new one.
 func TestSetProtocolSwitchesReadMode(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	first := newRecorder(tl.Loop)
 	second := &bufProto{recorder: *newRecorder(tl.Loop), buf: make([]byte, 4)}
@@ -253,9 +239,7 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 	first.onData = func(r *recorder, data []byte) {
 		if r.data.Len() == 10 {
 			r.tr.SetProtocol(second)
-			if r.tr.GetProtocol() != second {
-				t.Error("GetProtocol after SetProtocol")
-			}
+			assert.Same(t, second, r.tr.GetProtocol(), "GetProtocol after SetProtocol")
 			second.tr = r.tr
 			_ = r.tr.Write([]byte("1"))
 		}
@@ -274,16 +258,15 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 	}
 	_, port := tl.serve(func() BaseProtocol { return first }, ListenOptions{})
 	peer := startPython(tl, pyLockstep, strconv.Itoa(port))
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "ok\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "ok\n", out, "peer printed %q", out)
 	tl.mustAwait(third.lost)
-	if first.data.String() != strings.Repeat("A", 10) || second.got.String() != strings.Repeat("B", 10) || third.data.String() != strings.Repeat("C", 10) {
-		t.Errorf("got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
-	}
-	if eventsString(first.events) != "made,data" || eventsString(second.events) != "data" || eventsString(third.events) != "data,eof,lost" {
-		t.Errorf("events %v / %v / %v", first.events, second.events, third.events)
-	}
+	assert.Equal(t, strings.Repeat("A", 10), first.data.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, strings.Repeat("B", 10), second.got.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, strings.Repeat("C", 10), third.data.String(), "got %q, %q, %q", first.data.String(), second.got.String(), third.data.String())
+	assert.Equal(t, "made,data", eventsString(first.events), "events %v / %v / %v", first.events, second.events, third.events)
+	assert.Equal(t, "data", eventsString(second.events), "events %v / %v / %v", first.events, second.events, third.events)
+	assert.Equal(t, "data,eof,lost", eventsString(third.events), "events %v / %v / %v", first.events, second.events, third.events)
 	tl.expectNoReports()
 }
 
@@ -310,8 +293,10 @@ print(n)
 // A 16 MiB single write is echoed back intact, both by a Python echo
 // server to our client and by our echo server to a Python client.
 func TestSixteenMiBEcho(t *testing.T) {
+	t.Parallel()
 	const size = 16 << 20
 	t.Run("client", func(t *testing.T) {
+		t.Parallel()
 		tl := newTestLoop(t)
 		payload := randomBytes(size, 5)
 		peer := startPython(tl, pyEchoServer)
@@ -323,20 +308,17 @@ func TestSixteenMiBEcho(t *testing.T) {
 		}
 		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
 		tl.mustAwait(rec.lost)
-		tl.mustAwait(peer.Wait(tl))
-		if !bytes.Equal(rec.data.Bytes(), payload) {
-			t.Errorf("echoed %d bytes differ from the %d sent", rec.data.Len(), size)
-		}
+		tl.mustAwait(peer.Output(tl))
+		assert.True(t, bytes.Equal(rec.data.Bytes(), payload), "echoed %d bytes differ from the %d sent", rec.data.Len(), size)
 		tl.expectNoReports()
 	})
 	t.Run("server", func(t *testing.T) {
+		t.Parallel()
 		tl := newTestLoop(t)
 		_, port := tl.serve(echoFactory, ListenOptions{})
 		peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(size))
-		out := tl.mustAwait(peer.Wait(tl)).(string)
-		if want := fmt.Sprintf("%d %s", size, sha(pattern(size))); strings.TrimSpace(out) != want {
-			t.Errorf("peer got %q, want %q", out, want)
-		}
+		out := tl.mustAwait(peer.Output(tl)).(string)
+		assert.Equal(t, fmt.Sprintf("%d %s", size, sha(pattern(size))), strings.TrimSpace(out), "peer got")
 		tl.expectNoReports()
 	})
 }
@@ -344,6 +326,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 // Writelines sends the buffers in order, with the same buffering rules as
 // Write.
 func TestWritelines(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	big := randomBytes(8<<20, 6)
@@ -377,15 +360,14 @@ func TestWritelines(t *testing.T) {
 	tl.CallSoon(read)
 	tl.mustAwait(done)
 	want := append(append([]byte("abcdef"), big...), "tail"...)
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("peer got %d bytes, want %d in order", got.Len(), len(want))
-	}
+	assert.True(t, bytes.Equal(got.Bytes(), want), "peer got %d bytes, want %d in order", got.Len(), len(want))
 	tl.expectNoReports()
 }
 
 // A write error (the peer is gone) is a fatal error: ConnectionLost gets a
 // BrokenPipeError or ConnectionResetError, not reported (an OSError).
 func TestWriteToClosedPeer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := newRecorder(tl.Loop)
 	var peer int
@@ -394,26 +376,22 @@ func TestWriteToClosedPeer(t *testing.T) {
 		for i := 0; i < 3 && !r.tr.IsClosing(); i++ {
 			_ = r.tr.Write([]byte("into the void"))
 		}
-		if !r.tr.IsClosing() {
-			t.Error("writes to a closed peer did not fail")
-		}
+		assert.True(t, r.tr.IsClosing(), "writes to a closed peer did not fail")
 		for i := 0; i < 10; i++ {
-			if err := r.tr.Write([]byte("more")); err != nil {
-				t.Errorf("Write after the connection was lost = %v", err)
-			}
+			assert.NoError(t, r.tr.Write([]byte("more")), "Write after the connection was lost =")
 		}
 	}
 	_, peer = socketPair(t, tl, rec)
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error
-	if !errors.As(err, &e) || (e.Kind != KindBrokenPipeError && e.Kind != KindConnectionResetError) {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	require.ErrorAs(t, err, &e, "ConnectionLost(%v)", err)
+	assert.Contains(t, []string{KindBrokenPipeError, KindConnectionResetError}, e.Kind, "ConnectionLost(%v)", err)
 	tl.expectNoReports()
 }
 
 // In debug mode a connection-level fatal error is reported too.
 func TestFatalOSErrorReportedInDebugMode(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	rec := newRecorder(tl.Loop)
@@ -430,7 +408,7 @@ func TestFatalOSErrorReportedInDebugMode(t *testing.T) {
 	_, peer = socketPair(t, tl, rec)
 	tl.mustAwait(rec.lost)
 	msgs := tl.reportMessages()
-	if len(msgs) != 2 || msgs[0] != "Fatal write error on socket transport" || msgs[1] != "socket.send() raised exception." {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, msgs, 2, "reports %q", msgs)
+	require.Equal(t, "Fatal write error on socket transport", msgs[0], "reports %q", msgs)
+	assert.Equal(t, "socket.send() raised exception.", msgs[1], "reports %q", msgs)
 }

@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // pyHashServer accepts one connection, reads it to EOF and prints the
@@ -41,19 +42,15 @@ print(n, h.hexdigest())
 func writeTempFile(t *testing.T, content []byte) *os.File {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data")
-	if err := os.WriteFile(path, content, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, content, 0o600))
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	return f
 }
 
 // connectToHashServer starts a python3 hash server and connects a recorder.
-func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), args ...string) (*pyPeer, *recorder) {
+func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), args ...string) (*peerProc, *recorder) {
 	t.Helper()
 	peer := startPython(tl, pyHashServer, args...)
 	port, _ := strconv.Atoi(peer.ReadLine())
@@ -72,12 +69,10 @@ func whenDone(f *loop.Future, fn func(v any, err error)) {
 }
 
 // expectPeerGot checks the hash server's report.
-func expectPeerGot(t *testing.T, tl *testLoop, peer *pyPeer, want []byte) {
+func expectPeerGot(t *testing.T, tl *testLoop, peer *peerProc, want []byte) {
 	t.Helper()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if w := strconv.Itoa(len(want)) + " " + sha(want); strings.TrimSpace(out) != w {
-		t.Errorf("peer got %q, want %q", strings.TrimSpace(out), w)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, strconv.Itoa(len(want))+" "+sha(want), strings.TrimSpace(out), "peer got")
 }
 
 func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -88,6 +83,7 @@ func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 // Meanwhile Write fails with a RuntimeError and reading is paused; after,
 // reading resumes and the file's position is after the last byte sent.
 func TestSendfileTCP(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	header := randomBytes(8<<20, 1)
 	content := randomBytes(24<<20+3, 2)
@@ -98,48 +94,37 @@ func TestSendfileTCP(t *testing.T) {
 	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
 		_ = r.tr.SetWriteBufferLimits(intp(1<<30), nil)
 		_ = r.tr.Write(header)
-		if r.tr.GetWriteBufferSize() == 0 {
-			t.Error("the kernel took the whole header: the flush-first path is not tested")
-		}
+		assert.NotEqual(t, 0, r.tr.GetWriteBufferSize(), "the kernel took the whole header: the flush-first path is not tested")
 		fut := Sendfile(tl.Loop, r.tr, f, 0, 0)
 		var e *Error
-		if err := r.tr.Write([]byte("x")); !errors.As(err, &e) || e.Kind != KindRuntimeError {
-			t.Errorf("Write during sendfile = %v, want RuntimeError", err)
-		}
-		if err := r.tr.Writelines([][]byte{[]byte("x")}); !errors.As(err, &e) || e.Kind != KindRuntimeError {
-			t.Errorf("Writelines during sendfile = %v, want RuntimeError", err)
-		}
-		if r.tr.IsReading() {
-			t.Error("still reading during sendfile")
-		}
+		err := r.tr.Write([]byte("x"))
+		require.ErrorAs(t, err, &e, "Write during sendfile = %v, want RuntimeError", err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "Write during sendfile = %v, want RuntimeError", err)
+		err = r.tr.Writelines([][]byte{[]byte("x")})
+		require.ErrorAs(t, err, &e, "Writelines during sendfile = %v, want RuntimeError", err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "Writelines during sendfile = %v, want RuntimeError", err)
+		assert.False(t, r.tr.IsReading(), "still reading during sendfile")
 		whenDone(fut, func(v any, err error) {
 			sent, sfErr = v, err
-			if !r.tr.IsReading() {
-				t.Error("reading not resumed after sendfile")
-			}
-			if err := r.tr.Write(trailer); err != nil {
-				t.Errorf("Write after sendfile: %v", err)
-			}
+			assert.True(t, r.tr.IsReading(), "reading not resumed after sendfile")
+			assert.NoError(t, r.tr.Write(trailer), "Write after sendfile")
 			r.tr.Close()
 		})
 	}, "wait")
 	peer.Send("go")
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if sfErr != nil || sent != int64(len(content)) {
-		t.Fatalf("Sendfile = %v, %v; want %d", sent, sfErr, len(content))
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	require.NoError(t, sfErr, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
+	require.Equal(t, int64(len(content)), sent, "Sendfile = %v, %v; want %d", sent, sfErr, len(content))
 	expectPeerGot(t, tl, peer, concat(header, content, trailer))
-	if pos, _ := f.Seek(0, io.SeekCurrent); pos != int64(len(content)) {
-		t.Errorf("file position %d, want %d", pos, len(content))
-	}
+	pos, _ := f.Seek(0, io.SeekCurrent)
+	assert.Equal(t, int64(len(content)), pos, "file position %d, want %d", pos, len(content))
 	tl.expectNoReports()
 }
 
 // An offset and a count send exactly that slice; Close right after Sendfile
 // waits for it, as it waits for the write buffer.
 func TestSendfileOffsetCountAndClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	content := randomBytes(1<<20, 3)
 	f := writeTempFile(t, content)
@@ -147,58 +132,52 @@ func TestSendfileOffsetCountAndClose(t *testing.T) {
 	peer, rec := connectToHashServer(t, tl, func(r *recorder) {
 		fut = Sendfile(tl.Loop, r.tr, f, 1000, 700_000)
 		r.tr.Close()
-		if r.lostN != 0 {
-			t.Error("lost during Close")
-		}
+		assert.Equal(t, 0, r.lostN, "lost during Close")
 	})
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(700_000) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(700_000), v, "Sendfile = %v, %v", v, err)
 	expectPeerGot(t, tl, peer, content[1000:701_000])
-	if pos, _ := f.Seek(0, io.SeekCurrent); pos != 701_000 {
-		t.Errorf("file position %d, want 701000", pos)
-	}
+	pos, _ := f.Seek(0, io.SeekCurrent)
+	assert.Equal(t, int64(701_000), pos, "file position %d, want 701000", pos)
 	tl.expectNoReports()
 }
 
 // Abort during a sendfile fails its Future with a ConnectionError;
 // ConnectionLost(nil) follows.
 func TestSendfileAbort(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := writeTempFile(t, nil)
-	if err := os.Truncate(f.Name(), 256<<20); err != nil { // sparse: quick to make
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Truncate(f.Name(), 256<<20)) // sparse: quick to make
 	var fut *loop.Future
+	started := tl.NewFuture()
 	_, port := tl.serve(func() BaseProtocol {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(r *recorder) {
 			fut = Sendfile(tl.Loop, r.tr, f, 0, 0)
 			tl.CallSoon(func() { tl.CallSoon(r.tr.Abort) })
+			_ = started.SetResult(nil)
 		}
 		return r
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
-	for fut == nil {
-		tl.spin(1)
-	}
+	tl.mustAwait(started)
 	_, err := tl.await(fut)
 	var e *Error
-	if !errors.As(err, &e) || e.Kind != KindConnectionError {
-		t.Fatalf("Sendfile after Abort: %v, want ConnectionError", err)
-	}
+	require.ErrorAs(t, err, &e, "Sendfile after Abort: %v, want ConnectionError", err)
+	require.Equal(t, KindConnectionError, e.Kind, "Sendfile after Abort: %v, want ConnectionError", err)
 	peer.Send("go")
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
 
 // A file sendfile(2) cannot read (the read end of a pipe fed by a child) is
 // copied instead, to its end.
 func TestSendfileCopiesFromPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
 	const total = 5_000_000
@@ -208,12 +187,10 @@ func TestSendfileCopiesFromPipe(t *testing.T) {
 		fut = Sendfile(tl.Loop, rr.tr, r, 0, 0)
 		rr.tr.Close()
 	})
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(total) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(total), v, "Sendfile = %v, %v", v, err)
 	expectPeerGot(t, tl, peer, bytes.Repeat([]byte("y\n"), total/2))
 }
 
@@ -221,6 +198,7 @@ func TestSendfileCopiesFromPipe(t *testing.T) {
 // with the pipe's flow control; the protocol is swapped meanwhile and
 // restored after, and it sees no flow-control callback of the sendfile's.
 func TestSendfileFallbackWritePipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	content := randomBytes(16<<20+5, 5)
 	f := writeTempFile(t, content)
@@ -229,9 +207,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 	cmd.Stdin = r
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	r.Close()
 	exited := tl.NewFuture()
 	tl.Ref()
@@ -249,52 +225,43 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
 			fut = Sendfile(tl.Loop, wt, f, 0, 0)
-			if wt.GetProtocol() == BaseProtocol(r) {
-				t.Error("protocol not replaced during the sendfile")
-			}
+			assert.NotSame(t, BaseProtocol(r), wt.GetProtocol(), "protocol not replaced during the sendfile")
 			whenDone(fut, func(v any, err error) {
-				if wt.GetProtocol() != BaseProtocol(r) {
-					t.Error("protocol not restored")
-				}
+				assert.Same(t, BaseProtocol(r), wt.GetProtocol(), "protocol not restored")
 				wt.Close()
 			})
 		}
 		return rec
 	}, w))
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if v, err := fut.Result(); err != nil || v != int64(len(content)) {
-		t.Fatalf("Sendfile = %v, %v", v, err)
-	}
-	if err, _ := tl.mustAwait(exited).(error); err != nil {
-		t.Fatal(err)
-	}
-	if want := strconv.Itoa(len(content)) + " " + sha(content); strings.TrimSpace(out.String()) != want {
-		t.Errorf("reader got %q, want %q", out.String(), want)
-	}
-	if got := eventsString(rec.events); got != "made,lost" {
-		t.Errorf("events %s", got)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	v, err := fut.Result()
+	require.NoError(t, err, "Sendfile = %v, %v", v, err)
+	require.Equal(t, int64(len(content)), v, "Sendfile = %v, %v", v, err)
+	err, _ = tl.mustAwait(exited).(error)
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(len(content))+" "+sha(content), strings.TrimSpace(out.String()), "reader got")
+	assert.Equal(t, "made,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
 // Argument errors fail the Future.
 func TestSendfileErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := writeTempFile(t, []byte("abc"))
 	peer, rec := connectToHashServer(t, tl, nil)
 	var e *Error
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, nil, 0, 0)); !errors.As(err, &e) || e.Kind != KindTypeError {
-		t.Errorf("nil file: %v", err)
-	}
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, -1, 0)); !errors.As(err, &e) || e.Kind != KindValueError {
-		t.Errorf("negative offset: %v", err)
-	}
+	_, err := tl.await(Sendfile(tl.Loop, rec.tr, nil, 0, 0))
+	require.ErrorAs(t, err, &e, "nil file: %v", err)
+	assert.Equal(t, KindTypeError, e.Kind, "nil file: %v", err)
+	_, err = tl.await(Sendfile(tl.Loop, rec.tr, f, -1, 0))
+	require.ErrorAs(t, err, &e, "negative offset: %v", err)
+	assert.Equal(t, KindValueError, e.Kind, "negative offset: %v", err)
 	rec.tr.Close()
-	if _, err := tl.await(Sendfile(tl.Loop, rec.tr, f, 0, 0)); !errors.As(err, &e) || e.Kind != KindRuntimeError || e.Message != "Transport is closing" {
-		t.Errorf("closing transport: %v", err)
-	}
+	_, err = tl.await(Sendfile(tl.Loop, rec.tr, f, 0, 0))
+	require.ErrorAs(t, err, &e, "closing transport: %v", err)
+	assert.Equal(t, KindRuntimeError, e.Kind, "closing transport: %v", err)
+	assert.Equal(t, "Transport is closing", e.Message, "closing transport: %v", err)
 	tl.mustAwait(rec.lost)
 	expectPeerGot(t, tl, peer, nil)
 }

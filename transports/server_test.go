@@ -4,14 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,54 +68,44 @@ func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*r
 // resolves once the server is closed and its connections are gone;
 // CloseClients closes them gracefully.
 func TestServerCloseWaitClosedCloseClients(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
-	if !srv.IsServing() || len(srv.Sockets()) != 1 {
-		t.Fatalf("serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
-	}
+	require.True(t, srv.IsServing(), "serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
+	require.Len(t, srv.Sockets(), 1, "serving %v with %d sockets", srv.IsServing(), len(srv.Sockets()))
 	early := srv.WaitClosed()
 	peer := startPython(tl, pyTwoClients, strconv.Itoa(port))
 	tl.mustAwait(made)
 	srv.Close()
 	srv.Close()
 	peer.Send("closed")
-	if srv.IsServing() || len(srv.Sockets()) != 0 || len(srv.Addrs()) != 0 {
-		t.Errorf("after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
-	}
+	assert.False(t, srv.IsServing(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
+	assert.Empty(t, srv.Sockets(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
+	assert.Empty(t, srv.Addrs(), "after Close: serving %v, %d sockets", srv.IsServing(), len(srv.Sockets()))
 	tl.spin(3)
-	if early.Done() {
-		t.Fatal("WaitClosed resolved while connections are open")
-	}
+	require.False(t, early.Done(), "WaitClosed resolved while connections are open")
 	for _, r := range *recs {
-		if r.tr.IsClosing() {
-			t.Error("Server.Close closed a connection")
-		}
+		assert.False(t, r.tr.IsClosing(), "Server.Close closed a connection")
 	}
 	late := srv.WaitClosed()
 	srv.CloseClients()
 	tl.mustAwait(early)
 	tl.mustAwait(late)
 	for _, r := range *recs {
-		if r.lostN != 1 || r.lostErr != nil {
-			t.Errorf("ConnectionLost %d times with %v", r.lostN, r.lostErr)
-		}
+		assert.Equal(t, 1, r.lostN, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
+		assert.NoError(t, r.lostErr, "ConnectionLost %d times with %v", r.lostN, r.lostErr)
 	}
-	if done := srv.WaitClosed(); !done.Done() {
-		t.Error("WaitClosed after everything is gone is not done at once")
-	}
-	if err := srv.StartServing(); err == nil {
-		t.Error("StartServing on a closed server succeeded")
-	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if out != "ready\neof\neof\nrefused\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	assert.True(t, srv.WaitClosed().Done(), "WaitClosed after everything is gone is not done at once")
+	assert.Error(t, srv.StartServing(), "StartServing on a closed server succeeded")
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "ready\neof\neof\nrefused\n", out, "peer printed %q", out)
 	tl.expectNoReports()
 }
 
 // AbortClients drops buffers at once; WaitClosed also resolves when the
 // connections go first and the server is closed afterwards.
 func TestServerAbortClients(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port, recs, made := welcomeServer(tl, 2, ListenOptions{})
 	wait := srv.WaitClosed()
@@ -123,49 +117,36 @@ func TestServerAbortClients(t *testing.T) {
 	}
 	srv.AbortClients()
 	for _, r := range *recs {
-		if r.tr.GetWriteBufferSize() != 0 {
-			t.Error("buffer kept after AbortClients")
-		}
+		assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer kept after AbortClients")
 		tl.mustAwait(r.lost)
 	}
 	tl.spin(2)
-	if wait.Done() {
-		t.Fatal("WaitClosed resolved while the server is open")
-	}
+	require.False(t, wait.Done(), "WaitClosed resolved while the server is open")
 	srv.Close()
 	peer.Send("closed")
 	tl.mustAwait(wait)
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if !strings.HasPrefix(out, "ready\n") || !strings.HasSuffix(out, "refused\n") {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.True(t, strings.HasPrefix(out, "ready\n"), "peer printed %q", out)
+	assert.True(t, strings.HasSuffix(out, "refused\n"), "peer printed %q", out)
 	tl.expectNoReports()
 }
 
 // With DelayServing the socket is bound but not listening (connections are
 // refused, as asyncio's start_serving=False) until StartServing.
 func TestServerDelayServing(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{DelayServing: true})
-	if srv.IsServing() {
-		t.Fatal("serving despite DelayServing")
-	}
-	if !tl.Idle() {
-		t.Error("a server not serving keeps the loop alive")
-	}
+	require.False(t, srv.IsServing(), "serving despite DelayServing")
+	assert.True(t, tl.Idle(), "a server not serving keeps the loop alive")
 	_, err := tl.await(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindConnectionRefusedError, syscall.ECONNREFUSED, "")
-	if err := srv.StartServing(); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.StartServing(); err != nil || !srv.IsServing() {
-		t.Fatalf("second StartServing: %v", err)
-	}
+	require.NoError(t, srv.StartServing())
+	require.Nil(t, srv.StartServing(), "second StartServing")
+	require.True(t, srv.IsServing(), "second StartServing")
 	rec := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
-	if tl.Idle() {
-		t.Error("a serving server does not keep the loop alive")
-	}
+	assert.False(t, tl.Idle(), "a serving server does not keep the loop alive")
 	rec.tr.Close()
 	srv.Close()
 	tl.mustAwait(srv.WaitClosed())
@@ -174,6 +155,7 @@ func TestServerDelayServing(t *testing.T) {
 
 // host "" binds 0.0.0.0 and :: (the IPv6 socket IPV6_V6ONLY).
 func TestServerAllInterfaces(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{DelayServing: true})).(*Server)
 	defer srv.Close()
@@ -182,32 +164,31 @@ func TestServerAllInterfaces(t *testing.T) {
 		families[s.Family()] = true
 		if s.Family() == unix.AF_INET6 {
 			v, err := unix.GetsockoptInt(s.Fileno(), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
-			if err != nil || v != 1 {
-				t.Errorf("IPV6_V6ONLY = %d, %v", v, err)
-			}
+			assert.NoError(t, err, "IPV6_V6ONLY = %d, %v", v, err)
+			assert.Equal(t, 1, v, "IPV6_V6ONLY = %d, %v", v, err)
 		}
 		v, err := unix.GetsockoptInt(s.Fileno(), unix.SOL_SOCKET, unix.SO_REUSEADDR)
-		if err != nil || v == 0 {
-			t.Errorf("SO_REUSEADDR = %d, %v", v, err)
-		}
+		assert.NoError(t, err, "SO_REUSEADDR = %d, %v", v, err)
+		assert.NotEqual(t, 0, v, "SO_REUSEADDR = %d, %v", v, err)
 	}
-	if !families[unix.AF_INET] || !families[unix.AF_INET6] || len(srv.Sockets()) != 2 {
-		t.Errorf("sockets %v", srv.Sockets())
-	}
+	require.True(t, families[unix.AF_INET], "sockets %v", srv.Sockets())
+	assert.True(t, families[unix.AF_INET6], "sockets %v", srv.Sockets())
+	assert.Len(t, srv.Sockets(), 2, "sockets %v", srv.Sockets())
 }
 
+// Server options reach the socket (SO_REUSEADDR off, SO_REUSEPORT on), and
+// bind errors carry asyncio's message.
 func TestServerOptionsAndErrors(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	f := false
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{ReuseAddress: &f, ReusePort: true, DelayServing: true})).(*Server)
 	defer srv.Close()
 	fd := srv.Sockets()[0].Fileno()
-	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR); v != 0 {
-		t.Error("SO_REUSEADDR set despite ReuseAddress=false")
-	}
-	if v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT); v == 0 {
-		t.Error("SO_REUSEPORT not set")
-	}
+	v, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR)
+	assert.Equal(t, 0, v, "SO_REUSEADDR set despite ReuseAddress=false")
+	v, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT)
+	assert.NotEqual(t, 0, v, "SO_REUSEPORT not set")
 	port := srv.Addrs()[0].(*net.TCPAddr).Port
 	_, err := tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", port, ListenOptions{}))
 	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf(
@@ -218,23 +199,18 @@ func TestServerOptionsAndErrors(t *testing.T) {
 	deny := errors.New("denied")
 	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "127.0.0.1", 0, ListenOptions{Check: func(string, net.Addr) error { return deny }}))
 	expectError(t, err, KindOSError, 0, "OSError: denied")
-	if !tl.Idle() {
-		t.Error("loop referenced after failed CreateServer calls")
-	}
+	assert.True(t, tl.Idle(), "loop referenced after failed CreateServer calls")
 }
 
 // sock= serves a listening socket the caller made; the server owns a
 // duplicate.
 func TestServerFromFile(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	file, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	defer file.Close()
@@ -242,54 +218,44 @@ func TestServerFromFile(t *testing.T) {
 	expectError(t, err, KindValueError, 0, "ValueError: host/port and sock can not be specified at the same time")
 	srv := tl.mustAwait(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: file})).(*Server)
 	defer srv.Close()
-	if a := srv.Addrs()[0].(*net.TCPAddr); a.Port != port {
-		t.Errorf("serving %v", a)
-	}
+	assert.Equal(t, port, srv.Addrs()[0].(*net.TCPAddr).Port, "serving")
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "through sock=")
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "through sock=" {
-		t.Errorf("peer got %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "through sock=", out, "peer got %q", out)
 
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer udp.Close()
 	ufile, _ := udp.(*net.UDPConn).File()
 	defer ufile.Close()
 	_, err = tl.await(CreateServer(tl.Loop, echoFactory, "", 0, ListenOptions{File: ufile}))
-	if e := expectError(t, err, KindValueError, 0, ""); !strings.HasPrefix(e.Message, "A Stream Socket was expected") {
-		t.Errorf("message %q", e.Message)
-	}
+	assert.True(t, strings.HasPrefix(expectError(t, err, KindValueError, 0, "").Message, "A Stream Socket was expected"), "message")
 	tl.expectNoReports()
 }
 
+// ConnectAcceptedSocket wraps an already connected socket (a duplicate of
+// it) in a transport that reads, writes and closes.
 func TestConnectAcceptedSocket(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	fds, err := socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer unix.Close(fds[1])
 	file := os.NewFile(uintptr(fds[0]), "pair")
 	rec := newRecorder(tl.Loop)
 	rec.onData = func(r *recorder, data []byte) { r.tr.Close() }
 	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() BaseProtocol { return rec }, file)).(*Connection)
 	file.Close() // the transport owns a duplicate
-	if conn.Protocol != rec || rec.madeN != 1 {
-		t.Fatalf("connection %+v", conn)
-	}
-	if _, err := unix.Write(fds[1], []byte("hello")); err != nil {
-		t.Fatal(err)
-	}
+	require.Same(t, rec, conn.Protocol, "connection %+v", conn)
+	require.Equal(t, 1, rec.madeN, "connection %+v", conn)
+	_, err = unix.Write(fds[1], []byte("hello"))
+	require.NoError(t, err)
 	tl.mustAwait(rec.lost)
-	if rec.data.String() != "hello" {
-		t.Errorf("received %q", rec.data.String())
-	}
+	assert.Equal(t, "hello", rec.data.String(), "received %q", rec.data.String())
 	buf := make([]byte, 8)
-	if n, err := unix.Read(fds[1], buf); n != 0 || err != nil {
-		t.Errorf("peer read %d, %v; want EOF", n, err)
-	}
+	n, err := unix.Read(fds[1], buf)
+	assert.Equal(t, 0, n, "peer read %d, %v; want EOF", n, err)
+	require.NoError(t, err, "peer read %d, %v; want EOF", n, err)
 	_, err = tl.await(ConnectAcceptedSocket(tl.Loop, echoFactory, nil))
 	expectError(t, err, KindTypeError, 0, "")
 }
@@ -297,6 +263,7 @@ func TestConnectAcceptedSocket(t *testing.T) {
 // A factory that panics costs only that connection: it is closed and the
 // error reported, and the server keeps serving.
 func TestServerFactoryPanic(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	calls := 0
 	_, port := tl.serve(func() BaseProtocol {
@@ -314,25 +281,23 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"second")
 print(s.recv(10).decode())
 `, strconv.Itoa(port))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if out != "b''\nsecond\n" {
-		t.Errorf("peer printed %q", out)
-	}
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Error on transport creation for incoming connection" {
-		t.Errorf("reports %q", msgs)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "b''\nsecond\n", out, "peer printed %q", out)
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Error on transport creation for incoming connection", tl.reportMessages()[0], "reports")
 }
 
+// A Unix server replaces a stale socket file, serves a client, and removes
+// its file at Close.
 func TestUnixServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.sock")
 
 	// A stale socket file (bound, never unlinked) is replaced.
 	stale, _ := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err := unix.Bind(stale, &unix.SockaddrUnix{Name: path}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, unix.Bind(stale, &unix.SockaddrUnix{Name: path}))
 	unix.Close(stale)
 
 	var rec *recorder
@@ -341,9 +306,9 @@ func TestUnixServer(t *testing.T) {
 		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
 		return rec
 	}, path, ListenOptions{})).(*Server)
-	if a, _ := srv.Addrs()[0].(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("Addrs %v", srv.Addrs())
-	}
+	a, _ := srv.Addrs()[0].(*net.UnixAddr)
+	require.NotNil(t, a, "Addrs %v", srv.Addrs())
+	assert.Equal(t, path, a.Name, "Addrs %v", srv.Addrs())
 	peer := startPython(tl, `
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -358,35 +323,28 @@ while True:
     out += b
 print(out.decode())
 `, path)
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "over unix\n" {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "over unix\n", out, "peer printed %q", out)
 	tl.mustAwait(rec.lost)
-	if a, _ := rec.tr.GetExtraInfo("sockname").(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("sockname %v", rec.tr.GetExtraInfo("sockname"))
-	}
-	if _, ok := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); !ok {
-		t.Errorf("peername %#v", rec.tr.GetExtraInfo("peername"))
-	}
-	if s := rec.tr.GetExtraInfo("socket").(*Socket); s.Family() != unix.AF_UNIX {
-		t.Errorf("family %d", s.Family())
-	}
+	a, _ = rec.tr.GetExtraInfo("sockname").(*net.UnixAddr)
+	require.NotNil(t, a, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	assert.Equal(t, path, a.Name, "sockname %v", rec.tr.GetExtraInfo("sockname"))
+	_, ok := rec.tr.GetExtraInfo("peername").(*net.UnixAddr)
+	assert.True(t, ok, "peername %#v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, unix.AF_UNIX, rec.tr.GetExtraInfo("socket").(*Socket).Family(), "family")
 
 	// A second server on a live socket's path replaces it, as asyncio does.
 	// A path that is not a socket is left alone: binding fails.
 	srv.Close()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("socket file still there after Close: %v", err)
-	}
+	_, err := os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "socket file still there after Close: %v", err)
 	regular := filepath.Join(dir, "regular")
-	if err := os.WriteFile(regular, []byte("keep"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
+	require.NoError(t, os.WriteFile(regular, []byte("keep"), 0o600))
+	_, err = tl.await(CreateUnixServer(tl.Loop, echoFactory, regular, ListenOptions{}))
 	expectError(t, err, KindOSError, syscall.EADDRINUSE, fmt.Sprintf("OSError: [Errno %d] Address '%s' is already in use", syscall.EADDRINUSE, regular))
-	if b, err := os.ReadFile(regular); err != nil || string(b) != "keep" {
-		t.Errorf("regular file damaged: %q, %v", b, err)
-	}
+	b, err := os.ReadFile(regular)
+	require.NoError(t, err, "regular file damaged: %q, %v", b, err)
+	assert.Equal(t, "keep", string(b), "regular file damaged: %q, %v", b, err)
 	_, err = tl.await(CreateUnixServer(tl.Loop, echoFactory, "", ListenOptions{}))
 	expectError(t, err, KindValueError, 0, "")
 	tl.expectNoReports()
@@ -395,21 +353,22 @@ print(out.decode())
 // Closing a Unix server leaves a file alone that another server bound at the
 // same path since.
 func TestUnixServerCloseKeepsReplacedFile(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "s.sock")
 	first := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
 	second := tl.mustAwait(CreateUnixServer(tl.Loop, echoFactory, path, ListenOptions{})).(*Server)
 	first.Close()
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("closing the first server removed the second's file: %v", err)
-	}
+	_, err := os.Stat(path)
+	assert.NoError(t, err, "closing the first server removed the second's file")
 	second.Close()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("file left after the second server closed: %v", err)
-	}
+	_, err = os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "file left after the second server closed: %v", err)
 }
 
+// A Unix connection to a python3 server receives its data and then EOF.
 func TestUnixConnection(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "py.sock")
 	peer := startPython(tl, `
@@ -432,16 +391,14 @@ c.close()
 		},
 	}))
 	tl.mustAwait(rec.lost)
-	tl.mustAwait(peer.Wait(tl))
-	if rec.data.String() != "hi from python" || eventsString(rec.events) != "made,data,eof,lost" {
-		t.Errorf("got %q, events %v", rec.data.String(), rec.events)
-	}
-	if a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr); a == nil || a.Name != path {
-		t.Errorf("peername %v", rec.tr.GetExtraInfo("peername"))
-	}
-	if len(checked) != 1 || checked[0] != "unix "+path {
-		t.Errorf("Check saw %q", checked)
-	}
+	tl.mustAwait(peer.Output(tl))
+	assert.Equal(t, "hi from python", rec.data.String(), "got %q, events %v", rec.data.String(), rec.events)
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "got %q, events %v", rec.data.String(), rec.events)
+	a, _ := rec.tr.GetExtraInfo("peername").(*net.UnixAddr)
+	require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
+	assert.Equal(t, path, a.Name, "peername %v", rec.tr.GetExtraInfo("peername"))
+	require.Len(t, checked, 1, "Check saw %q", checked)
+	assert.Equal(t, "unix "+path, checked[0], "Check saw %q", checked)
 	tl.expectNoReports()
 }
 
@@ -465,9 +422,8 @@ func TestNoDescriptorLeak(t *testing.T) {
 				}
 			}
 			rec.onLost = func(r *recorder, err error) {
-				if err != nil || r.data.String() != "ping" {
-					t.Errorf("connection ended with %v after %q", err, r.data.String())
-				}
+				assert.NoError(t, err, "connection ended with %v after %q", err, r.data.String())
+				assert.Equal(t, "ping", r.data.String(), "connection ended with %v after %q", err, r.data.String())
 				finished++
 				if started < n {
 					start()
@@ -478,7 +434,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 			fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
 			fut.AddDoneCallback(func(f *loop.Future) {
 				if err := f.Exception(); err != nil {
-					t.Errorf("connect: %v", err)
+					assert.NoError(t, err, "connect")
 					_ = done.SetResult(nil)
 				}
 			})
@@ -487,9 +443,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 			start()
 		}
 		tl.mustAwait(done)
-		if finished != n {
-			t.Fatalf("%d of %d connections finished", finished, n)
-		}
+		require.Equal(t, n, finished, "%d of %d connections finished", finished, n)
 		srv.Close()
 		tl.mustAwait(srv.WaitClosed())
 		tl.runIdle()
@@ -497,8 +451,51 @@ func TestNoDescriptorLeak(t *testing.T) {
 	round(10, 2) // warm up anything the runtime opens once
 	before := countFDs(t)
 	round(1000, 20)
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after 1000 connections", before, after)
-	}
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 	tl.expectNoReports()
+}
+
+// Each readiness event of a listener accepts up to backlog connections.
+func TestAcceptUpToBacklogPerEvent(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	made := 0
+	srv, port := tl.serve(func() BaseProtocol {
+		r := newRecorder(tl.Loop)
+		r.onMade = func(*recorder) { made++ }
+		return r
+	}, ListenOptions{DelayServing: true, Backlog: 2})
+	ln := srv.listeners[0]
+	events := 0
+	ln.onReady = func() { events++; ln.acceptReady() }
+	require.NoError(t, srv.StartServing())
+	// Three connections fit a backlog-2 queue (Linux holds backlog+1) while
+	// the loop is not running; the accept loop takes at most two per event.
+	for i := 0; i < 3; i++ {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+		require.NoError(t, err)
+		defer c.Close()
+	}
+	for i := 0; i < 1000 && made < 3; i++ {
+		tl.spin(1)
+	}
+	require.Equal(t, 3, made, "%d connections made, %d tracked", made, len(srv.clients))
+	require.Len(t, srv.clients, 3, "%d connections made, %d tracked", made, len(srv.clients))
+	assert.Equal(t, 2, events, "%d readiness events for 3 connections with backlog 2, want 2", events)
+	srv.AbortClients()
+	srv.Close()
+	tl.mustAwait(srv.WaitClosed())
+}
+
+// A server gets one socket per resolved address.
+func TestServerBindsEveryAddress(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
+	srv, err := bindTCP(tl.Loop, echoFactory, ips, 0, ListenOptions{})
+	require.Nil(t, err) // a *Error
+	defer srv.Close()
+	require.Len(t, srv.Sockets(), 2, "sockets %v", srv.Sockets())
+	require.Equal(t, unix.AF_INET, srv.Sockets()[0].Family(), "sockets %v", srv.Sockets())
+	assert.Equal(t, unix.AF_INET6, srv.Sockets()[1].Family(), "sockets %v", srv.Sockets())
 }

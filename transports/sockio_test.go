@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
 // TestStreamSockname checks that the transport's own way of reading a
 // stream socket's local address gives what Socket.Getsockname gives.
 func TestStreamSockname(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cases := []struct {
 		name, network, addr string
@@ -32,23 +35,16 @@ func TestStreamSockname(t *testing.T) {
 			}
 			defer ln.Close()
 			conn, err := net.Dial(c.network, ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer conn.Close()
 			f, err := connFile(conn)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer f.Close()
 			s := newSocket(int(f.Fd()), c.family, unix.SOCK_STREAM)
 			got, want := streamSockname(s), s.Getsockname()
-			if want == nil || !reflect.DeepEqual(got, want) {
-				t.Fatalf("streamSockname = %#v, want %#v", got, want)
-			}
-			if got.String() != conn.LocalAddr().String() {
-				t.Fatalf("streamSockname = %v, the connection's local address is %v", got, conn.LocalAddr())
-			}
+			require.NotNil(t, want, "streamSockname = %#v, want %#v", got, want)
+			require.True(t, reflect.DeepEqual(got, want), "streamSockname = %#v, want %#v", got, want)
+			require.Equal(t, conn.LocalAddr().String(), got.String(), "streamSockname = %v, the connection's local address is %v", got, conn.LocalAddr())
 		})
 	}
 }
@@ -63,6 +59,7 @@ func connFile(c net.Conn) (*os.File, error) {
 // reading and resolves the connect's waiter, as when asyncio's
 // connection_made raises: the callbacks scheduled after it still run.
 func TestConnectionMadePanicStillStartsReading(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	server := newRecorder(tl.Loop)
 	server.onMade = func(*recorder) { panic("server made") }
@@ -75,13 +72,9 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 	client := newRecorder(tl.Loop)
 	client.onMade = func(*recorder) { panic("client made") }
 	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{})).(*Connection)
-	if err := conn.Transport.(Transport).Write([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, conn.Transport.(Transport).Write([]byte("hello")))
 	tl.mustAwait(client.lost) // the server read "hello", then closed
-	if got := server.data.String(); got != "hello" {
-		t.Errorf("server read %q", got)
-	}
+	assert.Equal(t, "hello", server.data.String(), "server read")
 	msgs := strings.Join(tl.reportMessages(), "\n")
 	for _, want := range []string{"server made", "client made"} {
 		found := false
@@ -90,15 +83,14 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 				found = true
 			}
 		}
-		if !found {
-			t.Errorf("no report of the panic %q; reports:\n%s", want, msgs)
-		}
+		assert.True(t, found, "no report of the panic %q; reports:\n%s", want, msgs)
 	}
 }
 
 // The local address is read on first need, and kept for after the close,
 // as asyncio keeps the one it reads at the start.
 func TestSocknameAfterClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{})
 	_ = srv
@@ -112,11 +104,11 @@ func TestSocknameAfterClose(t *testing.T) {
 		r.tr.Close()
 		tl.mustAwait(r.lost)
 	}
-	if got := asked.tr.GetExtraInfo("sockname"); got == nil || got != before {
-		t.Errorf("sockname after close = %v, before it %v", got, before)
-	}
+	require.NotNil(t, asked.tr.GetExtraInfo("sockname"), "sockname after close")
+	assert.Same(t, before, asked.tr.GetExtraInfo("sockname"), "sockname after close")
 	got, ok := never.tr.GetExtraInfo("sockname").(*net.TCPAddr)
-	if !ok || !got.IP.Equal(net.IPv4(127, 0, 0, 1)) || got.Port == 0 || got.Port == port {
-		t.Errorf("sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
-	}
+	require.True(t, ok, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.True(t, got.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.NotEqual(t, 0, got.Port, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
+	assert.NotEqual(t, port, got.Port, "sockname first asked after close = %v", never.tr.GetExtraInfo("sockname"))
 }

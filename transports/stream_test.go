@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +34,10 @@ while True:
 sys.stdout.write(out.decode())
 `
 
+// A python3 client gets its echo, and the server protocol sees asyncio's
+// callback order: made, data, eof, lost, once each.
 func TestServerCallbackOrderWithPythonClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -41,17 +46,12 @@ func TestServerCallbackOrderWithPythonClient(t *testing.T) {
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "hello transports")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if out != "hello transports" {
-		t.Errorf("peer received %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "hello transports", out, "peer received %q", out)
 	tl.mustAwait(rec.lost)
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events = %s, want made,data,eof,lost", got)
-	}
-	if rec.lostErr != nil || rec.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
-	}
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
+	assert.NoError(t, rec.lostErr, "ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times, last with %v", rec.lostN, rec.lostErr)
 	tl.expectNoReports()
 }
 
@@ -79,18 +79,15 @@ sys.stdout.write(out.decode())
 // transport open for writing (half-close), and the connection future is
 // resolved only after ConnectionMade.
 func TestClientHalfCloseKeepsWriting(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	peer := startPython(tl, pyHalfCloseServer, "greeting")
 	port, _ := strconv.Atoi(peer.ReadLine())
 	rec := newRecorder(tl.Loop)
 	rec.onEOF = func(r *recorder) bool {
-		if r.tr.IsClosing() {
-			t.Error("closing inside EOFReceived")
-		}
+		assert.False(t, r.tr.IsClosing(), "closing inside EOFReceived")
 		tl.CallSoon(func() {
-			if r.tr.IsClosing() {
-				t.Error("EOFReceived returning true closed the transport")
-			}
+			assert.False(t, r.tr.IsClosing(), "EOFReceived returning true closed the transport")
 			_ = r.tr.Write([]byte("reply after eof"))
 			r.tr.Close()
 		})
@@ -98,25 +95,16 @@ func TestClientHalfCloseKeepsWriting(t *testing.T) {
 	}
 	fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
 	fut.AddDoneCallback(func(f *loop.Future) {
-		if rec.madeN != 1 {
-			t.Errorf("connection future resolved before ConnectionMade")
-		}
+		assert.Equal(t, 1, rec.madeN, "connection future resolved before ConnectionMade")
 	})
 	conn := tl.mustAwait(fut).(*Connection)
-	if conn.Protocol != rec || conn.Transport != rec.tr {
-		t.Errorf("Connection = %+v", conn)
-	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	assert.Same(t, rec, conn.Protocol, "Connection = %+v", conn)
+	assert.Same(t, rec.tr, conn.Transport, "Connection = %+v", conn)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if out != "reply after eof" {
-		t.Errorf("peer read %q", out)
-	}
-	if rec.data.String() != "greeting" {
-		t.Errorf("client read %q", rec.data.String())
-	}
-	if got := eventsString(rec.events); got != "made,data,eof,lost" {
-		t.Errorf("events = %s", got)
-	}
+	assert.Equal(t, "reply after eof", out, "peer read %q", out)
+	assert.Equal(t, "greeting", rec.data.String(), "client read %q", rec.data.String())
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }
 
@@ -142,36 +130,27 @@ sys.stdout.write(out.decode())
 
 // WriteEOF flushes, half-closes, and data still arrives afterwards.
 func TestWriteEOFThenReceive(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	peer := startPython(tl, pyReadAllServer, "answer")
 	port, _ := strconv.Atoi(peer.ReadLine())
 	rec := newRecorder(tl.Loop)
 	rec.onMade = func(r *recorder) {
-		if !r.tr.CanWriteEOF() {
-			t.Error("CanWriteEOF() = false")
-		}
+		assert.True(t, r.tr.CanWriteEOF(), "CanWriteEOF() = false")
 		_ = r.tr.Write([]byte("question"))
-		if err := r.tr.WriteEOF(); err != nil {
-			t.Errorf("WriteEOF: %v", err)
-		}
-		if err := r.tr.WriteEOF(); err != nil {
-			t.Errorf("second WriteEOF: %v", err)
-		}
+		assert.NoError(t, r.tr.WriteEOF(), "WriteEOF")
+		assert.NoError(t, r.tr.WriteEOF(), "second WriteEOF")
 		err := r.tr.Write([]byte("more"))
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindRuntimeError {
-			t.Errorf("Write after WriteEOF = %v, want a RuntimeError", err)
-		}
+		require.ErrorAs(t, err, &e, "Write after WriteEOF = %v, want a RuntimeError", err)
+		assert.Equal(t, KindRuntimeError, e.Kind, "Write after WriteEOF = %v, want a RuntimeError", err)
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
-	if out != "question" {
-		t.Errorf("peer read %q", out)
-	}
-	if rec.data.String() != "answer" || eventsString(rec.events) != "made,data,eof,lost" {
-		t.Errorf("client read %q, events %v", rec.data.String(), rec.events)
-	}
+	assert.Equal(t, "question", out, "peer read %q", out)
+	assert.Equal(t, "answer", rec.data.String(), "client read %q, events %v", rec.data.String(), rec.events)
+	assert.Equal(t, "made,data,eof,lost", eventsString(rec.events), "client read %q, events %v", rec.data.String(), rec.events)
 	tl.expectNoReports()
 }
 
@@ -212,6 +191,7 @@ func sha(b []byte) string {
 // Close with a pending buffer flushes everything before closing, and
 // ConnectionLost(nil) follows the flush.
 func TestCloseFlushesBuffer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(32<<20, 1)
 	var rec *recorder
@@ -222,35 +202,28 @@ func TestCloseFlushesBuffer(t *testing.T) {
 			_ = r.tr.Write(payload)
 			buffered = r.tr.GetWriteBufferSize()
 			r.tr.Close()
-			if !r.tr.IsClosing() {
-				t.Error("IsClosing() = false after Close")
-			}
-			if err := r.tr.Write([]byte("ignored")); err != nil {
-				t.Errorf("Write on a closing transport = %v, want nil", err)
-			}
+			assert.True(t, r.tr.IsClosing(), "IsClosing() = false after Close")
+			err := r.tr.Write([]byte("ignored"))
+			assert.NoError(t, err, "Write on a closing transport = %v, want nil", err)
 		}
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	want := fmt.Sprintf("%d %s eof", len(payload), sha(payload))
-	if strings.TrimSpace(out) != want {
-		t.Errorf("peer got %q, want %q", out, want)
-	}
-	if buffered == 0 {
-		t.Errorf("the kernel took all %d bytes at once: the test did not exercise the buffer", len(payload))
-	}
-	if rec.lostN != 1 || rec.lostErr != nil {
-		t.Errorf("ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
-	}
+	assert.Equal(t, want, strings.TrimSpace(out), "peer got %q, want %q", out, want)
+	assert.NotEqual(t, 0, buffered, "the kernel took all %d bytes at once: the test did not exercise the buffer", len(payload))
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
+	assert.NoError(t, rec.lostErr, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
 	tl.expectNoReports()
 }
 
 // Abort drops the buffer: the peer receives exactly what the kernel had
 // accepted, then EOF.
 func TestAbortDropsBuffer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	payload := randomBytes(64<<20, 2)
 	var rec *recorder
@@ -261,29 +234,20 @@ func TestAbortDropsBuffer(t *testing.T) {
 			_ = r.tr.Write(payload)
 			accepted = len(payload) - r.tr.GetWriteBufferSize()
 			r.tr.Abort()
-			if r.tr.GetWriteBufferSize() != 0 {
-				t.Errorf("buffer size %d after Abort", r.tr.GetWriteBufferSize())
-			}
+			assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer size %d after Abort", r.tr.GetWriteBufferSize())
 		}
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
+	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	fields := strings.Fields(out)
-	if len(fields) != 3 {
-		t.Fatalf("peer printed %q", out)
-	}
-	if accepted == len(payload) {
-		t.Fatalf("the kernel took all %d bytes: nothing was buffered", len(payload))
-	}
-	if want := fmt.Sprintf("%d %s", accepted, sha(payload[:accepted])); fields[0]+" "+fields[1] != want {
-		t.Errorf("peer got %q, want %q", out, want)
-	}
-	if rec.lostN != 1 || rec.lostErr != nil {
-		t.Errorf("ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
-	}
+	require.Len(t, fields, 3, "peer printed %q", out)
+	require.NotEqual(t, len(payload), accepted, "the kernel took all %d bytes: nothing was buffered", len(payload))
+	assert.Equal(t, fmt.Sprintf("%d %s", accepted, sha(payload[:accepted])), fields[0]+" "+fields[1], "peer got")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
+	assert.NoError(t, rec.lostErr, "ConnectionLost %d times, err %v", rec.lostN, rec.lostErr)
 	tl.expectNoReports()
 }
 
@@ -302,6 +266,7 @@ s.close()
 // A peer's RST is ConnectionLost(ConnectionResetError), exactly once, and
 // (an OSError) is not reported to the exception handler.
 func TestPeerResetIsConnectionResetError(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
 	_, port := tl.serve(func() BaseProtocol {
@@ -310,22 +275,19 @@ func TestPeerResetIsConnectionResetError(t *testing.T) {
 		return rec
 	}, ListenOptions{})
 	peer := startPython(tl, pyResetClient, strconv.Itoa(port))
-	tl.mustAwait(peer.Wait(tl))
+	tl.mustAwait(peer.Output(tl))
 	tl.mustAwait(rec.lost)
 	var e *Error
-	if !errors.As(rec.lostErr, &e) || e.Kind != KindConnectionResetError || e.Errno != syscall.ECONNRESET {
-		t.Fatalf("ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
-	}
-	if !strings.HasPrefix(e.Error(), "ConnectionResetError: [Errno 104] ") {
-		t.Errorf("Error() = %q", e.Error())
-	}
+	require.ErrorAs(t, rec.lostErr, &e, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
+	require.Equal(t, KindConnectionResetError, e.Kind, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
+	require.Equal(t, syscall.ECONNRESET, e.Errno, "ConnectionLost(%v), want ConnectionResetError", rec.lostErr)
+	assert.True(t, strings.HasPrefix(e.Error(), "ConnectionResetError: [Errno 104] "), "Error() = %q", e.Error())
 	rec.tr.Close()
 	rec.tr.Abort()
 	rec.tr.(ForceCloser).ForceClose(errors.New("late"))
 	tl.spin(3)
-	if rec.lostN != 1 || eventsString(rec.events) != "made,lost" {
-		t.Errorf("ConnectionLost called %d times; events %v", rec.lostN, rec.events)
-	}
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times; events %v", rec.lostN, rec.events)
+	assert.Equal(t, "made,lost", eventsString(rec.events), "ConnectionLost called %d times; events %v", rec.lostN, rec.events)
 	tl.expectNoReports()
 }
 
@@ -334,12 +296,8 @@ func TestPeerResetIsConnectionResetError(t *testing.T) {
 func socketPair(t *testing.T, tl *testLoop, p BaseProtocol) (*socketTransport, int) {
 	t.Helper()
 	fds, err := socketpair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, unix.SetNonblock(fds[0], true))
 	t.Cleanup(func() { unix.Close(fds[1]) })
 	tr := newSocketTransport(tl.Loop, fds[0], unix.AF_UNIX, p, nil, nil, nil)
 	return tr, fds[1]
@@ -348,6 +306,7 @@ func socketPair(t *testing.T, tl *testLoop, p BaseProtocol) (*socketTransport, i
 // ConnectionLost is called exactly once, on a later iteration, whether the
 // transport is closed, aborted, force-closed or broken by a panic.
 func TestConnectionLostExactlyOnce(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		act     func(tr *socketTransport, peer int)
@@ -367,6 +326,7 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			rec := newRecorder(tl.Loop)
 			rec.onData = func(r *recorder, data []byte) { panic("protocol bug") }
@@ -374,83 +334,85 @@ func TestConnectionLostExactlyOnce(t *testing.T) {
 			var peer int
 			rec.onMade = func(r *recorder) {
 				tc.act(tr, peer)
-				if rec.lostN != 0 {
-					t.Error("ConnectionLost called synchronously")
-				}
+				assert.Equal(t, 0, rec.lostN, "ConnectionLost called synchronously")
 			}
 			tr, peer = socketPair(t, tl, rec)
 			err, _ := tl.mustAwait(rec.lost).(error)
 			tl.spin(3)
-			if rec.lostN != 1 {
-				t.Errorf("ConnectionLost called %d times", rec.lostN)
-			}
+			assert.Equal(t, 1, rec.lostN, "ConnectionLost called %d times", rec.lostN)
 			var e *Error
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Errorf("ConnectionLost(%v), want nil", err)
-			case tc.wantErr != "" && (!errors.As(err, &e) || e.Kind != tc.wantErr):
-				t.Errorf("ConnectionLost(%v), want %s", err, tc.wantErr)
+			if tc.wantErr == "" {
+				assert.NoError(t, err, "ConnectionLost")
+			} else if assert.ErrorAs(t, err, &e, "ConnectionLost") {
+				assert.Equal(t, tc.wantErr, e.Kind, "ConnectionLost(%v)", err)
 			}
 			if tc.report == "" {
 				tl.expectNoReports()
-			} else if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != tc.report {
-				t.Errorf("reports %q, want [%q]", msgs, tc.report)
+			} else {
+				assert.Equal(t, []string{tc.report}, tl.reportMessages(), "reports")
 			}
-			if tr.GetProtocol() != nil || tr.sock.Fileno() != -1 {
-				t.Errorf("after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
-			}
-			if !tl.Idle() {
-				t.Error("loop not idle after ConnectionLost: a reference leaked")
-			}
+			assert.Nil(t, tr.GetProtocol(), "after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
+			assert.Equal(t, -1, tr.sock.Fileno(), "after ConnectionLost: protocol %v, fd %d", tr.GetProtocol(), tr.sock.Fileno())
+			assert.True(t, tl.Idle(), "loop not idle after ConnectionLost: a reference leaked")
 		})
 	}
 }
 
+// A TCP transport's extra info (peername, sockname, socket) describes both
+// ends of the connection.
 func TestExtraInfo(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var server *recorder
+	accepted := tl.NewFuture()
 	_, port := tl.serve(func() BaseProtocol {
 		server = newRecorder(tl.Loop)
+		server.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
 		return server
 	}, ListenOptions{})
 	client := newRecorder(tl.Loop)
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{}))
-	for server == nil || server.tr == nil {
-		tl.spin(1)
-	}
+	tl.mustAwait(accepted)
 	peer, _ := client.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	local, _ := client.tr.GetExtraInfo("sockname").(*net.TCPAddr)
-	if peer == nil || peer.Port != port || !peer.IP.Equal(net.IPv4(127, 0, 0, 1)) {
-		t.Errorf("peername = %v", client.tr.GetExtraInfo("peername"))
-	}
+	require.NotNil(t, peer, "peername = %v", client.tr.GetExtraInfo("peername"))
+	assert.Equal(t, port, peer.Port, "peername = %v", client.tr.GetExtraInfo("peername"))
+	assert.True(t, peer.IP.Equal(net.IPv4(127, 0, 0, 1)), "peername = %v", client.tr.GetExtraInfo("peername"))
 	srvPeer, _ := server.tr.GetExtraInfo("peername").(*net.TCPAddr)
-	if local == nil || srvPeer == nil || srvPeer.Port != local.Port {
-		t.Errorf("client sockname %v, server's peername %v", local, srvPeer)
-	}
+	require.NotNil(t, local, "client sockname %v, server's peername %v", local, srvPeer)
+	require.NotNil(t, srvPeer, "client sockname %v, server's peername %v", local, srvPeer)
+	assert.Equal(t, local.Port, srvPeer.Port, "client sockname %v, server's peername %v", local, srvPeer)
 	sock, _ := client.tr.GetExtraInfo("socket").(*Socket)
-	if sock == nil || sock.Fileno() < 0 || sock.Family() != unix.AF_INET || sock.Type() != unix.SOCK_STREAM {
-		t.Fatalf("socket = %v", client.tr.GetExtraInfo("socket"))
-	}
-	if got := sock.Getpeername().String(); got != peer.String() {
-		t.Errorf("Getpeername = %s", got)
-	}
-	if got := PyAddr(peer); got != fmt.Sprintf("('127.0.0.1', %d)", port) {
-		t.Errorf("PyAddr = %s", got)
-	}
+	require.NotNil(t, sock, "socket = %v", client.tr.GetExtraInfo("socket"))
+	require.GreaterOrEqual(t, sock.Fileno(), 0, "socket = %v", client.tr.GetExtraInfo("socket"))
+	require.Equal(t, unix.AF_INET, sock.Family(), "socket = %v", client.tr.GetExtraInfo("socket"))
+	require.Equal(t, unix.SOCK_STREAM, sock.Type(), "socket = %v", client.tr.GetExtraInfo("socket"))
+	assert.Equal(t, peer.String(), sock.Getpeername().String(), "Getpeername")
+	assert.Equal(t, fmt.Sprintf("('127.0.0.1', %d)", port), PyAddr(peer), "PyAddr")
 	nodelay, err := unix.GetsockoptInt(sock.Fileno(), unix.IPPROTO_TCP, unix.TCP_NODELAY)
-	if err != nil || nodelay == 0 {
-		t.Errorf("TCP_NODELAY = %d, %v", nodelay, err)
-	}
-	if v := client.tr.GetExtraInfo("nonsense"); v != nil {
-		t.Errorf("unknown key = %v", v)
-	}
+	assert.NoError(t, err, "TCP_NODELAY = %d, %v", nodelay, err)
+	assert.NotEqual(t, 0, nodelay, "TCP_NODELAY = %d, %v", nodelay, err)
+	assert.Nil(t, client.tr.GetExtraInfo("nonsense"), "unknown key")
 	client.tr.Close()
 	tl.mustAwait(client.lost)
-	if sock.Fileno() != -1 || sock.Getsockname() != nil {
-		t.Errorf("closed socket: fd %d, name %v", sock.Fileno(), sock.Getsockname())
-	}
-	if client.tr.GetExtraInfo("peername") == nil {
-		t.Error("peername forgotten after close (asyncio keeps it)")
-	}
+	assert.Equal(t, -1, sock.Fileno(), "closed socket: fd %d, name %v", sock.Fileno(), sock.Getsockname())
+	assert.Nil(t, sock.Getsockname(), "closed socket: fd %d, name %v", sock.Fileno(), sock.Getsockname())
+	assert.NotNil(t, client.tr.GetExtraInfo("peername"), "peername forgotten after close (asyncio keeps it)")
 	tl.expectNoReports()
+}
+
+// A socket transport's and a server's String follow asyncio's reprs, open
+// and closing.
+func TestTransportAndServerStrings(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	srv, _ := tl.serve(echoFactory, ListenOptions{})
+	rec := newRecorder(tl.Loop)
+	tr, _ := socketPair(t, tl, rec)
+	tl.spin(2)
+	assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", tr.sock.Fileno()), tr.String(), "transport")
+	tr.Close()
+	assert.Contains(t, tr.String(), " closing ", "closing transport")
+	assert.True(t, strings.HasPrefix(srv.String(), "<Server sockets=(<socket fd="), "server")
+	assert.Contains(t, srv.String(), "laddr=('127.0.0.1', ", "server")
 }

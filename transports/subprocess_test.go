@@ -2,7 +2,6 @@ package transports
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,25 +90,23 @@ func (r *procRecorder) ResumeWriting() { r.events = append(r.events, "resume") }
 func checkOrder(t *testing.T, r *procRecorder, pipes ...int) {
 	t.Helper()
 	ev := r.events
-	if len(ev) < 3 || ev[0] != "made" || ev[len(ev)-1] != "lost" {
-		t.Fatalf("events %v: want made first and lost last", ev)
-	}
+	require.GreaterOrEqual(t, len(ev), 3, "events %v: want made first and lost last", ev)
+	require.Equal(t, "made", ev[0], "events %v: want made first and lost last", ev)
+	require.Equal(t, "lost", ev[len(ev)-1], "events %v: want made first and lost last", ev)
 	count := map[string]int{}
 	pos := map[string]int{}
 	for i, e := range ev {
 		count[e]++
 		pos[e] = i
 	}
-	if count["made"] != 1 || count["lost"] != 1 || count["exited"] != 1 {
-		t.Fatalf("events %v: made, exited and lost must come once", ev)
-	}
+	require.Equal(t, 1, count["made"], "events %v: made, exited and lost must come once", ev)
+	require.Equal(t, 1, count["lost"], "events %v: made, exited and lost must come once", ev)
+	require.Equal(t, 1, count["exited"], "events %v: made, exited and lost must come once", ev)
 	for _, fd := range pipes {
 		lost := "pipelost" + strconv.Itoa(fd)
-		if count[lost] != 1 {
-			t.Fatalf("events %v: %s %d times", ev, lost, count[lost])
-		}
-		if d, ok := pos["data"+strconv.Itoa(fd)]; ok && d > pos[lost] {
-			t.Fatalf("events %v: data on fd %d after its pipe was lost", ev, fd)
+		require.Equal(t, 1, count[lost], "events %v: %s %d times", ev, lost, count[lost])
+		if d, ok := pos["data"+strconv.Itoa(fd)]; ok {
+			require.LessOrEqual(t, d, pos[lost], "events %v: data on fd %d after its pipe was lost", ev, fd)
 		}
 	}
 }
@@ -124,12 +123,10 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 		return rec
 	}, argv, opts)
 	conn := tl.mustAwait(fut).(*Connection)
-	if conn.Protocol != rec || conn.Transport != rec.tr {
-		tl.t.Fatalf("Connection = %+v", conn)
-	}
-	if err := tl.mustAwait(rec.lost); err != nil {
-		tl.t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Same(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
+	require.Same(tl.t, rec.tr, conn.Transport, "Connection = %+v", conn)
+	err := tl.mustAwait(rec.lost)
+	require.Nil(tl.t, err, "ConnectionLost(%v)", err)
 	return rec
 }
 
@@ -137,6 +134,7 @@ func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r 
 // delivers both outputs and the callbacks in asyncio's order, with
 // returncode 3 — through the pidfd watcher and the SIGCHLD one.
 func TestSubprocessEventOrder(t *testing.T) {
+	t.Parallel()
 	for _, watcher := range []string{"pidfd", "sigchld"} {
 		t.Run(watcher, func(t *testing.T) {
 			tl := newTestLoop(t)
@@ -148,16 +146,13 @@ func TestSubprocessEventOrder(t *testing.T) {
 				rec := runChild(tl, []string{"sh", "-c", "echo out; echo err >&2; exit 3"},
 					SubprocessOptions{sigchld: watcher == "sigchld"}, nil)
 				checkOrder(t, rec, 0, 1, 2)
-				if rec.out[1].String() != "out\n" || rec.out[2].String() != "err\n" {
-					t.Fatalf("run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
-				}
-				if code, ok := rec.tr.GetReturncode(); !ok || code != 3 {
-					t.Fatalf("run %d: returncode %d, %v", i, code, ok)
-				}
+				require.Equal(t, "out\n", rec.out[1].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
+				require.Equal(t, "err\n", rec.out[2].String(), "run %d: stdout %q, stderr %q", i, rec.out[1].String(), rec.out[2].String())
+				code, ok := rec.tr.GetReturncode()
+				require.True(t, ok, "run %d: returncode %d, %v", i, code, ok)
+				require.Equal(t, 3, code, "run %d: returncode %d, %v", i, code, ok)
 				for fd, err := range rec.pipeErrs {
-					if err != nil {
-						t.Fatalf("run %d: PipeConnectionLost(%d, %v)", i, fd, err)
-					}
+					require.NoError(t, err, "run %d: PipeConnectionLost(%d, %v)", i, fd, err)
 				}
 			}
 			tl.runIdle()
@@ -168,6 +163,7 @@ func TestSubprocessEventOrder(t *testing.T) {
 
 // 100 children run at once, each echoing what it reads on stdin.
 func TestSubprocessManyConcurrent(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	const n = 100
 	recs := make([]*procRecorder, n)
@@ -191,12 +187,9 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 	for i := 0; i < n; i++ {
 		tl.mustAwait(recs[i].lost)
 		checkOrder(t, recs[i], 0, 1, 2)
-		if want := fmt.Sprintf("got child %d\n", i); recs[i].out[1].String() != want {
-			t.Errorf("child %d said %q", i, recs[i].out[1].String())
-		}
-		if code, _ := recs[i].tr.GetReturncode(); code != 0 {
-			t.Errorf("child %d: returncode %d", i, code)
-		}
+		assert.Equal(t, fmt.Sprintf("got child %d\n", i), recs[i].out[1].String(), "child %d said %q", i, recs[i].out[1].String())
+		code, _ := recs[i].tr.GetReturncode()
+		assert.Equal(t, 0, code, "child %d: returncode %d", i, code)
 	}
 	tl.runIdle()
 	tl.expectNoReports()
@@ -206,6 +199,7 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 // transport for a while, several times: all 50 MB arrive, none while
 // paused.
 func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	const total = 50_000_000
 	paused := false
@@ -214,9 +208,7 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 	rec := runChild(tl, []string{"sh", "-c", "yes | head -c " + strconv.Itoa(total)}, SubprocessOptions{Stdin: Stdio{Kind: StdioDevNull}},
 		func(r *procRecorder) {
 			r.onData = func(r *procRecorder, fd int, data []byte) {
-				if paused {
-					t.Errorf("data while paused")
-				}
+				assert.False(t, paused, "data while paused")
 				if fd != 1 || r.out[1].Len()-mark < 10_000_000 {
 					return
 				}
@@ -231,18 +223,10 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 				})
 			}
 		})
-	if rec.out[1].Len() != total {
-		t.Fatalf("received %d bytes, want %d", rec.out[1].Len(), total)
-	}
-	if !bytes.Equal(rec.out[1].Bytes()[total-4:], []byte("y\ny\n")) {
-		t.Errorf("bad tail")
-	}
-	if pauses < 4 {
-		t.Errorf("paused %d times", pauses)
-	}
-	if rec.tr.GetPipeTransport(0) != nil {
-		t.Errorf("GetPipeTransport(0) for DEVNULL stdin = %v", rec.tr.GetPipeTransport(0))
-	}
+	require.Equal(t, total, rec.out[1].Len(), "received %d bytes, want %d", rec.out[1].Len(), total)
+	assert.Equal(t, []byte("y\ny\n"), rec.out[1].Bytes()[total-4:], "bad tail")
+	assert.GreaterOrEqual(t, pauses, 4, "paused %d times", pauses)
+	assert.Nil(t, rec.tr.GetPipeTransport(0), "GetPipeTransport(0) for DEVNULL stdin = %v", rec.tr.GetPipeTransport(0))
 	checkOrder(t, rec, 1, 2)
 	tl.expectNoReports()
 }
@@ -251,6 +235,7 @@ func TestSubprocessPauseReadingLargeOutput(t *testing.T) {
 // transport with BrokenPipeError; its output and exit are delivered as
 // usual.
 func TestSubprocessStdinBrokenPipe(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	big := make([]byte, 4<<20)
 	rec := runChild(tl, []string{"sh", "-c", `read x; echo "$x"; exit 0`}, SubprocessOptions{}, func(r *procRecorder) {
@@ -259,35 +244,27 @@ func TestSubprocessStdinBrokenPipe(t *testing.T) {
 			_ = stdin.SetWriteBufferLimits(intp(1<<30), nil)
 			// One write, more than the pipe holds: the rest is buffered.
 			_ = stdin.Writelines([][]byte{[]byte("hello\n"), big})
-			if stdin.GetWriteBufferSize() == 0 {
-				t.Error("nothing buffered")
-			}
+			assert.NotEqual(t, 0, stdin.GetWriteBufferSize(), "nothing buffered")
 		}
 	})
 	var e *Error
-	if !errors.As(rec.pipeErrs[0], &e) || e.Kind != KindBrokenPipeError {
-		t.Errorf("PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
-	}
-	if rec.pipeErrs[1] != nil || rec.pipeErrs[2] != nil {
-		t.Errorf("stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
-	}
-	if rec.out[1].String() != "hello\n" {
-		t.Errorf("stdout %q", rec.out[1].String())
-	}
-	if code, _ := rec.tr.GetReturncode(); code != 0 {
-		t.Errorf("returncode %d", code)
-	}
+	require.ErrorAs(t, rec.pipeErrs[0], &e, "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
+	assert.Equal(t, KindBrokenPipeError, e.Kind, "PipeConnectionLost(0, %v), want BrokenPipeError", rec.pipeErrs[0])
+	require.Nil(t, rec.pipeErrs[1], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
+	assert.Nil(t, rec.pipeErrs[2], "stdout/stderr lost with %v, %v", rec.pipeErrs[1], rec.pipeErrs[2])
+	assert.Equal(t, "hello\n", rec.out[1].String(), "stdout %q", rec.out[1].String())
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, 0, code, "returncode %d", code)
 	checkOrder(t, rec, 0, 1, 2)
 	// Writing after the loss is ignored.
-	if err := rec.tr.GetPipeTransport(0).(WriteTransport).Write([]byte("late")); err != nil {
-		t.Errorf("late write: %v", err)
-	}
+	assert.NoError(t, rec.tr.GetPipeTransport(0).(WriteTransport).Write([]byte("late")), "late write")
 	tl.expectNoReports()
 }
 
 // Kill, Terminate and SendSignal end the child with the signal's negative
 // number as returncode; once reaped, signalling is a ProcessLookupError.
 func TestSubprocessSignals(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		send func(SubprocessTransport) error
@@ -299,35 +276,30 @@ func TestSubprocessSignals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			rec := runChild(tl, []string{"sleep", "30"}, SubprocessOptions{}, func(r *procRecorder) {
 				r.onMade = func(r *procRecorder) {
-					if _, ok := r.tr.GetReturncode(); ok {
-						t.Error("returncode set while running")
-					}
-					if pid := r.tr.GetPid(); pid <= 0 || r.tr.GetExtraInfo("subprocess") != pid {
-						t.Errorf("pid %d, extra info %v", pid, r.tr.GetExtraInfo("subprocess"))
-					}
-					if err := tc.send(r.tr); err != nil {
-						t.Errorf("signal: %v", err)
-					}
+					_, ok := r.tr.GetReturncode()
+					assert.False(t, ok, "returncode set while running")
+					assert.Greater(t, r.tr.GetPid(), 0, "pid")
+					assert.Equal(t, r.tr.GetPid(), r.tr.GetExtraInfo("subprocess"), "pid")
+					assert.NoError(t, tc.send(r.tr), "signal")
 				}
 				r.onExited = func(r *procRecorder) {
 					err := r.tr.Kill()
 					var e *Error
-					if !errors.As(err, &e) || e.Kind != KindProcessLookupError {
-						t.Errorf("Kill after exit = %v, want ProcessLookupError", err)
-					}
+					require.ErrorAs(t, err, &e, "Kill after exit = %v, want ProcessLookupError", err)
+					assert.Equal(t, KindProcessLookupError, e.Kind, "Kill after exit = %v, want ProcessLookupError", err)
 				}
 			})
-			if code, ok := rec.tr.GetReturncode(); !ok || code != tc.code {
-				t.Errorf("returncode %d, %v; want %d", code, ok, tc.code)
-			}
+			code, ok := rec.tr.GetReturncode()
+			require.True(t, ok, "returncode %d, %v; want %d", code, ok, tc.code)
+			assert.Equal(t, tc.code, code, "returncode %d, %v; want %d", code, ok, tc.code)
 			for _, send := range []func() error{rec.tr.Kill, rec.tr.Terminate, func() error { return rec.tr.SendSignal(0) }} {
 				var e *Error
-				if err := send(); !errors.As(err, &e) || e.Kind != KindProcessLookupError {
-					t.Errorf("after ConnectionLost: %v, want ProcessLookupError", err)
-				}
+				require.ErrorAs(t, send(), &e, "after ConnectionLost")
+				assert.Equal(t, KindProcessLookupError, e.Kind, "after ConnectionLost")
 			}
 			checkOrder(t, rec, 0, 1, 2)
 			tl.expectNoReports()
@@ -338,19 +310,17 @@ func TestSubprocessSignals(t *testing.T) {
 // Close kills a running child and closes its pipes; ConnectionLost still
 // comes after the exit and the pipes.
 func TestSubprocessCloseKills(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sleep", "30"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onMade = func(r *procRecorder) {
 			r.tr.Close()
 			r.tr.Close()
-			if !r.tr.IsClosing() {
-				t.Error("IsClosing false after Close")
-			}
+			assert.True(t, r.tr.IsClosing(), "IsClosing false after Close")
 		}
 	})
-	if code, _ := rec.tr.GetReturncode(); code != -int(syscall.SIGKILL) {
-		t.Errorf("returncode %d", code)
-	}
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, -int(syscall.SIGKILL), code, "returncode %d", code)
 	checkOrder(t, rec, 0, 1, 2)
 	tl.expectNoReports()
 }
@@ -409,9 +379,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 			return r
 		}, []string{"sh", "-c", "echo $$"}, opts)
 		fut.AddDoneCallback(func(f *loop.Future) {
-			if err := f.Exception(); err != nil {
-				t.Errorf("child %d: %v", i, err)
-			}
+			assert.Nil(t, f.Exception(), "child")
 		})
 	}
 	for i := 0; i < batch; i++ {
@@ -419,22 +387,18 @@ func TestSubprocessNoLeaks(t *testing.T) {
 	}
 	tl.mustAwait(done)
 	tl.runIdle()
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after", before, after)
-	}
-	if len(pids) != total {
-		t.Errorf("%d pids recorded", len(pids))
-	}
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
+	assert.Len(t, pids, total, "%d pids recorded", len(pids))
 	for _, pid := range pids {
-		if state, ok := zombieOrRunning(pid); ok {
-			t.Errorf("child %d is still our child, state %s", pid, state)
-		}
+		state, ok := zombieOrRunning(pid)
+		assert.False(t, ok, "child %d is still our child, state %s", pid, state)
 	}
 	tl.expectNoReports()
 }
 
 // A running child keeps the loop alive even with no pipe at all.
 func TestSubprocessKeepsLoopAlive(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	null := Stdio{Kind: StdioDevNull}
 	var rec *procRecorder
@@ -443,16 +407,14 @@ func TestSubprocessKeepsLoopAlive(t *testing.T) {
 		return rec
 	}, []string{"sh", "-c", "sleep 0.2; exit 7"}, SubprocessOptions{Stdin: null, Stdout: null, Stderr: null})
 	tl.runIdle()
-	if got := eventsString(rec.events); got != "made,exited,lost" {
-		t.Fatalf("events %s", got)
-	}
-	if code, _ := rec.tr.GetReturncode(); code != 7 {
-		t.Errorf("returncode %d", code)
-	}
+	require.Equal(t, "made,exited,lost", eventsString(rec.events), "events")
+	code, _ := rec.tr.GetReturncode()
+	assert.Equal(t, 7, code, "returncode %d", code)
 }
 
 // Dir, Env (with its PATH for the lookup), STDOUT for stderr, and a file.
 func TestSubprocessOptions(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	dir := t.TempDir()
 	real, _ := filepath.EvalSymlinks(dir)
@@ -461,26 +423,17 @@ func TestSubprocessOptions(t *testing.T) {
 		Env:    []string{"FOO=bar", "PATH=/usr/bin:/bin"},
 		Stderr: Stdio{Kind: StdioStdout},
 	}, nil)
-	if want := "bar\n" + real + "\nerr\n"; rec.out[1].String() != want {
-		t.Errorf("output %q, want %q", rec.out[1].String(), want)
-	}
-	if rec.tr.GetPipeTransport(2) != nil {
-		t.Error("stderr=STDOUT has a pipe transport")
-	}
+	assert.Equal(t, "bar\n"+real+"\nerr\n", rec.out[1].String(), "output")
+	assert.Nil(t, rec.tr.GetPipeTransport(2), "stderr=STDOUT has a pipe transport")
 	checkOrder(t, rec, 0, 1)
 	path := filepath.Join(dir, "out.txt")
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec = runChild(tl, []string{"echo", "to a file"}, SubprocessOptions{Stdout: Stdio{Kind: StdioFile, File: f}}, nil)
 	f.Close()
-	if b, _ := os.ReadFile(path); string(b) != "to a file\n" {
-		t.Errorf("file holds %q", b)
-	}
-	if rec.tr.GetPipeTransport(1) != nil {
-		t.Error("a file stdout has a pipe transport")
-	}
+	b, _ := os.ReadFile(path)
+	assert.Equal(t, "to a file\n", string(b), "file holds %q", b)
+	assert.Nil(t, rec.tr.GetPipeTransport(1), "a file stdout has a pipe transport")
 	tl.expectNoReports()
 }
 
@@ -488,6 +441,7 @@ func TestSubprocessOptions(t *testing.T) {
 // loop's own): only 0, 1, 2 and whatever this test process itself holds
 // without close-on-exec (what its own parent passed down).
 func TestSubprocessInheritsOnlyStdio(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	inheritable := inheritableFDs(t)
 	_, _ = tl.serve(echoFactory, ListenOptions{})
@@ -496,18 +450,14 @@ func TestSubprocessInheritsOnlyStdio(t *testing.T) {
 	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, r))
 	var sleeper *procRecorder
 	tl.mustAwait(SubprocessExec(tl.Loop, func() BaseProtocol { sleeper = newProcRecorder(tl.Loop); return sleeper }, []string{"sleep", "30"}, SubprocessOptions{}))
-	if now := inheritableFDs(t); fmt.Sprint(now) != fmt.Sprint(inheritable) {
-		t.Errorf("descriptors without close-on-exec: %v before, %v with transports open", inheritable, now)
-	}
+	assert.Equal(t, fmt.Sprint(inheritable), fmt.Sprint(inheritableFDs(t)), "descriptors without close-on-exec")
 	rec := runChild(tl, []string{"python3", "-c", `import os; print(" ".join(sorted(os.listdir("/proc/self/fd"), key=int)))`}, SubprocessOptions{}, nil)
 	allowed := map[string]bool{"0": true, "1": true, "2": true, "3": true} // 3: its listdir
 	for _, fd := range inheritable {
 		allowed[strconv.Itoa(fd)] = true
 	}
 	for _, fd := range strings.Fields(rec.out[1].String()) {
-		if !allowed[fd] {
-			t.Errorf("the child inherited descriptor %s (it has %q)", fd, rec.out[1].String())
-		}
+		assert.True(t, allowed[fd], "the child inherited descriptor %s (it has %q)", fd, rec.out[1].String())
 	}
 	sleeper.tr.Close()
 	tl.mustAwait(sleeper.lost)
@@ -557,102 +507,86 @@ func TestSubprocessStartErrors(t *testing.T) {
 	for _, tc := range cases {
 		_, err := tl.await(SubprocessExec(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, tc.argv, tc.opts))
 		var e *Error
-		if !errors.As(err, &e) || e.Kind != tc.kind || (tc.msg != "" && err.Error() != tc.msg) {
-			t.Errorf("%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		require.ErrorAs(t, err, &e, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		assert.Equal(t, tc.kind, e.Kind, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
+		if tc.msg != "" {
+			assert.EqualError(t, err, tc.msg, "%q", tc.argv)
 		}
 	}
-	if len(checked) != 1 || checked[0] != "sh" {
-		t.Errorf("Check saw %q", checked)
-	}
+	require.Len(t, checked, 1, "Check saw %q", checked)
+	assert.Equal(t, "sh", checked[0], "Check saw %q", checked)
 	var shellChecked string
 	_, _ = tl.await(SubprocessShell(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, "true",
 		SubprocessOptions{Check: func(p string) error { shellChecked = p; return denied }}))
-	if shellChecked != "/bin/sh" {
-		t.Errorf("SubprocessShell checked %q", shellChecked)
-	}
+	assert.Equal(t, "/bin/sh", shellChecked, "SubprocessShell checked %q", shellChecked)
 	tl.runIdle()
-	if after := countFDs(t); after != before {
-		t.Errorf("%d descriptors before, %d after", before, after)
-	}
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }
 
 // SubprocessShell runs the command with /bin/sh -c.
 func TestSubprocessShell(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *procRecorder
 	fut := SubprocessShell(tl.Loop, func() BaseProtocol { rec = newProcRecorder(tl.Loop); return rec }, "echo $((6*7)) | cat", SubprocessOptions{})
 	tl.mustAwait(fut)
 	tl.mustAwait(rec.lost)
-	if rec.out[1].String() != "42\n" {
-		t.Errorf("output %q", rec.out[1].String())
-	}
+	assert.Equal(t, "42\n", rec.out[1].String(), "output %q", rec.out[1].String())
 }
 
 // The SIGCHLD watcher reaps only its own children: a child started with
 // os/exec meanwhile is still there for its Wait.
 func TestSigchldWatcherLeavesOtherChildren(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	other := exec.Command("sleep", "0.3")
-	if err := other.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, other.Start())
 	for i := 0; i < 10; i++ {
 		rec := runChild(tl, []string{"sh", "-c", "exit 5"}, SubprocessOptions{sigchld: true}, nil)
-		if code, _ := rec.tr.GetReturncode(); code != 5 {
-			t.Errorf("returncode %d", code)
-		}
+		code, _ := rec.tr.GetReturncode()
+		assert.Equal(t, 5, code, "returncode %d", code)
 	}
-	if err := other.Wait(); err != nil {
-		t.Errorf("the other child: %v", err)
-	}
+	assert.NoError(t, other.Wait(), "the other child")
 	tl.runIdle()
-	if n := len(sigchldWatchers.m); n != 0 {
-		t.Errorf("%d SIGCHLD watchers left", n)
-	}
+	assert.Empty(t, sigchldWatchers.m, "SIGCHLD watchers left")
 	tl.expectNoReports()
 }
 
 // A panic in a subprocess callback is reported; the rest goes on.
 func TestSubprocessCallbackPanicReported(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sh", "-c", "echo hi"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onData = func(*procRecorder, int, []byte) { panic("bad") }
 	})
 	checkOrder(t, rec, 0, 1, 2)
-	if msgs := tl.reportMessages(); len(msgs) != 1 || msgs[0] != "Exception in callback protocol.pipe_data_received()" {
-		t.Errorf("reports %q", msgs)
-	}
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Exception in callback protocol.pipe_data_received()", tl.reportMessages()[0], "reports")
 }
 
 // A child is reaped when it exits even though nobody reads its pipes: no
 // zombie while the stdout pipe, paused, still holds its output; the output
 // is delivered on resuming, and only then ConnectionLost.
 func TestSubprocessReapedWithUnreadPipes(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	rec := runChild(tl, []string{"sh", "-c", "echo unread; exit 4"}, SubprocessOptions{}, func(r *procRecorder) {
 		r.onMade = func(r *procRecorder) {
 			r.tr.GetPipeTransport(1).(ReadTransport).PauseReading()
 		}
 		r.onExited = func(r *procRecorder) {
-			if state, ok := zombieOrRunning(r.tr.GetPid()); ok {
-				t.Errorf("child still ours after ProcessExited, state %s", state)
-			}
-			if r.out[1].Len() != 0 {
-				t.Errorf("stdout read while paused")
-			}
-			if code, ok := r.tr.GetReturncode(); !ok || code != 4 {
-				t.Errorf("returncode %d, %v", code, ok)
-			}
+			state, ok := zombieOrRunning(r.tr.GetPid())
+			assert.False(t, ok, "child still ours after ProcessExited, state %s", state)
+			assert.Equal(t, 0, r.out[1].Len(), "stdout read while paused")
+			code, ok := r.tr.GetReturncode()
+			require.True(t, ok, "returncode %d, %v", code, ok)
+			assert.Equal(t, 4, code, "returncode %d, %v", code, ok)
 			r.tr.GetPipeTransport(1).(ReadTransport).ResumeReading()
 		}
 	})
-	if rec.out[1].String() != "unread\n" {
-		t.Errorf("stdout %q", rec.out[1].String())
-	}
+	assert.Equal(t, "unread\n", rec.out[1].String(), "stdout %q", rec.out[1].String())
 	checkOrder(t, rec, 0, 1, 2)
-	if i := indexOf(rec.events, "exited"); i > indexOf(rec.events, "data1") {
-		t.Errorf("events %v: the output came before the exit although paused", rec.events)
-	}
+	assert.LessOrEqual(t, indexOf(rec.events, "exited"), indexOf(rec.events, "data1"), "events %v: the output came before the exit although paused", rec.events)
 }
 
 func indexOf(list []string, s string) int {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
 )
 
 // serveTLSEchoOnLoop runs a TLS echo server on its own loop goroutine and
@@ -40,13 +41,11 @@ func serveTLSEchoOnLoop(b *testing.B, cfg *tls.Config) (addr string, stop func()
 	}()
 	addr = <-addrc
 	if addr == "" {
-		b.Fatal(<-stopped)
+		require.FailNow(b, "the server did not start", "%v", <-stopped)
 	}
 	return addr, func() {
 		l.Stop()
-		if err := <-stopped; err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, <-stopped)
 	}
 }
 
@@ -60,9 +59,7 @@ func BenchmarkTLSEcho(b *testing.B) {
 			addr, stop := serveTLSEchoOnLoop(b, pki.serverConfig())
 			defer stop()
 			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.Pool, ServerName: "localhost"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			defer conn.Close()
 			msg := make([]byte, size)
 			buf := make([]byte, size)
@@ -70,12 +67,10 @@ func BenchmarkTLSEcho(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := conn.Write(msg); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(conn, buf); err != nil {
-					b.Fatal(err)
-				}
+				_, err := conn.Write(msg)
+				require.NoError(b, err)
+				_, err = io.ReadFull(conn, buf)
+				require.NoError(b, err)
 			}
 			b.StopTimer()
 		})
@@ -87,15 +82,11 @@ func BenchmarkTLSEcho(b *testing.B) {
 // layer's, crypto/tls's, the transports' or the loop's.
 func BenchmarkTLSEchoSameLoop(b *testing.B) {
 	l, err := loop.New(loop.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer l.Close()
 	pki := newTestPKI(b)
 	v, err := l.RunUntilComplete(CreateServer(l, echoFactory, "127.0.0.1", 0, ListenOptions{TLS: pki.serverConfig()}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	srv := v.(*Server)
 	defer srv.Close()
 	p := &pinger{msg: make([]byte, 64), left: b.N, done: l.NewFuture()}
@@ -104,12 +95,10 @@ func BenchmarkTLSEchoSameLoop(b *testing.B) {
 	b.ReportAllocs()
 	fut := CreateConnection(l, func() BaseProtocol { return p }, "127.0.0.1", port,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "localhost"})
-	if _, err := l.RunUntilComplete(fut); err != nil {
-		b.Fatal(err)
-	}
+	_, err = l.RunUntilComplete(fut)
+	require.NoError(b, err)
 	b.ResetTimer() // the handshake is not measured
-	if _, err := l.RunUntilComplete(p.done); err != nil {
-		b.Fatal(err)
-	}
+	_, err = l.RunUntilComplete(p.done)
+	require.NoError(b, err)
 	b.StopTimer()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/internal/testpki"
+	"github.com/stretchr/testify/require"
 )
 
 // testPKI is a certificate authority made for one test (see testpki),
@@ -76,7 +77,8 @@ func (p *testPKI) richCertificate() *testpki.Leaf {
 
 // waitGoroutines waits (bounded) until the process runs at most n
 // goroutines: the TLS helper goroutines end on their own after the
-// handshake, so there is no event to wait for.
+// handshake, so there is no event to wait for, only the count to poll
+// (not with require.Eventually, whose own goroutines would be counted).
 func waitGoroutines(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(watchdog)
@@ -143,8 +145,6 @@ func selfSignedCert(t testing.TB, host string) tls.Certificate {
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

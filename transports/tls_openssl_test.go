@@ -2,35 +2,25 @@ package transports
 
 import (
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/starnet-dev/starnet/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Peers run with the openssl command-line tool: s_client and s_server.
 
-// startOpenSSL starts openssl with args, like startPython; the loop is kept
-// alive until the process exits once Wait is called.
-func startOpenSSL(tl *testLoop, args ...string) *pyPeer {
-	tl.t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		tl.t.Fatalf("openssl is needed for this test: %v", err)
-	}
-	return startPeer(tl, "openssl", args...)
-}
-
 // sServerPort reads s_server's "ACCEPT 127.0.0.1:port" line.
-func sServerPort(t *testing.T, p *pyPeer) int {
+func sServerPort(t *testing.T, p *peerProc) int {
 	t.Helper()
 	for {
 		line := p.ReadLine()
 		if rest, ok := strings.CutPrefix(line, "ACCEPT 127.0.0.1:"); ok {
 			port, err := strconv.Atoi(rest)
-			if err != nil {
-				t.Fatalf("s_server: %q", line)
-			}
+			require.NoError(t, err, "s_server: %q", line)
 			return port
 		}
 	}
@@ -39,6 +29,7 @@ func sServerPort(t *testing.T, p *pyPeer) int {
 // openssl s_client talks to our server: a line goes out and comes back,
 // then our server closes and s_client exits.
 func TestTLSOpenSSLClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -55,19 +46,16 @@ func TestTLSOpenSSLClient(t *testing.T) {
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port),
 		"-CAfile", pki.File, "-servername", "localhost", "-verify_return_error", "-quiet")
 	peer.Send("hello from s_client")
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if out != "hello from s_client\n" {
-		t.Errorf("s_client printed %q (stderr %s)", out, peer.stderr.String())
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "hello from s_client\n", out, "s_client printed %q (stderr %s)", out, peer.Stderr())
+	assert.Nil(t, tl.mustAwait(srv.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
 // Our client talks to openssl s_server -rev, which answers each line
 // reversed.
 func TestTLSOpenSSLServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -82,19 +70,16 @@ func TestTLSOpenSSLServer(t *testing.T) {
 		}
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if cli.data.String() != "revres_s olleh\n" {
-		t.Errorf("client read %q", cli.data.String())
-	}
-	tl.mustAwait(peer.Wait(tl))
+	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
+	assert.Equal(t, "revres_s olleh\n", cli.data.String(), "client read %q", cli.data.String())
+	tl.mustAwait(peer.Output(tl))
 	tl.expectNoReports()
 }
 
 // s_server asks for a TLS 1.2 renegotiation: our client refuses it
 // (RenegotiateNever) and the connection ends with an SSLError, cleanly.
 func TestTLSRenegotiationRefusedByClient(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -109,10 +94,8 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 	peer.Send("r")             // s_server's renegotiate command
 	err, _ := tl.mustAwait(cli.lost).(error)
 	expectError(t, err, KindSSLError, 0, "SSLError: [SSL] tls: no renegotiation")
-	if cli.lostN != 1 {
-		t.Errorf("ConnectionLost called %d times", cli.lostN)
-	}
-	_ = peer.stdin.Close()
+	assert.Equal(t, 1, cli.lostN, "ConnectionLost called %d times", cli.lostN)
+	_ = peer.Stdin.Close()
 	tl.expectNoReports()
 }
 
@@ -120,6 +103,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 // (crypto/tls servers never renegotiate) and the connection ends with an
 // SSLError, cleanly; the server goes on serving.
 func TestTLSRenegotiationRefusedByServer(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var protos []*recorder
@@ -135,45 +119,41 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 	peer.Send("R")               // s_client's renegotiate command
 	err, _ := tl.mustAwait(protos[0].lost).(error)
 	expectError(t, err, KindSSLError, 0, "")
-	if !strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: ") {
-		t.Errorf("error %v", err)
-	}
-	_ = peer.stdin.Close()
-	_, _ = tl.await(peer.Wait(tl)) // s_client fails: it got an unexpected_message alert
-	if !strings.Contains(peer.stderr.String(), "alert unexpected message") {
-		t.Errorf("s_client: %s", peer.stderr.String())
-	}
+	assert.True(t, strings.HasPrefix(err.Error(), "SSLError: [SSL] tls: "), "error %v", err)
+	_ = peer.Stdin.Close()
+	_, _ = tl.await(peer.Output(tl)) // s_client fails: it got an unexpected_message alert
+	assert.Contains(t, peer.Stderr(), "alert unexpected message", "s_client: %s", peer.Stderr())
 	// Still serving.
 	done := tl.NewFuture()
 	go func() {
 		got, err := goTLSEcho(port, pki, []byte("after"))
 		_ = tl.CallSoonThreadsafe(func() { _ = done.SetResult([]any{string(got), err}) })
 	}()
-	if res := tl.mustAwait(done).([]any); res[0] != "after" || res[1] != nil {
-		t.Errorf("next client: %v", res)
-	}
+	res := tl.mustAwait(done).([]any)
+	require.Equal(t, "after", res[0], "next client: %v", res)
+	assert.Nil(t, res[1], "next client: %v", res)
 	tl.expectNoReports()
 }
 
-// waitOutput runs the loop until the peer prints a line equal to want.
-func waitOutput(tl *testLoop, p *pyPeer, want string) {
+// waitOutput runs the loop until the peer prints a line equal to want
+// (a carriage return aside), consuming the lines up to it.
+func waitOutput(tl *testLoop, p *peerProc, want string) {
 	tl.t.Helper()
 	found := tl.NewFuture()
 	tl.Ref()
 	go func() {
 		var err error
-		_ = p.pipe.SetReadDeadline(time.Now().Add(watchdog))
 		for {
 			var line string
-			line, err = p.stdout.ReadString('\n')
-			if err != nil || strings.TrimRight(line, "\r\n") == want {
+			line, err = p.AwaitLine(want, testkit.WaitTimeout)
+			if err != nil || strings.TrimRight(line, "\r") == want {
 				break
 			}
 		}
 		_ = tl.CallSoonThreadsafe(func() {
 			tl.Unref()
 			if err != nil {
-				_ = found.SetException(fmt.Errorf("peer stdout: %v (stderr: %s)", err, p.stderr.String()))
+				_ = found.SetException(fmt.Errorf("%s: %v (stderr: %s)", p.Name(), err, p.Stderr()))
 			} else {
 				_ = found.SetResult(nil)
 			}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Peers written with Python's ssl module (OpenSSL underneath): code nobody
@@ -64,8 +66,10 @@ s.close()
 // Python clients echo 8 MiB through our TLS server, over TLS 1.3 and 1.2;
 // the cipher, version and ALPN protocol each side reports agree.
 func TestTLSLargeEchoWithPythonClient(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"1.3", "1.2"} {
 		t.Run("TLSv"+version, func(t *testing.T) {
+			t.Parallel()
 			const size = 8 << 20
 			tl := newTestLoop(t)
 			pki := newTestPKI(t)
@@ -78,7 +82,7 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				return srv
 			}, ListenOptions{TLS: cfg})
 			peer := startPython(tl, pyTLSClientEcho, strconv.Itoa(port), pki.File, strconv.Itoa(size), version)
-			out := tl.mustAwait(peer.Wait(tl)).(string)
+			out := tl.mustAwait(peer.Output(tl)).(string)
 			var res struct {
 				Version string
 				Cipher  []any
@@ -86,28 +90,21 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 				Got     int
 				SHA256  string
 			}
-			if err := json.Unmarshal([]byte(out), &res); err != nil {
-				t.Fatalf("peer output %q: %v", out, err)
-			}
+			require.Nil(t, json.Unmarshal([]byte(out), &res), "peer output")
 			sum := sha256.Sum256(patterned(size))
-			if res.Got != size || res.SHA256 != hex.EncodeToString(sum[:]) {
-				t.Errorf("peer got %d bytes with sha256 %s", res.Got, res.SHA256)
-			}
+			require.Equal(t, size, res.Got, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
+			assert.Equal(t, hex.EncodeToString(sum[:]), res.SHA256, "peer got %d bytes with sha256 %s", res.Got, res.SHA256)
 			tl.mustAwait(srv.lost)
 			obj := srv.tr.GetExtraInfo("ssl_object").(*SSLObject)
 			c := srv.tr.GetExtraInfo("cipher").(TLSCipher)
-			if obj.Version() != res.Version || res.Version != "TLSv"+version {
-				t.Errorf("version: ours %s, python %s", obj.Version(), res.Version)
-			}
-			if got := fmt.Sprint([]any{c.Name, c.Version, float64(c.Bits)}); got != fmt.Sprint(res.Cipher) {
-				t.Errorf("cipher: ours %s, python %v", got, res.Cipher)
-			}
-			if obj.SelectedALPNProtocol() != "http/1.1" || res.ALPN != "http/1.1" {
-				t.Errorf("ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
-			}
-			if srv.lostErr != nil || eventsString(srv.events) != "made,data,eof,lost" {
-				t.Errorf("server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
-			}
+			assert.Equal(t, res.Version, obj.Version(), "version: ours %s, python %s", obj.Version(), res.Version)
+			assert.Equal(t, "TLSv"+version, res.Version, "version: ours %s, python %s", obj.Version(), res.Version)
+			assert.Equal(t, fmt.Sprint(res.Cipher), fmt.Sprint([]any{c.Name, c.Version, float64(c.Bits)}), "cipher: ours")
+			assert.Equal(t, "http/1.1", obj.SelectedALPNProtocol(), "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
+			assert.Equal(t, "http/1.1", res.ALPN, "ALPN: ours %q, python %q", obj.SelectedALPNProtocol(), res.ALPN)
+			// Echoing 8 MiB legitimately pauses and resumes writing.
+			assert.NoError(t, srv.lostErr, "server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
+			assert.Equal(t, "made,data,eof,lost", withoutFlowControl(t, srv.events), "server events %s, lost with %v", eventsString(srv.events), srv.lostErr)
 			tl.expectNoReports()
 		})
 	}
@@ -147,6 +144,7 @@ print(n, alpn, flush=True)
 // resumes, everything comes back in order, and Close exchanges
 // close_notify with the peer.
 func TestTLSLargeEchoWithPythonServer(t *testing.T) {
+	t.Parallel()
 	const size = 8 << 20
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
@@ -169,20 +167,14 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 	cfg := pki.clientConfig()
 	cfg.NextProtos = []string{"http/1.1"}
 	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: cfg})).(*Connection)
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
+	require.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	sameBytes(t, "echo", cli.data.Bytes(), payload)
-	if maxBuffered == 0 || cli.pauses != 1 || cli.resumes != 1 {
-		t.Errorf("buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
-	}
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if strings.TrimSpace(out) != fmt.Sprint(size, " http/1.1") {
-		t.Errorf("peer printed %q", out)
-	}
-	if alpn := conn.Transport.GetExtraInfo("ssl_object").(*SSLObject).SelectedALPNProtocol(); alpn != "http/1.1" {
-		t.Errorf("ALPN %q", alpn)
-	}
+	assert.NotEqual(t, 0, maxBuffered, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
+	assert.Equal(t, 1, cli.pauses, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
+	assert.Equal(t, 1, cli.resumes, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, fmt.Sprint(size, " http/1.1"), strings.TrimSpace(out), "peer printed %q", out)
+	assert.Equal(t, "http/1.1", conn.Transport.GetExtraInfo("ssl_object").(*SSLObject).SelectedALPNProtocol(), "ALPN")
 	tl.expectNoReports()
 }
 
@@ -190,6 +182,7 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 // (getpeercert() and _test_decode_cert share the decoder), and a client
 // sees it as "peercert".
 func TestTLSPeercertMatchesPython(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	rich := pki.richCertificate()
@@ -197,31 +190,24 @@ func TestTLSPeercertMatchesPython(t *testing.T) {
 import json, ssl, sys
 print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1]), sort_keys=True, separators=(",", ":")))
 `, rich.CertFile)
-	want := strings.TrimSpace(tl.mustAwait(peer.Wait(tl)).(string))
+	want := strings.TrimSpace(tl.mustAwait(peer.Output(tl)).(string))
 	got, err := json.Marshal(CertificateInfo(rich.Cert))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Errorf("CertificateInfo:\n got %s\nwant %s", got, want)
-	}
-	if !strings.Contains(want, `"notBefore":"Jan  5 09:34:43 2020 GMT"`) || !strings.Contains(want, "2001:DB8:0:0:0:0:0:1") {
-		t.Errorf("the certificate does not exercise the formats: %s", want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got), "CertificateInfo:\n got %s\nwant %s", got, want)
+	assert.Contains(t, want, `"notBefore":"Jan  5 09:34:43 2020 GMT"`, "the certificate does not exercise the formats: %s", want)
+	assert.Contains(t, want, "2001:DB8:0:0:0:0:0:1", "the certificate does not exercise the formats: %s", want)
 	// The same through a connection: a client's "peercert".
 	_, port := tl.tlsServe(echoFactory, ListenOptions{TLS: &tls.Config{Certificates: []tls.Certificate{rich.TLS}}})
 	conn := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "rich.example"})).(*Connection)
 	viaConn, _ := json.Marshal(conn.Transport.GetExtraInfo("peercert"))
-	if string(viaConn) != want {
-		t.Errorf("peercert %s", viaConn)
-	}
+	assert.Equal(t, want, string(viaConn), "peercert %s", viaConn)
 	// Without verification the dict is empty, as Python's.
 	conn2 := tl.mustAwait(CreateConnection(tl.Loop, echoFactory, "127.0.0.1", port,
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}})).(*Connection)
-	if m, ok := conn2.Transport.GetExtraInfo("peercert").(map[string]any); !ok || len(m) != 0 {
-		t.Errorf("unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
-	}
+	m, ok := conn2.Transport.GetExtraInfo("peercert").(map[string]any)
+	require.True(t, ok, "unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
+	assert.Empty(t, m, "unverified peercert = %v", conn2.Transport.GetExtraInfo("peercert"))
 	conn.Transport.(Transport).Abort()
 	conn2.Transport.(Transport).Abort()
 	tl.spin(5)
@@ -281,6 +267,7 @@ sys.stdout.write(got.decode())
 // EOFReceived returning true keeps the transport open for writing, and the
 // reply reaches the peer (asyncio ignores the true and closes).
 func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
@@ -288,9 +275,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		srv = newRecorder(tl.Loop)
 		srv.onEOF = func(r *recorder) bool {
 			tl.CallSoon(func() {
-				if r.tr.IsClosing() {
-					t.Error("EOFReceived returning true closed the transport")
-				}
+				assert.False(t, r.tr.IsClosing(), "EOFReceived returning true closed the transport")
 				_ = r.tr.Write([]byte("reply to " + r.data.String()))
 				r.tr.Close()
 			})
@@ -299,15 +284,10 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 		return srv
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.File)
-	if out := tl.mustAwait(peer.Wait(tl)).(string); out != "reply to request" {
-		t.Errorf("peer read %q", out)
-	}
-	if err := tl.mustAwait(srv.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if got := eventsString(srv.events); got != "made,data,eof,lost" {
-		t.Errorf("events %s", got)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "reply to request", out, "peer read %q", out)
+	assert.Nil(t, tl.mustAwait(srv.lost), "ConnectionLost")
+	assert.Equal(t, "made,data,eof,lost", eventsString(srv.events), "events")
 	tl.expectNoReports()
 }
 
@@ -338,6 +318,7 @@ print(data.decode(), flush=True)
 // Our client's WriteEOF over TLS 1.3 sends close_notify and keeps reading:
 // the peer sees the end of the request, and its reply still arrives.
 func TestTLSWriteEOFHalfClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -345,32 +326,23 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 	port, _ := strconv.Atoi(peer.ReadLine())
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
-		if !r.tr.CanWriteEOF() {
-			t.Error("CanWriteEOF is false over TLS 1.3")
-		}
+		assert.True(t, r.tr.CanWriteEOF(), "CanWriteEOF is false over TLS 1.3")
 		_ = r.tr.Write([]byte("request"))
-		if err := r.tr.WriteEOF(); err != nil {
-			t.Errorf("WriteEOF: %v", err)
-		}
-		if err := r.tr.Write([]byte("more")); err == nil {
-			t.Error("Write after WriteEOF did not fail")
-		}
+		assert.NoError(t, r.tr.WriteEOF(), "WriteEOF")
+		assert.Error(t, r.tr.Write([]byte("more")), "Write after WriteEOF did not fail")
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
-	if err := tl.mustAwait(cli.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if cli.data.String() != "reply to request" || eventsString(cli.events) != "made,data,eof,lost" {
-		t.Errorf("client read %q, events %s", cli.data.String(), eventsString(cli.events))
-	}
-	if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "request" {
-		t.Errorf("peer read %q", out)
-	}
+	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
+	assert.Equal(t, "reply to request", cli.data.String(), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
+	assert.Equal(t, "made,data,eof,lost", eventsString(cli.events), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "request", strings.TrimSpace(out), "peer read %q", out)
 	tl.expectNoReports()
 }
 
 // Over TLS 1.2 there is no half-close: WriteEOF fails as asyncio's does.
 func TestTLSWriteEOFNeedsTLS13(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cfg := pki.serverConfig()
@@ -404,6 +376,7 @@ sys.stdin.read()
 // A peer that never answers close_notify: after ShutdownTimeout the
 // connection is aborted and ConnectionLost gets asyncio's TimeoutError.
 func TestTLSShutdownTimeout(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -416,12 +389,8 @@ func TestTLSShutdownTimeout(t *testing.T) {
 		DialOptions{TLS: pki.clientConfig(), ShutdownTimeout: 200 * time.Millisecond}))
 	err, _ := tl.mustAwait(cli.lost).(error)
 	expectError(t, err, KindTimeoutError, 0, "TimeoutError: SSL shutdown timed out")
-	if time.Since(start) < 200*time.Millisecond {
-		t.Error("aborted before the shutdown timeout")
-	}
-	if peer.ReadLine() != "handshaken" {
-		t.Error("peer did not complete the handshake")
-	}
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond, "aborted before the shutdown timeout")
+	assert.Equal(t, "handshaken", peer.ReadLine(), "peer did not complete the handshake")
 	tl.expectNoReports()
 }
 
@@ -489,8 +458,7 @@ func (p *startTLSLine) ConnectionMade(t BaseTransport) {
 func (p *startTLSLine) DataReceived(data []byte) {
 	if p.firstLen > 0 {
 		p.upgraded.DataReceived(data)
-		if p.tls == nil {
-			p.t.Error("data over TLS before the StartTLS future's callbacks ran")
+		if !assert.NotNil(p.t, p.tls, "data over TLS before the StartTLS future's callbacks ran") {
 			return
 		}
 		_ = p.tls.Write(data)
@@ -498,8 +466,7 @@ func (p *startTLSLine) DataReceived(data []byte) {
 	}
 	p.firstLen = len(data)
 	i := bytes.Index(data, []byte("\r\n"))
-	if i < 0 || string(data[:i]) != "STARTTLS" {
-		p.t.Errorf("first line %q", data)
+	if !assert.True(p.t, i >= 0 && string(data[:i]) == "STARTTLS", "first line %q", data) {
 		p.plain.Close()
 		return
 	}
@@ -508,8 +475,7 @@ func (p *startTLSLine) DataReceived(data []byte) {
 	clear(data) // Pending must have been copied
 	fut.AddDoneCallback(func(f *loop.Future) {
 		v, err := f.Result()
-		if err != nil {
-			p.t.Errorf("StartTLS: %v", err)
+		if !assert.NoError(p.t, err, "StartTLS") {
 			return
 		}
 		p.tls = v.(Transport)
@@ -525,31 +491,24 @@ func (p *startTLSLine) ResumeWriting()         {}
 // uvloop have), the handshake completes and the protocol, which got no new
 // ConnectionMade, echoes over TLS and gets one ConnectionLost.
 func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	proto := &startTLSLine{t: t, l: tl, cfg: pki.serverConfig(), upgraded: newRecorder(tl.Loop), accepted: tl.NewFuture()}
 	_, port := tl.serve(func() BaseProtocol { return proto }, ListenOptions{})
 	peer := startPython(tl, pyStartTLSClient, strconv.Itoa(port), pki.File, "secret after upgrade")
 	tl.mustAwait(proto.accepted) // reading is paused
-	if line := peer.ReadLine(); line != "sent" {
-		t.Fatalf("peer: %q", line)
-	}
+	line := peer.ReadLine()
+	require.Equal(t, "sent", line, "peer: %q", line)
 	// Everything is in the kernel's queue: the first read gets it whole.
 	proto.plain.ResumeReading()
-	out := tl.mustAwait(peer.Wait(tl)).(string)
-	if strings.TrimSpace(out) != "secret after upgrade TLSv1.3" {
-		t.Errorf("peer printed %q", out)
-	}
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "secret after upgrade TLSv1.3", strings.TrimSpace(out), "peer printed %q", out)
 	tl.mustAwait(proto.upgraded.lost)
-	if proto.pending == 0 {
-		t.Errorf("the first segment (%d bytes) held no ClientHello bytes", proto.firstLen)
-	}
-	if proto.upgraded.data.String() != "secret after upgrade" || proto.upgraded.lostN != 1 {
-		t.Errorf("upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
-	}
-	if proto.plain.GetProtocol() != nil {
-		t.Error("plain transport kept a protocol after ConnectionLost")
-	}
+	assert.NotEqual(t, 0, proto.pending, "the first segment (%d bytes) held no ClientHello bytes", proto.firstLen)
+	assert.Equal(t, "secret after upgrade", proto.upgraded.data.String(), "upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
+	assert.Equal(t, 1, proto.upgraded.lostN, "upgraded protocol got %q, lost %d", proto.upgraded.data.String(), proto.upgraded.lostN)
+	assert.Nil(t, proto.plain.GetProtocol(), "plain transport kept a protocol after ConnectionLost")
 	tl.expectNoReports()
 }
 
@@ -580,6 +539,7 @@ print(data.decode(), flush=True)
 
 // The client side of StartTLS against a Python server.
 func TestStartTLSClientSide(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	cert := pki.server()
@@ -610,14 +570,9 @@ func TestStartTLSClientSide(t *testing.T) {
 	}
 	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
 	tl.mustAwait(upgraded)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
-	if out := tl.mustAwait(peer.Wait(tl)).(string); strings.TrimSpace(out) != "client secret" {
-		t.Errorf("peer printed %q", out)
-	}
-	if got := eventsString(rec.events); got != "made,data,lost" {
-		t.Errorf("events %s", got)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "client secret", strings.TrimSpace(out), "peer printed %q", out)
+	assert.Equal(t, "made,data,lost", eventsString(rec.events), "events")
 	tl.expectNoReports()
 }

@@ -1,9 +1,11 @@
 package transports
 
 import (
-	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // These tests pin what the stream, write pipe and datagram transports share
@@ -15,17 +17,13 @@ import (
 func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
 	t.Helper()
 	got := tl.reportMessages()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("reports = %q, want %q", got, want)
-	}
+	require.Equal(t, fmt.Sprint(want), fmt.Sprint(got), "reports = %q, want %q", got, want)
 	for _, r := range tl.reports {
 		var e *Error
-		if !errors.As(r.Err, &e) || e.Kind != KindConnectionError {
-			t.Errorf("report %q: err = %v, want a ConnectionError", r.Message, r.Err)
-		}
-		if r.Transport == nil || r.Protocol == nil {
-			t.Errorf("report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
-		}
+		require.ErrorAs(t, r.Err, &e, "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		assert.Equal(t, KindConnectionError, e.Kind, "report %q: err = %v, want a ConnectionError", r.Message, r.Err)
+		assert.NotNil(t, r.Transport, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
+		assert.NotNil(t, r.Protocol, "report %q: transport %v, protocol %v", r.Message, r.Transport, r.Protocol)
 	}
 }
 
@@ -34,45 +32,32 @@ func expectIgnoredWriteReports(t *testing.T, tl *testLoop, want ...string) {
 // scheduled (a Close still flushing does not count them), and in debug mode
 // the fifth is reported.
 func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	rec := newRecorder(tl.Loop)
 	var tr *socketTransport
 	rec.onMade = func(r *recorder) {
 		fd := tr.fd
-		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", fd); got != want {
-			t.Errorf("open: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<idle, bufsize=0>>", fd), tr.String(), "open")
 		_ = r.tr.Write(make([]byte, 8<<20)) // the peer never reads
 		n := r.tr.GetWriteBufferSize()
-		if n == 0 {
-			t.Fatal("nothing buffered")
-		}
-		if got, want := tr.String(), fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n); got != want {
-			t.Errorf("buffering: %s, want %s", got, want)
-		}
+		require.NotEqual(t, 0, n, "nothing buffered")
+		assert.Equal(t, fmt.Sprintf("<socket transport fd=%d read=polling write=<polling, bufsize=%d>>", fd, n), tr.String(), "buffering")
 		r.tr.Close()
-		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<polling, bufsize=%d>>", fd, n); got != want {
-			t.Errorf("closing: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport closing fd=%d read=idle write=<polling, bufsize=%d>>", fd, n), tr.String(), "closing")
 		for i := 0; i < 2*logThresholdForConnLostWrites; i++ {
 			_ = r.tr.Write([]byte("x")) // closing, not lost: not counted
 		}
 		r.tr.Abort()
-		if got, want := tr.String(), fmt.Sprintf("<socket transport closing fd=%d read=idle write=<idle, bufsize=0>>", fd); got != want {
-			t.Errorf("aborted: %s, want %s", got, want)
-		}
+		assert.Equal(t, fmt.Sprintf("<socket transport closing fd=%d read=idle write=<idle, bufsize=0>>", fd), tr.String(), "aborted")
 		for i := 0; i < logThresholdForConnLostWrites+2; i++ {
 			_ = r.tr.Write([]byte("x"))
 		}
 	}
 	tr, _ = socketPair(t, tl, rec)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Fatalf("ConnectionLost(%v)", err)
-	}
-	if got, want := tr.String(), "<socket transport closed fd=-1 read=idle write=<idle, bufsize=0>>"; got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, "<socket transport closed fd=-1 read=idle write=<idle, bufsize=0>>", tr.String(), "closed")
 	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
 }
 
@@ -81,6 +66,7 @@ func TestSocketTransportReprAndIgnoredWrites(t *testing.T) {
 // ForceClose drops the buffer and delivers its error; a nil *Error counts
 // as nil.
 func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -89,6 +75,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 		{"nil *Error", (*Error)(nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tl := newTestLoop(t)
 			tl.SetDebug(true)
 			_, w := osPipe(t) // the reader never reads
@@ -100,24 +87,14 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 				rec.onMade = func(r *pipeRecorder) {
 					wt = r.tr.(*writePipeTransport)
 					fd = wt.end.fd
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d idle bufsize=0>", fd); got != want {
-						t.Errorf("open: %s, want %s", got, want)
-					}
+					assert.Equal(t, fmt.Sprintf("<write pipe transport fd=%d idle bufsize=0>", fd), wt.String(), "open")
 					_ = wt.Write(make([]byte, 1<<20))
 					n := wt.GetWriteBufferSize()
-					if n == 0 {
-						t.Fatal("nothing buffered")
-					}
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n); got != want {
-						t.Errorf("buffering: %s, want %s", got, want)
-					}
-					if rec.pauses != 1 {
-						t.Errorf("%d bytes buffered: %d pauses, want 1", n, rec.pauses)
-					}
+					require.NotEqual(t, 0, n, "nothing buffered")
+					assert.Equal(t, fmt.Sprintf("<write pipe transport fd=%d polling bufsize=%d>", fd, n), wt.String(), "buffering")
+					assert.Equal(t, 1, rec.pauses, "%d bytes buffered: %d pauses, want 1", n, rec.pauses)
 					wt.Close() // flushing
-					if got, want := wt.String(), fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n); got != want {
-						t.Errorf("closing: %s, want %s", got, want)
-					}
+					assert.Equal(t, fmt.Sprintf("<write pipe transport closing fd=%d polling bufsize=%d>", fd, n), wt.String(), "closing")
 					_ = wt.Writelines(nil) // nothing: not counted
 					for i := 0; i < logThresholdForConnLostWrites-1; i++ {
 						_ = wt.Write([]byte("x"))
@@ -125,9 +102,8 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 					_ = wt.Writelines([][]byte{[]byte("x")})
 					_ = wt.Write([]byte("x"))
 					wt.ForceClose(tc.err)
-					if wt.GetWriteBufferSize() != 0 || !wt.IsClosing() {
-						t.Errorf("after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
-					}
+					assert.Equal(t, 0, wt.GetWriteBufferSize(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
+					assert.True(t, wt.IsClosing(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
 				}
 				return rec
 			}, w)
@@ -137,15 +113,10 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 			if e, ok := wantErr.(*Error); ok && e == nil {
 				wantErr = nil
 			}
-			if err != wantErr || rec.lostN != 1 {
-				t.Errorf("ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
-			}
-			if got, want := wt.String(), fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd); got != want {
-				t.Errorf("closed: %s, want %s", got, want)
-			}
-			if wt.GetProtocol() != nil {
-				t.Error("protocol kept after ConnectionLost")
-			}
+			assert.Equal(t, wantErr, err, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
+			assert.Equal(t, 1, rec.lostN, "ConnectionLost(%v) ×%d, want (%v) once", err, rec.lostN, wantErr)
+			assert.Equal(t, fmt.Sprintf("<write pipe transport closed fd=%d idle bufsize=0>", fd), wt.String(), "closed")
+			assert.Nil(t, wt.GetProtocol(), "protocol kept after ConnectionLost")
 			expectIgnoredWriteReports(t, tl, "pipe closed by peer or os.write(pipe, data) raised exception.")
 		})
 	}
@@ -154,6 +125,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 // A write pipe's SetWriteBufferLimits re-checks pausing at once against
 // what is buffered.
 func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	_, w := osPipe(t)
 	var rec *pipeRecorder
@@ -161,40 +133,34 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
-			if err := wt.SetWriteBufferLimits(intp(1<<30), nil); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, wt.SetWriteBufferLimits(intp(1<<30), nil))
 			_ = wt.Write(make([]byte, 1<<20))
 			n := wt.GetWriteBufferSize()
-			if n == 0 || rec.pauses != 0 {
-				t.Fatalf("%d buffered, %d pauses", n, rec.pauses)
-			}
-			if err := wt.SetWriteBufferLimits(intp(n), nil); err != nil || rec.pauses != 0 {
-				t.Errorf("high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
-			}
-			if err := wt.SetWriteBufferLimits(intp(n-1), nil); err != nil || rec.pauses != 1 {
-				t.Errorf("high below buffered: %v, %d pauses, want 1", err, rec.pauses)
-			}
-			if low, high := wt.GetWriteBufferLimits(); low != (n-1)/4 || high != n-1 {
-				t.Errorf("limits = (%d, %d)", low, high)
-			}
-			if err := wt.SetWriteBufferLimits(intp(1), intp(2)); err == nil {
-				t.Error("high < low accepted")
-			}
+			require.NotEqual(t, 0, n, "%d buffered, %d pauses", n, rec.pauses)
+			require.Equal(t, 0, rec.pauses, "%d buffered, %d pauses", n, rec.pauses)
+			err := wt.SetWriteBufferLimits(intp(n), nil)
+			require.NoError(t, err, "high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
+			assert.Equal(t, 0, rec.pauses, "high = buffered (%d): %v, %d pauses, want none", n, err, rec.pauses)
+			err = wt.SetWriteBufferLimits(intp(n-1), nil)
+			require.NoError(t, err, "high below buffered: %v, %d pauses, want 1", err, rec.pauses)
+			assert.Equal(t, 1, rec.pauses, "high below buffered: %v, %d pauses, want 1", err, rec.pauses)
+			low, high := wt.GetWriteBufferLimits()
+			assert.Equal(t, (n-1)/4, low, "limits = (%d, %d)", low, high)
+			assert.Equal(t, n-1, high, "limits = (%d, %d)", low, high)
+			assert.Error(t, wt.SetWriteBufferLimits(intp(1), intp(2)), "high < low accepted")
 			wt.Abort()
 		}
 		return rec
 	}, w)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil {
-		t.Errorf("ConnectionLost(%v)", err)
-	}
+	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	tl.expectNoReports()
 }
 
 // A read pipe's repr follows asyncio's; its ForceClose takes a nil *Error
 // as nil.
 func TestReadPipeReprAndForceClose(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	r, _ := osPipe(t)
 	var rec *pipeRecorder
@@ -205,27 +171,18 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 		rec.onMade = func(p *pipeRecorder) {
 			rt = p.tr.(*readPipeTransport)
 			fd = rt.end.fd
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d polling>", fd); got != want {
-				t.Errorf("open: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport fd=%d polling>", fd), rt.String(), "open")
 			rt.PauseReading()
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport fd=%d idle>", fd); got != want {
-				t.Errorf("paused: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport fd=%d idle>", fd), rt.String(), "paused")
 			rt.ForceClose((*Error)(nil))
-			if got, want := rt.String(), fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd); got != want {
-				t.Errorf("closing: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd), rt.String(), "closing")
 		}
 		return rec
 	}, r)
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
-		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
-	}
-	if got, want := rt.String(), fmt.Sprintf("<read pipe transport closed fd=%d idle>", fd); got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost ×%d, want once", rec.lostN)
+	assert.Equal(t, fmt.Sprintf("<read pipe transport closed fd=%d idle>", fd), rt.String(), "closed")
 	tl.expectNoReports()
 }
 
@@ -233,6 +190,7 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 // endpoint all count, and in debug mode the fifth is reported. ForceClose
 // takes a nil *Error as nil.
 func TestDatagramReprAndIgnoredSends(t *testing.T) {
+	t.Parallel()
 	tl := newTestLoop(t)
 	tl.SetDebug(true)
 	var rec *dgramRecorder
@@ -243,16 +201,12 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 		rec.onMade = func(r *dgramRecorder) {
 			dt = r.tr.(*datagramTransport)
 			fd = dt.sock.Fileno()
-			if got, want := dt.String(), fmt.Sprintf("<datagram transport fd=%d write=<idle, bufsize=0>>", fd); got != want {
-				t.Errorf("open: %s, want %s", got, want)
-			}
-			if low, high := dt.GetWriteBufferLimits(); low != DefaultLowWater || high != DefaultHighWater {
-				t.Errorf("limits = (%d, %d)", low, high)
-			}
+			assert.Equal(t, fmt.Sprintf("<datagram transport fd=%d write=<idle, bufsize=0>>", fd), dt.String(), "open")
+			low, high := dt.GetWriteBufferLimits()
+			assert.Equal(t, DefaultLowWater, low, "limits = (%d, %d)", low, high)
+			assert.Equal(t, DefaultHighWater, high, "limits = (%d, %d)", low, high)
 			dt.Close()
-			if got, want := dt.String(), fmt.Sprintf("<datagram transport closing fd=%d write=<idle, bufsize=0>>", fd); got != want {
-				t.Errorf("closing: %s, want %s", got, want)
-			}
+			assert.Equal(t, fmt.Sprintf("<datagram transport closing fd=%d write=<idle, bufsize=0>>", fd), dt.String(), "closing")
 			for i := 0; i < logThresholdForConnLostWrites+2; i++ {
 				_ = dt.SendTo([]byte("x"), dt.sockname)
 			}
@@ -261,11 +215,8 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 		return rec
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	tl.mustAwait(fut)
-	if err := tl.mustAwait(rec.lost); err != nil || rec.lostN != 1 {
-		t.Errorf("ConnectionLost(%v) ×%d, want (nil) once", err, rec.lostN)
-	}
-	if got, want := dt.String(), "<datagram transport closed fd=-1 write=<idle, bufsize=0>>"; got != want {
-		t.Errorf("closed: %s, want %s", got, want)
-	}
+	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
+	assert.Equal(t, 1, rec.lostN, "ConnectionLost ×%d, want once", rec.lostN)
+	assert.Equal(t, "<datagram transport closed fd=-1 write=<idle, bufsize=0>>", dt.String(), "closed")
 	expectIgnoredWriteReports(t, tl, "socket.send() raised exception.")
 }

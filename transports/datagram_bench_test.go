@@ -1,0 +1,68 @@
+package transports
+
+import (
+	"net"
+	"testing"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/stretchr/testify/require"
+)
+
+// dgramEcho answers every datagram to its sender.
+type dgramEcho struct{ t DatagramTransport }
+
+func (e *dgramEcho) ConnectionMade(t BaseTransport) { e.t = t.(DatagramTransport) }
+
+func (e *dgramEcho) DatagramReceived(data []byte, addr net.Addr) { _ = e.t.SendTo(data, addr) }
+
+func (e *dgramEcho) ErrorReceived(error) {}
+
+func (e *dgramEcho) ConnectionLost(error) {}
+
+func (e *dgramEcho) PauseWriting() {}
+
+func (e *dgramEcho) ResumeWriting() {}
+
+// dgramPinger sends 64 bytes each time the previous datagram comes back.
+type dgramPinger struct {
+	dgramEcho
+	msg  []byte
+	left int
+	done *loop.Future
+}
+
+func (p *dgramPinger) ConnectionMade(t BaseTransport) {
+	p.t = t.(DatagramTransport)
+	_ = p.t.SendTo(p.msg, nil)
+}
+
+func (p *dgramPinger) DatagramReceived(data []byte, addr net.Addr) {
+	p.left--
+	if p.left == 0 {
+		p.t.Close()
+		_ = p.done.SetResult(nil)
+		return
+	}
+	_ = p.t.SendTo(p.msg, nil)
+}
+
+// BenchmarkDatagramEchoSameLoop is a 64-byte UDP ping-pong between two
+// endpoints on one loop (a connected client and an unconnected server).
+func BenchmarkDatagramEchoSameLoop(b *testing.B) {
+	l, err := loop.New(loop.Options{})
+	require.NoError(b, err)
+	defer l.Close()
+	v, err := l.RunUntilComplete(CreateDatagramEndpoint(l, func() BaseProtocol { return &dgramEcho{} }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
+	require.NoError(b, err)
+	srv := v.(*Connection).Transport
+	defer srv.Close()
+	p := &dgramPinger{msg: make([]byte, 64), left: b.N, done: l.NewFuture()}
+	b.SetBytes(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	remote := srv.GetExtraInfo("sockname").(*net.UDPAddr).String()
+	CreateDatagramEndpoint(l, func() BaseProtocol { return p }, DatagramOptions{RemoteAddr: remote})
+	_, err = l.RunUntilComplete(p.done)
+	require.NoError(b, err)
+	b.StopTimer()
+}
