@@ -99,10 +99,10 @@ func (c Config) stepBudget() uint64 {
 // validate reports a configuration that New cannot honour.
 func (c Config) validate() error {
 	if c.Loops < 0 {
-		return fmt.Errorf("Loops must not be negative, got %d", c.Loops)
+		return fmt.Errorf("the Loops field must not be negative, got %d", c.Loops)
 	}
 	if c.Loops > MaxLoops {
-		return fmt.Errorf("Loops = %d: at most %d loops", c.Loops, MaxLoops)
+		return fmt.Errorf("the Loops field is %d: at most %d loops", c.Loops, MaxLoops)
 	}
 	if c.SlowCallbackDuration < 0 {
 		return fmt.Errorf("SlowCallbackDuration must not be negative, got %v", c.SlowCallbackDuration)

@@ -353,7 +353,7 @@ func firstError(errs []error) error {
 
 // isIdentifier reports whether name is a valid Starlark identifier.
 func isIdentifier(name string) bool {
-	e, err := syntax.ParseExpr("<name>", name, 0)
+	e, err := (&syntax.FileOptions{}).ParseExpr("<name>", name, 0)
 	if err != nil {
 		return false
 	}

@@ -201,18 +201,8 @@ func (a *adapter) has(slot int) bool {
 	return !missing(fn)
 }
 
-// invoke calls callback name with up to one argument (x nil: none). found
-// is false when the protocol has no such callback.
-func (a *adapter) invoke(name string, x starlark.Value) (v starlark.Value, found bool, err error) {
-	if slot, ok := callbackSlot(name); ok {
-		return a.invokeSlot(slot, x)
-	}
-	fn, self := a.lookup(name)
-	_, function := fn.(*starlark.Function)
-	return a.callFound(fn, self, function, x)
-}
-
-// invokeSlot is invoke for the callback in slot.
+// invokeSlot calls the callback in slot with up to one argument (x nil:
+// none). found is false when the protocol has no such callback.
 func (a *adapter) invokeSlot(slot int, x starlark.Value) (v starlark.Value, found bool, err error) {
 	fn, self, function := a.callback(slot)
 	return a.callFound(fn, self, function, x)

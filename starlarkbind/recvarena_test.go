@@ -112,6 +112,7 @@ func TestRecvArenaBoundsLiveChunks(t *testing.T) {
 	fillRead(shared, len(shared), 'z') // the next read overwrites the buffer
 	require.Equal(t, want, string(v.(starlark.Bytes)), "a value made from the shared buffer changed with it")
 
+	runtime.KeepAlive(kept) // the chunks were alive until here
 	kept = nil
 	runtime.GC()
 	// The arena looks for collected chunks again every recvRecheckReads
@@ -124,5 +125,4 @@ func TestRecvArenaBoundsLiveChunks(t *testing.T) {
 		a.value(1)
 	}
 	require.Truef(t, copied >= 1 && copied <= recvRecheckReads, "after the collection, %d reads were copied; want 1 to %d", copied, recvRecheckReads)
-	_ = kept
 }

@@ -121,11 +121,6 @@ func optionalString(fnname, param string, v starlark.Value) (string, bool, error
 	return string(s), true, nil
 }
 
-// isNoneOrFalse reports whether an optional flag is absent (None or False).
-func isNoneOrFalse(v starlark.Value) bool {
-	return v == nil || v == starlark.None || v == starlark.False
-}
-
 // unixName is a Unix socket address as Python shows it: "" for an unnamed
 // socket (which the kernel reports as an empty abstract name, "@").
 func unixName(name string) string {

@@ -417,22 +417,6 @@ func sameAddr(a, b net.Addr) bool {
 	return false
 }
 
-// sameSockaddr reports whether two kernel addresses are equal.
-func sameSockaddr(a, b unix.Sockaddr) bool {
-	switch x := a.(type) {
-	case *unix.SockaddrInet4:
-		y, ok := b.(*unix.SockaddrInet4)
-		return ok && x.Port == y.Port && x.Addr == y.Addr
-	case *unix.SockaddrInet6:
-		y, ok := b.(*unix.SockaddrInet6)
-		return ok && x.Port == y.Port && x.Addr == y.Addr && x.ZoneId == y.ZoneId
-	case *unix.SockaddrUnix:
-		y, ok := b.(*unix.SockaddrUnix)
-		return ok && x.Name == y.Name
-	}
-	return false
-}
-
 // isNilAddr reports whether addr is nil, or a nil pointer in an interface.
 func isNilAddr(addr net.Addr) bool {
 	switch a := addr.(type) {

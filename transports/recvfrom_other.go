@@ -30,3 +30,19 @@ func (s *datagramSource) recvfrom(fd int, buf []byte) (int, net.Addr, error) {
 	}
 	return n, s.addr, nil
 }
+
+// sameSockaddr reports whether two kernel addresses are equal.
+func sameSockaddr(a, b unix.Sockaddr) bool {
+	switch x := a.(type) {
+	case *unix.SockaddrInet4:
+		y, ok := b.(*unix.SockaddrInet4)
+		return ok && x.Port == y.Port && x.Addr == y.Addr
+	case *unix.SockaddrInet6:
+		y, ok := b.(*unix.SockaddrInet6)
+		return ok && x.Port == y.Port && x.Addr == y.Addr && x.ZoneId == y.ZoneId
+	case *unix.SockaddrUnix:
+		y, ok := b.(*unix.SockaddrUnix)
+		return ok && x.Name == y.Name
+	}
+	return false
+}

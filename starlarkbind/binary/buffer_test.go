@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 )
 
 // TestBufferGoAPI exercises the methods the BufferedProtocol adapter uses:
@@ -29,7 +30,7 @@ func TestBufferGoAPI(t *testing.T) {
 	// The script sees the bytes.
 	globals := starlark.StringDict{"buf": b}
 	thread := &starlark.Thread{Name: "adapter"}
-	v, err := starlark.Eval(thread, "expr", `(buf.readline(), buf[:3], buf.take(100))`, globals)
+	v, err := starlark.EvalOptions(&syntax.FileOptions{}, thread, "expr", `(buf.readline(), buf[:3], buf.take(100))`, globals)
 	require.NoError(t, err)
 	require.Equal(t, `(b"hi\n", b"the", b"there")`, v.String(), "what the script read")
 
@@ -60,7 +61,7 @@ func TestBufferFrozen(t *testing.T) {
 	require.Equal(t, "x\ny", string(b.Bytes()), "frozen buffer changed")
 	thread := &starlark.Thread{Name: "frozen"}
 	for _, expr := range []string{`buf.append(b"z")`, `buf.take(1)`, `buf.readline()`, `buf.clear()`} {
-		_, err := starlark.Eval(thread, "expr", expr, starlark.StringDict{"buf": b})
+		_, err := starlark.EvalOptions(&syntax.FileOptions{}, thread, "expr", expr, starlark.StringDict{"buf": b})
 		assert.Errorf(t, err, "%s on a frozen buffer succeeded", expr)
 	}
 	require.Equal(t, "x\ny", string(b.Bytes()), "frozen buffer changed")

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/starnet-dev/starnet/tests/bench/internal/result"
 )
@@ -14,10 +13,6 @@ import (
 // syscallEvent is the tracepoint that -syscalls counts: the kernel hits it
 // once on entry to every system call, whichever it is.
 const syscallEvent = "raw_syscalls:sys_enter"
-
-// perfTimeout bounds every wait on perf (its start, the acknowledgement of
-// each command, its exit), so that a stuck perf cannot hang the run.
-const perfTimeout = 5 * time.Second
 
 // syscallCount counts the server's system calls over the measured window
 // when -syscalls asks for it. A nil *syscallCount (not asked for) does

@@ -16,6 +16,10 @@ import (
 	"time"
 )
 
+// perfTimeout bounds every wait on perf (its start, the acknowledgement of
+// each command, its exit), so that a stuck perf cannot hang the run.
+const perfTimeout = 5 * time.Second
+
 // perfStat is a running "perf stat" that counts syscallEvent in one process
 // (all its threads, and those they start) while enabled through perf's
 // control FIFO. Its FIFOs and output file live in a temporary directory
