@@ -132,6 +132,7 @@ func TestNetcatSocat(t *testing.T) {
 	f, err := conn.(*net.TCPConn).File()
 	_ = conn.Close()
 	require.NoError(t, err)
+	testkit.RequireTool(t, "socat")
 	cmd := exec.Command("socat", "FD:3", "EXEC:cat")
 	cmd.ExtraFiles = []*os.File{f}
 	socat := testkit.Start(t, "socat FD:3 EXEC:cat", cmd)

@@ -2,6 +2,7 @@ package transports
 
 import (
 	"bytes"
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +172,7 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	r, w := osPipe(t)
+	testkit.RequireTool(t, "python3")
 	cmd := exec.Command("python3", "-c", pyReadAll)
 	cmd.Stdin = r
 	var out bytes.Buffer

@@ -2,6 +2,7 @@ package transports
 
 import (
 	"bytes"
+	"github.com/starnet-dev/starnet/internal/testkit"
 	"io"
 	"os"
 	"os/exec"
@@ -203,6 +204,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 	content := randomBytes(16<<20+5, 5)
 	f := writeTempFile(t, content)
 	r, w := osPipe(t)
+	testkit.RequireTool(t, "python3")
 	cmd := exec.Command("python3", "-c", pyReadAll)
 	cmd.Stdin = r
 	var out bytes.Buffer
