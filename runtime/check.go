@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind"
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -18,17 +19,6 @@ var predeclaredNames = []string{
 	"loop", "protocol", "struct", "exit",
 	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math",
 	"str", "repr", "print",
-}
-
-// fileOptions is the Starlark dialect starnet scripts are written in.
-func fileOptions() *syntax.FileOptions {
-	return &syntax.FileOptions{
-		Set:             true,
-		While:           true,
-		TopLevelControl: true,
-		GlobalReassign:  true,
-		Recursion:       true,
-	}
 }
 
 // CheckError is one problem Check found, at a position in the file.
@@ -51,7 +41,7 @@ func (e *CheckError) Error() string { return e.Pos.String() + ": " + e.Msg }
 // nil when it finds nothing; each error reads "file:line:col: message".
 // load() statements are resolved but the loaded files are not read.
 func Check(filename string, src []byte, extra ...string) []error {
-	f, err := fileOptions().Parse(filename, src, 0)
+	f, err := starlarkbind.FileOptions().Parse(filename, src, 0)
 	if err != nil {
 		return []error{err}
 	}

@@ -1,8 +1,10 @@
 // Package transports holds asyncio's transport and protocol hierarchy for Go
 // (BaseTransport … SubprocessTransport, BaseProtocol … SubprocessProtocol) and
 // the concrete transports that implement it on a loop.Loop: TCP and Unix
-// stream sockets, servers, and — in later stages — datagrams, pipes,
-// subprocesses and TLS. It also maps OS errors to asyncio's exception names.
+// stream sockets and their servers, UDP and Unix datagram endpoints, read
+// and write pipes, subprocesses, sendfile, and TLS (a layer over a stream
+// transport, with start_tls). It also maps OS errors to asyncio's exception
+// names.
 //
 // Every method of every transport must be called on its loop's goroutine;
 // every protocol callback is called there.

@@ -2,9 +2,6 @@ package permissions
 
 import "golang.org/x/sys/unix"
 
-// errNotDir is what resolving "file/x" fails with.
-var errNotDir = unix.ENOTDIR
-
 // Open opens the resolved path (a result of Resolve) with flags and perm, as
 // unix.Open would, but refuses to follow any symbolic link on the way
 // (O_NOFOLLOW_ANY): what is opened is what was checked, or the open fails

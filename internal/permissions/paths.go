@@ -6,7 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
+
+// errNotDir is what resolving "file/x" fails with.
+var errNotDir = unix.ENOTDIR
 
 // All is the allow-list entry that allows every path.
 const All = "*"
