@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"io"
 	"math"
 	"time"
@@ -103,6 +104,11 @@ func (c Config) validate() error {
 	}
 	if c.Loops > MaxLoops {
 		return fmt.Errorf("the Loops field is %d: at most %d loops", c.Loops, MaxLoops)
+	}
+	for _, entry := range c.Permissions.Net {
+		if _, err := policy.ParseNetRule(entry); err != nil {
+			return fmt.Errorf("bad Permissions.Net entry: %w", err)
+		}
 	}
 	if c.SlowCallbackDuration < 0 {
 		return fmt.Errorf("SlowCallbackDuration must not be negative, got %v", c.SlowCallbackDuration)

@@ -89,3 +89,11 @@ func TestLoadIsConfinedToTheScriptTree(t *testing.T) {
 	require.NoError(t, err, "--allow-read allows loading from there")
 	assert.Equal(t, starlark.String("tok-123"), g["t"])
 }
+
+// TestNewRefusesBadNetEntries: a Permissions.Net entry that does not parse
+// is an error from New, naming the entry.
+func TestNewRefusesBadNetEntries(t *testing.T) {
+	_, err := New(Config{Permissions: Permissions{Net: []string{"127.0.0.1", "bogus:port"}}})
+	require.Error(t, err)
+	assert.Equal(t, `starnet: bad Permissions.Net entry: "bogus:port": port "port" is not a number from 0 to 65535`, err.Error())
+}

@@ -810,11 +810,8 @@ func (lv *loopValue) allowedAddrInfos(fut *loop.Future, host string, port int) *
 		}
 		var allowed []transports.AddrInfo
 		for _, ai := range infos {
-			for i := range perms.net {
-				if perms.net[i].matchesIP(ai.IP, port) {
-					allowed = append(allowed, ai)
-					break
-				}
+			if perms.allowsIP(ai.IP, port) {
+				allowed = append(allowed, ai)
 			}
 		}
 		if len(allowed) == 0 {

@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,8 +15,9 @@ import (
 // Permission checks (API.md §1). Everything is denied unless an entry allows
 // it; "*" allows anything of its kind.
 //
-// Network entries are "host", "host:port", ":port", a CIDR ("10.0.0.0/8",
-// also "10.0.0.0/8:443"), an IP ("127.0.0.1", "[::1]:80"), or "*". An
+// Network entries (internal/permissions.NetRule, which parses and matches
+// them) are "host", "host:port", ":port", a CIDR ("10.0.0.0/8", also
+// "10.0.0.0/8:443"), an IP ("127.0.0.1", "[::1]:80"), "unix:@name", or "*". An
 // operation on host:port is checked twice: before any socket exists, against
 // the name the script gave, and again for each address that name resolved to
 // (through a transports.AddrCheck). An entry allows it when its port is absent
@@ -37,152 +39,27 @@ import (
 // allowAll is the entry that allows everything of a kind.
 const allowAll = "*"
 
-// netRule is one parsed --allow-net entry.
-type netRule struct {
-	any      bool       // "*"
-	abstract string     // "unix:@name": the abstract Unix socket name "@name"
-	name     string     // a host name or literal IP, lower case, no brackets
-	ip       net.IP     // set when name is a literal IP
-	cidr     *net.IPNet // set for CIDR entries
-	port     int        // -1: any port
-}
-
 // permissions are the parsed Permissions of an Env.
 type permissions struct {
 	raw   Permissions
-	net   []netRule
+	net   []policy.NetRule
 	read  policy.PathList
 	write policy.PathList
 }
 
-// compilePermissions parses p. Entries that do not parse allow nothing.
+// compilePermissions parses p. Entries that do not parse allow nothing:
+// the runtime and the CLI refuse them before an Env is made
+// (policy.ParseNetRule says why).
 func compilePermissions(p Permissions) *permissions {
 	c := &permissions{raw: p}
 	for _, entry := range p.Net {
-		if r, ok := parseNetRule(entry); ok {
+		if r, err := policy.ParseNetRule(entry); err == nil {
 			c.net = append(c.net, r)
 		}
 	}
 	c.read = policy.NewPathList(p.Read)
 	c.write = policy.NewPathList(p.Write)
 	return c
-}
-
-// parseNetRule parses one --allow-net entry.
-func parseNetRule(entry string) (netRule, bool) {
-	entry = strings.TrimSpace(entry)
-	if entry == allowAll {
-		return netRule{any: true, port: -1}, true
-	}
-	if entry == "" {
-		return netRule{}, false
-	}
-	if name, ok := strings.CutPrefix(entry, abstractRulePrefix); ok {
-		if !isAbstract(name) || len(name) < 2 {
-			return netRule{}, false
-		}
-		return netRule{abstract: name, port: -1}, true
-	}
-	host, port := splitRuleHostPort(entry)
-	r := netRule{port: -1}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 0 || n > 65535 {
-			return netRule{}, false
-		}
-		r.port = n
-	}
-	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
-	if strings.Contains(host, "/") {
-		_, cidr, err := net.ParseCIDR(host)
-		if err != nil {
-			return netRule{}, false
-		}
-		r.cidr = cidr
-		return r, true
-	}
-	r.name = host
-	r.ip = net.ParseIP(host)
-	return r, true
-}
-
-// splitRuleHostPort splits "host:port", "[v6]:port", ":port", "host",
-// "v6" and "cidr:port" entries.
-func splitRuleHostPort(entry string) (host, port string) {
-	if strings.HasPrefix(entry, "[") {
-		if end := strings.Index(entry, "]"); end >= 0 {
-			host = entry[1:end]
-			if rest := entry[end+1:]; strings.HasPrefix(rest, ":") {
-				port = rest[1:]
-			}
-			return host, port
-		}
-	}
-	if strings.Count(entry, ":") > 1 && !strings.Contains(entry, "/") {
-		return entry, "" // a bare IPv6 address
-	}
-	if strings.Count(entry, ":") > 1 { // an IPv6 CIDR, maybe with a port
-		if i := strings.LastIndex(entry, ":"); i > strings.Index(entry, "/") {
-			return entry[:i], entry[i+1:]
-		}
-		return entry, ""
-	}
-	if i := strings.LastIndex(entry, ":"); i >= 0 {
-		return entry[:i], entry[i+1:]
-	}
-	return entry, ""
-}
-
-// abstractRulePrefix starts an --allow-net entry for an abstract Unix socket
-// name: "unix:@name".
-const abstractRulePrefix = "unix:"
-
-// isAbstract reports whether a Unix socket path names an abstract socket
-// ("@name", or a leading NUL byte, as Linux spells it).
-func isAbstract(path string) bool {
-	return strings.HasPrefix(path, "@") || strings.HasPrefix(path, "\x00")
-}
-
-func (r *netRule) portMatches(port int) bool { return r.port < 0 || r.port == port }
-
-// matchesName reports whether r allows host (as the script spelled it).
-func (r *netRule) matchesName(host string, port int) bool {
-	if !r.portMatches(port) {
-		return false
-	}
-	if r.any || r.name == "" && r.cidr == nil && r.abstract == "" {
-		return true // "*" or ":port"
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		return r.matchesIP(ip, port)
-	}
-	return r.name != "" && r.name == normalizeHost(host)
-}
-
-// matchesIP reports whether r allows the resolved address ip.
-func (r *netRule) matchesIP(ip net.IP, port int) bool {
-	if !r.portMatches(port) {
-		return false
-	}
-	switch {
-	case r.any, r.name == "" && r.cidr == nil && r.abstract == "":
-		return true
-	case r.cidr != nil:
-		return r.cidr.Contains(ip)
-	case r.ip != nil:
-		return r.ip.Equal(ip)
-	}
-	return false
-}
-
-// couldMatchAfterResolving reports whether r may allow a name once it is
-// resolved: IP and CIDR entries decide only then.
-func (r *netRule) couldMatchAfterResolving(port int) bool {
-	return r.portMatches(port) && (r.cidr != nil || r.ip != nil)
-}
-
-func normalizeHost(host string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 }
 
 // netTarget formats host:port (or host, when port < 0) for messages.
@@ -216,12 +93,12 @@ const (
 // checkNet checks host:port (port -1: no port) before any socket exists.
 func (p *permissions) checkNet(host string, port int) (netAccess, error) {
 	resolveLater := false
-	for i := range p.net {
-		r := &p.net[i]
-		if r.matchesName(host, port) {
+	isName := net.ParseIP(strings.Trim(host, "[]")) == nil
+	for _, r := range p.net {
+		if r.AllowsName(host, port) {
 			return netAllowed, nil
 		}
-		if net.ParseIP(strings.Trim(host, "[]")) == nil && r.couldMatchAfterResolving(port) {
+		if isName && r.DecidesAfterResolving(port) {
 			resolveLater = true
 		}
 	}
@@ -326,8 +203,12 @@ func (p *permissions) bindCheck(host string, port int, access netAccess) transpo
 
 // allowsIP reports whether an entry allows the address ip:port.
 func (p *permissions) allowsIP(ip net.IP, port int) bool {
-	for i := range p.net {
-		if p.net[i].matchesIP(ip, port) {
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	for _, r := range p.net {
+		if r.AllowsIP(addr, port) {
 			return true
 		}
 	}
@@ -404,7 +285,7 @@ func (p *permissions) checkEnv(name string) error {
 // write on a file path for connecting, write for listening; an abstract
 // name needs its own --allow-net entry.
 func (p *permissions) checkUnixConnect(path string) error {
-	if isAbstract(path) {
+	if policy.IsAbstract(path) {
 		return p.checkAbstract(path)
 	}
 	if err := p.checkRead(path); err != nil {
@@ -414,7 +295,7 @@ func (p *permissions) checkUnixConnect(path string) error {
 }
 
 func (p *permissions) checkUnixListen(path string) error {
-	if isAbstract(path) {
+	if policy.IsAbstract(path) {
 		return p.checkAbstract(path)
 	}
 	return p.checkWrite(path)
@@ -422,13 +303,13 @@ func (p *permissions) checkUnixListen(path string) error {
 
 // checkAbstract checks the abstract Unix socket name ("@name").
 func (p *permissions) checkAbstract(name string) error {
-	for i := range p.net {
-		if r := &p.net[i]; r.any || r.abstract == name {
+	for _, r := range p.net {
+		if r.AllowsAbstract(name) {
 			return nil
 		}
 	}
 	return transports.NewError(transports.KindPermissionError,
-		fmt.Sprintf("net access to the abstract Unix socket %q denied; run with --allow-net=%s%s", name, abstractRulePrefix, name))
+		fmt.Sprintf("net access to the abstract Unix socket %q denied; run with --allow-net=%s%s", name, policy.AbstractPrefix, name))
 }
 
 // unixAddrCheck re-checks a Unix address as the transport sees it.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"strconv"
 	"strings"
 
@@ -66,7 +67,15 @@ func (o *runOptions) apply(name, value string, hasValue bool, next func() (strin
 	p := &o.perms
 	switch name {
 	case "--allow-net":
-		return appendList(&p.Net, name, value, hasValue)
+		if err := appendList(&p.Net, name, value, hasValue); err != nil {
+			return err
+		}
+		for _, entry := range p.Net {
+			if _, err := policy.ParseNetRule(entry); err != nil {
+				return fmt.Errorf("--allow-net: %w", err)
+			}
+		}
+		return nil
 	case "--allow-run":
 		return appendList(&p.Run, name, value, hasValue)
 	case "--allow-read":
