@@ -23,22 +23,22 @@ import (
 )
 
 // ErrCancelled is the error of a cancelled Future (asyncio's CancelledError).
-var ErrCancelled = errors.New("CancelledError")
+var ErrCancelled error = &Error{Kind: "CancelledError"}
 
 // ErrInvalidState is returned when a Future is completed twice, or its result
 // is read before it is done (asyncio's InvalidStateError).
-var ErrInvalidState = errors.New("InvalidStateError: invalid state")
+var ErrInvalidState error = &Error{Kind: "InvalidStateError", Message: "invalid state"}
 
 // ErrClosed is returned by operations on a closed loop.
 var ErrClosed = errors.New("loop is closed")
 
 // ErrRunning is returned by Run, RunForever and RunUntilComplete when the loop
 // is already running (asyncio: "This event loop is already running").
-var ErrRunning = errors.New("RuntimeError: this event loop is already running")
+var ErrRunning error = &Error{Kind: "RuntimeError", Message: "this event loop is already running"}
 
 // ErrIdle is returned by RunUntilComplete when the loop went idle while the
 // future was still pending: nothing is left that could complete it.
-var ErrIdle = errors.New("RuntimeError: event loop ran out of work before the future completed")
+var ErrIdle error = &Error{Kind: "RuntimeError", Message: "event loop ran out of work before the future completed"}
 
 // DefaultSlowCallbackDuration is how long a callback may take before debug
 // mode reports it, unless Options.SlowCallbackDuration or

@@ -75,11 +75,11 @@ func (l *Loop) checkWatch(fd int, cb func()) error {
 	case l.closed.Load():
 		return ErrClosed
 	case fd < 0:
-		return fmt.Errorf("ValueError: invalid file descriptor: %d", fd)
+		return Errorf("ValueError", "invalid file descriptor: %d", fd)
 	case fd == l.wake.rfd || fd == l.wake.wfd:
-		return fmt.Errorf("ValueError: fd %d is the loop's own wakeup descriptor", fd)
+		return Errorf("ValueError", "fd %d is the loop's own wakeup descriptor", fd)
 	case cb == nil:
-		return fmt.Errorf("TypeError: callback for fd %d must not be nil", fd)
+		return Errorf("TypeError", "callback for fd %d must not be nil", fd)
 	}
 	return nil
 }

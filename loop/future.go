@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 )
@@ -80,7 +79,7 @@ func (f *Future) SetResult(v any) error {
 }
 
 // errNilException is SetException's error for a nil error.
-var errNilException = errors.New("TypeError: SetException: the error must not be nil")
+var errNilException error = &Error{Kind: "TypeError", Message: "SetException: the error must not be nil"}
 
 // SetException fails the future with err; ErrInvalidState if already done.
 func (f *Future) SetException(err error) error {

@@ -10,7 +10,7 @@ import (
 
 // errStoppedEarly is RunUntilComplete's error when Stop ends the run before
 // the future is done (asyncio: "Event loop stopped before Future completed.").
-var errStoppedEarly = fmt.Errorf("RuntimeError: event loop stopped before the future completed: %w", ErrCancelled)
+var errStoppedEarly = Errorf("RuntimeError", "event loop stopped before the future completed: %w", ErrCancelled)
 
 // Run runs the loop until Stop is called or the loop is idle.
 func (l *Loop) Run() error {
@@ -32,10 +32,10 @@ func (l *Loop) RunForever() error {
 // The error for an early Stop wraps ErrCancelled (test it with errors.Is).
 func (l *Loop) RunUntilComplete(f *Future) (any, error) {
 	if f == nil {
-		return nil, fmt.Errorf("TypeError: RunUntilComplete: future must not be nil")
+		return nil, Errorf("TypeError", "RunUntilComplete: future must not be nil")
 	}
 	if f.loop != l {
-		return nil, fmt.Errorf("ValueError: RunUntilComplete: the future belongs to a different loop")
+		return nil, Errorf("ValueError", "RunUntilComplete: the future belongs to a different loop")
 	}
 	if l.closed.Load() {
 		return nil, ErrClosed

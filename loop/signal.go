@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,11 +21,11 @@ func (l *Loop) AddSignalHandler(sig syscall.Signal, fn func()) error {
 	case l.closed.Load():
 		return ErrClosed
 	case sig <= 0 || sig >= 65:
-		return fmt.Errorf("ValueError: signal number %d out of range", int(sig))
+		return Errorf("ValueError", "signal number %d out of range", int(sig))
 	case sig == syscall.SIGKILL || sig == syscall.SIGSTOP:
-		return fmt.Errorf("RuntimeError: signal %d (%v) cannot be caught", int(sig), sig)
+		return Errorf("RuntimeError", "signal %d (%v) cannot be caught", int(sig), sig)
 	case fn == nil:
-		return fmt.Errorf("TypeError: handler for signal %d must not be nil", int(sig))
+		return Errorf("TypeError", "handler for signal %d must not be nil", int(sig))
 	}
 	if w, ok := l.signals[sig]; ok {
 		w.fn = fn // the forwarding goroutine looks the handler up on the loop

@@ -462,7 +462,7 @@ func (b *bufferedAdapter) GetBuffer(sizehint int) []byte {
 	}
 	v, found, err := b.invokeSlot(slotGetBuffer, starlark.MakeInt(sizehint))
 	if !found {
-		err = fmt.Errorf("RuntimeError: %s has no get_buffer()", b.protocolName())
+		err = runtimeErrorf("%s has no get_buffer()", b.protocolName())
 	}
 	if err == nil {
 		buf, ok := v.(*binary.Buffer)
@@ -470,7 +470,7 @@ func (b *bufferedAdapter) GetBuffer(sizehint int) []byte {
 		case !ok:
 			err = typeErrorf("get_buffer() returned %s, want a binary.buffer", v.Type())
 		case buf.Len() == 0:
-			err = fmt.Errorf("RuntimeError: get_buffer() returned an empty buffer")
+			err = runtimeErrorf("get_buffer() returned an empty buffer")
 		default:
 			err = buf.CheckMutable()
 		}
@@ -571,7 +571,7 @@ func (g goBuffered) EOFReceived() bool      { return g.p.EOFReceived() }
 // wrapGo wraps a Go protocol for tracking, keeping its kind.
 func (e *Env) wrapGo(p transports.BaseProtocol) transports.BaseProtocol {
 	if p == nil {
-		return &brokenProtocol{e: e, err: scriptError("", fmt.Errorf("RuntimeError: Go protocol factory returned nil"))}
+		return &brokenProtocol{e: e, err: scriptError("", runtimeErrorf("Go protocol factory returned nil"))}
 	}
 	switch p.(type) {
 	case *goBase, goStream, goBuffered, starlarkProtocol:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
@@ -109,20 +108,12 @@ func toTransportsError(err error) *transports.Error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return &transports.Error{Kind: transports.KindTimeoutError, Err: err}
 	}
-	// Errors spelled "Kind: message" (the loop's RuntimeErrors) keep their kind.
-	if kind, msg, ok := strings.Cut(err.Error(), ": "); ok && isPythonErrorName(kind) {
-		return &transports.Error{Kind: kind, Message: msg, Err: err}
+	// Errors that carry a class (the loop's, the binary module's) keep it.
+	var ex loop.Exception
+	if errors.As(err, &ex) {
+		return &transports.Error{Kind: ex.ExceptionKind(), Message: ex.ExceptionMessage(), Err: err}
 	}
 	return transports.MapError(err)
-}
-
-// isPythonErrorName reports whether s looks like an exception class name
-// ("RuntimeError", "TypeError", ...).
-func isPythonErrorName(s string) bool {
-	if !strings.HasSuffix(s, "Error") || strings.ContainsAny(s, " .:") {
-		return false
-	}
-	return s[0] >= 'A' && s[0] <= 'Z'
 }
 
 func isEvalError(err error) bool {
@@ -156,25 +147,32 @@ func scriptError(what string, err error) *transports.Error {
 	return &transports.Error{Kind: transports.KindScriptError, Message: msg, Err: err}
 }
 
-// typeErrorf and valueErrorf make the TypeError:/ValueError: messages of
-// wrong arguments.
+// typeErrorf, valueErrorf and runtimeErrorf make the TypeError, ValueError
+// and RuntimeError of a builtin (loop.Error values: the class is carried,
+// not spelled into the text).
 func typeErrorf(format string, args ...any) error {
-	return fmt.Errorf("TypeError: "+format, args...)
+	return loop.Errorf("TypeError", format, args...)
 }
 
 func valueErrorf(format string, args ...any) error {
-	return fmt.Errorf("ValueError: "+format, args...)
+	return loop.Errorf("ValueError", format, args...)
 }
 
-// argError prefixes an UnpackArgs error with "TypeError: ".
+func runtimeErrorf(format string, args ...any) error {
+	return loop.Errorf("RuntimeError", format, args...)
+}
+
+// argError makes an UnpackArgs error (or an Unpacker's) a TypeError, unless
+// it already carries a class.
 func argError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if strings.HasPrefix(err.Error(), "TypeError: ") || strings.HasPrefix(err.Error(), "ValueError: ") {
+	var ex loop.Exception
+	if errors.As(err, &ex) {
 		return err
 	}
-	return fmt.Errorf("TypeError: %w", err)
+	return loop.Errorf("TypeError", "%w", err)
 }
 
 // unpack is starlark.UnpackArgs with TypeError: messages.

@@ -1,7 +1,6 @@
 package starlarkbind
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -356,7 +355,7 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 }
 
 // errLoopRunning is asyncio's RuntimeError for a nested run.
-var errLoopRunning = errors.New("RuntimeError: This event loop is already running (run_until_complete and run_forever work only at the top level and in main)")
+var errLoopRunning error = &loop.Error{Kind: "RuntimeError", Message: "This event loop is already running (run_until_complete and run_forever work only at the top level and in main)"}
 
 func (lv *loopValue) runUntilComplete(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var futV starlark.Value

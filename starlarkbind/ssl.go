@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -281,10 +282,10 @@ func (c *sslContext) SetField(name string, v starlark.Value) error {
 	case "maximum_version":
 		err = setVersion(&c.maxVersion, name, v)
 	case "protocol":
-		return fmt.Errorf("AttributeError: SSLContext.protocol is read-only")
+		return loop.Errorf("AttributeError", "SSLContext.protocol is read-only")
 	default:
 		if _, ok := sslContextMethods[name]; ok {
-			return fmt.Errorf("AttributeError: SSLContext.%s is a method and cannot be set", name)
+			return loop.Errorf("AttributeError", "SSLContext.%s is a method and cannot be set", name)
 		}
 		return starlark.NoSuchAttrError(fmt.Sprintf("AttributeError: SSLContext has no attribute %q", name))
 	}

@@ -613,7 +613,7 @@ func (g *goFactoryValue) CallInternal(_ *starlark.Thread, args starlark.Tuple, k
 	}
 	p := g.f()
 	if p == nil {
-		return nil, fmt.Errorf("RuntimeError: Go protocol factory returned nil")
+		return nil, runtimeErrorf("Go protocol factory returned nil")
 	}
 	return &goProtocolValue{p: p, fresh: true}, nil
 }

@@ -64,6 +64,18 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ExceptionKind returns Kind (loop.Exception).
+func (e *Error) ExceptionKind() string { return e.Kind }
+
+// ExceptionMessage returns the text after "Kind: " (loop.Exception),
+// "[Errno N] " included when there is an errno.
+func (e *Error) ExceptionMessage() string {
+	if e.Errno != 0 {
+		return fmt.Sprintf("[Errno %d] %s", int(e.Errno), e.Message)
+	}
+	return e.Message
+}
+
 // NewError returns an Error of the given kind with a message and no errno.
 func NewError(kind, message string) *Error {
 	return &Error{Kind: kind, Message: message}

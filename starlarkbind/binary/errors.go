@@ -31,6 +31,13 @@ type Error struct {
 // Error returns "Kind: Message", as Python prints an exception.
 func (e *Error) Error() string { return e.Kind + ": " + e.Message }
 
+// ExceptionKind returns Kind (the loop.Exception methods, which the
+// Starlark face reads the class from).
+func (e *Error) ExceptionKind() string { return e.Kind }
+
+// ExceptionMessage returns Message.
+func (e *Error) ExceptionMessage() string { return e.Message }
+
 func newError(kind, fn, format string, args ...any) error {
 	return &Error{Kind: kind, Message: fn + ": " + fmt.Sprintf(format, args...)}
 }
