@@ -18,12 +18,12 @@ func TestErrorClassIsCarriedNotParsed(t *testing.T) {
 	t.Parallel()
 	assert.NotEqual(t, "KeyError", toTransportsError(errors.New("KeyError: looks like one")).Kind)
 	for err, kind := range map[error]string{
-		loop.ErrRunning: "RuntimeError",
+		loop.ErrRunning:                         "RuntimeError",
 		fmt.Errorf("context: %w", loop.ErrIdle): "RuntimeError",
-		valueErrorf("bad %d", 1):                  "ValueError",
-		typeErrorf("bad"):                         "TypeError",
+		valueErrorf("bad %d", 1):                "ValueError",
+		typeErrorf("bad"):                       "TypeError",
 		&binary.Error{Kind: "OverflowError", Message: "too big"}: "OverflowError",
-		argError(errors.New("f: got int, want str")):            "TypeError",
+		argError(errors.New("f: got int, want str")):             "TypeError",
 	} {
 		assert.Equal(t, kind, toTransportsError(err).Kind, "%v", err)
 	}
