@@ -13,7 +13,7 @@ import (
 )
 
 // predeclaredNames are the names every script sees besides Starlark's
-// universe (API.md §2), and the universe's str, repr and print, which the
+// universe (API.md "Predeclared names"), and the universe's str, repr and print, which the
 // env predeclares again with a nesting limit (starlarkbind.MaxNesting).
 var predeclaredNames = []string{
 	"loop", "protocol", "struct", "exit",
@@ -32,7 +32,7 @@ func (e *CheckError) Error() string { return e.Pos.String() + ": " + e.Msg }
 
 // Check examines a script without executing it or doing any I/O, as
 // `starnet check` does: it parses and resolves src in starnet's dialect
-// against the predeclared names of API.md §2 (plus extra, for names a host
+// against the predeclared names of API.md "Predeclared names" (plus extra, for names a host
 // predeclares), then checks the shape of protocols: in each
 // protocol("Name", callback = f, ...) whose callbacks are top-level
 // functions or lambdas, a known callback whose function cannot take the

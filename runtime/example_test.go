@@ -40,7 +40,7 @@ func (p *echo) ResumeWriting()                            {}
 func (p *echo) DataReceived(data []byte)                  { _ = p.t.Write(data) }
 func (p *echo) EOFReceived() bool                         { return false }
 
-// ExampleNew embeds starnet as API.md §7 shows: a host value and a Go
+// ExampleNew embeds starnet as API.md "Go embedding" shows: a host value and a Go
 // protocol factory predeclared for the script, a Starlark protocol served by
 // the host, then Run until the context is cancelled.
 func ExampleNew() {

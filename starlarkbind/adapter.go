@@ -13,7 +13,7 @@ import (
 )
 
 // The adapter makes a Starlark protocol object a transports protocol
-// (API.md §3). Every callback is optional. Each runs under a fresh step
+// (API.md "Protocols"). Every callback is optional. Each runs under a fresh step
 // budget; a failure is reported through the loop's exception handler, and a
 // failure in data_received, eof_received, get_buffer or buffer_updated then
 // force-closes the transport with a ScriptError, as asyncio's

@@ -8,8 +8,8 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// Datagram endpoints (API.md §3 datagram protocols, §4 DatagramTransport,
-// §5 create_datagram_endpoint).
+// Datagram endpoints (API.md "Protocols" datagram protocols, "Transports" DatagramTransport,
+// "The loop" create_datagram_endpoint).
 //
 // Addresses are (host, port) tuples for UDP and path strings for Unix
 // datagram sockets ("@name" for a Linux abstract socket). sendto takes a

@@ -1,6 +1,6 @@
 // Package starlarkbind is starnet's Starlark face: the predeclared `loop`
 // value, `protocol()` classes, the transport, server, future, handle and error
-// values, the modules of API.md §6, permission checks, and the adapter that
+// values, the modules of API.md "Modules", permission checks, and the adapter that
 // makes any Starlark protocol object a transports protocol.
 //
 // One Env belongs to one loop.Loop and one starlark.Thread; every Starlark
@@ -125,7 +125,7 @@ type Env struct {
 }
 
 // FileOptions returns the Starlark dialect scripts are written in (API.md
-// §1): while, set, top-level control flow, global reassignment and
+// "Running a script"): while, set, top-level control flow, global reassignment and
 // recursion all enabled. `starnet check` parses with it too.
 func FileOptions() *syntax.FileOptions {
 	return &syntax.FileOptions{
@@ -187,7 +187,7 @@ func (e *Env) print(_ *starlark.Thread, msg string) {
 	_, _ = e.stdout.Write(line)
 }
 
-// makePredeclared builds API.md §2's names.
+// makePredeclared builds API.md "Predeclared names"'s names.
 func (e *Env) makePredeclared() starlark.StringDict {
 	d := starlark.StringDict{
 		"loop":       e.loopValue,
@@ -219,7 +219,7 @@ func (e *Env) Loop() *loop.Loop { return e.loop }
 // the first Exec.
 func (e *Env) Predeclare(name string, v starlark.Value) { e.predeclared[name] = v }
 
-// Predeclared returns every predeclared name (API.md §2 plus the host's).
+// Predeclared returns every predeclared name (API.md "Predeclared names" plus the host's).
 func (e *Env) Predeclared() starlark.StringDict { return e.predeclared }
 
 // Exec runs a module's top level on the thread (the loop must not be running

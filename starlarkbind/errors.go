@@ -16,7 +16,7 @@ const (
 	kindInvalidStateError = "InvalidStateError"
 )
 
-// ErrorValue is the Starlark error value of API.md §3: `exc.kind` (asyncio's
+// ErrorValue is the Starlark error value of API.md "Protocols": `exc.kind` (asyncio's
 // exception class name), `exc.errno` (an int or None) and `exc.message`.
 // str(exc) reads like Python's, e.g.
 // "ConnectionResetError: [Errno 104] Connection reset by peer".

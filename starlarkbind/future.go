@@ -11,7 +11,7 @@ import (
 	"go.starlark.net/syntax"
 )
 
-// Future values (API.md §5): asyncio's Future for scripts. A future made by
+// Future values (API.md "The loop"): asyncio's Future for scripts. A future made by
 // a script holds Starlark values; one made by a transports constructor holds
 // Go results, converted when read (a *transports.Connection becomes the
 // (transport, protocol) tuple, a *transports.Server a server value).

@@ -13,7 +13,7 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// The `loop` value (API.md §5). Everything that is a coroutine in asyncio
+// The `loop` value (API.md "The loop"). Everything that is a coroutine in asyncio
 // returns a Future. Permission checks of calls that return a Future fail
 // the Future; wrong arguments fail the call at once.
 

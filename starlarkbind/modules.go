@@ -12,7 +12,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// The modules of API.md §6 that live in this package: subprocess and
+// The modules of API.md "Modules" that live in this package: subprocess and
 // signal constants, os, and the library modules. The ssl module is in
 // ssl.go.
 

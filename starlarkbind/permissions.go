@@ -12,7 +12,7 @@ import (
 	"github.com/starnet-dev/starnet/transports"
 )
 
-// Permission checks (API.md §1). Everything is denied unless an entry allows
+// Permission checks (API.md "Running a script"). Everything is denied unless an entry allows
 // it; "*" allows anything of its kind.
 //
 // Network entries (internal/permissions.NetRule, which parses and matches

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// --allow-run (API.md §1): starting a subprocess is denied unless an entry
+// --allow-run (API.md "Running a script"): starting a subprocess is denied unless an entry
 // of Permissions.Run allows the program.
 //
 // An entry is a program name ("ls"), a path ("/usr/bin/ls"), or "*". The

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Pipes (API.md §5 connect_read_pipe/connect_write_pipe, §6 os): the
+// Pipes (API.md "The loop" connect_read_pipe/connect_write_pipe, "Modules" os): the
 // values os.stdin, os.stdout, os.stderr, os.pipe() and os.open() return.
 // A pipe value has fileno(), close(), and the attributes name, mode ("r"
 // or "w") and closed.

@@ -7,7 +7,7 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// protocol(name, **methods) (API.md §3): a protocol class. Calling the class
+// protocol(name, **methods) (API.md "Protocols"): a protocol class. Calling the class
 // makes an instance: Echo(**attrs) sets attributes, or, when the class has
 // an `init` method, Echo(*args, **kwargs) calls init(self, *args, **kwargs).
 // Instances are mutable; lookup finds instance attributes first, then the

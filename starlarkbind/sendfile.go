@@ -7,7 +7,7 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// loop.sendfile(transport, file, offset=0, count=None) (API.md §5): sends
+// loop.sendfile(transport, file, offset=0, count=None) (API.md "The loop"): sends
 // count bytes of file (to its end when count is None) from offset through a
 // write transport and returns a Future of the number of bytes sent. On a
 // TCP or Unix stream transport it uses sendfile(2) where the system can,

@@ -15,7 +15,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// The ssl module (API.md §6): Python's SSLContext for scripts, with
+// The ssl module (API.md "Modules"): Python's SSLContext for scripts, with
 // Python's defaults and rules.
 //
 //	ctx = ssl.create_default_context()              # a client: verifies the server

@@ -10,8 +10,8 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// Subprocesses (API.md §3 subprocess protocols, §4 SubprocessTransport,
-// §5 subprocess_exec/subprocess_shell, §6 subprocess constants).
+// Subprocesses (API.md "Protocols" subprocess protocols, "Transports" SubprocessTransport,
+// "The loop" subprocess_exec/subprocess_shell, "Modules" subprocess constants).
 //
 // stdin, stdout and stderr each take subprocess.PIPE (the default: a pipe
 // with its own pipe transport, get_pipe_transport(fd)), subprocess.DEVNULL,

@@ -9,7 +9,7 @@ import (
 	"go.starlark.net/syntax"
 )
 
-// What a TLS transport's get_extra_info returns (API.md §4), as Python's
+// What a TLS transport's get_extra_info returns (API.md "Transports"), as Python's
 // SSL transport does:
 //
 //	"peercert"     the peer's certificate as getpeercert(): a dict with

@@ -10,7 +10,7 @@ import (
 	"go.starlark.net/syntax"
 )
 
-// Transport values (API.md §4). A transport has the methods of the asyncio
+// Transport values (API.md "Transports"). A transport has the methods of the asyncio
 // classes its Go value implements; asking for another kind's method fails
 // with an AttributeError. Bound methods are made once per transport, so
 // `self.transport.write(data)` allocates nothing but what write needs.

@@ -37,7 +37,7 @@ func (g *goEcho) EOFReceived() bool        { return false }
 
 var _ transports.Protocol = (*goEcho)(nil)
 
-// TestEmbedding drives the runtime package as API.md §7 shows: a Go host
+// TestEmbedding drives the runtime package as API.md "Go embedding" shows: a Go host
 // predeclares a value and a Go protocol factory, executes a script, serves
 // the script's Starlark protocol and a Go protocol with rt.Listen, and the
 // script serves the Go factory with loop.create_server.

@@ -1,4 +1,4 @@
-// Package binary is starnet's Starlark `binary` module (API.md §6): Python
+// Package binary is starnet's Starlark `binary` module (API.md "Modules"): Python
 // struct-style packing, hex and base64, byte-string search helpers, and the
 // mutable byte buffer used for stream framing and by BufferedProtocol.
 //

@@ -14,7 +14,7 @@ import (
 	"go.starlark.net/syntax"
 )
 
-// scriptOptions is the dialect API.md §1 gives scripts.
+// scriptOptions is the dialect API.md "Running a script" gives scripts.
 var scriptOptions = &syntax.FileOptions{
 	Set: true, While: true, TopLevelControl: true, GlobalReassign: true, Recursion: true,
 }
