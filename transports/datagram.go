@@ -213,7 +213,7 @@ func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 
 // destination checks addr and returns its kernel form (nil for the connected
 // peer).
-func (t *datagramTransport) destination(addr net.Addr) (unix.Sockaddr, *Error) {
+func (t *datagramTransport) destination(addr net.Addr) (unix.Sockaddr, error) {
 	if t.remote != nil {
 		if !isNilAddr(addr) && !sameAddr(addr, t.remote) {
 			return nil, NewError(KindValueError, "Invalid address: must be None or "+PyAddr(t.remote))
@@ -240,7 +240,7 @@ func (t *datagramTransport) destination(addr net.Addr) (unix.Sockaddr, *Error) {
 
 // sockaddr converts a destination, reusing the last conversion when the
 // address is the same (an echo server answering one peer).
-func (t *datagramTransport) sockaddr(addr net.Addr) (unix.Sockaddr, *Error) {
+func (t *datagramTransport) sockaddr(addr net.Addr) (unix.Sockaddr, error) {
 	if t.lastDst != nil && sameAddr(addr, t.lastDst) {
 		return t.lastSA, nil
 	}
@@ -374,7 +374,7 @@ func (t *datagramTransport) releaseResources() {
 // dgramSockaddr converts a destination for a socket of family: a
 // *net.UDPAddr for UDP (an IPv4 address is mapped for an IPv6 socket), a
 // *net.UnixAddr for a Unix socket.
-func dgramSockaddr(family int, addr net.Addr) (unix.Sockaddr, *Error) {
+func dgramSockaddr(family int, addr net.Addr) (unix.Sockaddr, error) {
 	switch a := addr.(type) {
 	case *net.UDPAddr:
 		switch family {

@@ -98,7 +98,7 @@ func (ep *dgramEndpoint) resolve(hostport, param string, passive bool, next func
 		ep.fail(e)
 		return
 	}
-	lookupHost(ep.l, host, passive, func(ips []netip.Addr, e *Error) {
+	lookupHost(ep.l, host, passive, func(ips []netip.Addr, e error) {
 		if ep.fut.Done() {
 			ep.finish()
 			return
@@ -169,7 +169,7 @@ func (ep *dgramEndpoint) tryCandidates(cands []dgramCandidate) {
 		ep.fail(NewError(KindValueError, "can not get address information"))
 		return
 	}
-	var first *Error
+	var first error
 	for _, c := range cands {
 		if e := ep.vetCandidate(c); e != nil {
 			ep.fail(e) // a denied address ends the operation
@@ -188,7 +188,7 @@ func (ep *dgramEndpoint) tryCandidates(cands []dgramCandidate) {
 }
 
 // vetCandidate calls opts.Check on a candidate's addresses.
-func (ep *dgramEndpoint) vetCandidate(c dgramCandidate) *Error {
+func (ep *dgramEndpoint) vetCandidate(c dgramCandidate) error {
 	if c.local != nil {
 		if e := ep.vet(net.UDPAddrFromAddrPort(*c.local)); e != nil {
 			return e
@@ -203,7 +203,7 @@ func (ep *dgramEndpoint) vetCandidate(c dgramCandidate) *Error {
 }
 
 // openUDP creates, binds and connects one socket.
-func (ep *dgramEndpoint) openUDP(c dgramCandidate) (int, *Error) {
+func (ep *dgramEndpoint) openUDP(c dgramCandidate) (int, error) {
 	fd, err := sysSocket(c.family, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		return -1, MapError(err)
@@ -230,7 +230,7 @@ func (ep *dgramEndpoint) openUDP(c dgramCandidate) (int, *Error) {
 }
 
 // setOptions sets SO_REUSEPORT and SO_BROADCAST as asked.
-func (ep *dgramEndpoint) setOptions(fd, family int) *Error {
+func (ep *dgramEndpoint) setOptions(fd, family int) error {
 	inet := family == unix.AF_INET || family == unix.AF_INET6
 	if ep.opts.ReusePort && inet {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
@@ -249,7 +249,7 @@ func (ep *dgramEndpoint) setOptions(fd, family int) *Error {
 // broadcasting is allowed (asyncio leaves such a socket unconnected so that
 // it can send to other addresses too; sends without an address still go to
 // the remote address).
-func (ep *dgramEndpoint) setRemote(fd int, addr net.Addr, sa unix.Sockaddr) *Error {
+func (ep *dgramEndpoint) setRemote(fd int, addr net.Addr, sa unix.Sockaddr) error {
 	if !ep.opts.AllowBroadcast {
 		for {
 			err := unix.Connect(fd, sa)
@@ -268,7 +268,7 @@ func (ep *dgramEndpoint) setRemote(fd int, addr net.Addr, sa unix.Sockaddr) *Err
 }
 
 // vet calls opts.Check on addr.
-func (ep *dgramEndpoint) vet(addr net.Addr) *Error {
+func (ep *dgramEndpoint) vet(addr net.Addr) error {
 	if ep.check == nil {
 		return nil
 	}
@@ -353,7 +353,7 @@ func (ep *dgramEndpoint) succeed(fd, family int) {
 }
 
 // fail ends the operation with e.
-func (ep *dgramEndpoint) fail(e *Error) {
+func (ep *dgramEndpoint) fail(e error) {
 	if !ep.fut.Done() {
 		_ = ep.fut.SetException(e)
 	}
@@ -370,7 +370,7 @@ func (ep *dgramEndpoint) finish() {
 
 // splitHostPort parses "host:port" (an IPv6 host in brackets) for the
 // parameter param.
-func splitHostPort(hostport, param string) (string, int, *Error) {
+func splitHostPort(hostport, param string) (string, int, error) {
 	host, portStr, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return "", 0, NewError(KindValueError, fmt.Sprintf("%s %q: %v", param, hostport, err))

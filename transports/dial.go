@@ -54,7 +54,7 @@ func createConnection(l *loop.Loop, factory ProtocolFactory, host string, port i
 		return op.fut
 	}
 	l.CallSoon(func() {
-		lookupHost(l, host, false, func(ips []netip.Addr, err *Error) {
+		lookupHost(l, host, false, func(ips []netip.Addr, err error) {
 			if op.done {
 				return
 			}
@@ -148,7 +148,7 @@ func (op *dialOp) resolveLocal() {
 		op.fail(e)
 		return
 	}
-	lookupHost(op.l, host, true, func(ips []netip.Addr, e *Error) {
+	lookupHost(op.l, host, true, func(ips []netip.Addr, e error) {
 		if op.done {
 			return
 		}
@@ -176,7 +176,7 @@ func (op *dialOp) startNext() {
 		}
 		a, connected, err := op.connect(target)
 		if err != nil {
-			op.errs = append(op.errs, err)
+			op.errs = append(op.errs, MapError(err))
 			continue
 		}
 		if connected {
@@ -203,7 +203,7 @@ func (op *dialOp) onTimer() {
 // connect creates, binds and connects a socket for target. connected says
 // the connection completed at once (a Unix socket); otherwise the attempt
 // waits for writability.
-func (op *dialOp) connect(target dialTarget) (a *dialAttempt, connected bool, e *Error) {
+func (op *dialOp) connect(target dialTarget) (a *dialAttempt, connected bool, e error) {
 	fd, err := sysSocket(target.family, unix.SOCK_STREAM, 0)
 	if err != nil {
 		return nil, false, MapError(err)
@@ -231,8 +231,8 @@ func (op *dialOp) connect(target dialTarget) (a *dialAttempt, connected bool, e 
 }
 
 // bindLocal binds fd to the first local address of its family that works.
-func (op *dialOp) bindLocal(fd, family int) *Error {
-	var last *Error
+func (op *dialOp) bindLocal(fd, family int) error {
+	var last error
 	for _, local := range op.locals {
 		if local.family != family {
 			continue
@@ -250,7 +250,7 @@ func (op *dialOp) bindLocal(fd, family int) *Error {
 }
 
 // bindError is asyncio's message for a failed bind.
-func bindError(err error, addr net.Addr) *Error {
+func bindError(err error, addr net.Addr) error {
 	e := MapError(err)
 	return &Error{
 		Kind:    e.Kind,
@@ -322,7 +322,7 @@ func (op *dialOp) succeed(a *dialAttempt) {
 }
 
 // fail ends the operation with err.
-func (op *dialOp) fail(err *Error) {
+func (op *dialOp) fail(err error) {
 	op.done = true
 	op.stopAttempts()
 	if !op.fut.Done() {
@@ -363,7 +363,7 @@ func (op *dialOp) finish() {
 }
 
 // combinedError is asyncio's choice of error when every attempt failed.
-func (op *dialOp) combinedError() *Error {
+func (op *dialOp) combinedError() error {
 	errs := op.errs
 	switch len(errs) {
 	case 0:

@@ -178,12 +178,3 @@ func newErrnoError(errno syscall.Errno, message string) *Error {
 	e.Message = message
 	return e
 }
-
-// asError converts e to an error without turning a nil *Error into a non-nil
-// interface value.
-func asError(e *Error) error {
-	if e == nil {
-		return nil
-	}
-	return e
-}

@@ -30,7 +30,7 @@ func createServer(l *loop.Loop, factory ProtocolFactory, host string, port int, 
 	}
 	l.Ref()
 	l.CallSoon(func() {
-		lookupHost(l, host, true, func(ips []netip.Addr, err *Error) {
+		lookupHost(l, host, true, func(ips []netip.Addr, err error) {
 			defer l.Unref()
 			if f.Done() {
 				return
@@ -51,7 +51,7 @@ func createServer(l *loop.Loop, factory ProtocolFactory, host string, port int, 
 }
 
 // bindTCP makes a server with one bound socket per address.
-func bindTCP(l *loop.Loop, factory ProtocolFactory, ips []netip.Addr, port int, opts ListenOptions) (*Server, *Error) {
+func bindTCP(l *loop.Loop, factory ProtocolFactory, ips []netip.Addr, port int, opts ListenOptions) (*Server, error) {
 	srv := newServer(l, factory, opts.Backlog)
 	reuseAddr := opts.ReuseAddress == nil || *opts.ReuseAddress
 	tried := make([]string, 0, len(ips))
@@ -93,7 +93,7 @@ func bindTCP(l *loop.Loop, factory ProtocolFactory, ips []netip.Addr, port int, 
 
 // setListenOptions sets SO_REUSEADDR, SO_REUSEPORT (TCP only, as Linux
 // 6.12.9+ requires) and IPV6_V6ONLY on an IPv6 socket.
-func setListenOptions(fd, family int, reuseAddr, reusePort bool) *Error {
+func setListenOptions(fd, family int, reuseAddr, reusePort bool) error {
 	if reuseAddr {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return MapError(err)
@@ -162,7 +162,7 @@ func createUnixServer(l *loop.Loop, factory ProtocolFactory, path string, opts L
 	return f
 }
 
-func bindUnix(l *loop.Loop, factory ProtocolFactory, path string, opts ListenOptions) (*Server, *Error) {
+func bindUnix(l *loop.Loop, factory ProtocolFactory, path string, opts ListenOptions) (*Server, error) {
 	if opts.Check != nil {
 		if err := opts.Check("unix", &net.UnixAddr{Name: path, Net: "unix"}); err != nil {
 			return nil, MapError(err)
@@ -255,7 +255,7 @@ func connectAcceptedSocket(l *loop.Loop, factory ProtocolFactory, file *os.File)
 // socket and makes the duplicate non-blocking. (The original shares the
 // open file description, so it becomes non-blocking too, as with asyncio's
 // sock.setblocking(False).)
-func adoptStreamSocket(file *os.File) (fd, family int, e *Error) {
+func adoptStreamSocket(file *os.File) (fd, family int, e error) {
 	if file == nil {
 		return -1, 0, NewError(KindTypeError, "sock must be a socket file, not nil")
 	}

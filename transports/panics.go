@@ -27,7 +27,7 @@ import (
 // panicToError converts a value recovered from a panic in callback (named as
 // asyncio names it, "protocol.data_received()") to an *Error. A panic that
 // carries an *Error keeps it.
-func panicToError(callback string, r any) *Error {
+func panicToError(callback string, r any) error {
 	if e, ok := r.(*Error); ok {
 		return e
 	}

@@ -47,7 +47,7 @@ func (e pipeEnd) close() {
 // pipe, FIFO, socket, character device or regular file and makes it
 // non-blocking. The descriptor is read without os.File.Fd, which would make
 // it blocking again.
-func adoptPipe(f *os.File) (pipeEnd, *Error) {
+func adoptPipe(f *os.File) (pipeEnd, error) {
 	if f == nil {
 		return pipeEnd{}, NewError(KindTypeError, "pipe must be a file, not nil")
 	}
@@ -68,7 +68,7 @@ func adoptPipe(f *os.File) (pipeEnd, *Error) {
 }
 
 // describePipe checks fd's type and makes it non-blocking.
-func describePipe(fd int) (pipeEnd, *Error) {
+func describePipe(fd int) (pipeEnd, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return pipeEnd{}, MapError(err)

@@ -35,7 +35,7 @@ func passiveAddrs() []netip.Addr {
 // the loopback addresses otherwise. A name is resolved by net.DefaultResolver
 // on another goroutine, the result posted back with CallSoonThreadsafe; the
 // loop is kept alive (Ref) while the lookup is pending.
-func lookupHost(l *loop.Loop, host string, passive bool, done func([]netip.Addr, *Error)) {
+func lookupHost(l *loop.Loop, host string, passive bool, done func([]netip.Addr, error)) {
 	if host == "" {
 		if passive {
 			done(passiveAddrs(), nil)
@@ -79,7 +79,7 @@ func uniqueAddrs(ips []netip.Addr) []netip.Addr {
 }
 
 // gaiError converts a resolver error to Python's socket.gaierror.
-func gaiError(err error) *Error {
+func gaiError(err error) error {
 	code, text := eaiFail, "Non-recoverable failure in name resolution"
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
@@ -102,7 +102,7 @@ func getAddrInfo(l *loop.Loop, host string, port int) *loop.Future {
 	}
 	l.Ref()
 	l.CallSoon(func() {
-		lookupHost(l, host, false, func(ips []netip.Addr, err *Error) {
+		lookupHost(l, host, false, func(ips []netip.Addr, err error) {
 			defer l.Unref()
 			if f.Done() {
 				return
@@ -134,7 +134,7 @@ func addrInfos(ips []netip.Addr, port int) []AddrInfo {
 }
 
 // checkPort rejects a port outside 0-65535 with a ValueError.
-func checkPort(port int) *Error {
+func checkPort(port int) error {
 	if port < 0 || port > 65535 {
 		return NewError(KindValueError, fmt.Sprintf("port must be 0-65535, not %d", port))
 	}

@@ -32,7 +32,7 @@ func sendfile(l *loop.Loop, t WriteTransport, f *os.File, offset, count int64) *
 	return fut
 }
 
-func checkSendfileArgs(t WriteTransport, f *os.File, offset int64) *Error {
+func checkSendfileArgs(t WriteTransport, f *os.File, offset int64) error {
 	switch {
 	case t == nil:
 		return NewError(KindTypeError, "sendfile: transport must not be nil")
@@ -89,7 +89,7 @@ const (
 )
 
 // newSendfileJob duplicates f's descriptor and checks the offset.
-func newSendfileJob(l *loop.Loop, f *os.File, offset, count int64) (*sendfileJob, *Error) {
+func newSendfileJob(l *loop.Loop, f *os.File, offset, count int64) (*sendfileJob, error) {
 	fd, e := fileDescriptor(f)
 	if e != nil {
 		return nil, e
@@ -273,7 +273,7 @@ func sendfileUnavailable(err error) bool {
 // ---- the socket transport's sendfile ----
 
 // errSendfileInProgress is Write's error while a sendfile runs (asyncio's).
-func errSendfileInProgress(what string) *Error {
+func errSendfileInProgress(what string) error {
 	return NewError(KindRuntimeError, "unable to "+what+"; sendfile is in progress")
 }
 
@@ -282,7 +282,7 @@ func errSendfileInProgress(what string) *Error {
 // ends, the write buffer is flushed first, and then the file is sent as the
 // socket becomes writable. Close and WriteEOF wait for the job, as they wait
 // for the buffer; Abort and errors fail it.
-func (t *socketTransport) startSendfile(job *sendfileJob) *Error {
+func (t *socketTransport) startSendfile(job *sendfileJob) error {
 	switch {
 	case t.closing:
 		return NewError(KindRuntimeError, "Transport is closing")

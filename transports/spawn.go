@@ -22,11 +22,11 @@ type spawned struct {
 // close-on-exec, so the child inherits only the three it is given; they are
 // pipes (made close-on-exec too, and moved to 0, 1, 2 in the child by
 // ForkExec), /dev/null, the parent's own 0, 1, 2, or the caller's files.
-func spawn(argv []string, opts SubprocessOptions) (spawned, *Error) {
+func spawn(argv []string, opts SubprocessOptions) (spawned, error) {
 	c := spawned{pipes: [3]int{-1, -1, -1}}
 	var childFDs [3]int
 	var toClose []int // child ends and /dev/null, closed in the parent after the fork
-	fail := func(e *Error) (spawned, *Error) {
+	fail := func(e error) (spawned, error) {
 		for _, fd := range toClose {
 			closeFD(fd)
 		}
@@ -104,7 +104,7 @@ func spawn(argv []string, opts SubprocessOptions) (spawned, *Error) {
 
 // fileDescriptor returns f's descriptor without changing its mode (as
 // os.File.Fd would).
-func fileDescriptor(f *os.File) (int, *Error) {
+func fileDescriptor(f *os.File) (int, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return -1, MapError(fmt.Errorf("%s: %w", f.Name(), err))
@@ -118,7 +118,7 @@ func fileDescriptor(f *os.File) (int, *Error) {
 
 // pathError is Python's OSError for a path: "[Errno 2] No such file or
 // directory: 'prog'".
-func pathError(err error, path string) *Error {
+func pathError(err error, path string) error {
 	e := MapError(err)
 	if e.Errno == 0 {
 		return e
@@ -132,7 +132,7 @@ const defaultExecPath = "/bin:/usr/bin"
 // lookPath finds prog as Python's subprocess does (os.get_exec_path): a
 // name with a slash is used as is; otherwise each directory of the PATH in
 // env (the child's environment) is tried in turn.
-func lookPath(prog string, env []string) (string, *Error) {
+func lookPath(prog string, env []string) (string, error) {
 	if strings.Contains(prog, "/") {
 		return prog, nil
 	}

@@ -303,7 +303,7 @@ func (t *socketTransport) callEOFReceived() (keepOpen, ok bool) {
 	return false, false
 }
 
-func (t *socketTransport) notAStreamProtocol() *Error {
+func (t *socketTransport) notAStreamProtocol() error {
 	return NewError(KindTypeError, fmt.Sprintf("protocol %T is neither a Protocol nor a BufferedProtocol", t.protocol))
 }
 

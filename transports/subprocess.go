@@ -108,7 +108,7 @@ func subprocessExec(l *loop.Loop, factory ProtocolFactory, argv []string, opts S
 }
 
 // checkSpawnArgs rejects what exec cannot take.
-func checkSpawnArgs(argv []string, opts SubprocessOptions) *Error {
+func checkSpawnArgs(argv []string, opts SubprocessOptions) error {
 	if len(argv) == 0 || argv[0] == "" {
 		return NewError(KindValueError, "program must not be empty")
 	}

@@ -166,7 +166,7 @@ func createTLSUnixConnection(l *loop.Loop, factory ProtocolFactory, path string,
 
 // clientTLSParams validates a client's options. serverName overrides the
 // config's ServerName when not empty.
-func clientTLSParams(opts DialOptions, serverName string) (tlsParams, *Error) {
+func clientTLSParams(opts DialOptions, serverName string) (tlsParams, error) {
 	if opts.TLS == nil {
 		switch {
 		case opts.ServerHostname != "":
@@ -197,7 +197,7 @@ func clientTLSConfig(cfg *tls.Config, serverName string) *tls.Config {
 }
 
 // serverTLSParams validates a server's options.
-func serverTLSParams(cfg *tls.Config, handshakeTimeout, shutdownTimeout time.Duration) (tlsParams, *Error) {
+func serverTLSParams(cfg *tls.Config, handshakeTimeout, shutdownTimeout time.Duration) (tlsParams, error) {
 	if cfg == nil {
 		switch {
 		case handshakeTimeout != 0:
@@ -220,7 +220,7 @@ func serverTLSParams(cfg *tls.Config, handshakeTimeout, shutdownTimeout time.Dur
 }
 
 // tlsTimeouts applies the defaults; a negative timeout is a ValueError.
-func tlsTimeouts(handshake, shutdown time.Duration) (time.Duration, time.Duration, *Error) {
+func tlsTimeouts(handshake, shutdown time.Duration) (time.Duration, time.Duration, error) {
 	if handshake < 0 {
 		return 0, 0, NewError(KindValueError, "ssl_handshake_timeout should be a positive number, got "+pySeconds(handshake))
 	}
@@ -251,7 +251,7 @@ func pySeconds(d time.Duration) string {
 // wrapServerTLS returns the factory a TLS server accepts with: each
 // connection's protocol is the TLS layer around the application's. Without
 // TLS options it returns factory unchanged.
-func wrapServerTLS(l *loop.Loop, factory ProtocolFactory, opts ListenOptions) (ProtocolFactory, *Error) {
+func wrapServerTLS(l *loop.Loop, factory ProtocolFactory, opts ListenOptions) (ProtocolFactory, error) {
 	if !opts.usesTLS() {
 		return factory, nil
 	}
@@ -332,7 +332,7 @@ func startTLS(l *loop.Loop, t Transport, p BaseProtocol, cfg *tls.Config, opts S
 }
 
 // startTLSParams validates StartTLS's arguments.
-func startTLSParams(t Transport, p BaseProtocol, cfg *tls.Config, opts StartTLSOptions) (tlsParams, *Error) {
+func startTLSParams(t Transport, p BaseProtocol, cfg *tls.Config, opts StartTLSOptions) (tlsParams, error) {
 	switch {
 	case t == nil:
 		return tlsParams{}, NewError(KindTypeError, "start_tls: transport must not be nil")
@@ -344,7 +344,7 @@ func startTLSParams(t Transport, p BaseProtocol, cfg *tls.Config, opts StartTLSO
 		return tlsParams{}, NewError(KindRuntimeError, "start_tls: the transport is closing")
 	}
 	var params tlsParams
-	var err *Error
+	var err error
 	if opts.ServerSide {
 		params, err = serverTLSParams(cfg, opts.HandshakeTimeout, opts.ShutdownTimeout)
 	} else {
@@ -364,7 +364,7 @@ func startTLSParams(t Transport, p BaseProtocol, cfg *tls.Config, opts StartTLSO
 }
 
 // failedFuture returns a Future failed with err.
-func failedFuture(l *loop.Loop, err *Error) *loop.Future {
+func failedFuture(l *loop.Loop, err error) *loop.Future {
 	f := l.NewFuture()
 	_ = f.SetException(err)
 	return f
@@ -372,7 +372,7 @@ func failedFuture(l *loop.Loop, err *Error) *loop.Future {
 
 // handshakeTimeoutError is asyncio's error for a handshake that took too
 // long.
-func handshakeTimeoutError(timeout time.Duration) *Error {
+func handshakeTimeoutError(timeout time.Duration) error {
 	return NewError(KindConnectionAbortedError,
 		fmt.Sprintf("SSL handshake is taking longer than %s seconds: aborting the connection", pySeconds(timeout)))
 }

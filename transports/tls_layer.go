@@ -577,7 +577,7 @@ func (e *tlsLayer) callEOFReceived() (keepOpen, ok bool) {
 	return false, false
 }
 
-func (e *tlsLayer) notAStreamProtocol() *Error {
+func (e *tlsLayer) notAStreamProtocol() error {
 	return NewError(KindTypeError, fmt.Sprintf("protocol %T is neither a Protocol nor a BufferedProtocol", e.protocol))
 }
 
@@ -757,7 +757,7 @@ func (e *tlsLayer) fatal(err error, message string) {
 
 // abortPlain aborts the plain transport with err (nil for Abort): the
 // application's ConnectionLost gets err, or the first failure recorded.
-func (e *tlsLayer) abortPlain(err *Error) {
+func (e *tlsLayer) abortPlain(err error) {
 	if e.state == tlsLost {
 		return
 	}
@@ -771,7 +771,7 @@ func (e *tlsLayer) abortPlain(err *Error) {
 	switch p := e.plain.(type) {
 	case nil:
 	case ForceCloser:
-		p.ForceClose(asError(err))
+		p.ForceClose(err)
 	default:
 		p.Abort()
 	}
