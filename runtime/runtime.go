@@ -314,6 +314,9 @@ func (r *Runtime) eachCopy(fn func(c *loopCopy) error) error {
 // watched is eachCopy with the memory watcher looking on (Exec, CallMain):
 // if it ended the runtime meanwhile, the call fails with its MemoryError.
 func (r *Runtime) watched(fn func(c *loopCopy) error) error {
+	if r.memoryError() != nil {
+		return ErrClosed
+	}
 	r.mem.hold()
 	err := r.eachCopy(fn)
 	r.mem.release()

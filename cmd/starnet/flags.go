@@ -217,8 +217,10 @@ func parseMemorySize(v string) (uint64, error) {
 	switch {
 	case n == 0:
 		return starnet.NoMemoryLimit, nil
+	case n < minMemoryLimit && num == text: // no unit given
+		return 0, fmt.Errorf("wants 0, none or at least 1MiB, got %q (%d bytes; forgot a unit, as in %sMiB?)", v, n, num)
 	case n < minMemoryLimit:
-		return 0, fmt.Errorf("wants 0, none or at least 1MiB, got %q (%d bytes; forgot a unit, as in %sMiB?)", v, n, strings.TrimSpace(v))
+		return 0, fmt.Errorf("wants 0, none or at least 1MiB, got %q", v)
 	case n == starnet.NoMemoryLimit:
 		return 0, fmt.Errorf("is too large, got %q", v)
 	}
