@@ -49,6 +49,21 @@ type Config struct {
 	// level) may take before it is cancelled. 0 means DefaultMaxSteps;
 	// NoStepLimit disables the limit.
 	MaxSteps uint64
+	// MaxMemory bounds the process's heap while scripts run, in bytes (the
+	// CLI's --max-memory). 0 means DefaultMaxMemory(); NoMemoryLimit turns
+	// the watcher off. The heap is the whole process's, the host's own
+	// included. A watcher samples it every few milliseconds while Exec,
+	// CallMain or Run runs, and Go's soft memory limit
+	// (runtime/debug.SetMemoryLimit) is lowered to it meanwhile so that the
+	// collector works hard before it is reached. When the heap is over the
+	// limit after a collection, the Starlark code running at that moment on
+	// every loop is cancelled ("MemoryError: the heap passed
+	// --max-memory=..."), and the callback fails as any failing callback
+	// does (its connection is closed). If the heap is still over the limit
+	// after that and another collection, the runtime is closed and Run
+	// returns a *MemoryError. It is a bound checked often, not an exact
+	// allocator limit: see docs/API.md §1.
+	MaxMemory uint64
 	// Debug turns on asyncio's debug mode: slow callbacks (those that run
 	// for SlowCallbackDuration or longer) are reported on Stderr as they
 	// happen, and when the runtime is closed, every transport still open

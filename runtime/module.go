@@ -83,7 +83,7 @@ func (m *Module) CallMain(args []string) error {
 		args = m.rt.cfg.Args
 	}
 	r := m.rt
-	return r.eachCopy(func(c *loopCopy) error {
+	return r.watched(func(c *loopCopy) error {
 		if r.hasExited() {
 			return nil
 		}

@@ -25,6 +25,7 @@ type Runtime struct {
 	copies []*loopCopy   // one per loop; copies[0] runs loop 0
 	ports  *portShare    // servers shared between loops; nil with one loop
 	sigs   *signalFanout // the one SIGINT/SIGTERM subscription of several loops, or nil
+	mem    *memWatch     // the heap watcher (Config.MaxMemory), or nil without a limit
 	// readable is --allow-read, resolved: load() may read there besides
 	// the directories of the host's modules.
 	readable policy.PathList
@@ -33,8 +34,9 @@ type Runtime struct {
 	running  bool      // a Run call is in progress
 	run      *runState // that Run's coordination, nil if none
 	closing  bool
-	exited   bool // a copy of the script called exit() (or a signal ended it)
-	exitCode int  // the first exit's code
+	exited   bool         // a copy of the script called exit() (or a signal ended it)
+	exitCode int          // the first exit's code
+	memErr   *MemoryError // why the memory watcher ended the runtime, if it did
 }
 
 // New creates a runtime: its event loops, the goroutine that owns each of
@@ -61,6 +63,7 @@ func New(cfg Config) (*Runtime, error) {
 	if n > 1 && cfg.HandleSignals {
 		r.sigs = r.startSignalFanout()
 	}
+	r.mem = newMemWatch(r, cfg.memoryLimit())
 	return r, nil
 }
 
@@ -112,7 +115,7 @@ func (r *Runtime) Predeclare(name string, v starlark.Value) error {
 // the Module represents every copy.
 func (r *Runtime) Exec(filename string, src []byte) (*Module, error) {
 	m := &Module{rt: r, name: filename, globals: make([]starlark.StringDict, len(r.copies))}
-	err := r.eachCopy(func(c *loopCopy) error {
+	err := r.watched(func(c *loopCopy) error {
 		globals, err := c.execModule(filename, src)
 		m.globals[c.index] = globals
 		return err
@@ -174,6 +177,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.running, r.run = false, nil
 		r.mu.Unlock()
 	}()
+	r.mem.hold()
+	defer r.mem.release()
 	reqs := make([]*runRequest, len(r.copies))
 	for i, c := range r.copies {
 		reqs[i] = c.requestRun(rs)
@@ -183,6 +188,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 		if err := c.awaitRun(reqs[i]); err != nil && first == nil {
 			first = err
 		}
+	}
+	if err := r.memoryError(); err != nil {
+		return err
 	}
 	if first != nil {
 		return first
@@ -211,6 +219,7 @@ func (r *Runtime) Close() error {
 	r.mu.Unlock()
 	if !already {
 		r.sigs.stop()
+		r.mem.stop()
 	}
 	for _, c := range r.copies {
 		c.beginClose(already)
@@ -300,6 +309,21 @@ func (r *Runtime) eachCopy(fn func(c *loopCopy) error) error {
 		}
 		return fn(c)
 	}))
+}
+
+// watched is eachCopy with the memory watcher looking on (Exec, CallMain):
+// if it ended the runtime meanwhile, the call fails with its MemoryError.
+func (r *Runtime) watched(fn func(c *loopCopy) error) error {
+	if r.memoryError() != nil {
+		return ErrClosed
+	}
+	r.mem.hold()
+	err := r.eachCopy(fn)
+	r.mem.release()
+	if merr := r.memoryError(); merr != nil && err != nil {
+		return merr
+	}
+	return err
 }
 
 // onCopies runs fn for each of cs on its own goroutine, all at once, and

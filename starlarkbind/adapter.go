@@ -252,11 +252,17 @@ func (a *adapter) reusableArgs() *[2]starlark.Value {
 
 // call calls fn under a fresh step budget, as Env.call does, with less
 // work on the hot path: no closure, and the thread's cancellation (which
-// only an exhausted budget sets, and which always fails the call) is reset
-// only after a failure, instead of twice per call with atomic stores.
+// an exhausted budget sets, and which always fails the call) is reset only
+// after a failure, instead of twice per call with atomic stores. A
+// cancellation from off the loop (Env.CancelRunning) that came after the
+// previous callback ended is cleared here, found by one atomic load.
 func (a *adapter) call(fn starlark.Value, args starlark.Tuple) (v starlark.Value, err error) {
 	e := a.e
 	th := e.thread
+	if n := e.cancels.Load(); n != e.cancelsSeen {
+		e.cancelsSeen = n
+		th.Uncancel()
+	}
 	outer := e.stepLimit
 	start := th.ExecutionSteps()
 	e.setStepLimit(addSat(start, e.maxSteps))

@@ -111,6 +111,13 @@ type Env struct {
 	signalsNoted atomic.Int32
 	defaultSi    map[syscall.Signal]bool
 
+	// cancels counts CancelRunning calls (off the loop); cancelsSeen is
+	// the count the loop last saw at the start of a protocol callback
+	// (adapter.call), which clears a cancellation that came in between
+	// callbacks so that it never hits code started after it.
+	cancels     atomic.Uint32
+	cancelsSeen uint32
+
 	listenFDs []starlark.Value // os.listen_fds(), made once
 	fdsRead   bool
 
@@ -611,6 +618,21 @@ func (e *Env) NoteSignal(sig syscall.Signal) {
 	if e.signalsNoted.Add(1) >= 2 {
 		e.thread.Cancel(fmt.Sprintf("second %s: aborting", unix.SignalName(sig)))
 	}
+}
+
+// CancelRunning cancels the Starlark code running on the env's thread at
+// this moment, if any: it fails at its next step with "Starlark computation
+// cancelled: " + reason, as a callback over its step budget does, and is
+// reported the same way. Code that starts afterwards is not affected: every
+// callback clears a cancellation that arrived before it started. It may be
+// called from any goroutine; the runtime's memory watcher (--max-memory)
+// uses it. Go code (a builtin in the middle of one long operation) is not
+// interrupted: the cancellation takes effect at the next Starlark step.
+func (e *Env) CancelRunning(reason string) {
+	e.thread.Cancel(reason)
+	// After the Cancel: a callback that starts later sees the new count
+	// and clears the cancellation (adapter.call; withBudget always does).
+	e.cancels.Add(1)
 }
 
 // onDefaultSignal drains gracefully on the first signal and aborts on the

@@ -3,21 +3,23 @@ package main
 import (
 	"errors"
 	"fmt"
-	policy "github.com/starnet-dev/starnet/internal/permissions"
+	"math"
 	"strconv"
 	"strings"
 
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	starnet "github.com/starnet-dev/starnet/runtime"
 )
 
 // runOptions is a parsed `starnet run` command line.
 type runOptions struct {
-	perms    starnet.Permissions
-	loops    int
-	maxSteps uint64
-	debug    bool
-	script   string
-	args     []string
+	perms     starnet.Permissions
+	loops     int
+	maxSteps  uint64
+	maxMemory uint64
+	debug     bool
+	script    string
+	args      []string
 }
 
 // parseRunArgs parses `starnet run`'s arguments: flags, then the script
@@ -120,6 +122,17 @@ func (o *runOptions) apply(name, value string, hasValue bool, next func() (strin
 			o.maxSteps = starnet.NoStepLimit
 		}
 		return nil
+	case "--max-memory":
+		v, err := next()
+		if err != nil {
+			return err
+		}
+		n, err := parseMemorySize(v)
+		if err != nil {
+			return fmt.Errorf("--max-memory %v", err)
+		}
+		o.maxMemory = n
+		return nil
 	default:
 		return fmt.Errorf("unknown flag %s", name)
 	}
@@ -154,4 +167,71 @@ func (o *runOptions) setBool(b *bool, name, value string, hasValue bool) error {
 	}
 	*b = v
 	return nil
+}
+
+// minMemoryLimit is the smallest --max-memory other than 0: less is surely
+// a missing unit ("--max-memory 512" for 512MiB), and the process's own
+// heap is about that large before a script runs.
+const minMemoryLimit = 1 << 20
+
+// memoryUnits are --max-memory's units, all powers of 1024 (as in docker
+// and the JVM: 512M, 512MB and 512MiB are the same), matched without case.
+var memoryUnits = []struct {
+	suffix string
+	shift  uint
+}{
+	{"kib", 10}, {"mib", 20}, {"gib", 30}, {"tib", 40},
+	{"kb", 10}, {"mb", 20}, {"gb", 30}, {"tb", 40},
+	{"k", 10}, {"m", 20}, {"g", 30}, {"t", 40},
+	{"b", 0},
+}
+
+// parseMemorySize parses a --max-memory value: a number of bytes, or a
+// number (fractions allowed: 1.5GiB) with a unit of memoryUnits; "0" or
+// "none" mean no limit (starnet.NoMemoryLimit). The error completes
+// "--max-memory ...".
+func parseMemorySize(v string) (uint64, error) {
+	text := strings.ToLower(strings.TrimSpace(v))
+	if text == "none" {
+		return starnet.NoMemoryLimit, nil
+	}
+	bad := fmt.Errorf("wants a size such as 512MiB, 2G or 1.5GiB (or 0 or none for no limit), got %q", v)
+	num, shift := text, uint(0)
+	for _, u := range memoryUnits {
+		if rest, ok := strings.CutSuffix(text, u.suffix); ok {
+			num, shift = strings.TrimSpace(rest), u.shift
+			break
+		}
+	}
+	if num == "" || strings.ContainsAny(num, "+-eEx_") || strings.ContainsFunc(num, func(r rune) bool { return r > '9' && r != '.' }) {
+		return 0, bad
+	}
+	var n uint64
+	if whole, err := strconv.ParseUint(num, 10, 64); err == nil {
+		if shift > 0 && whole > math.MaxUint64>>shift {
+			return 0, fmt.Errorf("is too large, got %q", v)
+		}
+		n = whole << shift
+	} else {
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, bad
+		}
+		f *= float64(uint64(1) << shift)
+		if f >= math.MaxUint64 {
+			return 0, fmt.Errorf("is too large, got %q", v)
+		}
+		n = uint64(f)
+	}
+	switch {
+	case n == 0:
+		return starnet.NoMemoryLimit, nil
+	case n < minMemoryLimit && num == text: // no unit given
+		return 0, fmt.Errorf("wants 0, none or at least 1MiB, got %q (%d bytes; forgot a unit, as in %sMiB?)", v, n, num)
+	case n < minMemoryLimit:
+		return 0, fmt.Errorf("wants 0, none or at least 1MiB, got %q", v)
+	case n == starnet.NoMemoryLimit:
+		return 0, fmt.Errorf("is too large, got %q", v)
+	}
+	return n, nil
 }

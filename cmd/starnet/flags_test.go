@@ -5,6 +5,7 @@ import (
 
 	starnet "github.com/starnet-dev/starnet/runtime"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParseRunArgs: parseRunArgs reads the permission flags, --loops,
@@ -32,4 +33,67 @@ func TestParseRunArgs(t *testing.T) {
 			assert.Equal(t, c.want, got, "%q", c.args)
 		}
 	}
+}
+
+// TestParseMemorySize: --max-memory takes bytes, or a number (fractions
+// allowed) with a unit; every unit is a power of 1024; 0 and none mean no
+// limit.
+func TestParseMemorySize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]uint64{
+		"1048576":  1 << 20,
+		"512MiB":   512 << 20,
+		"512M":     512 << 20,
+		"512mb":    512 << 20,
+		"2G":       2 << 30,
+		"2 GiB":    2 << 30,
+		"1.5GiB":   3 << 29,
+		"0.5g":     1 << 29,
+		"1024KiB":  1 << 20,
+		"1T":       1 << 40,
+		"3000000b": 3000000,
+		"0":        starnet.NoMemoryLimit,
+		"0MiB":     starnet.NoMemoryLimit,
+		"none":     starnet.NoMemoryLimit,
+		"None":     starnet.NoMemoryLimit,
+	} {
+		got, err := parseMemorySize(in)
+		if assert.NoError(t, err, "%q", in) {
+			assert.Equal(t, want, got, "%q", in)
+		}
+	}
+}
+
+// TestMaxMemoryFlagErrors: a bad --max-memory is a usage error naming the
+// flag and the value.
+func TestMaxMemoryFlagErrors(t *testing.T) {
+	t.Parallel()
+	const wants = `--max-memory wants a size such as 512MiB, 2G or 1.5GiB (or 0 or none for no limit), got `
+	for in, want := range map[string]string{
+		"":                     wants + `""`,
+		"lots":                 wants + `"lots"`,
+		"MiB":                  wants + `"MiB"`,
+		"-1G":                  wants + `"-1G"`,
+		"+1G":                  wants + `"+1G"`,
+		"1e9":                  wants + `"1e9"`,
+		"0x100000":             wants + `"0x100000"`,
+		"1.2.3M":               wants + `"1.2.3M"`,
+		"2PiB":                 wants + `"2PiB"`,
+		"inf":                  wants + `"inf"`,
+		"512":                  `--max-memory wants 0, none or at least 1MiB, got "512" (512 bytes; forgot a unit, as in 512MiB?)`,
+		"0.5KiB":               `--max-memory wants 0, none or at least 1MiB, got "0.5KiB"`,
+		"99999999999999999999": `--max-memory is too large, got "99999999999999999999"`,
+		"20000000000T":         `--max-memory is too large, got "20000000000T"`,
+		"18446744073709551615": `--max-memory is too large, got "18446744073709551615"`,
+	} {
+		_, err := parseRunArgs([]string{"--max-memory", in, "s.star"})
+		if assert.Error(t, err, "%q", in) {
+			assert.Equal(t, want, err.Error(), "%q", in)
+		}
+	}
+	_, err := parseRunArgs([]string{"--max-memory"})
+	assert.EqualError(t, err, "flag --max-memory needs a value")
+	opts, err := parseRunArgs([]string{"--max-memory=1.5GiB", "s.star"})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3<<29), opts.maxMemory)
 }

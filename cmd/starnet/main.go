@@ -7,7 +7,8 @@
 //
 // Run `starnet help` for the flags. Exit status: 0 when the script's loop ran
 // out of work or loop.stop() was called; exit(code)'s code; 1 when the top
-// level or main failed; 2 for usage errors; 130/143 after SIGINT/SIGTERM.
+// level or main failed; 2 for usage errors; 3 when the heap stayed over
+// --max-memory; 130/143 after SIGINT/SIGTERM.
 package main
 
 import (
@@ -26,6 +27,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitMemory  = 3 // the heap stayed over --max-memory (starnet.MemoryError)
 )
 
 func main() {
@@ -52,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, versionString())
 		return exitOK
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usageText)
+		fmt.Fprint(stdout, usage())
 		return exitOK
 	default:
 		return usageError(stderr, fmt.Sprintf("unknown command %q", cmd))
@@ -70,6 +72,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		Stdout:        stdout,
 		Stderr:        stderr,
 		MaxSteps:      opts.maxSteps,
+		MaxMemory:     opts.maxMemory,
 		Debug:         opts.debug,
 		Args:          opts.args,
 		Loops:         opts.loops,
@@ -119,16 +122,27 @@ func checkScripts(paths []string, stderr io.Writer) int {
 	return status
 }
 
-// failure prints err (a traceback for a script error) and returns status 1.
+// failure prints err (a traceback for a script error) and returns status 1,
+// or 3 when the memory watcher ended the run.
 func failure(stderr io.Writer, err error) int {
+	var mem *starnet.MemoryError
+	if errors.As(err, &mem) {
+		fmt.Fprintf(stderr, "starnet: %v\n", err)
+		return exitMemory
+	}
 	fmt.Fprintln(stderr, starnet.FormatError(err))
 	return exitFailure
 }
 
 // usageError prints msg and the usage text, and returns status 2.
 func usageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "starnet: %s\n\n%s", msg, usageText)
+	fmt.Fprintf(stderr, "starnet: %s\n\n%s", msg, usage())
 	return exitUsage
+}
+
+// usage returns the usage text, with this machine's --max-memory default.
+func usage() string {
+	return fmt.Sprintf(usageText, starnet.FormatMemorySize(starnet.DefaultMaxMemory()))
 }
 
 const usageText = `usage:
@@ -148,6 +162,12 @@ run flags (before the script path; everything after it goes to the script):
                          each; their servers share ports (SO_REUSEPORT)
   --max-steps N          Starlark steps one callback may take (default 100000000;
                          0 = no limit)
+  --max-memory SIZE      bound on the process's heap, checked every few ms: the
+                         callback running when it is passed is cancelled with a
+                         MemoryError; if the heap stays over it, the run ends
+                         with status 3. SIZE as 512MiB, 2G, 1.5GiB (units are
+                         powers of 1024); 0 or none = no limit; default: half
+                         of the machine's memory (here %s)
   --debug                asyncio debug mode: report slow callbacks and unclosed
                          transports
 `
