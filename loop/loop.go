@@ -167,10 +167,13 @@ func (l *Loop) schedule(h *Handle) {
 	l.ready.push(h)
 }
 
-// CallLater schedules fn to run after delay (negative means now). Timers due
-// at the same time run in the order they were scheduled.
+// CallLater schedules fn to run after delay, at loop time Time()+delay as
+// asyncio's call_later does: a negative delay is a deadline in the past, so
+// the timer runs on the next iteration, before timers due later (a
+// call_later(0) made before it included). Timers due at the same time run
+// in the order they were scheduled.
 func (l *Loop) CallLater(delay time.Duration, fn func()) *Handle {
-	return l.CallAt(l.Time()+max(delay, 0).Seconds(), fn)
+	return l.CallAt(l.Time()+delay.Seconds(), fn)
 }
 
 // CallAt schedules fn at loop time when (seconds, as returned by Time).

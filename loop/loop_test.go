@@ -493,3 +493,17 @@ func TestCallAtNaNMeansNow(t *testing.T) {
 	mustRun(t, l)
 	require.Equal(t, []int{1, 2}, got)
 }
+
+// TestNegativeDelayOrdersByDeadline: as asyncio orders timers by deadline,
+// call_later(-1) made after call_later(0) runs first, and its deadline is in
+// the past.
+func TestNegativeDelayOrdersByDeadline(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLoop(t)
+	var order []string
+	zero := l.CallLater(0, func() { order = append(order, "zero") })
+	past := l.CallLater(-time.Second, func() { order = append(order, "past") })
+	assert.Less(t, past.When(), zero.When(), "the negative delay's deadline")
+	mustRun(t, l)
+	assert.Equal(t, []string{"past", "zero"}, order)
+}

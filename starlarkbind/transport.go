@@ -373,28 +373,6 @@ func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple,
 	return starlark.MakeInt(0), nil
 }
 
-// checkWriteLimits applies asyncio's defaults and its ValueError.
-func checkWriteLimits(high, low *int) error {
-	var h, l int
-	switch {
-	case high != nil:
-		h = *high
-	case low != nil:
-		h = 4 * *low
-	default:
-		h = transports.DefaultHighWater
-	}
-	if low != nil {
-		l = *low
-	} else {
-		l = h / 4
-	}
-	if !(h >= l && l >= 0) {
-		return valueErrorf("high (%d) must be >= low (%d) must be >= 0", h, l)
-	}
-	return nil
-}
-
 func tSendto(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data, addrV starlark.Value = nil, starlark.None
 	if err := unpack(fnname, args, kwargs, "data", &data, "addr?", &addrV); err != nil {

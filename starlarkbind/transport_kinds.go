@@ -84,9 +84,6 @@ func tLimitsSet(tv *transportValue, fnname string, args starlark.Tuple, kwargs [
 	if err != nil {
 		return nil, err
 	}
-	if err := checkWriteLimits(high, low); err != nil {
-		return nil, err
-	}
 	wl, ok := tv.t.(writeLimiter)
 	if !ok {
 		return nil, noAttr(tv, "set_write_buffer_limits")

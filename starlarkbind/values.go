@@ -101,11 +101,14 @@ func optionalInt(fnname, param string, v starlark.Value) (*int, error) {
 	if !ok {
 		return nil, typeErrorf("%s: for parameter %s: got %s, want int or None", fnname, param, v.Type())
 	}
-	n, ok := i.Int64()
-	if !ok || n > math.MaxInt32 || n < math.MinInt32 {
-		return nil, valueErrorf("%s: for parameter %s: %s out of range", fnname, param, i)
+	// Any integer, as Python's: one beyond int's range saturates (a limit
+	// of 2**100 bytes is as good as no limit).
+	x := math.MaxInt
+	if n, ok := i.Int64(); ok {
+		x = int(n)
+	} else if i.Sign() < 0 {
+		x = math.MinInt
 	}
-	x := int(n)
 	return &x, nil
 }
 

@@ -2,6 +2,7 @@ package transports
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/starnet-dev/starnet/loop"
 )
@@ -65,6 +66,9 @@ func resolveWriteLimits(high, low *int, defaultHigh int) (int, int, error) {
 		h = defaultHigh
 	case high == nil:
 		h = 4 * *low
+		if *low > math.MaxInt/4 {
+			h = math.MaxInt // Python's integers do not overflow; ours saturate
+		}
 	default:
 		h = *high
 	}
