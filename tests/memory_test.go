@@ -69,5 +69,5 @@ func TestMaxMemoryUsageError(t *testing.T) {
 	t.Parallel()
 	code, _, stderr := runScript(t, "run", "--max-memory=lots", "tests/testdata/nothing.star")
 	assert.Equal(t, 2, code, "exit status")
-	assert.Contains(t, stderr, `starnet: --max-memory wants a size such as 512MiB, 2G or 1.5GiB (or 0 or none for no limit), got "lots"`)
+	assert.Contains(t, stderr, `starnet: run: --max-memory wants a size such as 512MiB, 2G or 1.5GiB (or 0 or none for no limit), got "lots"`)
 }

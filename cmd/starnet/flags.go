@@ -39,6 +39,9 @@ func parseRunArgs(args []string) (runOptions, error) {
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
 			return opts.withScript(args[i:])
 		}
+		if arg == "-h" || arg == "--help" {
+			return opts, errHelp
+		}
 		name, value, hasValue := strings.Cut(arg, "=")
 		next := func() (string, error) {
 			if hasValue {
@@ -134,6 +137,9 @@ func (o *runOptions) apply(name, value string, hasValue bool, next func() (strin
 		o.maxMemory = n
 		return nil
 	default:
+		if near := closestFlag(name); near != "" {
+			return fmt.Errorf("unknown flag %s (did you mean %s?)", name, near)
+		}
 		return fmt.Errorf("unknown flag %s", name)
 	}
 }
@@ -234,4 +240,49 @@ func parseMemorySize(v string) (uint64, error) {
 		return 0, fmt.Errorf("is too large, got %q", v)
 	}
 	return n, nil
+}
+
+// errHelp is parseRunArgs's answer to -h or --help: print run's usage.
+var errHelp = errors.New("help requested")
+
+// runFlags are the flags `starnet run` knows, for suggestions.
+var runFlags = []string{
+	"--allow-net", "--allow-run", "--allow-read", "--allow-write", "--allow-env",
+	"--allow-all", "--loops", "--max-steps", "--max-memory", "--debug", "--help",
+}
+
+// closestFlag returns the known flag nearest to name (at most two edits
+// away, or one that name is a prefix of), or "".
+func closestFlag(name string) string {
+	best, bestDist := "", 3
+	for _, f := range runFlags {
+		if strings.HasPrefix(f, name) && len(name) > 2 {
+			return f
+		}
+		if d := editDistance(name, f); d < bestDist {
+			best, bestDist = f, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

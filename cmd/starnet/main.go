@@ -18,6 +18,7 @@ import (
 	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"io"
 	"os"
+	"strings"
 
 	starnet "github.com/starnet-dev/starnet/runtime"
 )
@@ -43,12 +44,16 @@ func main() {
 // run executes one starnet command line and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, "no command given")
+		return usageError(stderr, "no command given", "")
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
 		return runScript(rest, stdout, stderr)
 	case "check":
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
+			fmt.Fprint(stdout, checkUsage)
+			return exitOK
+		}
 		return checkScripts(rest, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionString())
@@ -57,15 +62,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage())
 		return exitOK
 	default:
-		return usageError(stderr, fmt.Sprintf("unknown command %q", cmd))
+		return usageError(stderr, fmt.Sprintf("unknown command %q (the commands are run, check, version and help)", cmd), "")
 	}
 }
 
 // runScript implements `starnet run`.
 func runScript(args []string, stdout, stderr io.Writer) int {
 	opts, err := parseRunArgs(args)
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(stdout, runUsage())
+		return exitOK
+	}
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return usageError(stderr, "run: "+strings.TrimPrefix(err.Error(), "run: "), "run")
 	}
 	rt, err := starnet.New(starnet.Config{
 		Permissions:   opts.perms,
@@ -79,7 +88,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		HandleSignals: true,
 	})
 	if err != nil {
-		return usageError(stderr, err.Error())
+		return usageError(stderr, err.Error(), "run")
 	}
 	defer rt.Close()
 	mod, err := rt.ExecFile(opts.script)
@@ -104,7 +113,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 // printed on stderr; the status is 1 if there was any.
 func checkScripts(paths []string, stderr io.Writer) int {
 	if len(paths) == 0 {
-		return usageError(stderr, "check: no script given")
+		return usageError(stderr, "check: no script given", "check")
 	}
 	status := exitOK
 	for _, path := range paths {
@@ -134,25 +143,49 @@ func failure(stderr io.Writer, err error) int {
 	return exitFailure
 }
 
-// usageError prints msg and the usage text, and returns status 2.
-func usageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "starnet: %s\n\n%s", msg, usage())
+// usageError prints msg and where to find the usage of cmd ("" for the
+// whole command), and returns status 2: one line that matters, not a page
+// that hides it.
+func usageError(stderr io.Writer, msg, cmd string) int {
+	help := "starnet --help"
+	if cmd != "" {
+		help = "starnet " + cmd + " --help"
+	}
+	fmt.Fprintf(stderr, "starnet: %s\nRun '%s' for usage.\n", msg, help)
 	return exitUsage
 }
 
-// usage returns the usage text, with this machine's --max-memory default.
-func usage() string {
-	return fmt.Sprintf(usageText, starnet.FormatMemorySize(starnet.DefaultMaxMemory()))
+// usage returns the whole usage text, with this machine's --max-memory
+// default.
+func usage() string { return commandsText + "\n" + runUsage() + "\n" + checkUsage }
+
+// runUsage returns `starnet run --help`'s text.
+func runUsage() string {
+	return fmt.Sprintf(runUsageText, starnet.FormatMemorySize(starnet.DefaultMaxMemory()))
 }
 
-const usageText = `usage:
+const commandsText = `usage:
   starnet run [flags] script.star [args...]
   starnet check script.star...
   starnet version
+  starnet help
+`
 
-run flags (before the script path; everything after it goes to the script):
+const checkUsage = `usage: starnet check script.star...
+
+Parses and resolves each script and checks the shape of its protocols
+(callback names and their parameters) without running anything.
+Exit status 0 when every script is fine, 1 otherwise.
+`
+
+const runUsageText = `usage: starnet run [flags] script.star [args...]
+
+Runs the script: its top level, then main(argv) with the args, then the
+event loop until no work is left.
+
+flags (before the script path; everything after it goes to the script):
   --allow-net[=LIST]     connect, listen, send datagrams; LIST of host, host:port,
-                         :port or CIDR, comma-separated; no LIST = any
+                         :port, CIDR or unix:@name, comma-separated; no LIST = any
   --allow-run[=LIST]     start subprocesses (program names or paths)
   --allow-read[=PATHS]   read files, FIFOs, certificates, Unix socket paths
   --allow-write[=PATHS]  write files, FIFOs, Unix socket paths

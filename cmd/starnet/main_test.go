@@ -99,7 +99,7 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		r := runStarnet(t, args...)
 		assert.Equal(t, 2, r.code, "starnet %q: exit status", args)
-		assert.Contains(t, r.stderr, "usage:", "starnet %q: stderr", args)
+		assert.Regexp(t, `^starnet: .+\nRun 'starnet( run| check)? --help' for usage\.\n$`, r.stderr, "starnet %q: one error line and where the usage is", args)
 	}
 }
 

@@ -14,9 +14,9 @@ func TestAllowNetEntriesAreChecked(t *testing.T) {
 	t.Parallel()
 	good := script(t, "ok.star", "x = 1\n")
 	for flag, want := range map[string]string{
-		"--allow-net=127.0.0.1,bogus:port": `starnet: --allow-net: "bogus:port": port "port" is not a number from 0 to 65535`,
-		"--allow-net=300.1.1.1/99":         `starnet: --allow-net: "300.1.1.1/99": not a CIDR prefix`,
-		"--allow-net=unix:/tmp/s":          `starnet: --allow-net: "unix:/tmp/s": an abstract Unix socket entry is unix:@name`,
+		"--allow-net=127.0.0.1,bogus:port": `starnet: run: --allow-net: "bogus:port": port "port" is not a number from 0 to 65535`,
+		"--allow-net=300.1.1.1/99":         `starnet: run: --allow-net: "300.1.1.1/99": not a CIDR prefix`,
+		"--allow-net=unix:/tmp/s":          `starnet: run: --allow-net: "unix:/tmp/s": an abstract Unix socket entry is unix:@name`,
 	} {
 		r := runStarnet(t, "run", flag, good)
 		assert.Equal(t, 2, r.code, "%s: exit status", flag)
