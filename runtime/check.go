@@ -3,8 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/starnet-dev/starnet/starlarkbind"
 	"go.starlark.net/resolve"
@@ -62,24 +60,6 @@ func Check(filename string, src []byte, extra ...string) []error {
 		}
 	}
 	return append(errs, checkProtocols(f)...)
-}
-
-// callbackParams lists, for each protocol callback the loop calls, the
-// arguments it passes after self.
-var callbackParams = map[string][]string{
-	"connection_made":      {"transport"},
-	"connection_lost":      {"exc"},
-	"pause_writing":        nil,
-	"resume_writing":       nil,
-	"data_received":        {"data"},
-	"eof_received":         nil,
-	"get_buffer":           {"sizehint"},
-	"buffer_updated":       {"nbytes"},
-	"datagram_received":    {"data", "addr"},
-	"error_received":       {"exc"},
-	"pipe_data_received":   {"fd", "data"},
-	"pipe_connection_lost": {"fd", "exc"},
-	"process_exited":       nil,
 }
 
 // funcShape is what the checker knows of a function's parameters.
@@ -207,11 +187,11 @@ func checkProtocolCall(call *syntax.CallExpr, shapes map[string]funcShape) []err
 		if !ok {
 			continue
 		}
-		params, known := callbackParams[key.Name]
+		params, known := starlarkbind.CallbackParams[key.Name]
 		if !known {
-			if guess := closestCallback(key.Name); guess != "" {
+			if guess := starlarkbind.ClosestCallback(key.Name); guess != "" {
 				errs = append(errs, &CheckError{Pos: key.NamePos,
-					Msg: fmt.Sprintf("protocol %s: unknown callback %q; did you mean %q?", class, key.Name, guess)})
+					Msg: starlarkbind.UnknownCallbackMessage(class, key.Name, guess)})
 			}
 			continue
 		}
@@ -234,79 +214,16 @@ func checkProtocolCall(call *syntax.CallExpr, shapes map[string]funcShape) []err
 
 // arityProblem explains why shape cannot be called as callback, or returns "".
 func arityProblem(class, callback string, params []string, shape funcShape) string {
-	args := len(params) + 1
-	call := fmt.Sprintf("%s(%s)", callback, strings.Join(append([]string{"self"}, params...), ", "))
 	where := shape.name
 	if shape.pos.IsValid() {
 		where = fmt.Sprintf("%s (%s)", shape.name, shape.pos)
 	}
 	if len(shape.kwOnly) > 0 {
-		return fmt.Sprintf("protocol %s: the loop calls %s, but %s requires keyword-only parameter %q",
-			class, call, where, shape.kwOnly[0])
+		return starlarkbind.KeywordOnlyMessage(class, callback, params, where, shape.kwOnly[0])
 	}
+	args := len(params) + 1
 	if args >= shape.minPos && (shape.maxPos < 0 || args <= shape.maxPos) {
 		return ""
 	}
-	return fmt.Sprintf("protocol %s: the loop calls %s with %d %s, but %s takes %s",
-		class, call, args, plural(args, "argument"), where, describeArity(shape))
-}
-
-// describeArity says how many positional arguments a function takes.
-func describeArity(s funcShape) string {
-	switch {
-	case s.maxPos < 0:
-		return fmt.Sprintf("at least %d", s.minPos)
-	case s.minPos == s.maxPos:
-		return fmt.Sprintf("%d", s.minPos)
-	default:
-		return fmt.Sprintf("%d to %d", s.minPos, s.maxPos)
-	}
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
-}
-
-// closestCallback returns the known callback name (or "init") that name
-// most probably misspells, or "" if none is close.
-func closestCallback(name string) string {
-	if name == "init" || len(name) < 5 {
-		return ""
-	}
-	candidates := []string{"init"}
-	for known := range callbackParams {
-		candidates = append(candidates, known)
-	}
-	sort.Strings(candidates)
-	best, bestDist := "", 3 // accept at most 2 edits
-	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return starlarkbind.ArityMessage(class, callback, params, where, starlarkbind.DescribeArity(shape.minPos, shape.maxPos))
 }

@@ -111,17 +111,6 @@ func TestCheckReportsResolveAndSyntaxErrors(t *testing.T) {
 	require.Regexp(t, `^t\.star:1:`, errs[0], "syntax error")
 }
 
-// TestEditDistance: editDistance is the Levenshtein distance.
-func TestEditDistance(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"", "", 0}, {"abc", "abc", 0}, {"abc", "abd", 1}, {"data_recieved", "data_received", 2}, {"", "ab", 2}} {
-		assert.Equal(t, c.want, editDistance(c.a, c.b), "editDistance(%q, %q)", c.a, c.b)
-	}
-}
-
 // TestCheckKnowsEveryPredeclaredName: Check's list of predeclared names is
 // exactly what a runtime's environment predeclares.
 func TestCheckKnowsEveryPredeclaredName(t *testing.T) {

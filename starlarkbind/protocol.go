@@ -65,6 +65,9 @@ func protocolBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		c.names = append(c.names, key)
 	}
 	sort.Strings(c.names)
+	if err := checkClassMembers(name, c.members, c.names); err != nil {
+		return nil, err
+	}
 	c.cacheCallbacks()
 	if init, ok := c.members["init"]; ok {
 		if _, callable := init.(starlark.Callable); !callable {

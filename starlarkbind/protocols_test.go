@@ -76,6 +76,11 @@ def factory():
     if kind == "no_callbacks":
         return struct(tag = kind)
     if kind == "wrong_arity":
+        # protocol() refuses a wrong arity when the class is made (the
+        # factory fails, as "bad_class"); a struct protocol is only called.
+        return struct(tag = kind, data_received = lambda: None,
+                      connection_lost = lambda exc: record(struct(tag = kind), exc))
+    if kind == "bad_class":
         return protocol("X", data_received = lambda self: None, connection_made = made,
                         connection_lost = record)(tag = kind)
     fail("unknown kind " + kind)
@@ -106,14 +111,14 @@ print("ok")
 // reported and ends only its own connection.
 func TestMisbehavingProtocolsDoNotCrash(t *testing.T) {
 	t.Parallel()
-	kinds := []string{"none", "raise", "bytes_buffer", "empty_buffer", "frozen_buffer", "bad_eof", "made_fails", "no_callbacks", "wrong_arity"}
+	kinds := []string{"none", "raise", "bad_class", "bytes_buffer", "empty_buffer", "frozen_buffer", "bad_eof", "made_fails", "no_callbacks", "wrong_arity"}
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	list := make([]starlark.Value, len(kinds))
 	for i, k := range kinds {
 		list[i] = starlark.String(k)
 	}
 	te.e.Predeclare("kinds", starlark.NewList(list))
-	te.e.Predeclare("want", starlark.MakeInt(len(kinds)-3)) // none, raise and no_callbacks have no connection_lost
+	te.e.Predeclare("want", starlark.MakeInt(len(kinds)-4)) // none, raise, no_callbacks and bad_class have no connection_lost
 	g := te.exec(oddServer)
 	py := testkit.StartPython(t, pyOdd, itoa(te.serverPort(g, "srv")), itoa(len(kinds)))
 	// The server closes itself after `want` losses; the struct protocol's
@@ -127,7 +132,8 @@ func TestMisbehavingProtocolsDoNotCrash(t *testing.T) {
 	for _, want := range []string{
 		"protocol factory factory failed", "factory returned NoneType", "factory failed",
 		"X.get_buffer() failed", "want a binary.buffer", "empty buffer", "frozen",
-		"X.eof_received() failed", "X.connection_made() failed", "X.data_received() failed",
+		"X.eof_received() failed", "X.connection_made() failed", "data_received() failed",
+		"protocol X: the loop calls data_received(self, data) with 2 arguments, but lambda",
 	} {
 		assert.Contains(t, report, want, "report")
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	policy "github.com/starnet-dev/starnet/internal/permissions"
+	"github.com/starnet-dev/starnet/internal/suggest"
 	starnet "github.com/starnet-dev/starnet/runtime"
 )
 
@@ -251,38 +252,15 @@ var runFlags = []string{
 	"--allow-all", "--loops", "--max-steps", "--max-memory", "--debug", "--help",
 }
 
-// closestFlag returns the known flag nearest to name (at most two edits
-// away, or one that name is a prefix of), or "".
+// closestFlag returns the known flag that name is a prefix of, or the one
+// nearest to it (at most two edits away), or "".
 func closestFlag(name string) string {
-	best, bestDist := "", 3
-	for _, f := range runFlags {
-		if strings.HasPrefix(f, name) && len(name) > 2 {
-			return f
-		}
-		if d := editDistance(name, f); d < bestDist {
-			best, bestDist = f, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
+	if len(name) > 2 {
+		for _, f := range runFlags {
+			if strings.HasPrefix(f, name) {
+				return f
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return suggest.Closest(name, runFlags, 2)
 }

@@ -42,13 +42,14 @@ func TestImportLayering(t *testing.T) {
 	allowed := map[string][]string{
 		"loop":                 {"golang.org/x/sys/"},
 		"internal/permissions": {"golang.org/x/sys/"},
+		"internal/suggest":     {},
 		"transports":           {module + "/loop", "golang.org/x/sys/"},
-		"starlarkbind": {module + "/loop", module + "/transports", module + "/internal/permissions",
+		"starlarkbind": {module + "/loop", module + "/transports", module + "/internal/permissions", module + "/internal/suggest",
 			module + "/starlarkbind/", "go.starlark.net/", "golang.org/x/sys/"},
-		"runtime": {module + "/loop", module + "/transports", module + "/starlarkbind", module + "/internal/permissions",
+		"runtime": {module + "/loop", module + "/transports", module + "/starlarkbind", module + "/internal/permissions", module + "/internal/suggest",
 			"go.starlark.net/", "golang.org/x/sys/"},
 		"cmd/starnet": {module + "/runtime", module + "/loop", module + "/transports", module + "/starlarkbind",
-			module + "/internal/permissions", "go.starlark.net/", "golang.org/x/sys/"},
+			module + "/internal/permissions", module + "/internal/suggest", "go.starlark.net/", "golang.org/x/sys/"},
 	}
 	for _, goos := range []string{"linux", "darwin"} {
 		for pkg, may := range allowed {
