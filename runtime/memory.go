@@ -273,7 +273,10 @@ func (w *memWatch) cancelRunning(h uint64, tick *time.Ticker) bool {
 			case <-w.quit:
 				return false
 			case <-tick.C:
-				if h := w.heap(); h > w.limit {
+				// Only memory still live after a collection re-cancels: the
+				// cancelled code's garbage must not cancel the callbacks
+				// that run after it.
+				if h, over := w.overAfterGC(); over {
 					cancel(h)
 				}
 			}
