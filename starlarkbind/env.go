@@ -616,7 +616,7 @@ func (e *Env) NoteSignal(sig syscall.Signal) {
 		return
 	}
 	if e.signalsNoted.Add(1) >= 2 {
-		e.thread.Cancel(fmt.Sprintf("second %s: aborting", unix.SignalName(sig)))
+		e.CancelRunning(fmt.Sprintf("second %s: aborting", unix.SignalName(sig)))
 	}
 }
 
