@@ -1,6 +1,6 @@
 // Package loop is starnet's event loop: a reactor in the style of asyncio's
-// selector event loop. One Loop runs on one goroutine locked to its OS thread
-// and drives everything registered with it: a FIFO ready queue (CallSoon), a
+// selector event loop. One Loop runs on one goroutine at a time (not locked to an OS
+// thread: see run) and drives everything registered with it: a FIFO ready queue (CallSoon), a
 // timer heap (CallLater, CallAt), file-descriptor readiness (AddReader,
 // AddWriter) through epoll or kqueue, signal delivery, and Futures.
 //

@@ -3,7 +3,6 @@ package loop
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -75,11 +74,13 @@ func (l *Loop) run(untilIdle bool) (stopped bool, err error) {
 	if !l.running.CompareAndSwap(false, true) {
 		return false, ErrRunning
 	}
-	runtime.LockOSThread()
+	// The loop's goroutine is not locked to an OS thread: a task
+	// (starlarkbind) switches with it through channels, and a switch
+	// between two goroutines that share a thread costs a fraction of one
+	// that wakes another thread (BenchmarkTaskSwitch; docs/performance.md).
 	defer func() {
 		l.stopping.Store(false)
 		l.running.Store(false)
-		runtime.UnlockOSThread()
 	}()
 	for {
 		if untilIdle && l.Idle() {

@@ -15,7 +15,7 @@ import (
 // env predeclares again with a nesting limit (starlarkbind.MaxNesting).
 var predeclaredNames = []string{
 	"loop", "protocol", "struct", "exit",
-	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math",
+	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math", "wait", "catch",
 	"str", "repr", "print",
 }
 

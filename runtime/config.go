@@ -79,7 +79,7 @@ type Config struct {
 	// is given nil.
 	Args []string
 	// Loops is the number of event loops, as the CLI's --loops: each runs
-	// on its own OS thread with its own copy of the scripts (executed once
+	// on its own goroutine with its own copy of the scripts (executed once
 	// per loop; loop.index tells a copy its number, 0 to Loops-1). 0 and 1
 	// mean one loop; at most MaxLoops. With several loops, TCP servers bind
 	// with SO_REUSEPORT so that every copy serves the same port (see

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
@@ -25,8 +24,7 @@ type loopCopy struct {
 	thread  *starlark.Thread
 	ownerID uint64 // the owner goroutine's id
 
-	// tid is the owner's threadID while it runs, 0 once it has ended (its
-	// thread is then free for other goroutines).
+	// tid is the owner's goroutine id while it runs, 0 once it has ended.
 	tid atomic.Uint64
 
 	// mu guards the hand-over between callers and the owner goroutine.
@@ -80,12 +78,10 @@ func (r *Runtime) startCopy(index int) (*loopCopy, error) {
 // ownerLoop is the goroutine that owns the loop: it sets the copy up, serves
 // jobs and Run requests, and tears everything down after Close.
 func (c *loopCopy) ownerLoop(started chan<- error) {
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
 	defer c.tid.Store(0)
 	defer close(c.ownerDone)
 	c.ownerID = goroutineID()
-	c.tid.Store(threadID())
+	c.tid.Store(c.ownerID)
 	if err := c.setUp(); err != nil {
 		started <- err
 		return
@@ -375,6 +371,7 @@ func (c *loopCopy) tearDown() {
 			return fmt.Errorf("starnet: close%s: %w", c.where(), err)
 		}
 		c.settlePending()
+		c.env.AbandonTasks() // tasks still waiting unwind; their goroutines end
 		return c.loop.Close()
 	}()
 	c.closeErr = err

@@ -21,8 +21,9 @@
 //
 // Every Runtime, Module and Listener method is safe to call from any
 // goroutine, including from inside a Go protocol's callbacks. Starlark code
-// only ever runs on the runtime's own goroutine (one per loop), which is locked to its OS
-// thread and owns the event loop: a module's top level runs there while the
+// only ever runs on the runtime's own goroutine (one per loop), which owns the event loop
+// (tasks run on goroutines of their own, but only while the loop's goroutine
+// waits for them): a module's top level runs there while the
 // loop is not running (so `loop.run_until_complete` works at top level and in
 // main), and everything else runs there as a loop callback.
 //
@@ -38,7 +39,7 @@
 // # Several loops
 //
 // With Config.Loops = N > 1 the runtime runs N loops, each on its own
-// goroutine locked to its own OS thread, and each with its own copy of the
+// goroutine, and each with its own copy of the
 // scripts: its own Starlark thread, predeclared names and module globals.
 // Every method applies to every loop. Exec and CallMain run loop 0's copy
 // first, then the other copies at the same time; loop.index tells a copy its

@@ -356,7 +356,7 @@ func (r *Runtime) onCopies(cs []*loopCopy, fn func(c *loopCopy) error) []error {
 
 // callerCopy returns the copy whose loop goroutine is calling, or nil.
 func (r *Runtime) callerCopy() *loopCopy {
-	id := threadID()
+	id := goroutineID()
 	for _, c := range r.copies {
 		if c.tid.Load() == id {
 			return c

@@ -123,6 +123,13 @@ type Env struct {
 
 	recv *recvArena // made on first use (recvArena)
 
+	// tasks holds every task not finished, by its future (task.go);
+	// taskCount numbers their default names. running is the thread of the
+	// task running now, nil when none is: CancelRunning reaches it.
+	tasks     map[*loop.Future]*task
+	taskCount int
+	running   atomic.Pointer[starlark.Thread]
+
 	tlsContexts contextRegistry // the ssl.SSLContext of each TLS config (ssl_config.go)
 
 	signalsFromHost  bool
@@ -209,6 +216,8 @@ func (e *Env) makePredeclared() starlark.StringDict {
 		"json":       guardedJSONModule(),
 		"time":       timeModule(),
 		"math":       mathModule(),
+		"wait":       starlark.NewBuiltin("wait", e.waitBuiltin),
+		"catch":      starlark.NewBuiltin("catch", e.catchBuiltin),
 	}
 	for name, v := range guardedUniverse() {
 		d[name] = v
@@ -630,6 +639,9 @@ func (e *Env) NoteSignal(sig syscall.Signal) {
 // interrupted: the cancellation takes effect at the next Starlark step.
 func (e *Env) CancelRunning(reason string) {
 	e.thread.Cancel(reason)
+	if th := e.running.Load(); th != nil {
+		th.Cancel(reason)
+	}
 	// After the Cancel: a callback that starts later sees the new count
 	// and clears the cancellation (adapter.call; withBudget always does).
 	e.cancels.Add(1)

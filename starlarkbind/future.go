@@ -20,6 +20,7 @@ import (
 type futureValue struct {
 	e *Env
 	f *loop.Future
+	t *task // the task whose future f is, or nil (task.go)
 }
 
 var (
@@ -30,13 +31,16 @@ var (
 // futureValue wraps f.
 func (e *Env) futureValue(f *loop.Future) *futureValue {
 	f.LogUnretrieved() // a future the script sees: its unretrieved error is reported
-	return &futureValue{e: e, f: f}
+	return &futureValue{e: e, f: f, t: e.tasks[f]}
 }
 
 // Future returns the Go future.
 func (fv *futureValue) Future() *loop.Future { return fv.f }
 
 func (fv *futureValue) String() string {
+	if fv.t != nil {
+		return fv.t.describe()
+	}
 	switch {
 	case !fv.f.Done():
 		return "<Future pending>"
@@ -69,9 +73,19 @@ func (fv *futureValue) CompareSameType(op syntax.Token, y starlark.Value, _ int)
 
 var futureAttrNames = []string{"add_done_callback", "cancel", "cancelled", "done", "exception", "result", "set_exception", "set_result"}
 
-func (fv *futureValue) AttrNames() []string { return futureAttrNames }
+func (fv *futureValue) AttrNames() []string {
+	if fv.t != nil {
+		return append(append([]string(nil), futureAttrNames...), taskAttrNames...)
+	}
+	return futureAttrNames
+}
 
 func (fv *futureValue) Attr(name string) (starlark.Value, error) {
+	if fv.t != nil {
+		if b := fv.taskAttr(name); b != nil {
+			return b, nil
+		}
+	}
 	var fn func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
 	switch name {
 	case "done":

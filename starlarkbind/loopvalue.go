@@ -37,6 +37,8 @@ var loopMethods = map[string]loopMethod{
 	"call_later":                (*loopValue).callLater,
 	"call_at":                   (*loopValue).callAt,
 	"create_future":             (*loopValue).createFuture,
+	"create_task":               (*loopValue).createTask,
+	"current_task":              (*loopValue).currentTaskMethod,
 	"sleep":                     (*loopValue).sleep,
 	"wait_for":                  (*loopValue).waitFor,
 	"gather":                    (*loopValue).gather,

@@ -1,0 +1,151 @@
+package starlarkbind
+
+import (
+	"go.starlark.net/starlark"
+)
+
+// The script face of tasks (API.md "Tasks"): loop.create_task,
+// loop.current_task, the Task's own methods, and the predeclared wait()
+// and catch().
+
+// createTask is loop.create_task(fn, *args, name=None) → Task.
+func (lv *loopValue) createTask(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var nameV starlark.Value = starlark.None
+	if err := unpack(fnname, nil, kwargs, "name?", &nameV); err != nil {
+		return nil, err
+	}
+	name := ""
+	switch v := nameV.(type) {
+	case starlark.NoneType:
+	case starlark.String:
+		name = string(v)
+	default:
+		return nil, typeErrorf("%s: for parameter name: got %s, want str or None", fnname, nameV.Type())
+	}
+	fn, rest, err := callbackArgs(fnname, args, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	t := lv.e.newTask(fn, rest, name)
+	return lv.e.futureValue(t.f), nil
+}
+
+// currentTaskMethod is loop.current_task() → the Task running, or None.
+func (lv *loopValue) currentTaskMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := noArgs(fnname, args, kwargs); err != nil {
+		return nil, err
+	}
+	th := lv.e.running.Load()
+	if th == nil {
+		return starlark.None, nil
+	}
+	if t := currentTask(th); t != nil {
+		return lv.e.futureValue(t.f), nil
+	}
+	return starlark.None, nil
+}
+
+// taskAttr returns the methods a Task has beyond a Future's, or nil.
+func (fv *futureValue) taskAttr(name string) starlark.Value {
+	t := fv.t
+	var fn func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+	switch name {
+	case "get_name":
+		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if err := noArgs(fnname, args, kwargs); err != nil {
+				return nil, err
+			}
+			return starlark.String(t.name), nil
+		}
+	case "set_name":
+		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var v starlark.Value
+			if err := unpack(fnname, args, kwargs, "value", &v); err != nil {
+				return nil, err
+			}
+			if s, ok := v.(starlark.String); ok {
+				t.name = string(s)
+			} else {
+				t.name = v.String()
+			}
+			return starlark.None, nil
+		}
+	case "cancel":
+		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var msg starlark.Value = starlark.None
+			if err := unpack(fnname, args, kwargs, "msg?", &msg); err != nil {
+				return nil, err
+			}
+			return starlark.Bool(t.cancel()), nil
+		}
+	case "set_result", "set_exception":
+		fn = func(string, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+			return nil, failWith(newError("RuntimeError", "Task does not support "+name+"() operation"))
+		}
+	default:
+		return nil
+	}
+	fnname := "task." + name
+	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		return fn(fnname, args, kwargs)
+	})
+}
+
+// taskAttrNames are the names taskAttr adds to a Future's.
+var taskAttrNames = []string{"get_name", "set_name"}
+
+// waitBuiltin is the predeclared wait(fut): inside a task, it suspends the
+// task until fut is done and returns its result, or fails with its error
+// (asyncio's `await fut`). In main (the loop not running) it runs the loop
+// until fut is done, as loop.run_until_complete(fut) does. Anywhere else —
+// a protocol callback, a timer — it fails at once: a callback cannot wait.
+func (e *Env) waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var futV starlark.Value
+	if err := unpack("wait", args, kwargs, "fut", &futV); err != nil {
+		return nil, err
+	}
+	f, err := futureArg("wait", "fut", futV)
+	if err != nil {
+		return nil, err
+	}
+	t := currentTask(th)
+	if t == nil {
+		if th == e.thread && !e.loop.IsRunning() {
+			return e.loopValue.runUntilComplete("wait", starlark.Tuple{futV}, nil)
+		}
+		return nil, failWith(newError("RuntimeError",
+			"wait() called outside a task: a callback cannot wait; "+
+				"run the code that waits in a task: loop.create_task(fn, *args)"))
+	}
+	v, err := t.wait(f)
+	if err != nil {
+		return nil, failWith(NewErrorValue(err))
+	}
+	return e.fromGo(v), nil
+}
+
+// catchBuiltin is the predeclared catch(fn, *args, **kwargs): it calls fn
+// and returns (result, None), or (None, error) when fn fails, so a script
+// can handle an error as a value (Lua's pcall). The error keeps its class:
+// catch(wait, fut) of a refused connection gives a ConnectionRefusedError.
+// exit() and a cancelled task's CancelledError are not caught: they go on
+// unwinding, as BaseException does past `except Exception`.
+func (e *Env) catchBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) == 0 {
+		return nil, typeErrorf("catch: missing argument for fn")
+	}
+	fn, ok := args[0].(starlark.Callable)
+	if !ok {
+		return nil, typeErrorf("catch: for parameter fn: got %s, want callable", args[0].Type())
+	}
+	v, err := starlark.Call(th, fn, args[1:], kwargs)
+	if err == nil {
+		return starlark.Tuple{v, starlark.None}, nil
+	}
+	if isExit(err) || (currentTask(th) != nil && isCancellation(err)) {
+		return nil, err
+	}
+	return starlark.Tuple{starlark.None, NewErrorValue(taskFailure(err))}, nil
+}
+
+
