@@ -38,6 +38,7 @@ type task struct {
 	abandoned  bool         // resumed only to unwind (AbandonTasks)
 	waiting    *loop.Future // the future the task waits for
 	mustCancel bool         // cancel() came while nothing could be cancelled
+	cancelling int          // cancel() calls that took effect (asyncio's Task.cancelling())
 	result     starlark.Value
 	err        error
 }
@@ -178,6 +179,7 @@ func (t *task) cancel() bool {
 	if t.f.Done() {
 		return false
 	}
+	t.cancelling++
 	if t.waiting != nil && t.waiting.Cancel() {
 		return true
 	}

@@ -128,8 +128,10 @@ func (e *Env) waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlar
 // and returns (result, None), or (None, error) when fn fails, so a script
 // can handle an error as a value (Lua's pcall). The error keeps its class:
 // catch(wait, fut) of a refused connection gives a ConnectionRefusedError.
-// exit() and a cancelled task's CancelledError are not caught: they go on
-// unwinding, as BaseException does past `except Exception`.
+// exit() is not caught, nor a CancelledError in a task that was asked to
+// cancel (task.cancel()): both go on unwinding, so a task cannot swallow
+// its own cancellation by accident. The CancelledError of a future or task
+// it waited for, in a task nobody cancelled, is caught like any error.
 func (e *Env) catchBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if len(args) == 0 {
 		return nil, typeErrorf("catch: missing argument for fn")
@@ -142,10 +144,15 @@ func (e *Env) catchBuiltin(th *starlark.Thread, b *starlark.Builtin, args starla
 	if err == nil {
 		return starlark.Tuple{v, starlark.None}, nil
 	}
-	if isExit(err) || (currentTask(th) != nil && isCancellation(err)) {
+	if isExit(err) || (isCancellation(err) && cancelledTask(th)) {
 		return nil, err
 	}
 	return starlark.Tuple{starlark.None, NewErrorValue(taskFailure(err))}, nil
 }
 
-
+// cancelledTask reports whether th is the thread of a task that was asked
+// to cancel.
+func cancelledTask(th *starlark.Thread) bool {
+	t := currentTask(th)
+	return t != nil && t.cancelling > 0
+}
