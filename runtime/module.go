@@ -96,3 +96,27 @@ func (m *Module) CallMain(args []string) error {
 		return nil
 	})
 }
+
+// StartTask runs the module's global function name as a task on every loop
+// (each loop's copy of the function), as the script's loop.create_task(fn,
+// *args) does: it starts at the loop's next iteration, may wait, and a
+// failure nobody retrieves is reported when the run ends. StartTask is
+// safe to call from any goroutine, before Run or while Run runs: it is
+// how a host hands work to the scripts from outside the loop. The args
+// are frozen, since every loop's copy receives the same values.
+func (m *Module) StartTask(name string, args ...starlark.Value) error {
+	if _, ok := m.globals[0][name]; !ok {
+		return fmt.Errorf("starnet: module %s has no global %q", m.name, name)
+	}
+	for _, a := range args {
+		a.Freeze()
+	}
+	r := m.rt
+	errs := r.onCopies(r.copies, func(c *loopCopy) error {
+		return c.env.StartTask(m.globals[c.index][name], starlark.Tuple(args), name)
+	})
+	if err := firstError(errs); err != nil {
+		return fmt.Errorf("starnet: %s.%s: %w", m.name, name, err)
+	}
+	return nil
+}

@@ -268,3 +268,16 @@ func (e *Env) AbandonTasks() {
 
 // PendingTasks returns how many tasks have not finished.
 func (e *Env) PendingTasks() int { return len(e.tasks) }
+
+// StartTask runs fn(*args) as a task, as loop.create_task does (name ""
+// gives the task a default name): the host's way to start script work
+// (runtime.Module.StartTask). Call it on the loop's goroutine, or while
+// the loop is not running; the task starts when the loop next runs.
+func (e *Env) StartTask(fn starlark.Value, args starlark.Tuple, name string) error {
+	c, ok := fn.(starlark.Callable)
+	if !ok {
+		return fmt.Errorf("start a task: %s is a %s, not a function", fn, fn.Type())
+	}
+	e.futureValue(e.newTask(c, args, name).f) // its failure is reported
+	return nil
+}
