@@ -128,10 +128,17 @@ func (f *Future) addDoneCallback(fn func(*Future)) int {
 }
 
 // removeDoneCallback removes the callback addDoneCallback returned token for,
-// if it has not been scheduled yet.
+// if it has not been scheduled yet. Removed callbacks at the end are
+// trimmed, so that adding and removing one repeatedly (a Wait with a
+// timeout in a loop) does not grow the list.
 func (f *Future) removeDoneCallback(token int) {
 	if token >= 0 && token < len(f.callbacks) {
 		f.callbacks[token] = nil
+		n := len(f.callbacks)
+		for n > 0 && f.callbacks[n-1] == nil {
+			n--
+		}
+		f.callbacks = f.callbacks[:n]
 	}
 }
 
