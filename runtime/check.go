@@ -14,7 +14,7 @@ import (
 // universe (API.md "Predeclared names"), and the universe's str, repr and print, which the
 // env predeclares again with a nesting limit (starlarkbind.MaxNesting).
 var predeclaredNames = []string{
-	"loop", "protocol", "struct", "exit",
+	"loop", "protocol", "struct", "exit", "error",
 	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math", "wait", "catch",
 	"str", "repr", "print",
 }

@@ -208,6 +208,7 @@ func (e *Env) makePredeclared() starlark.StringDict {
 		"protocol":   starlark.NewBuiltin("protocol", protocolBuiltin),
 		"struct":     starlark.NewBuiltin("struct", starlarkstruct.Make),
 		"exit":       starlark.NewBuiltin("exit", e.exitBuiltin),
+		"error":      starlark.NewBuiltin("error", errorBuiltin),
 		"ssl":        e.newSSLModule(),
 		"subprocess": newSubprocessModule(),
 		"signal":     newSignalModule(),

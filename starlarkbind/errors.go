@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/transports"
@@ -135,6 +137,43 @@ func failWith(v *ErrorValue) error { return &errorCarrier{v: v} }
 // newError returns an error value of kind with message.
 func newError(kind, message string) *ErrorValue {
 	return &ErrorValue{err: transports.NewError(kind, message)}
+}
+
+// errorBuiltin is the predeclared error(kind, message="", errno=None)
+// (API.md "Error values"): a new error value of class kind, for
+// future.set_exception and for comparing with the errors the loop hands
+// out (by kind, as Python's except clauses compare classes).
+func errorBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var kind, message string
+	var errnoV starlark.Value = starlark.None
+	if err := unpack(b.Name(), args, kwargs, "kind", &kind, "message?", &message, "errno?", &errnoV); err != nil {
+		return nil, err
+	}
+	if !isClassName(kind) {
+		return nil, valueErrorf("%s: for parameter kind: %q is not a class name (letters, digits and _, not starting with a digit)", b.Name(), kind)
+	}
+	e := &transports.Error{Kind: kind, Message: message}
+	if errnoV != starlark.None {
+		var n int
+		if err := starlark.AsInt(errnoV, &n); err != nil || n <= 0 || n > math.MaxInt32 {
+			return nil, valueErrorf("%s: for parameter errno: got %s, want a positive int or None", b.Name(), errnoV)
+		}
+		e.Errno = syscall.Errno(n)
+	}
+	return &ErrorValue{err: e}, nil
+}
+
+// isClassName reports whether s is a Python identifier in ASCII.
+func isClassName(s string) bool {
+	for i, c := range s {
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // scriptError wraps a Starlark failure as the ScriptError scripts see in

@@ -68,6 +68,13 @@ var loopMethods = map[string]loopMethod{
 	"default_exception_handler": (*loopValue).defaultExceptionHandler,
 	"set_debug":                 (*loopValue).setDebug,
 	"get_debug":                 (*loopValue).getDebug,
+	"Lock":                      (*loopValue).newLock,
+	"Event":                     (*loopValue).newEvent,
+	"Semaphore":                 (*loopValue).newSemaphore,
+	"BoundedSemaphore":          (*loopValue).newBoundedSemaphore,
+	"Queue":                     (*loopValue).newQueue,
+	"wait":                      (*loopValue).wait,
+	"as_completed":              (*loopValue).asCompleted,
 }
 
 func newLoopValue(e *Env) *loopValue {
@@ -80,6 +87,9 @@ func newLoopValue(e *Env) *loopValue {
 		lv.names = append(lv.names, name)
 	}
 	lv.names = append(lv.names, "index")
+	for name := range loopConstants {
+		lv.names = append(lv.names, name)
+	}
 	sort.Strings(lv.names)
 	return lv
 }
@@ -104,6 +114,9 @@ func (lv *loopValue) Attr(name string) (starlark.Value, error) {
 	}
 	if b, ok := lv.methods[name]; ok {
 		return b, nil
+	}
+	if c, ok := loopConstants[name]; ok {
+		return c, nil
 	}
 	return nil, noAttr(lv, name)
 }

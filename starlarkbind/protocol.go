@@ -359,4 +359,5 @@ var reservedTypeNames = map[string]bool{
 	"timer_handle": true, "loop": true, "protocol": true, "bound_method": true, "buffer": true,
 	"file": true, "go_factory": true, "go_protocol": true, "time.time": true, "time.duration": true,
 	"string.elems": true, "bytes.elems": true, "string.codepoints": true,
+	"lock": true, "event": true, "semaphore": true, "bounded_semaphore": true, "queue": true,
 }
