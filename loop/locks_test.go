@@ -252,3 +252,70 @@ func TestDeque(t *testing.T) {
 	require.Zero(t, d.len())
 	require.Zero(t, d.popFront())
 }
+
+// TestLockFIFOManyWithCancellations: 1,000 waiters, every third cancelled
+// (half of those after their wake-up): the others get the lock one at a
+// time, in the order they asked.
+func TestLockFIFOManyWithCancellations(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLoop(t)
+	k := l.NewLock()
+	k.Acquire()
+	var got, want []int
+	outs := make([]*Future, 1000)
+	for i := range outs {
+		outs[i] = k.Acquire()
+		outs[i].AddDoneCallback(func(f *Future) {
+			if f.Cancelled() {
+				return
+			}
+			got = append(got, i)
+			require.True(t, k.Locked())
+			// Cancel the next waiter right after handing it the lock,
+			// every sixth time: it must pass the lock on.
+			if i+1 < len(outs) && (i+1)%6 == 0 {
+				require.NoError(t, k.Release())
+				outs[i+1].Cancel()
+				return
+			}
+			require.NoError(t, k.Release())
+		})
+	}
+	for i := range outs {
+		switch {
+		case i%6 == 0 && i > 0:
+			// cancelled by its predecessor, after the wake-up
+		case i%3 == 0 && i > 0:
+			outs[i].Cancel()
+		default:
+			want = append(want, i)
+		}
+	}
+	require.NoError(t, k.Release())
+	mustRun(t, l)
+	assert.Equal(t, want, got)
+	assert.False(t, k.Locked())
+	assert.Zero(t, k.Waiters())
+}
+
+// BenchmarkLockHandoff: the cost of handing a lock from one waiter to the
+// next (an Acquire that waits, a Release, the wake-up and its Future).
+func BenchmarkLockHandoff(b *testing.B) {
+	l, _ := newTestLoop(b)
+	k := l.NewLock()
+	k.Acquire()
+	n := 0
+	var next func(*Future)
+	next = func(*Future) {
+		n++
+		if n < b.N {
+			k.Acquire().AddDoneCallback(next)
+		}
+		_ = k.Release()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	k.Acquire().AddDoneCallback(next)
+	_ = k.Release()
+	mustRun(b, l)
+}

@@ -175,12 +175,12 @@ func (q *Queue) put(item any, out *Future) {
 	w := q.loop.NewFuture()
 	q.putters.push(w)
 	awaitWaiter(w, out, func(cancelled bool) {
-		q.putters.remove(w) // gone already if a Get or Shutdown woke it
-		if !cancelled {
+		switch {
+		case !cancelled:
 			q.put(item, out)
-			return
-		}
-		if !q.Full() && !w.Cancelled() {
+		case w.Cancelled():
+			q.putters.remove(w) // a waiter that was woken is gone already
+		case !q.Full():
 			// Woken, but not taking the room: the next in line may.
 			wakeupNext(&q.putters)
 		}
@@ -207,12 +207,12 @@ func (q *Queue) get(out *Future) {
 	w := q.loop.NewFuture()
 	q.getters.push(w)
 	awaitWaiter(w, out, func(cancelled bool) {
-		q.getters.remove(w) // gone already if a Put or Shutdown woke it
-		if !cancelled {
+		switch {
+		case !cancelled:
 			q.get(out)
-			return
-		}
-		if !q.Empty() && !w.Cancelled() {
+		case w.Cancelled():
+			q.getters.remove(w) // a waiter that was woken is gone already
+		case !q.Empty():
 			// Woken, but not taking the item: the next in line may.
 			wakeupNext(&q.getters)
 		}

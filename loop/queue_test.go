@@ -163,3 +163,31 @@ func TestQueueShutdownImmediate(t *testing.T) {
 	assert.Same(t, ErrQueueShutDown, q.Get().Exception())
 	assert.Same(t, ErrTaskDoneTooOften, q.TaskDone())
 }
+
+// BenchmarkQueuePutGet: a producer and a consumer through a Queue of
+// maxsize 1, each putting (getting) the next item when its last Put (Get)
+// completed.
+func BenchmarkQueuePutGet(b *testing.B) {
+	l, _ := newTestLoop(b)
+	q := l.NewQueue(1)
+	put, got := 0, 0
+	var produce, consume func(*Future)
+	produce = func(*Future) {
+		if put++; put <= b.N {
+			q.Put(put).AddDoneCallback(produce)
+		}
+	}
+	consume = func(*Future) {
+		if got++; got < b.N {
+			q.Get().AddDoneCallback(consume)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	q.Get().AddDoneCallback(consume)
+	produce(nil)
+	mustRun(b, l)
+	if got != b.N {
+		b.Fatalf("got %d items of %d", got, b.N)
+	}
+}
