@@ -217,6 +217,9 @@ func (a *asCompleted) onTimeout() {
 	a.tokens = nil // a token is good for one removal
 	for out := a.nextOut(); out != nil; out = a.nextOut() {
 		_ = out.SetException(ErrTimeout)
+		// asyncio makes a turn's awaitable only when the iteration asks
+		// for it; a turn nobody waited for is not an error to report.
+		out.retrieved = true
 	}
 }
 

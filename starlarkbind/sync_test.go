@@ -31,3 +31,22 @@ func TestSyncWithTasks(t *testing.T) {
 		})
 	}
 }
+
+// TestAsCompletedTimeoutNotReported: the turns of as_completed that time
+// out without being waited for are not reported as never retrieved
+// (asyncio would not have made them), but an error handed to a turn nobody
+// read is.
+func TestAsCompletedTimeoutNotReported(t *testing.T) {
+	t.Parallel()
+	te := newTaskEnv(t, Options{})
+	te.exec(`
+order = loop.as_completed([loop.create_future(), loop.create_future()], timeout = 0)
+failed = loop.create_future()
+failed.set_exception(error("ValueError", "unread"))
+unread = loop.as_completed([failed])
+`)
+	te.run()
+	assert.Equal(t, 1, te.l.ReportUnretrieved(), "reports: %s", te.stderr)
+	assert.Contains(t, te.stderr.String(), "ValueError: unread")
+	assert.NotContains(t, te.stderr.String(), "TimeoutError")
+}
