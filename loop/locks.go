@@ -50,24 +50,25 @@ func (d *deque[T]) popFront() T {
 	return v
 }
 
-// remove removes the first element equal to v and reports whether there
-// was one. The search starts at the front, where waiters usually leave.
-func (d *deque[T]) remove(v T) bool {
+// remove removes the first element equal to v and returns its position
+// (0 for the front), or -1 if there was none. The search starts at the
+// front, where waiters usually leave.
+func (d *deque[T]) remove(v T) int {
 	for i := d.head; i < len(d.s); i++ {
 		if d.s[i] != v {
 			continue
 		}
 		if i == d.head {
 			d.popFront()
-			return true
+			return 0
 		}
 		var zero T
 		copy(d.s[i:], d.s[i+1:])
 		d.s[len(d.s)-1] = zero
 		d.s = d.s[:len(d.s)-1]
-		return true
+		return i - d.head
 	}
-	return false
+	return -1
 }
 
 // compact gives the space before head back once it is most of the slice.
@@ -274,6 +275,10 @@ type Semaphore struct {
 	value   int
 	bound   int // the initial value for a BoundedSemaphore, else -1
 	waiters deque[*Future]
+	// woken is how many waiters at the front are known to be done (woken
+	// or cancelled), where wakeUpNext starts looking: many releases before
+	// the woken waiters run stay linear.
+	woken int
 }
 
 // NewSemaphore returns a Semaphore bound to l with the given initial value;
@@ -338,7 +343,9 @@ func (s *Semaphore) Acquire() *Future {
 	w := s.loop.NewFuture()
 	s.waiters.push(w)
 	awaitWaiter(w, out, func(cancelled bool) {
-		s.waiters.remove(w)
+		if i := s.waiters.remove(w); i >= 0 && i < s.woken {
+			s.woken--
+		}
 		switch {
 		case cancelled && w.Done() && !w.Cancelled():
 			// Woken (wakeUpNext counted it) but not taking it: undo.
@@ -369,12 +376,15 @@ func (s *Semaphore) Release() error {
 // wakeUpNext wakes the first waiter not woken yet, counting it against the
 // counter, and reports whether there was one.
 func (s *Semaphore) wakeUpNext() bool {
-	for _, w := range s.waiters.items() {
-		if !w.Done() {
+	ws := s.waiters.items()
+	for i := s.woken; i < len(ws); i++ {
+		if w := ws[i]; !w.Done() {
 			s.value--
 			_ = w.SetResult(true)
+			s.woken = i + 1
 			return true
 		}
 	}
+	s.woken = len(ws)
 	return false
 }

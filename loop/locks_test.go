@@ -226,6 +226,40 @@ func TestBoundedSemaphoreRelease(t *testing.T) {
 	assert.Same(t, ErrSemaphoreValue, err)
 }
 
+// TestSemaphoreManyReleasesAtOnce: 10,000 waiters released in one
+// callback are all served, in order, and the counter ends at zero.
+func TestSemaphoreManyReleasesAtOnce(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLoop(t)
+	s, err := l.NewSemaphore(0)
+	require.NoError(t, err)
+	var got []int
+	outs := make([]*Future, 10000)
+	for i := range outs {
+		outs[i] = s.Acquire()
+		outs[i].AddDoneCallback(func(f *Future) {
+			if !f.Cancelled() {
+				got = append(got, i)
+			}
+		})
+	}
+	outs[5000].Cancel()
+	for range len(outs) - 1 {
+		require.NoError(t, s.Release())
+	}
+	mustRun(t, l)
+	require.Len(t, got, len(outs)-1)
+	for i, n := range got {
+		want := i
+		if i >= 5000 {
+			want = i + 1
+		}
+		require.Equal(t, want, n, "position %d", i)
+	}
+	assert.Zero(t, s.Value())
+	assert.Zero(t, s.Waiters())
+}
+
 // TestDeque: pops from the front, removal anywhere, and compaction keep
 // the order.
 func TestDeque(t *testing.T) {
@@ -237,9 +271,9 @@ func TestDeque(t *testing.T) {
 	for i := range 60 {
 		require.Equal(t, i, d.popFront())
 	}
-	require.True(t, d.remove(70))
-	require.True(t, d.remove(60))
-	require.False(t, d.remove(5))
+	require.Equal(t, 10, d.remove(70), "position of 70 among 60..99")
+	require.Equal(t, 0, d.remove(60))
+	require.Equal(t, -1, d.remove(5))
 	require.Equal(t, 38, d.len())
 	want := []int{}
 	for i := 61; i < 100; i++ {
