@@ -3,9 +3,9 @@ package starlarkbind
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -162,25 +162,5 @@ func runtimeErrorf(format string, args ...any) error {
 	return loop.Errorf("RuntimeError", format, args...)
 }
 
-// argError makes an UnpackArgs error (or an Unpacker's) a TypeError, unless
-// it already carries a class.
-func argError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ex loop.Exception
-	if errors.As(err, &ex) {
-		return err
-	}
-	return loop.Errorf("TypeError", "%w", err)
-}
-
-// unpack is starlark.UnpackArgs with TypeError: messages.
-func unpack(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
-	return argError(starlark.UnpackArgs(fnname, args, kwargs, pairs...))
-}
-
-// noAttr is the AttributeError of a missing attribute.
-func noAttr(v starlark.Value, name string) error {
-	return starlark.NoSuchAttrError(fmt.Sprintf("AttributeError: %s has no attribute %q", v.Type(), name))
-}
+// noAttr is the AttributeError of a missing attribute (bind.NoAttr).
+func noAttr(v starlark.Value, name string) error { return bind.NoAttr(v, name) }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -227,15 +228,6 @@ func (lv *loopValue) sleep(fnname string, args starlark.Tuple, kwargs []starlark
 	return lv.e.futureValue(f), nil
 }
 
-// futureArg reads a future parameter.
-func futureArg(fnname, param string, v starlark.Value) (*loop.Future, error) {
-	fv, ok := v.(*futureValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter %s: got %s, want future", fnname, param, v.Type())
-	}
-	return fv.f, nil
-}
-
 // copyOutcome completes dst as src completed (src must be done).
 func copyOutcome(dst, src *loop.Future) {
 	if dst.Done() {
@@ -254,22 +246,16 @@ func copyOutcome(dst, src *loop.Future) {
 }
 
 func (lv *loopValue) waitFor(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var futV, timeoutV starlark.Value
-	if err := unpack(fnname, args, kwargs, "fut", &futV, "timeout", &timeoutV); err != nil {
+	var fut futureArg
+	var timeout bind.OptionalSeconds
+	if err := unpack(fnname, args, kwargs, "fut", &fut, "timeout", &timeout); err != nil {
 		return nil, err
 	}
-	inner, err := futureArg(fnname, "fut", futV)
-	if err != nil {
-		return nil, err
-	}
+	inner := fut.f
 	out := lv.l().NewFuture()
 	var timer *loop.Handle
-	if timeoutV != starlark.None {
-		timeout, err := toDuration(fnname, "timeout", timeoutV)
-		if err != nil {
-			return nil, err
-		}
-		timer = lv.l().CallLater(timeout, func() {
+	if timeout.Set {
+		timer = lv.l().CallLater(timeout.Duration(), func() {
 			if inner.Done() {
 				return // its done callback completes out
 			}
@@ -301,11 +287,11 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 	}
 	children := make([]*loop.Future, len(args))
 	for i, a := range args {
-		f, err := futureArg(fnname, strconv.Itoa(i+1), a)
-		if err != nil {
+		var child futureArg
+		if err := bind.UnpackArg(fnname, strconv.Itoa(i+1), a, &child); err != nil {
 			return nil, err
 		}
-		children[i] = f
+		children[i] = child.f
 	}
 	out := lv.l().NewFuture()
 	e := lv.e
@@ -358,15 +344,12 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 var errLoopRunning error = &loop.Error{Kind: "RuntimeError", Message: "This event loop is already running (run_until_complete and run_forever work only at the top level and in main)"}
 
 func (lv *loopValue) runUntilComplete(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var futV starlark.Value
+	var fut futureArg
 	returnExceptions := false
-	if err := unpack(fnname, args, kwargs, "future", &futV, "return_exceptions?", &returnExceptions); err != nil {
+	if err := unpack(fnname, args, kwargs, "future", &fut, "return_exceptions?", &returnExceptions); err != nil {
 		return nil, err
 	}
-	f, err := futureArg(fnname, "future", futV)
-	if err != nil {
-		return nil, err
-	}
+	f := fut.f
 	if lv.l().IsRunning() {
 		return nil, errLoopRunning
 	}
@@ -822,27 +805,16 @@ func (lv *loopValue) allowedAddrInfos(fut *loop.Future, host string, port int) *
 	return out
 }
 
-// signalArg reads a signal number.
-func signalArg(fnname string, v starlark.Value) (syscall.Signal, error) {
-	var n int
-	if err := starlark.AsInt(v, &n); err != nil {
-		return 0, typeErrorf("%s: for parameter sig: got %s, want int", fnname, v.Type())
-	}
-	if n <= 0 || n >= 65 {
-		return 0, valueErrorf("%s: for parameter sig: signal number %d out of range", fnname, n)
-	}
-	return syscall.Signal(n), nil
-}
-
 func (lv *loopValue) addSignalHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn, cargs, err := callbackArgs(fnname, args, kwargs, 1)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, args[0])
-	if err != nil {
+	var sa signalArg
+	if err := bind.UnpackArg(fnname, "sig", args[0], &sa); err != nil {
 		return nil, err
 	}
+	sig := sa.sig
 	e := lv.e
 	what := fmt.Sprintf("signal handler %s for signal %d", describeCall(fn, cargs), int(sig))
 	if err := lv.l().AddSignalHandler(sig, func() {
@@ -857,14 +829,11 @@ func (lv *loopValue) addSignalHandler(fnname string, args starlark.Tuple, kwargs
 }
 
 func (lv *loopValue) removeSignalHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var sigV starlark.Value
-	if err := unpack(fnname, args, kwargs, "sig", &sigV); err != nil {
+	var sa signalArg
+	if err := unpack(fnname, args, kwargs, "sig", &sa); err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, sigV)
-	if err != nil {
-		return nil, err
-	}
+	sig := sa.sig
 	if !lv.scriptSi[sig] {
 		return starlark.False, nil
 	}

@@ -305,15 +305,11 @@ func signalResult(err error) (starlark.Value, error) {
 }
 
 func tSendSignal(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var sigV starlark.Value
-	if err := unpack(fnname, args, kwargs, "signal", &sigV); err != nil {
+	var sig signalArg
+	if err := unpack(fnname, args, kwargs, "signal", &sig); err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, sigV)
-	if err != nil {
-		return nil, err
-	}
-	return signalResult(subprocessOf(tv).SendSignal(int(sig)))
+	return signalResult(subprocessOf(tv).SendSignal(int(sig.sig)))
 }
 
 func tTerminate(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

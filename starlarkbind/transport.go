@@ -205,10 +205,6 @@ func (tv *transportValue) AttrNames() []string {
 	return append(names, tv.extraAttrNames()...)
 }
 
-func noArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) error {
-	return unpack(fnname, args, kwargs)
-}
-
 func tClose(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := noArgs(fnname, args, kwargs); err != nil {
 		return nil, err
