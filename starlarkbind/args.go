@@ -112,3 +112,44 @@ func (a *errorArg) Unpack(v starlark.Value) error {
 	}
 	return bind.Want(v, "an error value or a string")
 }
+
+// sockArg unpacks a socket value (os.listen_fds()). An optional sock is
+// "sock??": None is no socket.
+type sockArg struct{ sv *socketValue }
+
+func (a *sockArg) Unpack(v starlark.Value) error {
+	sv, ok := v.(*socketValue)
+	if !ok {
+		return bind.Want(v, "socket")
+	}
+	a.sv = sv
+	return nil
+}
+
+// sslArg unpacks ssl=: an ssl.SSLContext, a bool (True: a default client
+// context) or None. Set server before unpacking for a server's call,
+// whose message does not offer True.
+type sslArg struct {
+	server bool
+	ctx    *sslContext
+	isBool bool
+	b      bool
+}
+
+func (a *sslArg) Unpack(v starlark.Value) error {
+	a.ctx, a.isBool, a.b = nil, false, false
+	switch x := v.(type) {
+	case starlark.NoneType:
+		return nil
+	case starlark.Bool:
+		a.isBool, a.b = true, bool(x)
+		return nil
+	case *sslContext:
+		a.ctx = x
+		return nil
+	}
+	if a.server {
+		return bind.Want(v, "an ssl.SSLContext or None")
+	}
+	return bind.Want(v, "an ssl.SSLContext, True or None")
+}

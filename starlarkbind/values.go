@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"math"
 	"net"
-	"time"
 	"unsafe"
 
 	"go.starlark.net/starlark"
@@ -70,26 +69,6 @@ func ipPortTuple(ip net.IP, port int) starlark.Tuple {
 		host = ip.String()
 	}
 	return starlark.Tuple{starlark.String(host), starlark.MakeInt(port)}
-}
-
-// toDuration converts seconds (int or float) to a Duration, clamping huge
-// values rather than overflowing.
-func toDuration(fnname, param string, v starlark.Value) (time.Duration, error) {
-	secs, ok := starlark.AsFloat(v)
-	if !ok {
-		return 0, typeErrorf("%s: for parameter %s: got %s, want float or int", fnname, param, v.Type())
-	}
-	if math.IsNaN(secs) {
-		return 0, valueErrorf("%s: for parameter %s: got nan", fnname, param)
-	}
-	const maxSecs = float64(math.MaxInt64/int64(time.Second)) - 1
-	switch {
-	case secs > maxSecs:
-		secs = maxSecs
-	case secs < -maxSecs:
-		secs = -maxSecs
-	}
-	return time.Duration(secs * float64(time.Second)), nil
 }
 
 // optionalInt reads an int parameter that may be None.

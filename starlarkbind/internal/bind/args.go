@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -57,41 +58,46 @@ func Mistyped(msg string) error {
 }
 
 // UnpackArgs is starlark.UnpackArgs with the class of the failure kept: a
-// TypeError, or the class of the Unpacker that refused its value. The
-// message is starlark.UnpackArgs's ("fnname: for parameter X: ...").
+// TypeError, or the class of the Unpacker that refused its value. A
+// refused value reads "fnname: for parameter name: why", the parameter
+// unquoted whether it came by position or by keyword.
 func UnpackArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
 	err := starlark.UnpackArgs(fnname, args, kwargs, pairs...)
 	if err == nil {
 		return nil
 	}
 	// starlark.UnpackArgs keeps only the text of an Unpacker's error: run
-	// it again, on this cold path, with the Unpackers watched.
-	var refused error
+	// it again, on this cold path, with every variable watched.
+	var refused *watch
 	watched := make([]any, len(pairs))
 	copy(watched, pairs)
 	for i := 1; i < len(watched); i += 2 {
-		if u, ok := watched[i].(starlark.Unpacker); ok {
-			watched[i] = &watch{u: u, err: &refused}
-		}
+		name, _ := watched[i-1].(string)
+		watched[i] = &watch{ptr: watched[i], name: strings.TrimRight(name, "?"), refused: &refused}
 	}
 	if again := starlark.UnpackArgs(fnname, args, kwargs, watched...); again != nil {
 		err = again
 	}
-	return classed(refused, err.Error())
+	if refused != nil {
+		return classed(refused.err, fnname+": for parameter "+refused.name+": "+refused.err.Error())
+	}
+	return classed(nil, err.Error()) // a missing or unexpected argument
 }
 
-// watch records the first error of the Unpacker it stands for.
+// watch unpacks into ptr and records the first refusal.
 type watch struct {
-	u   starlark.Unpacker
-	err *error
+	ptr     any
+	name    string
+	err     error
+	refused **watch
 }
 
 func (w *watch) Unpack(v starlark.Value) error {
-	err := w.u.Unpack(v)
-	if err != nil && *w.err == nil {
-		*w.err = err
+	w.err = starlark.UnpackArg(v, w.ptr)
+	if w.err != nil && *w.refused == nil {
+		*w.refused = w
 	}
-	return err
+	return w.err
 }
 
 // classed is the error with message msg, of the class refused carries
@@ -356,4 +362,17 @@ func (a *SockAddr) Unpack(v starlark.Value) error {
 	}
 	a.Path = false
 	return a.HostPort.Unpack(v)
+}
+
+// Number unpacks a float or an int, as a float (loop.call_at's when).
+type Number float64
+
+// Unpack implements starlark.Unpacker.
+func (n *Number) Unpack(v starlark.Value) error {
+	f, ok := starlark.AsFloat(v)
+	if !ok {
+		return Want(v, "float or int")
+	}
+	*n = Number(f)
+	return nil
 }

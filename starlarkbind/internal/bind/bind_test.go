@@ -110,6 +110,11 @@ func TestUnpackArgsKeepsTheClass(t *testing.T) {
 	}
 	var p Port
 	assert.EqualError(t, UnpackArgs("f", nil, nil, "port", &p), "TypeError: f: missing argument for port")
+	kw := []starlark.Tuple{{starlark.String("port"), starlark.MakeInt(-1)}}
+	assert.EqualError(t, UnpackArgs("f", nil, kw, "port?", &p), "ValueError: f: for parameter port: -1 out of range 0-65535", "a keyword reads as a position does")
+	var n int
+	kw = []starlark.Tuple{{starlark.String("n"), starlark.String("x")}}
+	assert.EqualError(t, UnpackArgs("f", nil, kw, "n??", &n), "TypeError: f: for parameter n: got string, want int")
 	assert.EqualError(t, UnpackArg("f", "2", starlark.MakeInt(-1), &p), "ValueError: f: for parameter 2: -1 out of range 0-65535")
 }
 
