@@ -257,23 +257,17 @@ func envArg(fnname string, v starlark.Value) ([]string, error) {
 	return nil, typeErrorf("%s: for parameter env: got %s, want dict or None", fnname, v.Type())
 }
 
-// ---- subprocess transport methods (see transport_kinds.go) ----
+// ---- subprocess transport methods (in transport.go's table) ----
 
 func subprocessOf(tv *transportValue) transports.SubprocessTransport {
 	return tv.t.(transports.SubprocessTransport)
 }
 
-func tGetPid(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetPid(tv *transportValue) (starlark.Value, error) {
 	return starlark.MakeInt(subprocessOf(tv).GetPid()), nil
 }
 
-func tGetReturncode(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetReturncode(tv *transportValue) (starlark.Value, error) {
 	code, ok := subprocessOf(tv).GetReturncode()
 	if !ok {
 		return starlark.None, nil
@@ -312,16 +306,10 @@ func tSendSignal(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	return signalResult(subprocessOf(tv).SendSignal(int(sig.sig)))
 }
 
-func tTerminate(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tTerminate(tv *transportValue) (starlark.Value, error) {
 	return signalResult(subprocessOf(tv).Terminate())
 }
 
-func tKill(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tKill(tv *transportValue) (starlark.Value, error) {
 	return signalResult(subprocessOf(tv).Kill())
 }

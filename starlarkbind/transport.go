@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strconv"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -26,83 +28,49 @@ const (
 	kindSubprocess
 )
 
-// transportMethod is one script-visible method.
-type transportMethod struct {
-	name  string
-	kinds transportKind // the method exists if the transport has any of these
-	fn    func(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+// has returns the Has of a method that transports of any of kinds have.
+func has(kinds transportKind) func(*transportValue) bool {
+	return func(tv *transportValue) bool { return tv.kind&kinds != 0 }
 }
 
-// transportMethods is the table of methods, sorted by name; it is never
-// modified. methodIndex finds a name in it.
-var transportMethods = [numTransportMethods]transportMethod{
-	{"abort", kindWrite | kindDatagram, tAbort},
-	{"can_write_eof", kindWrite, tCanWriteEOF},
-	{"close", kindBase, tClose},
-	{"get_extra_info", kindBase, tGetExtraInfo},
-	{"get_protocol", kindBase, tGetProtocol},
-	{"get_write_buffer_limits", kindWrite, tLimitsGet},
-	{"get_write_buffer_size", kindWrite | kindDatagram, tGetWriteBufferSize},
-	{"is_closing", kindBase, tIsClosing},
-	{"is_reading", kindRead, tIsReading},
-	{"pause_reading", kindRead, tPauseReading},
-	{"resume_reading", kindRead, tResumeReading},
-	{"sendto", kindDatagram, tSendto},
-	{"set_protocol", kindBase, tSetProtocol},
-	{"set_write_buffer_limits", kindWrite, tLimitsSet},
-	{"write", kindWrite, tWrite},
-	{"write_eof", kindWrite, tWriteEOF},
-	{"writelines", kindWrite, tWritelines},
-}
-
-// Indexes in transportMethods of the methods found without a search.
-const (
-	methodWrite         = 14
-	numTransportMethods = 17
-)
-
-// methodIndex returns the index of name in transportMethods, or -1.
-func methodIndex(name string) int {
-	if name == "write" { // the hot path: self.transport.write(data)
-		return methodWrite
-	}
-	lo, hi := 0, len(transportMethods)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if transportMethods[mid].name < name {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(transportMethods) && transportMethods[lo].name == name {
-		return lo
-	}
-	return -1
-}
-
-// transportBuiltins are the implementations of the methods' builtins, by
-// index in transportMethods: each finds its transport as the receiver.
-var transportBuiltins = func() (fns [numTransportMethods]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) {
-	for i := range transportMethods {
-		m := &transportMethods[i]
-		fnname := "transport." + m.name
-		fns[i] = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			return m.fn(b.Receiver().(*transportValue), fnname, args, kwargs)
-		}
-	}
-	return fns
-}()
+// transportMethods are the methods of every kind of transport, each
+// shown only by the kinds that have it (the subprocess methods are in
+// subprocess.go, the flow-control limits in transport_kinds.go).
+var transportMethods = bind.NewMethods("transport", map[string]bind.Method[*transportValue]{
+	"abort":                   {Fn0: tAbort, Has: has(kindWrite | kindDatagram)},
+	"can_write_eof":           {Fn0: tCanWriteEOF, Has: has(kindWrite)},
+	"close":                   {Fn0: tClose, Has: has(kindBase)},
+	"get_extra_info":          {Fn: tGetExtraInfo, Has: has(kindBase)},
+	"get_protocol":            {Fn0: tGetProtocol, Has: has(kindBase)},
+	"get_write_buffer_limits": {Fn0: tLimitsGet, Has: has(kindWrite | kindDatagram)},
+	"get_write_buffer_size":   {Fn0: tGetWriteBufferSize, Has: has(kindWrite | kindDatagram)},
+	"is_closing":              {Fn0: tIsClosing, Has: has(kindBase)},
+	"is_reading":              {Fn0: tIsReading, Has: has(kindRead)},
+	"pause_reading":           {Fn0: tPauseReading, Has: has(kindRead)},
+	"resume_reading":          {Fn0: tResumeReading, Has: has(kindRead)},
+	"sendto":                  {Fn: tSendto, Has: has(kindDatagram)},
+	"set_protocol":            {Fn: tSetProtocol, Has: has(kindBase)},
+	"set_write_buffer_limits": {Fn: tLimitsSet, Has: has(kindWrite | kindDatagram)},
+	"write":                   {Fn: tWrite, Has: has(kindWrite)}, // Attr's fast path: transportValue.write
+	"write_eof":               {Fn0: tWriteEOF, Has: has(kindWrite)},
+	"writelines":              {Fn: tWritelines, Has: has(kindWrite)},
+	"get_pid":                 {Fn0: tGetPid, Has: has(kindSubprocess)},
+	"get_pipe_transport":      {Fn: tGetPipeTransport, Has: has(kindSubprocess)},
+	"get_returncode":          {Fn0: tGetReturncode, Has: has(kindSubprocess)},
+	"kill":                    {Fn0: tKill, Has: has(kindSubprocess)},
+	"send_signal":             {Fn: tSendSignal, Has: has(kindSubprocess)},
+	"terminate":               {Fn0: tTerminate, Has: has(kindSubprocess)},
+})
 
 // transportValue is the Starlark value of a transport. A server holds one
 // per connection, so it is small: write, the method of the hot path, is a
 // field of it (no allocation); the others are made on first use.
 type transportValue struct {
-	e       *Env
-	t       transports.BaseTransport
-	kind    transportKind
-	write   writeMethod                             // transport.write, bound to this value
-	methods *[numTransportMethods]*starlark.Builtin // the others, made on first use
+	e     *Env
+	t     transports.BaseTransport
+	kind  transportKind
+	write writeMethod // transport.write, bound to this value
+	bound bind.Bound  // the others, bound on first use
 }
 
 var _ starlark.HasAttrs = (*transportValue)(nil)
@@ -148,25 +116,16 @@ func (tv *transportValue) Hash() (uint32, error) { return identityHash(tv), nil 
 
 // Attr returns a bound method, or fails with an AttributeError for a
 // method of another kind of transport. A method is the same value each
-// time it is asked for.
+// time it is asked for; write, the hot path, is a field of the value.
 func (tv *transportValue) Attr(name string) (starlark.Value, error) {
-	i := methodIndex(name)
-	if i < 0 || transportMethods[i].kinds&tv.kind == 0 {
-		return tv.extraAttr(name) // transport_kinds.go
-	}
-	if i == methodWrite {
+	if name == "write" && tv.kind&kindWrite != 0 {
 		return &tv.write, nil
 	}
-	if tv.methods == nil {
-		tv.methods = new([numTransportMethods]*starlark.Builtin)
-	}
-	if b := tv.methods[i]; b != nil {
-		return b, nil
-	}
-	b := starlark.NewBuiltin(transportMethods[i].name, transportBuiltins[i]).BindReceiver(tv)
-	tv.methods[i] = b
-	return b, nil
+	return transportMethods.Attr(tv, &tv.bound, name)
 }
+
+// AttrNames lists the methods of this transport's kind.
+func (tv *transportValue) AttrNames() []string { return transportMethods.AttrNames(tv) }
 
 // writeMethod is transport.write bound to its transport: a built-in
 // method, as starlark.Builtin values are, that lives inside the transport
@@ -194,29 +153,12 @@ func (m *writeMethod) CallInternal(_ *starlark.Thread, args starlark.Tuple, kwar
 	return tWrite(m.tv, "transport.write", args, kwargs)
 }
 
-// AttrNames lists the methods of this transport's kind.
-func (tv *transportValue) AttrNames() []string {
-	var names []string
-	for _, m := range transportMethods {
-		if m.kinds&tv.kind != 0 {
-			names = append(names, m.name)
-		}
-	}
-	return append(names, tv.extraAttrNames()...)
-}
-
-func tClose(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tClose(tv *transportValue) (starlark.Value, error) {
 	tv.t.Close()
 	return starlark.None, nil
 }
 
-func tIsClosing(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tIsClosing(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.IsClosing()), nil
 }
 
@@ -260,50 +202,33 @@ func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs
 	return starlark.None, nil
 }
 
-func tGetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetProtocol(tv *transportValue) (starlark.Value, error) {
 	return tv.e.protocolValue(tv.t.GetProtocol()), nil
 }
 
-func tIsReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tIsReading(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.(transports.ReadTransport).IsReading()), nil
 }
 
-func tPauseReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tPauseReading(tv *transportValue) (starlark.Value, error) {
 	tv.t.(transports.ReadTransport).PauseReading()
 	return starlark.None, nil
 }
 
-func tResumeReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tResumeReading(tv *transportValue) (starlark.Value, error) {
 	tv.t.(transports.ReadTransport).ResumeReading()
 	return starlark.None, nil
 }
 
 // tWrite is the hot path: one positional argument, no unpacking machinery.
 func tWrite(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if len(args) != 1 || len(kwargs) != 0 {
-		var data starlark.Value
+	var data dataArg
+	if len(args) != 1 || len(kwargs) != 0 || data.Unpack(args[0]) != nil {
 		if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
 			return nil, err
 		}
-		args = starlark.Tuple{data}
 	}
-	data, ok := bytesOf(args[0])
-	if !ok {
-		return nil, typeErrorf("%s: for parameter data: got %s, want bytes or string", fnname, args[0].Type())
-	}
-	if err := tv.t.(transports.WriteTransport).Write(data); err != nil {
+	if err := tv.t.(transports.WriteTransport).Write(data.b); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
@@ -319,11 +244,11 @@ func tWritelines(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	defer it.Done()
 	var x starlark.Value
 	for i := 0; it.Next(&x); i++ {
-		b, ok := bytesOf(x)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter list_of_data: element %d is %s, want bytes or string", fnname, i, x.Type())
+		var data dataArg
+		if err := bind.UnpackElement(fnname, "list_of_data", i, x, &data); err != nil {
+			return nil, err
 		}
-		bufs = append(bufs, b)
+		bufs = append(bufs, data.b)
 	}
 	if err := tv.t.(transports.WriteTransport).Writelines(bufs); err != nil {
 		return nil, failWith(NewErrorValue(err))
@@ -331,35 +256,23 @@ func tWritelines(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	return starlark.None, nil
 }
 
-func tWriteEOF(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tWriteEOF(tv *transportValue) (starlark.Value, error) {
 	if err := tv.t.(transports.WriteTransport).WriteEOF(); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
 }
 
-func tCanWriteEOF(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tCanWriteEOF(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.(transports.WriteTransport).CanWriteEOF()), nil
 }
 
-func tAbort(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tAbort(tv *transportValue) (starlark.Value, error) {
 	abortTransport(tv.t)
 	return starlark.None, nil
 }
 
-func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetWriteBufferSize(tv *transportValue) (starlark.Value, error) {
 	switch t := tv.t.(type) {
 	case transports.WriteTransport:
 		return starlark.MakeInt(t.GetWriteBufferSize()), nil
@@ -370,62 +283,39 @@ func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple,
 }
 
 func tSendto(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var data, addrV starlark.Value = nil, starlark.None
-	if err := unpack(fnname, args, kwargs, "data", &data, "addr?", &addrV); err != nil {
+	var data dataArg
+	var addr sendtoAddrArg
+	if err := unpack(fnname, args, kwargs, "data", &data, "addr?", &addr); err != nil {
 		return nil, err
 	}
-	b, ok := bytesOf(data)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter data: got %s, want bytes", fnname, data.Type())
-	}
-	var addr net.Addr
-	if addrV != starlark.None {
-		a, err := udpAddrOf(fnname, addrV)
-		if err != nil {
-			return nil, err
-		}
-		addr = a
-	}
-	if err := tv.t.(transports.DatagramTransport).SendTo(b, addr); err != nil {
+	if err := tv.t.(transports.DatagramTransport).SendTo(data.b, addr.a); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
 }
 
-// udpAddrOf reads a (host, port) tuple with a literal IP, or a path.
-func udpAddrOf(fnname string, v starlark.Value) (net.Addr, error) {
-	if s, ok := v.(starlark.String); ok {
-		return &net.UnixAddr{Name: string(s), Net: "unixgram"}, nil
-	}
-	host, port, err := hostPortOf(fnname, "addr", v)
-	if err != nil {
-		return nil, err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil, valueErrorf("%s: for parameter addr: %q is not an IP address", fnname, host)
-	}
-	return &net.UDPAddr{IP: ip, Port: port}, nil
-}
+// sendtoAddrArg unpacks sendto's addr: a (host, port) tuple with a
+// literal IP (no name lookup happens on a send), a path, or None.
+type sendtoAddrArg struct{ a net.Addr }
 
-// hostPortOf reads a (host, port) tuple.
-func hostPortOf(fnname, param string, v starlark.Value) (string, int, error) {
-	t, ok := v.(starlark.Tuple)
-	if !ok || len(t) < 2 {
-		return "", 0, typeErrorf("%s: for parameter %s: got %s, want a (host, port) tuple", fnname, param, v.Type())
+func (a *sendtoAddrArg) Unpack(v starlark.Value) error {
+	var sa bind.SockAddr
+	if err := sa.Unpack(v); err != nil {
+		return err
 	}
-	host, ok := t[0].(starlark.String)
-	if !ok {
-		return "", 0, typeErrorf("%s: for parameter %s: host is %s, want string", fnname, param, t[0].Type())
+	switch {
+	case !sa.Set:
+		a.a = nil
+	case sa.Path:
+		a.a = &net.UnixAddr{Name: sa.Host, Net: "unixgram"}
+	default:
+		ip := net.ParseIP(sa.Host)
+		if ip == nil {
+			return bind.Invalid(strconv.Quote(sa.Host) + " is not an IP address")
+		}
+		a.a = &net.UDPAddr{IP: ip, Port: sa.Port}
 	}
-	var port int
-	if err := starlark.AsInt(t[1], &port); err != nil {
-		return "", 0, typeErrorf("%s: for parameter %s: port is %s, want int", fnname, param, t[1].Type())
-	}
-	if port < 0 || port > 65535 {
-		return "", 0, valueErrorf("%s: for parameter %s: port %d out of range 0-65535", fnname, param, port)
-	}
-	return string(host), port, nil
+	return nil
 }
 
 // protocolValue converts a transport's protocol to what scripts see.

@@ -2,7 +2,6 @@ package starlarkbind
 
 import (
 	"hash/maphash"
-	"math"
 	"net"
 	"unsafe"
 
@@ -69,26 +68,6 @@ func ipPortTuple(ip net.IP, port int) starlark.Tuple {
 		host = ip.String()
 	}
 	return starlark.Tuple{starlark.String(host), starlark.MakeInt(port)}
-}
-
-// optionalInt reads an int parameter that may be None.
-func optionalInt(fnname, param string, v starlark.Value) (*int, error) {
-	if v == nil || v == starlark.None {
-		return nil, nil
-	}
-	i, ok := v.(starlark.Int)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter %s: got %s, want int or None", fnname, param, v.Type())
-	}
-	// Any integer, as Python's: one beyond int's range saturates (a limit
-	// of 2**100 bytes is as good as no limit).
-	x := math.MaxInt
-	if n, ok := i.Int64(); ok {
-		x = int(n)
-	} else if i.Sign() < 0 {
-		x = math.MinInt
-	}
-	return &x, nil
 }
 
 // optionalString reads a string parameter that may be None ("" then).

@@ -122,6 +122,13 @@ func UnpackArg(fnname, param string, v starlark.Value, ptr any) error {
 	return classed(err, fnname+": for parameter "+param+": "+err.Error())
 }
 
+// UnpackElement unpacks element i of a sequence argument, the parameter
+// param of fnname: "fnname: for parameter parts: element 1: got int, want
+// bytes".
+func UnpackElement(fnname, param string, i int, v starlark.Value, ptr any) error {
+	return UnpackArg(fnname, param+": element "+strconv.Itoa(i), v, ptr)
+}
+
 // Errorf is the error of a builtin that is not about one parameter's
 // value (a combination of arguments): "loop.create_connection: host and
 // port was not specified", with kind KindTypeError or KindValueError.
