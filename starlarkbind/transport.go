@@ -331,8 +331,9 @@ func (e *Env) protocolValue(p transports.BaseProtocol) starlark.Value {
 
 // serverValue is the Starlark value of a server (asyncio.Server).
 type serverValue struct {
-	e *Env
-	s *transports.Server
+	e     *Env
+	s     *transports.Server
+	bound bind.Bound // its methods, bound on first use
 }
 
 var _ starlark.HasAttrs = (*serverValue)(nil)
@@ -352,50 +353,61 @@ func (sv *serverValue) Freeze()               {}
 func (sv *serverValue) Truth() starlark.Bool  { return starlark.True }
 func (sv *serverValue) Hash() (uint32, error) { return identityHash(sv), nil }
 
-var serverAttrNames = []string{"abort_clients", "close", "close_clients", "is_serving", "sockets", "start_serving", "wait_closed"}
+// serverMethods are asyncio.Server's methods, and sockets.
+var serverMethods = bind.NewMethods("server", map[string]bind.Method[*serverValue]{
+	"abort_clients": {Fn0: (*serverValue).abortClients},
+	"close":         {Fn0: (*serverValue).close},
+	"close_clients": {Fn0: (*serverValue).closeClients},
+	"is_serving":    {Fn0: (*serverValue).isServing},
+	"sockets":       {Get: (*serverValue).sockets},
+	"start_serving": {Fn0: (*serverValue).startServing},
+	"wait_closed":   {Fn0: (*serverValue).waitClosed},
+})
 
-func (sv *serverValue) AttrNames() []string { return serverAttrNames }
+func (sv *serverValue) AttrNames() []string { return serverMethods.AttrNames(sv) }
 
 func (sv *serverValue) Attr(name string) (starlark.Value, error) {
-	var fn func() (starlark.Value, error)
-	switch name {
-	case "sockets":
-		socks := sv.s.Sockets()
-		list := make([]starlark.Value, len(socks))
-		for i, s := range socks {
-			list[i] = &socketValue{s: s}
-		}
-		return starlark.NewList(list), nil
-	case "close":
-		fn = func() (starlark.Value, error) {
-			sv.s.Close()
-			delete(sv.e.servers, sv.s)
-			return starlark.None, nil
-		}
-	case "is_serving":
-		fn = func() (starlark.Value, error) { return starlark.Bool(sv.s.IsServing()), nil }
-	case "start_serving":
-		fn = func() (starlark.Value, error) {
-			if err := sv.s.StartServing(); err != nil {
-				return nil, failWith(NewErrorValue(err))
-			}
-			return starlark.None, nil
-		}
-	case "close_clients":
-		fn = func() (starlark.Value, error) { sv.s.CloseClients(); return starlark.None, nil }
-	case "abort_clients":
-		fn = func() (starlark.Value, error) { sv.s.AbortClients(); return starlark.None, nil }
-	case "wait_closed":
-		fn = func() (starlark.Value, error) { return sv.e.futureValue(sv.s.WaitClosed()), nil }
-	default:
-		return nil, noAttr(sv, name)
+	return serverMethods.Attr(sv, &sv.bound, name)
+}
+
+func (sv *serverValue) sockets() (starlark.Value, error) {
+	socks := sv.s.Sockets()
+	list := make([]starlark.Value, len(socks))
+	for i, s := range socks {
+		list[i] = &socketValue{s: s}
 	}
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs("server."+name, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn()
-	}), nil
+	return starlark.NewList(list), nil
+}
+
+func (sv *serverValue) close() (starlark.Value, error) {
+	sv.s.Close()
+	delete(sv.e.servers, sv.s)
+	return starlark.None, nil
+}
+
+func (sv *serverValue) isServing() (starlark.Value, error) {
+	return starlark.Bool(sv.s.IsServing()), nil
+}
+
+func (sv *serverValue) startServing() (starlark.Value, error) {
+	if err := sv.s.StartServing(); err != nil {
+		return nil, failWith(NewErrorValue(err))
+	}
+	return starlark.None, nil
+}
+
+func (sv *serverValue) closeClients() (starlark.Value, error) {
+	sv.s.CloseClients()
+	return starlark.None, nil
+}
+
+func (sv *serverValue) abortClients() (starlark.Value, error) {
+	sv.s.AbortClients()
+	return starlark.None, nil
+}
+
+func (sv *serverValue) waitClosed() (starlark.Value, error) {
+	return sv.e.futureValue(sv.s.WaitClosed()), nil
 }
 
 // sockInfo is what a socket value shows: *transports.Socket, or a socket
@@ -428,32 +440,19 @@ func (sv *socketValue) Freeze()               {}
 func (sv *socketValue) Truth() starlark.Bool  { return starlark.True }
 func (sv *socketValue) Hash() (uint32, error) { return identityHash(sv), nil }
 
-var socketAttrNames = []string{"family", "fileno", "getpeername", "getsockname", "type"}
+// socketMethods are a socket object's methods and attributes.
+var socketMethods = bind.NewMethods("socket", map[string]bind.Method[*socketValue]{
+	"family":      {Get: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Family()), nil }},
+	"type":        {Get: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Type()), nil }},
+	"fileno":      {Fn0: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Fileno()), nil }},
+	"getsockname": {Fn0: func(sv *socketValue) (starlark.Value, error) { return addrValue(sv.s.Getsockname()), nil }},
+	"getpeername": {Fn0: func(sv *socketValue) (starlark.Value, error) { return addrValue(sv.s.Getpeername()), nil }},
+})
 
-func (sv *socketValue) AttrNames() []string { return socketAttrNames }
+func (sv *socketValue) AttrNames() []string { return socketMethods.AttrNames(sv) }
 
 func (sv *socketValue) Attr(name string) (starlark.Value, error) {
-	var fn func() starlark.Value
-	switch name {
-	case "family":
-		return starlark.MakeInt(sv.s.Family()), nil
-	case "type":
-		return starlark.MakeInt(sv.s.Type()), nil
-	case "fileno":
-		fn = func() starlark.Value { return starlark.MakeInt(sv.s.Fileno()) }
-	case "getsockname":
-		fn = func() starlark.Value { return addrValue(sv.s.Getsockname()) }
-	case "getpeername":
-		fn = func() starlark.Value { return addrValue(sv.s.Getpeername()) }
-	default:
-		return nil, noAttr(sv, name)
-	}
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs("socket."+name, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn(), nil
-	}), nil
+	return socketMethods.Attr(sv, nil, name)
 }
 
 // goFactoryValue is a Go ProtocolFactory as a Starlark value (GoFactory).
