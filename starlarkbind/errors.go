@@ -70,24 +70,25 @@ func (v *ErrorValue) Truth() starlark.Bool { return starlark.True }
 // Hash hashes the identity of the value.
 func (v *ErrorValue) Hash() (uint32, error) { return identityHash(v), nil }
 
-// Attr returns kind, errno or message.
-func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "kind":
-		return starlark.String(v.err.Kind), nil
-	case "errno":
+// errorMethods are an error value's attributes.
+var errorMethods = bind.NewMethods("error", map[string]bind.Method[*ErrorValue]{
+	"errno": {Get: func(v *ErrorValue) (starlark.Value, error) {
 		if v.err.Errno == 0 {
 			return starlark.None, nil
 		}
 		return starlark.MakeInt(int(v.err.Errno)), nil
-	case "message":
-		return starlark.String(v.err.Message), nil
-	}
-	return nil, noAttr(v, name)
+	}},
+	"kind":    {Get: func(v *ErrorValue) (starlark.Value, error) { return starlark.String(v.err.Kind), nil }},
+	"message": {Get: func(v *ErrorValue) (starlark.Value, error) { return starlark.String(v.err.Message), nil }},
+})
+
+// Attr returns kind, errno or message.
+func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
+	return errorMethods.Attr(v, nil, name)
 }
 
 // AttrNames lists the attributes.
-func (v *ErrorValue) AttrNames() []string { return []string{"errno", "kind", "message"} }
+func (v *ErrorValue) AttrNames() []string { return errorMethods.AttrNames(v) }
 
 // toTransportsError maps Go errors to the asyncio kinds scripts see.
 func toTransportsError(err error) *transports.Error {

@@ -70,18 +70,6 @@ func ipPortTuple(ip net.IP, port int) starlark.Tuple {
 	return starlark.Tuple{starlark.String(host), starlark.MakeInt(port)}
 }
 
-// optionalString reads a string parameter that may be None ("" then).
-func optionalString(fnname, param string, v starlark.Value) (string, bool, error) {
-	if v == nil || v == starlark.None {
-		return "", false, nil
-	}
-	s, ok := v.(starlark.String)
-	if !ok {
-		return "", false, typeErrorf("%s: for parameter %s: got %s, want string or None", fnname, param, v.Type())
-	}
-	return string(s), true, nil
-}
-
 // unixName is a Unix socket address as Python shows it: "" for an unnamed
 // socket (which the kernel reports as an empty abstract name, "@").
 func unixName(name string) string {
