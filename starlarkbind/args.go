@@ -153,3 +153,16 @@ func (a *sslArg) Unpack(v starlark.Value) error {
 	}
 	return bind.Want(v, "an ssl.SSLContext, True or None")
 }
+
+// protocolArg unpacks a protocol object: a value with callback
+// attributes, or a Go protocol value.
+type protocolArg struct{ v starlark.Value }
+
+func (a *protocolArg) Unpack(v starlark.Value) error {
+	switch v.(type) {
+	case *goProtocolValue, starlark.HasAttrs:
+		a.v = v
+		return nil
+	}
+	return bind.Want(v, "a protocol object")
+}

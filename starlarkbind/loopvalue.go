@@ -417,20 +417,17 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 	return lv.e.futureValue(transports.CreateConnection(lv.l(), pf, host.S, port.N, opts)), nil
 }
 
-// listenOptions reads create_server's shared keyword arguments.
-func listenOptions(fnname string, reuseAddress, reusePort bind.OptionalBool, backlog int, startServing bool) (transports.ListenOptions, error) {
+// listenOptions makes the options of create_server's shared keyword arguments.
+func listenOptions(reuseAddress, reusePort bind.OptionalBool, backlog int, startServing bool) transports.ListenOptions {
 	var opts transports.ListenOptions
 	if reuseAddress.Set {
 		v := reuseAddress.B
 		opts.ReuseAddress = &v
 	}
 	opts.ReusePort = reusePort.B
-	if backlog < 0 {
-		return opts, valueErrorf("%s: for parameter backlog: %d is negative", fnname, backlog)
-	}
 	opts.Backlog = backlog
 	opts.DelayServing = !startServing
-	return opts, nil
+	return opts
 }
 
 // trackServerFuture registers the server once f resolves, so that Shutdown
@@ -479,7 +476,7 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 	var hsTimeout, sdTimeout bind.OptionalSeconds
 	var sock sockArg
 	var family, flags, keepAlive starlark.Value
-	backlog, startServing := 100, true
+	backlog, startServing := bind.Count{N: 100}, true
 	if err := unpack(fnname, args, kwargs,
 		"protocol_factory", &factory, "host?", &host, "port?", &port,
 		"family?", &family, "flags?", &flags, "sock??", &sock, "backlog?", &backlog, "ssl?", &ssl,
@@ -510,7 +507,7 @@ func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []s
 
 // serverArgs reads what create_server and create_unix_server take alike:
 // the protocol factory, the TLS arguments and the listening options.
-func (lv *loopValue) serverArgs(fnname string, factory factoryArg, ssl sslArg, hsTimeout, sdTimeout bind.OptionalSeconds, reuseAddress, reusePort bind.OptionalBool, backlog int, startServing bool) (transports.ProtocolFactory, transports.ListenOptions, error) {
+func (lv *loopValue) serverArgs(fnname string, factory factoryArg, ssl sslArg, hsTimeout, sdTimeout bind.OptionalSeconds, reuseAddress, reusePort bind.OptionalBool, backlog bind.Count, startServing bool) (transports.ProtocolFactory, transports.ListenOptions, error) {
 	pf, err := lv.e.factoryArg(fnname, factory.v)
 	if err != nil {
 		return nil, transports.ListenOptions{}, err
@@ -519,10 +516,7 @@ func (lv *loopValue) serverArgs(fnname string, factory factoryArg, ssl sslArg, h
 	if err != nil {
 		return nil, transports.ListenOptions{}, err
 	}
-	opts, err := listenOptions(fnname, reuseAddress, reusePort, backlog, startServing)
-	if err != nil {
-		return nil, transports.ListenOptions{}, err
-	}
+	opts := listenOptions(reuseAddress, reusePort, backlog.N, startServing)
 	lv.e.applyListen(tlsOpts, &opts)
 	return pf, opts, nil
 }
@@ -588,7 +582,7 @@ func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs
 	var sock sockArg
 	var hsTimeout, sdTimeout bind.OptionalSeconds
 	var cleanup starlark.Value
-	backlog, startServing := 100, true
+	backlog, startServing := bind.Count{N: 100}, true
 	if err := unpack(fnname, args, kwargs,
 		"protocol_factory", &factory, "path?", &path, "sock??", &sock, "backlog?", &backlog,
 		"ssl?", &ssl, "ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout,

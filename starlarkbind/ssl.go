@@ -86,14 +86,26 @@ func (e *Env) newSSLModule() *starlarkstruct.Module {
 // newSSLContextBuiltin implements ssl.SSLContext(protocol).
 func (e *Env) newSSLContextBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	const fnname = "ssl.SSLContext"
-	var protocol int
+	var protocol sslProtocolArg
 	if err := unpack(fnname, args, kwargs, "protocol", &protocol); err != nil {
 		return nil, err
 	}
-	if protocol != sslProtocolTLSClient && protocol != sslProtocolTLSServer {
-		return nil, valueErrorf("%s: for parameter protocol: %d is not ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER", fnname, protocol)
+	return newSSLContext(e, int(protocol)), nil
+}
+
+// sslProtocolArg unpacks ssl.PROTOCOL_TLS_CLIENT or PROTOCOL_TLS_SERVER.
+type sslProtocolArg int
+
+func (p *sslProtocolArg) Unpack(v starlark.Value) error {
+	var n int
+	if err := starlark.AsInt(v, &n); err != nil {
+		return bind.Want(v, "int")
 	}
-	return newSSLContext(e, protocol), nil
+	if n != sslProtocolTLSClient && n != sslProtocolTLSServer {
+		return bind.Invalid(strconv.Itoa(n) + " is not ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER")
+	}
+	*p = sslProtocolArg(n)
+	return nil
 }
 
 // createDefaultContext implements ssl.create_default_context(purpose=

@@ -33,13 +33,14 @@ import (
 //	        fut.add_done_callback(self.upgraded)
 
 func (lv *loopValue) startTLS(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var transportV, protocolV, ctxV starlark.Value
+	var transportV, ctxV starlark.Value
+	var protocolA protocolArg
 	var hostname bind.OptionalString
 	var handshake, shutdown bind.OptionalSeconds
 	var pending optionalDataArg
 	serverSide := false
 	if err := unpack(fnname, args, kwargs,
-		"transport", &transportV, "protocol", &protocolV, "sslcontext", &ctxV,
+		"transport", &transportV, "protocol", &protocolA, "sslcontext", &ctxV,
 		"server_side?", &serverSide, "server_hostname?", &hostname,
 		"ssl_handshake_timeout?", &handshake, "ssl_shutdown_timeout?", &shutdown,
 		"pending?", &pending); err != nil {
@@ -53,9 +54,9 @@ func (lv *loopValue) startTLS(fnname string, args starlark.Tuple, kwargs []starl
 	if err != nil {
 		return nil, err
 	}
-	proto, err := lv.e.protocolFor(protocolV)
+	proto, err := lv.e.protocolFor(protocolA.v)
 	if err != nil {
-		return nil, typeErrorf("%s: for parameter protocol: got %s, want a protocol object", fnname, protocolV.Type())
+		return nil, err
 	}
 	e := lv.e
 	opts := transports.StartTLSOptions{

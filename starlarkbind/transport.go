@@ -176,13 +176,14 @@ func tGetExtraInfo(tv *transportValue, fnname string, args starlark.Tuple, kwarg
 }
 
 func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := unpack(fnname, args, kwargs, "protocol", &p); err != nil {
+	var pa protocolArg
+	if err := unpack(fnname, args, kwargs, "protocol", &pa); err != nil {
 		return nil, err
 	}
+	p := pa.v
 	proto, err := tv.e.protocolForTransport(tv, p)
 	if err != nil {
-		return nil, typeErrorf("%s: for parameter protocol: got %s, want a protocol object", fnname, p.Type())
+		return nil, err
 	}
 	switch q := proto.(type) {
 	case starlarkProtocol:

@@ -383,3 +383,23 @@ func (n *Number) Unpack(v starlark.Value) error {
 	*n = Number(f)
 	return nil
 }
+
+// Count unpacks a non-negative int (a size, a backlog). One beyond int's
+// range saturates at math.MaxInt.
+type Count struct{ N int }
+
+// Unpack implements starlark.Unpacker.
+func (c *Count) Unpack(v starlark.Value) error {
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return Want(v, "int")
+	}
+	if i.Sign() < 0 {
+		return Invalid("must not be negative, got " + i.String())
+	}
+	c.N = math.MaxInt
+	if n, ok := i.Int64(); ok && n <= math.MaxInt {
+		c.N = int(n)
+	}
+	return nil
+}
