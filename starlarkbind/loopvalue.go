@@ -113,9 +113,9 @@ func callbackArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, l
 	if len(args) <= lead {
 		return nil, nil, typeErrorf("%s: missing argument for callback", fnname)
 	}
-	var fn starlark.Callable
-	if err := bind.UnpackArg(fnname, "callback", args[lead], &fn); err != nil {
-		return nil, nil, err
+	fn, ok := args[lead].(starlark.Callable)
+	if !ok {
+		return nil, nil, bind.UnpackArg(fnname, "callback", args[lead], new(starlark.Callable))
 	}
 	return fn, args[lead+1:], nil
 }
@@ -157,9 +157,9 @@ func (lv *loopValue) callLater(fnname string, args starlark.Tuple, kwargs []star
 	if err != nil {
 		return nil, err
 	}
-	var delay bind.Seconds
-	if err := bind.UnpackArg(fnname, "delay", args[0], &delay); err != nil {
-		return nil, err
+	var delay bind.Seconds // unpacked without UnpackArg, which would allocate it
+	if delay.Unpack(args[0]) != nil {
+		return nil, bind.UnpackArg(fnname, "delay", args[0], new(bind.Seconds))
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
 	hv.h = lv.l().CallLater(delay.Duration(), lv.callbackFunc(fn, cargs, hv))
@@ -171,9 +171,9 @@ func (lv *loopValue) callAt(fnname string, args starlark.Tuple, kwargs []starlar
 	if err != nil {
 		return nil, err
 	}
-	var when bind.Number
-	if err := bind.UnpackArg(fnname, "when", args[0], &when); err != nil {
-		return nil, err
+	var when bind.Number // unpacked without UnpackArg, which would allocate it
+	if when.Unpack(args[0]) != nil {
+		return nil, bind.UnpackArg(fnname, "when", args[0], new(bind.Number))
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
 	hv.h = lv.l().CallAt(float64(when), lv.callbackFunc(fn, cargs, hv))

@@ -223,13 +223,18 @@ func tResumeReading(tv *transportValue) (starlark.Value, error) {
 
 // tWrite is the hot path: one positional argument, no unpacking machinery.
 func tWrite(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var data dataArg
-	if len(args) != 1 || len(kwargs) != 0 || data.Unpack(args[0]) != nil {
-		if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
+	data, ok := []byte(nil), false
+	if len(args) == 1 && len(kwargs) == 0 {
+		data, ok = bytesOf(args[0]) // what dataArg takes, without UnpackArgs
+	}
+	if !ok {
+		var arg dataArg // escapes: only on this path
+		if err := unpack(fnname, args, kwargs, "data", &arg); err != nil {
 			return nil, err
 		}
+		data = arg.b
 	}
-	if err := tv.t.(transports.WriteTransport).Write(data.b); err != nil {
+	if err := tv.t.(transports.WriteTransport).Write(data); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
@@ -245,11 +250,11 @@ func tWritelines(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	defer it.Done()
 	var x starlark.Value
 	for i := 0; it.Next(&x); i++ {
-		var data dataArg
-		if err := bind.UnpackElement(fnname, "list_of_data", i, x, &data); err != nil {
-			return nil, err
+		b, ok := bytesOf(x) // what dataArg takes, without an allocation per element
+		if !ok {
+			return nil, bind.UnpackElement(fnname, "list_of_data", i, x, new(dataArg))
 		}
-		bufs = append(bufs, data.b)
+		bufs = append(bufs, b)
 	}
 	if err := tv.t.(transports.WriteTransport).Writelines(bufs); err != nil {
 		return nil, failWith(NewErrorValue(err))

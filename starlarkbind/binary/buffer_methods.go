@@ -80,15 +80,15 @@ func bufferLen(b *Buffer) (starlark.Value, error) {
 // or one positional argument of the right type — skip UnpackArgs, which
 // allocates.
 func unpackOneBytesOrStr(fn string, args starlark.Tuple, kwargs []starlark.Tuple, name string, def bytesOrStrArg) (bytesOrStrArg, error) {
-	v := def
 	if len(kwargs) == 0 {
 		if len(args) == 0 && strings.HasSuffix(name, "?") {
-			return v, nil
+			return def, nil
 		}
-		if len(args) == 1 && v.Unpack(args[0]) == nil {
+		if v := def; len(args) == 1 && v.Unpack(args[0]) == nil {
 			return v, nil
 		}
 	}
+	v := def // escapes: only on this path
 	err := unpackArgs(fn, args, kwargs, name, &v)
 	return v, err
 }
@@ -96,12 +96,15 @@ func unpackOneBytesOrStr(fn string, args starlark.Tuple, kwargs []starlark.Tuple
 // countArg unpacks the n of take and peek: an int >= 0 (beyond maxSize:
 // more than any buffer holds).
 func countArg(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (int, error) {
-	var n bind.Count
-	fast := len(args) == 1 && len(kwargs) == 0 && n.Unpack(args[0]) == nil // UnpackArgs would allocate
-	if !fast {
-		if err := unpackArgs(fn, args, kwargs, "n", &n); err != nil {
-			return 0, err
+	if len(args) == 1 && len(kwargs) == 0 {
+		var n bind.Count // the fast path: UnpackArgs would allocate
+		if n.Unpack(args[0]) == nil {
+			return min(n.N, maxSize), nil
 		}
+	}
+	var n bind.Count
+	if err := unpackArgs(fn, args, kwargs, "n", &n); err != nil {
+		return 0, err
 	}
 	return min(n.N, maxSize), nil
 }
