@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -171,18 +172,20 @@ func (a dgramAddr) hostport(unixPath bool) string {
 }
 
 func (lv *loopValue) createDatagramEndpoint(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, localV, remoteV, reusePortV, broadcastV starlark.Value
-	if err := unpack(fnname, args, kwargs, "protocol_factory", &factoryV,
-		"local_addr?", &localV, "remote_addr?", &remoteV,
-		"reuse_port?", &reusePortV, "allow_broadcast?", &broadcastV); err != nil {
+	var factoryA factoryArg
+	var local, remote bind.SockAddr
+	var reusePort, broadcast bind.OptionalBool
+	if err := unpack(fnname, args, kwargs, "protocol_factory", &factoryA,
+		"local_addr?", &local, "remote_addr?", &remote,
+		"reuse_port?", &reusePort, "allow_broadcast?", &broadcast); err != nil {
 		return nil, err
 	}
 	gate := &dgramGate{perms: lv.e.perms}
-	factory, err := lv.e.kindFactory(fnname, factoryV, kindDatagram, gate.close)
+	factory, err := lv.e.kindFactory(fnname, factoryA.v, kindDatagram, gate.close)
 	if err != nil {
 		return nil, err
 	}
-	a, err := dgramAddrArgs(fnname, localV, remoteV)
+	a, err := dgramAddrArgs(fnname, local, remote)
 	if err != nil {
 		return nil, err
 	}
@@ -194,12 +197,7 @@ func (lv *loopValue) createDatagramEndpoint(fnname string, args starlark.Tuple, 
 	if a.unix {
 		opts.Network = "unix"
 	}
-	if opts.ReusePort, err = optionalBool(fnname, "reuse_port", reusePortV); err != nil {
-		return nil, err
-	}
-	if opts.AllowBroadcast, err = optionalBool(fnname, "allow_broadcast", broadcastV); err != nil {
-		return nil, err
-	}
+	opts.ReusePort, opts.AllowBroadcast = reusePort.B, broadcast.B
 	if err := gate.open(a); err != nil {
 		return lv.failedFuture(err), nil
 	}
@@ -207,53 +205,18 @@ func (lv *loopValue) createDatagramEndpoint(fnname string, args starlark.Tuple, 
 	return lv.e.futureValue(transports.CreateDatagramEndpoint(lv.l(), factory, opts)), nil
 }
 
-// dgramAddrArgs reads local_addr and remote_addr: both (host, port) tuples
-// or both paths (None for either).
-func dgramAddrArgs(fnname string, localV, remoteV starlark.Value) (dgramArgs, error) {
-	var a dgramArgs
-	var localUnix, remoteUnix bool
-	var err error
-	if a.local, localUnix, err = dgramAddrArg(fnname, "local_addr", localV); err != nil {
-		return a, err
+// dgramAddrArgs checks local_addr and remote_addr: both (host, port)
+// tuples or both paths (None for either).
+func dgramAddrArgs(fnname string, local, remote bind.SockAddr) (dgramArgs, error) {
+	a := dgramArgs{
+		local:  dgramAddr{given: local.Set, host: local.Host, port: local.Port},
+		remote: dgramAddr{given: remote.Set, host: remote.Host, port: remote.Port},
 	}
-	if a.remote, remoteUnix, err = dgramAddrArg(fnname, "remote_addr", remoteV); err != nil {
-		return a, err
-	}
-	if a.local.given && a.remote.given && localUnix != remoteUnix {
+	if local.Set && remote.Set && local.Path != remote.Path {
 		return a, valueErrorf("%s: local_addr and remote_addr must both be (host, port) tuples or both be paths", fnname)
 	}
-	a.unix = localUnix || remoteUnix
+	a.unix = local.Path || remote.Path
 	return a, nil
-}
-
-// dgramAddrArg reads one address: None, a (host, port) tuple, or a path.
-func dgramAddrArg(fnname, param string, v starlark.Value) (dgramAddr, bool, error) {
-	switch v := v.(type) {
-	case nil, starlark.NoneType:
-		return dgramAddr{}, false, nil
-	case starlark.String:
-		if v == "" {
-			return dgramAddr{}, false, valueErrorf("%s: for parameter %s: empty path", fnname, param)
-		}
-		return dgramAddr{given: true, host: string(v)}, true, nil
-	}
-	host, port, err := hostPortOf(fnname, param, v)
-	if err != nil {
-		return dgramAddr{}, false, err
-	}
-	return dgramAddr{given: true, host: host, port: port}, false, nil
-}
-
-// optionalBool reads a flag that may be None (false).
-func optionalBool(fnname, param string, v starlark.Value) (bool, error) {
-	if v == nil || v == starlark.None {
-		return false, nil
-	}
-	b, ok := v.(starlark.Bool)
-	if !ok {
-		return false, typeErrorf("%s: for parameter %s: got %s, want bool or None", fnname, param, v.Type())
-	}
-	return bool(b), nil
 }
 
 // ---- permissions ----

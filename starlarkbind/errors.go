@@ -3,11 +3,11 @@ package starlarkbind
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -72,24 +72,25 @@ func (v *ErrorValue) Truth() starlark.Bool { return starlark.True }
 // Hash hashes the identity of the value.
 func (v *ErrorValue) Hash() (uint32, error) { return identityHash(v), nil }
 
-// Attr returns kind, errno or message.
-func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "kind":
-		return starlark.String(v.err.Kind), nil
-	case "errno":
+// errorMethods are an error value's attributes.
+var errorMethods = bind.NewMethods("error", map[string]bind.Method[*ErrorValue]{
+	"errno": {Get: func(v *ErrorValue) (starlark.Value, error) {
 		if v.err.Errno == 0 {
 			return starlark.None, nil
 		}
 		return starlark.MakeInt(int(v.err.Errno)), nil
-	case "message":
-		return starlark.String(v.err.Message), nil
-	}
-	return nil, noAttr(v, name)
+	}},
+	"kind":    {Get: func(v *ErrorValue) (starlark.Value, error) { return starlark.String(v.err.Kind), nil }},
+	"message": {Get: func(v *ErrorValue) (starlark.Value, error) { return starlark.String(v.err.Message), nil }},
+})
+
+// Attr returns kind, errno or message.
+func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
+	return errorMethods.Attr(v, nil, name)
 }
 
 // AttrNames lists the attributes.
-func (v *ErrorValue) AttrNames() []string { return []string{"errno", "kind", "message"} }
+func (v *ErrorValue) AttrNames() []string { return errorMethods.AttrNames(v) }
 
 // toTransportsError maps Go errors to the asyncio kinds scripts see.
 func toTransportsError(err error) *transports.Error {
@@ -201,25 +202,5 @@ func runtimeErrorf(format string, args ...any) error {
 	return loop.Errorf("RuntimeError", format, args...)
 }
 
-// argError makes an UnpackArgs error (or an Unpacker's) a TypeError, unless
-// it already carries a class.
-func argError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ex loop.Exception
-	if errors.As(err, &ex) {
-		return err
-	}
-	return loop.Errorf("TypeError", "%w", err)
-}
-
-// unpack is starlark.UnpackArgs with TypeError: messages.
-func unpack(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
-	return argError(starlark.UnpackArgs(fnname, args, kwargs, pairs...))
-}
-
-// noAttr is the AttributeError of a missing attribute.
-func noAttr(v starlark.Value, name string) error {
-	return starlark.NoSuchAttrError(fmt.Sprintf("AttributeError: %s has no attribute %q", v.Type(), name))
-}
+// noAttr is the AttributeError of a missing attribute (bind.NoAttr).
+func noAttr(v starlark.Value, name string) error { return bind.NoAttr(v, name) }

@@ -8,6 +8,7 @@ import (
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
 	"github.com/stretchr/testify/assert"
+	"go.starlark.net/starlark"
 )
 
 // TestErrorClassIsCarriedNotParsed: the class a script sees comes from the
@@ -23,7 +24,7 @@ func TestErrorClassIsCarriedNotParsed(t *testing.T) {
 		valueErrorf("bad %d", 1):                "ValueError",
 		typeErrorf("bad"):                       "TypeError",
 		&binary.Error{Kind: "OverflowError", Message: "too big"}: "OverflowError",
-		argError(errors.New("f: got int, want str")):             "TypeError",
+		unpack("f", starlark.Tuple{starlark.MakeInt(1)}, nil):    "TypeError",
 	} {
 		assert.Equal(t, kind, toTransportsError(err).Kind, "%v", err)
 	}

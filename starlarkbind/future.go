@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -18,9 +19,10 @@ import (
 
 // futureValue is the Starlark value of a *loop.Future.
 type futureValue struct {
-	e *Env
-	f *loop.Future
-	t *task // the task whose future f is, or nil (task.go)
+	e     *Env
+	f     *loop.Future
+	bound bind.Bound // its methods, bound on first use
+	t     *task      // the task whose future f is, or nil (task.go)
 }
 
 var (
@@ -71,59 +73,42 @@ func (fv *futureValue) CompareSameType(op syntax.Token, y starlark.Value, _ int)
 	return false, typeErrorf("future %s future not supported", op)
 }
 
-var futureAttrNames = []string{"add_done_callback", "cancel", "cancelled", "done", "exception", "result", "set_exception", "set_result"}
+// futureMethods are a future's methods (asyncio.Future's).
+var futureMethods = bind.NewMethods("future", futureMethodTable())
+
+// futureMethodTable is futureMethods' table; a task's adds to it (task_value.go).
+func futureMethodTable() map[string]bind.Method[*futureValue] {
+	return map[string]bind.Method[*futureValue]{
+	"add_done_callback": {Fn: (*futureValue).addDoneCallback},
+	"cancel":            {Fn: (*futureValue).cancel},
+	"cancelled":         {Fn0: (*futureValue).cancelled},
+	"done":              {Fn0: (*futureValue).done},
+	"exception":         {Fn0: (*futureValue).exception},
+	"result":            {Fn0: (*futureValue).result},
+	"set_exception":     {Fn: (*futureValue).setException},
+	"set_result":        {Fn: (*futureValue).setResult},
+	}
+}
 
 func (fv *futureValue) AttrNames() []string {
 	if fv.t != nil {
-		return append(append([]string(nil), futureAttrNames...), taskAttrNames...)
+		return taskMethods.AttrNames(fv)
 	}
-	return futureAttrNames
+	return futureMethods.AttrNames(fv)
 }
 
 func (fv *futureValue) Attr(name string) (starlark.Value, error) {
 	if fv.t != nil {
-		if b := fv.taskAttr(name); b != nil {
-			return b, nil
-		}
+		return taskMethods.Attr(fv, &fv.bound, name)
 	}
-	var fn func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-	switch name {
-	case "done":
-		fn = fv.done
-	case "cancelled":
-		fn = fv.cancelled
-	case "result":
-		fn = fv.result
-	case "exception":
-		fn = fv.exception
-	case "cancel":
-		fn = fv.cancel
-	case "set_result":
-		fn = fv.setResult
-	case "set_exception":
-		fn = fv.setException
-	case "add_done_callback":
-		fn = fv.addDoneCallback
-	default:
-		return nil, noAttr(fv, name)
-	}
-	fnname := "future." + name
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		return fn(fnname, args, kwargs)
-	}), nil
+	return futureMethods.Attr(fv, &fv.bound, name)
 }
 
-func (fv *futureValue) done(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (fv *futureValue) done() (starlark.Value, error) {
 	return starlark.Bool(fv.f.Done()), nil
 }
 
-func (fv *futureValue) cancelled(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (fv *futureValue) cancelled() (starlark.Value, error) {
 	return starlark.Bool(fv.f.Cancelled()), nil
 }
 
@@ -132,10 +117,7 @@ func errNotSet(what string) error {
 	return failWith(newError(kindInvalidStateError, what+" is not set."))
 }
 
-func (fv *futureValue) result(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (fv *futureValue) result() (starlark.Value, error) {
 	if !fv.f.Done() {
 		return nil, errNotSet("Result")
 	}
@@ -146,10 +128,7 @@ func (fv *futureValue) result(fnname string, args starlark.Tuple, kwargs []starl
 	return fv.e.fromGo(v), nil
 }
 
-func (fv *futureValue) exception(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (fv *futureValue) exception() (starlark.Value, error) {
 	if !fv.f.Done() {
 		return nil, errNotSet("Exception")
 	}
@@ -189,28 +168,17 @@ func (fv *futureValue) setException(fnname string, args starlark.Tuple, kwargs [
 	if err := unpack(fnname, args, kwargs, "exception", &v); err != nil {
 		return nil, err
 	}
-	if fv.f.Done() {
+	if fv.f.Done() { // checked first, as asyncio does
 		return nil, failWith(newError(kindInvalidStateError, "invalid state: the future is already done"))
 	}
-	ev, err := errorArg(fnname, "exception", v)
-	if err != nil {
+	var exc errorArg
+	if err := bind.UnpackArg(fnname, "exception", v, &exc); err != nil {
 		return nil, err
 	}
-	if err := fv.f.SetException(failWith(ev)); err != nil {
+	if err := fv.f.SetException(failWith(exc.ev)); err != nil {
 		return nil, failWith(newError(kindInvalidStateError, "invalid state: the future is already done"))
 	}
 	return starlark.None, nil
-}
-
-// errorArg reads an error value, or a string (an error of kind Exception).
-func errorArg(fnname, param string, v starlark.Value) (*ErrorValue, error) {
-	switch v := v.(type) {
-	case *ErrorValue:
-		return v, nil
-	case starlark.String:
-		return newError(kindException, string(v)), nil
-	}
-	return nil, typeErrorf("%s: for parameter %s: got %s, want an error value or a string", fnname, param, v.Type())
 }
 
 func (fv *futureValue) addDoneCallback(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -320,6 +288,7 @@ type handleValue struct {
 	h     *loop.Handle
 	timer bool
 	what  string
+	bound bind.Bound // its methods, bound on first use
 }
 
 var _ starlark.HasAttrs = (*handleValue)(nil)
@@ -346,29 +315,30 @@ func (hv *handleValue) Freeze()               {}
 func (hv *handleValue) Truth() starlark.Bool  { return starlark.True }
 func (hv *handleValue) Hash() (uint32, error) { return identityHash(hv), nil }
 
-func (hv *handleValue) AttrNames() []string {
-	if hv.timer {
-		return []string{"cancel", "cancelled", "when"}
-	}
-	return []string{"cancel", "cancelled"}
-}
+// handleMethods are a handle's methods; when is a timer handle's only.
+var handleMethods = bind.NewMethods("handle", map[string]bind.Method[*handleValue]{
+	"cancel":    {Fn0: (*handleValue).cancel},
+	"cancelled": {Fn0: (*handleValue).cancelled},
+	"when":      {Fn0: (*handleValue).when, Has: (*handleValue).isTimer},
+})
+
+func (hv *handleValue) AttrNames() []string { return handleMethods.AttrNames(hv) }
 
 func (hv *handleValue) Attr(name string) (starlark.Value, error) {
-	var fn func() starlark.Value
-	switch {
-	case name == "cancel":
-		fn = func() starlark.Value { hv.h.Cancel(); return starlark.None }
-	case name == "cancelled":
-		fn = func() starlark.Value { return starlark.Bool(hv.h.Cancelled()) }
-	case name == "when" && hv.timer:
-		fn = func() starlark.Value { return starlark.Float(hv.h.When()) }
-	default:
-		return nil, noAttr(hv, name)
-	}
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs("handle."+name, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn(), nil
-	}), nil
+	return handleMethods.Attr(hv, &hv.bound, name)
+}
+
+func (hv *handleValue) isTimer() bool { return hv.timer }
+
+func (hv *handleValue) cancel() (starlark.Value, error) {
+	hv.h.Cancel()
+	return starlark.None, nil
+}
+
+func (hv *handleValue) cancelled() (starlark.Value, error) {
+	return starlark.Bool(hv.h.Cancelled()), nil
+}
+
+func (hv *handleValue) when() (starlark.Value, error) {
+	return starlark.Float(hv.h.When()), nil
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -20,78 +21,72 @@ import (
 // loopValue is the predeclared `loop`.
 type loopValue struct {
 	e        *Env
-	methods  map[string]*starlark.Builtin
-	names    []string
+	bound    bind.Bound     // its methods, bound on first use
 	excFn    starlark.Value // the script's exception handler, or nil
 	scriptSi map[syscall.Signal]bool
 }
 
 var _ starlark.HasAttrs = (*loopValue)(nil)
 
-type loopMethod func(lv *loopValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+// loopMethods are the loop's methods and attributes, one line each.
+var loopMethods = bind.NewMethods("loop", map[string]bind.Method[*loopValue]{
+	"index":                     {Get: (*loopValue).index},
+	"time":                      {Fn0: (*loopValue).time},
+	"call_soon":                 {Fn: (*loopValue).callSoon},
+	"call_later":                {Fn: (*loopValue).callLater},
+	"call_at":                   {Fn: (*loopValue).callAt},
+	"create_future":             {Fn0: (*loopValue).createFuture},
+	"sleep":                     {Fn: (*loopValue).sleep},
+	"wait_for":                  {Fn: (*loopValue).waitFor},
+	"gather":                    {Fn: (*loopValue).gather},
+	"run_until_complete":        {Fn: (*loopValue).runUntilComplete},
+	"run_forever":               {Fn0: (*loopValue).runForever},
+	"stop":                      {Fn0: (*loopValue).stop},
+	"is_running":                {Fn0: (*loopValue).isRunning},
+	"is_closed":                 {Fn0: (*loopValue).isClosed},
+	"create_connection":         {Fn: (*loopValue).createConnection},
+	"create_server":             {Fn: (*loopValue).createServer},
+	"create_unix_connection":    {Fn: (*loopValue).createUnixConnection},
+	"create_unix_server":        {Fn: (*loopValue).createUnixServer},
+	"connect_accepted_socket":   {Fn: (*loopValue).connectAcceptedSocket},
+	"start_tls":                 {Fn: (*loopValue).startTLS},
+	"create_datagram_endpoint":  {Fn: (*loopValue).createDatagramEndpoint},
+	"connect_read_pipe":         {Fn: (*loopValue).connectReadPipe},
+	"connect_write_pipe":        {Fn: (*loopValue).connectWritePipe},
+	"subprocess_exec":           {Fn: (*loopValue).subprocessExec},
+	"subprocess_shell":          {Fn: (*loopValue).subprocessShell},
+	"sendfile":                  {Fn: (*loopValue).sendfile},
+	"getaddrinfo":               {Fn: (*loopValue).getaddrinfo},
+	"add_signal_handler":        {Fn: (*loopValue).addSignalHandler},
+	"remove_signal_handler":     {Fn: (*loopValue).removeSignalHandler},
+	"set_exception_handler":     {Fn: (*loopValue).setExceptionHandler},
+	"get_exception_handler":     {Fn0: (*loopValue).getExceptionHandler},
+	"call_exception_handler":    {Fn: (*loopValue).callExceptionHandler},
+	"default_exception_handler": {Fn: (*loopValue).defaultExceptionHandler},
+	"set_debug":                 {Fn: (*loopValue).setDebug},
+	"get_debug":                 {Fn0: (*loopValue).getDebug},
+	"create_task":               {Fn: (*loopValue).createTask},
+	"current_task":              {Fn: (*loopValue).currentTaskMethod},
+	"Lock":                      {Fn: (*loopValue).newLock},
+	"Event":                     {Fn: (*loopValue).newEvent},
+	"Semaphore":                 {Fn: (*loopValue).newSemaphore},
+	"BoundedSemaphore":          {Fn: (*loopValue).newBoundedSemaphore},
+	"Queue":                     {Fn: (*loopValue).newQueue},
+	"wait":                      {Fn: (*loopValue).wait},
+	"as_completed":              {Fn: (*loopValue).asCompleted},
+	"ALL_COMPLETED":             {Get: loopConstant("ALL_COMPLETED")},
+	"FIRST_COMPLETED":           {Get: loopConstant("FIRST_COMPLETED")},
+	"FIRST_EXCEPTION":           {Get: loopConstant("FIRST_EXCEPTION")},
+})
 
-// loopMethods is the table of methods; it is never modified.
-var loopMethods = map[string]loopMethod{
-	"time":                      (*loopValue).time,
-	"call_soon":                 (*loopValue).callSoon,
-	"call_later":                (*loopValue).callLater,
-	"call_at":                   (*loopValue).callAt,
-	"create_future":             (*loopValue).createFuture,
-	"create_task":               (*loopValue).createTask,
-	"current_task":              (*loopValue).currentTaskMethod,
-	"sleep":                     (*loopValue).sleep,
-	"wait_for":                  (*loopValue).waitFor,
-	"gather":                    (*loopValue).gather,
-	"run_until_complete":        (*loopValue).runUntilComplete,
-	"run_forever":               (*loopValue).runForever,
-	"stop":                      (*loopValue).stop,
-	"is_running":                (*loopValue).isRunning,
-	"is_closed":                 (*loopValue).isClosed,
-	"create_connection":         (*loopValue).createConnection,
-	"create_server":             (*loopValue).createServer,
-	"create_unix_connection":    (*loopValue).createUnixConnection,
-	"create_unix_server":        (*loopValue).createUnixServer,
-	"connect_accepted_socket":   (*loopValue).connectAcceptedSocket,
-	"start_tls":                 (*loopValue).startTLS,
-	"create_datagram_endpoint":  (*loopValue).createDatagramEndpoint,
-	"connect_read_pipe":         (*loopValue).connectReadPipe,
-	"connect_write_pipe":        (*loopValue).connectWritePipe,
-	"subprocess_exec":           (*loopValue).subprocessExec,
-	"subprocess_shell":          (*loopValue).subprocessShell,
-	"sendfile":                  (*loopValue).sendfile,
-	"getaddrinfo":               (*loopValue).getaddrinfo,
-	"add_signal_handler":        (*loopValue).addSignalHandler,
-	"remove_signal_handler":     (*loopValue).removeSignalHandler,
-	"set_exception_handler":     (*loopValue).setExceptionHandler,
-	"get_exception_handler":     (*loopValue).getExceptionHandler,
-	"call_exception_handler":    (*loopValue).callExceptionHandler,
-	"default_exception_handler": (*loopValue).defaultExceptionHandler,
-	"set_debug":                 (*loopValue).setDebug,
-	"get_debug":                 (*loopValue).getDebug,
-	"Lock":                      (*loopValue).newLock,
-	"Event":                     (*loopValue).newEvent,
-	"Semaphore":                 (*loopValue).newSemaphore,
-	"BoundedSemaphore":          (*loopValue).newBoundedSemaphore,
-	"Queue":                     (*loopValue).newQueue,
-	"wait":                      (*loopValue).wait,
-	"as_completed":              (*loopValue).asCompleted,
+// loopConstant returns the getter of one of loopConstants.
+func loopConstant(name string) func(*loopValue) (starlark.Value, error) {
+	v := loopConstants[name]
+	return func(*loopValue) (starlark.Value, error) { return v, nil }
 }
 
 func newLoopValue(e *Env) *loopValue {
-	lv := &loopValue{e: e, methods: make(map[string]*starlark.Builtin, len(loopMethods)), scriptSi: make(map[syscall.Signal]bool)}
-	for name, m := range loopMethods {
-		fnname := "loop." + name
-		lv.methods[name] = starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			return m(lv, fnname, args, kwargs)
-		})
-		lv.names = append(lv.names, name)
-	}
-	lv.names = append(lv.names, "index")
-	for name := range loopConstants {
-		lv.names = append(lv.names, name)
-	}
-	sort.Strings(lv.names)
-	return lv
+	return &loopValue{e: e, scriptSi: make(map[syscall.Signal]bool)}
 }
 
 func (lv *loopValue) String() string {
@@ -106,20 +101,14 @@ func (lv *loopValue) Type() string          { return "loop" }
 func (lv *loopValue) Freeze()               {}
 func (lv *loopValue) Truth() starlark.Bool  { return starlark.True }
 func (lv *loopValue) Hash() (uint32, error) { return identityHash(lv), nil }
-func (lv *loopValue) AttrNames() []string   { return lv.names }
+func (lv *loopValue) AttrNames() []string   { return loopMethods.AttrNames(lv) }
 
 func (lv *loopValue) Attr(name string) (starlark.Value, error) {
-	if name == "index" {
-		return starlark.MakeInt(lv.e.index), nil
-	}
-	if b, ok := lv.methods[name]; ok {
-		return b, nil
-	}
-	if c, ok := loopConstants[name]; ok {
-		return c, nil
-	}
-	return nil, noAttr(lv, name)
+	return loopMethods.Attr(lv, &lv.bound, name)
 }
+
+// index is loop.index, the loop's number (0 for the main env's).
+func (lv *loopValue) index() (starlark.Value, error) { return starlark.MakeInt(lv.e.index), nil }
 
 func (lv *loopValue) l() *loop.Loop { return lv.e.loop }
 
@@ -130,10 +119,7 @@ func (lv *loopValue) failedFuture(err error) *futureValue {
 	return lv.e.futureValue(f)
 }
 
-func (lv *loopValue) time(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) time() (starlark.Value, error) {
 	return starlark.Float(lv.l().Time()), nil
 }
 
@@ -147,7 +133,7 @@ func callbackArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, l
 	}
 	fn, ok := args[lead].(starlark.Callable)
 	if !ok {
-		return nil, nil, typeErrorf("%s: for parameter callback: got %s, want callable", fnname, args[lead].Type())
+		return nil, nil, bind.UnpackArg(fnname, "callback", args[lead], new(starlark.Callable))
 	}
 	return fn, args[lead+1:], nil
 }
@@ -189,12 +175,12 @@ func (lv *loopValue) callLater(fnname string, args starlark.Tuple, kwargs []star
 	if err != nil {
 		return nil, err
 	}
-	delay, err := toDuration(fnname, "delay", args[0])
-	if err != nil {
-		return nil, err
+	var delay bind.Seconds // unpacked without UnpackArg, which would allocate it
+	if delay.Unpack(args[0]) != nil {
+		return nil, bind.UnpackArg(fnname, "delay", args[0], new(bind.Seconds))
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
-	hv.h = lv.l().CallLater(delay, lv.callbackFunc(fn, cargs, hv))
+	hv.h = lv.l().CallLater(delay.Duration(), lv.callbackFunc(fn, cargs, hv))
 	return hv, nil
 }
 
@@ -203,33 +189,27 @@ func (lv *loopValue) callAt(fnname string, args starlark.Tuple, kwargs []starlar
 	if err != nil {
 		return nil, err
 	}
-	when, ok := starlark.AsFloat(args[0])
-	if !ok {
-		return nil, typeErrorf("%s: for parameter when: got %s, want float or int", fnname, args[0].Type())
+	var when bind.Number // unpacked without UnpackArg, which would allocate it
+	if when.Unpack(args[0]) != nil {
+		return nil, bind.UnpackArg(fnname, "when", args[0], new(bind.Number))
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
-	hv.h = lv.l().CallAt(when, lv.callbackFunc(fn, cargs, hv))
+	hv.h = lv.l().CallAt(float64(when), lv.callbackFunc(fn, cargs, hv))
 	return hv, nil
 }
 
-func (lv *loopValue) createFuture(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) createFuture() (starlark.Value, error) {
 	return lv.e.futureValue(lv.l().NewFuture()), nil
 }
 
 func (lv *loopValue) sleep(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var delayV, result starlark.Value = nil, starlark.None
-	if err := unpack(fnname, args, kwargs, "delay", &delayV, "result?", &result); err != nil {
-		return nil, err
-	}
-	delay, err := toDuration(fnname, "delay", delayV)
-	if err != nil {
+	var delay bind.Seconds
+	var result starlark.Value = starlark.None
+	if err := unpack(fnname, args, kwargs, "delay", &delay, "result?", &result); err != nil {
 		return nil, err
 	}
 	f := lv.l().NewFuture()
-	h := lv.l().CallLater(delay, func() {
+	h := lv.l().CallLater(delay.Duration(), func() {
 		if !f.Done() {
 			_ = f.SetResult(result)
 		}
@@ -240,15 +220,6 @@ func (lv *loopValue) sleep(fnname string, args starlark.Tuple, kwargs []starlark
 		}
 	})
 	return lv.e.futureValue(f), nil
-}
-
-// futureArg reads a future parameter.
-func futureArg(fnname, param string, v starlark.Value) (*loop.Future, error) {
-	fv, ok := v.(*futureValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter %s: got %s, want future", fnname, param, v.Type())
-	}
-	return fv.f, nil
 }
 
 // copyOutcome completes dst as src completed (src must be done).
@@ -269,22 +240,16 @@ func copyOutcome(dst, src *loop.Future) {
 }
 
 func (lv *loopValue) waitFor(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var futV, timeoutV starlark.Value
-	if err := unpack(fnname, args, kwargs, "fut", &futV, "timeout", &timeoutV); err != nil {
+	var fut futureArg
+	var timeout bind.OptionalSeconds
+	if err := unpack(fnname, args, kwargs, "fut", &fut, "timeout", &timeout); err != nil {
 		return nil, err
 	}
-	inner, err := futureArg(fnname, "fut", futV)
-	if err != nil {
-		return nil, err
-	}
+	inner := fut.f
 	out := lv.l().NewFuture()
 	var timer *loop.Handle
-	if timeoutV != starlark.None {
-		timeout, err := toDuration(fnname, "timeout", timeoutV)
-		if err != nil {
-			return nil, err
-		}
-		timer = lv.l().CallLater(timeout, func() {
+	if timeout.Set {
+		timer = lv.l().CallLater(timeout.Duration(), func() {
 			if inner.Done() {
 				return // its done callback completes out
 			}
@@ -316,11 +281,11 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 	}
 	children := make([]*loop.Future, len(args))
 	for i, a := range args {
-		f, err := futureArg(fnname, strconv.Itoa(i+1), a)
-		if err != nil {
+		var child futureArg
+		if err := bind.UnpackArg(fnname, strconv.Itoa(i+1), a, &child); err != nil {
 			return nil, err
 		}
-		children[i] = f
+		children[i] = child.f
 	}
 	out := lv.l().NewFuture()
 	e := lv.e
@@ -373,15 +338,12 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 var errLoopRunning error = &loop.Error{Kind: "RuntimeError", Message: "This event loop is already running (run_until_complete and run_forever work only at the top level and in main)"}
 
 func (lv *loopValue) runUntilComplete(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var futV starlark.Value
+	var fut futureArg
 	returnExceptions := false
-	if err := unpack(fnname, args, kwargs, "future", &futV, "return_exceptions?", &returnExceptions); err != nil {
+	if err := unpack(fnname, args, kwargs, "future", &fut, "return_exceptions?", &returnExceptions); err != nil {
 		return nil, err
 	}
-	f, err := futureArg(fnname, "future", futV)
-	if err != nil {
-		return nil, err
-	}
+	f := fut.f
 	if lv.l().IsRunning() {
 		return nil, errLoopRunning
 	}
@@ -403,10 +365,7 @@ func (lv *loopValue) runUntilComplete(fnname string, args starlark.Tuple, kwargs
 	return lv.e.fromGo(v), nil
 }
 
-func (lv *loopValue) runForever(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) runForever() (starlark.Value, error) {
 	if lv.l().IsRunning() {
 		return nil, errLoopRunning
 	}
@@ -420,60 +379,35 @@ func (lv *loopValue) runForever(fnname string, args starlark.Tuple, kwargs []sta
 	return starlark.None, nil
 }
 
-func (lv *loopValue) stop(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) stop() (starlark.Value, error) {
 	lv.l().Stop()
 	return starlark.None, nil
 }
 
-func (lv *loopValue) isRunning(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) isRunning() (starlark.Value, error) {
 	return starlark.Bool(lv.l().IsRunning()), nil
 }
 
-func (lv *loopValue) isClosed(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) isClosed() (starlark.Value, error) {
 	return starlark.Bool(lv.l().IsClosed()), nil
 }
 
-// portArg reads a port: an int in 0..65535, or a string of digits; None
-// gives def.
-func portArg(fnname string, v starlark.Value, def int) (int, bool, error) {
-	switch p := v.(type) {
-	case nil, starlark.NoneType:
-		return def, false, nil
-	case starlark.Int:
-		n, ok := p.Int64()
-		if !ok || n < 0 || n > 65535 {
-			return 0, false, valueErrorf("%s: for parameter port: %s out of range 0-65535", fnname, p)
-		}
-		return int(n), true, nil
-	case starlark.String:
-		n, err := strconv.Atoi(string(p))
-		if err != nil || n < 0 || n > 65535 {
-			return 0, false, valueErrorf("%s: for parameter port: %q is not a port number", fnname, string(p))
-		}
-		return n, true, nil
-	}
-	return 0, false, typeErrorf("%s: for parameter port: got %s, want int", fnname, v.Type())
-}
-
 func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, hostV, portV, ssl, serverHostname, localAddr, hsTimeout, sdTimeout, heDelay, interleave starlark.Value
+	var factory factoryArg
+	var host, serverHostname bind.OptionalString
+	var port bind.Port
+	var ssl sslArg
+	var localAddr bind.HostPort
+	var hsTimeout, sdTimeout, heDelay bind.OptionalSeconds
+	var interleave starlark.Value
 	if err := unpack(fnname, args, kwargs,
-		"protocol_factory", &factoryV, "host?", &hostV, "port?", &portV, "ssl?", &ssl,
+		"protocol_factory", &factory, "host?", &host, "port?", &port, "ssl?", &ssl,
 		"server_hostname?", &serverHostname, "local_addr?", &localAddr,
 		"ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout,
 		"happy_eyeballs_delay?", &heDelay, "interleave?", &interleave); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.connectionFactory(fnname, factoryV)
+	pf, err := lv.e.connectionFactory(fnname, factory.v)
 	if err != nil {
 		return nil, err
 	}
@@ -481,66 +415,37 @@ func (lv *loopValue) createConnection(fnname string, args starlark.Tuple, kwargs
 	if err != nil {
 		return nil, err
 	}
-	host, hasHost, err := optionalString(fnname, "host", hostV)
-	if err != nil {
-		return nil, err
-	}
-	port, hasPort, err := portArg(fnname, portV, 0)
-	if err != nil {
-		return nil, err
-	}
-	if !hasHost || !hasPort {
+	if !host.Set || !port.Set {
 		return nil, valueErrorf("%s: host and port was not specified and no sock specified", fnname)
 	}
 	var opts transports.DialOptions
-	if localAddr != nil && localAddr != starlark.None {
-		h, p, err := hostPortOf(fnname, "local_addr", localAddr)
-		if err != nil {
-			return nil, err
-		}
-		if err := lv.e.perms.checkLocalAddr(h, p); err != nil {
+	if localAddr.Set {
+		if err := lv.e.perms.checkLocalAddr(localAddr.Host, localAddr.Port); err != nil {
 			return lv.failedFuture(err), nil
 		}
-		opts.LocalAddr = net.JoinHostPort(h, strconv.Itoa(p))
+		opts.LocalAddr = net.JoinHostPort(localAddr.Host, strconv.Itoa(localAddr.Port))
 	}
-	if heDelay != nil && heDelay != starlark.None {
-		if opts.HappyEyeballsDelay, err = toDuration(fnname, "happy_eyeballs_delay", heDelay); err != nil {
-			return nil, err
-		}
-	}
-	access, err := lv.e.perms.checkConnect(host, port)
+	opts.HappyEyeballsDelay = heDelay.Duration()
+	access, err := lv.e.perms.checkConnect(host.S, port.N)
 	if err != nil {
 		return lv.failedFuture(err), nil
 	}
-	opts.Check = lv.e.perms.addrCheck(host, port, access)
-	lv.e.applyDial(tlsOpts, &opts, host)
-	return lv.e.futureValue(transports.CreateConnection(lv.l(), factory, host, port, opts)), nil
+	opts.Check = lv.e.perms.addrCheck(host.S, port.N, access)
+	lv.e.applyDial(tlsOpts, &opts, host.S)
+	return lv.e.futureValue(transports.CreateConnection(lv.l(), pf, host.S, port.N, opts)), nil
 }
 
-// listenOptions reads create_server's shared keyword arguments.
-func listenOptions(fnname string, reuseAddress, reusePort starlark.Value, backlog int, startServing bool) (transports.ListenOptions, error) {
+// listenOptions makes the options of create_server's shared keyword arguments.
+func listenOptions(reuseAddress, reusePort bind.OptionalBool, backlog int, startServing bool) transports.ListenOptions {
 	var opts transports.ListenOptions
-	if reuseAddress != nil && reuseAddress != starlark.None {
-		b, ok := reuseAddress.(starlark.Bool)
-		if !ok {
-			return opts, typeErrorf("%s: for parameter reuse_address: got %s, want bool", fnname, reuseAddress.Type())
-		}
-		v := bool(b)
+	if reuseAddress.Set {
+		v := reuseAddress.B
 		opts.ReuseAddress = &v
 	}
-	if reusePort != nil && reusePort != starlark.None {
-		b, ok := reusePort.(starlark.Bool)
-		if !ok {
-			return opts, typeErrorf("%s: for parameter reuse_port: got %s, want bool", fnname, reusePort.Type())
-		}
-		opts.ReusePort = bool(b)
-	}
-	if backlog < 0 {
-		return opts, valueErrorf("%s: for parameter backlog: %d is negative", fnname, backlog)
-	}
+	opts.ReusePort = reusePort.B
 	opts.Backlog = backlog
 	opts.DelayServing = !startServing
-	return opts, nil
+	return opts
 }
 
 // trackServerFuture registers the server once f resolves, so that Shutdown
@@ -563,11 +468,7 @@ func (lv *loopValue) trackServerFuture(f *loop.Future) {
 // sockFile duplicates a socket value's descriptor as an *os.File for the
 // transports (which duplicate it again); the caller closes it once the
 // operation is done.
-func sockFile(fnname string, v starlark.Value) (*os.File, error) {
-	sv, ok := v.(*socketValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter sock: got %s, want socket", fnname, v.Type())
-	}
+func sockFile(sv *socketValue) (*os.File, error) {
 	fd := sv.s.Fileno()
 	if fd < 0 {
 		return nil, failWith(NewErrorValue(transports.NewError(transports.KindOSError, "the socket is closed")))
@@ -585,52 +486,47 @@ func closeWhenDone(fut *loop.Future, f *os.File) {
 }
 
 func (lv *loopValue) createServer(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, hostV, portV, ssl, reuseAddress, reusePort, hsTimeout, sdTimeout, sock, family, flags, keepAlive starlark.Value
-	backlog, startServing := 100, true
+	var factory factoryArg
+	var host bind.OptionalString
+	var port bind.Port
+	var ssl = sslArg{server: true}
+	var reuseAddress, reusePort bind.OptionalBool
+	var hsTimeout, sdTimeout bind.OptionalSeconds
+	var sock sockArg
+	var family, flags, keepAlive starlark.Value
+	backlog, startServing := bind.Count{N: 100}, true
 	if err := unpack(fnname, args, kwargs,
-		"protocol_factory", &factoryV, "host?", &hostV, "port?", &portV,
-		"family?", &family, "flags?", &flags, "sock?", &sock, "backlog?", &backlog, "ssl?", &ssl,
+		"protocol_factory", &factory, "host?", &host, "port?", &port,
+		"family?", &family, "flags?", &flags, "sock??", &sock, "backlog?", &backlog, "ssl?", &ssl,
 		"reuse_address?", &reuseAddress, "reuse_port?", &reusePort, "keep_alive?", &keepAlive,
 		"ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout,
 		"start_serving?", &startServing); err != nil {
 		return nil, err
 	}
-	factory, opts, err := lv.serverArgs(fnname, factoryV, ssl, hsTimeout, sdTimeout, reuseAddress, reusePort, backlog, startServing)
+	pf, opts, err := lv.serverArgs(fnname, factory, ssl, hsTimeout, sdTimeout, reuseAddress, reusePort, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
-	host, hasHost, err := hostsArg(fnname, hostV)
-	if err != nil {
-		return nil, err
-	}
-	port, hasPort, err := portArg(fnname, portV, 0)
-	if err != nil {
-		return nil, err
-	}
-	if sock != nil && sock != starlark.None {
-		if hasHost || hasPort {
+	if sock.sv != nil {
+		if host.Set || port.Set {
 			return nil, valueErrorf("%s: host/port and sock can not be specified at the same time", fnname)
 		}
-		return lv.serveOnSock(fnname, sock, opts, func(opts transports.ListenOptions) *loop.Future {
-			return transports.CreateServer(lv.l(), factory, "", 0, opts)
+		return lv.serveOnSock(sock.sv, opts, func(opts transports.ListenOptions) *loop.Future {
+			return transports.CreateServer(lv.l(), pf, "", 0, opts)
 		})
 	}
-	bindHost := host
-	if bindHost == "" {
-		bindHost = "0.0.0.0"
-	}
-	access, err := lv.e.perms.checkNet(bindHost, port)
+	access, err := lv.e.perms.checkNet(bindHost(host.S), port.N)
 	if err != nil {
 		return lv.failedFuture(err), nil
 	}
-	opts.Check = lv.e.perms.bindCheck(host, port, access)
-	return lv.serverFuture(lv.e.createServer(lv.l(), factory, host, port, opts)), nil
+	opts.Check = lv.e.perms.bindCheck(host.S, port.N, access)
+	return lv.serverFuture(lv.e.createServer(lv.l(), pf, host.S, port.N, opts)), nil
 }
 
 // serverArgs reads what create_server and create_unix_server take alike:
 // the protocol factory, the TLS arguments and the listening options.
-func (lv *loopValue) serverArgs(fnname string, factoryV, ssl, hsTimeout, sdTimeout, reuseAddress, reusePort starlark.Value, backlog int, startServing bool) (transports.ProtocolFactory, transports.ListenOptions, error) {
-	factory, err := lv.e.factoryArg(fnname, factoryV)
+func (lv *loopValue) serverArgs(fnname string, factory factoryArg, ssl sslArg, hsTimeout, sdTimeout bind.OptionalSeconds, reuseAddress, reusePort bind.OptionalBool, backlog bind.Count, startServing bool) (transports.ProtocolFactory, transports.ListenOptions, error) {
+	pf, err := lv.e.factoryArg(fnname, factory.v)
 	if err != nil {
 		return nil, transports.ListenOptions{}, err
 	}
@@ -638,19 +534,16 @@ func (lv *loopValue) serverArgs(fnname string, factoryV, ssl, hsTimeout, sdTimeo
 	if err != nil {
 		return nil, transports.ListenOptions{}, err
 	}
-	opts, err := listenOptions(fnname, reuseAddress, reusePort, backlog, startServing)
-	if err != nil {
-		return nil, transports.ListenOptions{}, err
-	}
+	opts := listenOptions(reuseAddress, reusePort, backlog.N, startServing)
 	lv.e.applyListen(tlsOpts, &opts)
-	return factory, opts, nil
+	return pf, opts, nil
 }
 
 // serveOnSock serves on a listening socket handed over by the host
 // (os.listen_fds()): whoever opened it allowed it, so there is no
 // permission check. create starts the server with opts.File set.
-func (lv *loopValue) serveOnSock(fnname string, sock starlark.Value, opts transports.ListenOptions, create func(transports.ListenOptions) *loop.Future) (starlark.Value, error) {
-	f, err := sockFile(fnname, sock)
+func (lv *loopValue) serveOnSock(sock *socketValue, opts transports.ListenOptions, create func(transports.ListenOptions) *loop.Future) (starlark.Value, error) {
+	f, err := sockFile(sock)
 	if err != nil {
 		return nil, err
 	}
@@ -666,27 +559,19 @@ func (lv *loopValue) serverFuture(fut *loop.Future) starlark.Value {
 	return lv.e.futureValue(fut)
 }
 
-// hostsArg reads create_server's host: None or "" (every interface), or a
-// string.
-func hostsArg(fnname string, v starlark.Value) (string, bool, error) {
-	switch h := v.(type) {
-	case nil, starlark.NoneType:
-		return "", false, nil
-	case starlark.String:
-		return string(h), true, nil
-	}
-	return "", false, typeErrorf("%s: for parameter host: got %s, want string or None", fnname, v.Type())
-}
-
 func (lv *loopValue) createUnixConnection(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, pathV, ssl, sock, serverHostname, hsTimeout, sdTimeout starlark.Value
+	var factory factoryArg
+	var path, serverHostname bind.OptionalString
+	var ssl sslArg
+	var sock starlark.Value
+	var hsTimeout, sdTimeout bind.OptionalSeconds
 	if err := unpack(fnname, args, kwargs,
-		"protocol_factory", &factoryV, "path?", &pathV, "ssl?", &ssl, "sock?", &sock,
+		"protocol_factory", &factory, "path?", &path, "ssl?", &ssl, "sock?", &sock,
 		"server_hostname?", &serverHostname,
 		"ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.connectionFactory(fnname, factoryV)
+	pf, err := lv.e.connectionFactory(fnname, factory.v)
 	if err != nil {
 		return nil, err
 	}
@@ -697,64 +582,64 @@ func (lv *loopValue) createUnixConnection(fnname string, args starlark.Tuple, kw
 	if sock != nil && sock != starlark.None {
 		return nil, valueErrorf("%s: sock is not supported; pass path", fnname)
 	}
-	path, ok, err := optionalString(fnname, "path", pathV)
-	if err != nil {
-		return nil, err
-	}
-	if !ok || path == "" {
+	if path.S == "" {
 		return nil, valueErrorf("%s: no path and sock were specified", fnname)
 	}
-	if err := lv.e.perms.checkUnixConnect(path); err != nil {
+	if err := lv.e.perms.checkUnixConnect(path.S); err != nil {
 		return lv.failedFuture(err), nil
 	}
 	opts := transports.DialOptions{Check: lv.e.perms.unixAddrCheck(false)}
 	lv.e.applyDial(tlsOpts, &opts, "")
-	return lv.e.futureValue(transports.CreateUnixConnection(lv.l(), factory, path, opts)), nil
+	return lv.e.futureValue(transports.CreateUnixConnection(lv.l(), pf, path.S, opts)), nil
 }
 
 func (lv *loopValue) createUnixServer(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, pathV, ssl, sock, hsTimeout, sdTimeout, cleanup starlark.Value
-	backlog, startServing := 100, true
+	var factory factoryArg
+	var path bind.OptionalString
+	var ssl = sslArg{server: true}
+	var sock sockArg
+	var hsTimeout, sdTimeout bind.OptionalSeconds
+	var cleanup starlark.Value
+	backlog, startServing := bind.Count{N: 100}, true
 	if err := unpack(fnname, args, kwargs,
-		"protocol_factory", &factoryV, "path?", &pathV, "sock?", &sock, "backlog?", &backlog,
+		"protocol_factory", &factory, "path?", &path, "sock??", &sock, "backlog?", &backlog,
 		"ssl?", &ssl, "ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout,
 		"start_serving?", &startServing, "cleanup_socket?", &cleanup); err != nil {
 		return nil, err
 	}
-	factory, opts, err := lv.serverArgs(fnname, factoryV, ssl, hsTimeout, sdTimeout, nil, nil, backlog, startServing)
+	pf, opts, err := lv.serverArgs(fnname, factory, ssl, hsTimeout, sdTimeout, bind.OptionalBool{}, bind.OptionalBool{}, backlog, startServing)
 	if err != nil {
 		return nil, err
 	}
-	path, hasPath, err := optionalString(fnname, "path", pathV)
-	if err != nil {
-		return nil, err
-	}
-	if sock != nil && sock != starlark.None {
-		if hasPath {
+	if sock.sv != nil {
+		if path.Set {
 			return nil, valueErrorf("%s: path and sock can not be specified at the same time", fnname)
 		}
-		return lv.serveOnSock(fnname, sock, opts, func(opts transports.ListenOptions) *loop.Future {
-			return transports.CreateUnixServer(lv.l(), factory, "", opts)
+		return lv.serveOnSock(sock.sv, opts, func(opts transports.ListenOptions) *loop.Future {
+			return transports.CreateUnixServer(lv.l(), pf, "", opts)
 		})
 	}
-	if !hasPath || path == "" {
+	if path.S == "" {
 		return nil, valueErrorf("%s: path was not specified, and no sock specified", fnname)
 	}
-	if err := lv.e.perms.checkUnixListen(path); err != nil {
+	if err := lv.e.perms.checkUnixListen(path.S); err != nil {
 		return lv.failedFuture(err), nil
 	}
 	opts.Check = lv.e.perms.unixAddrCheck(true)
-	return lv.serverFuture(lv.e.createUnixServer(lv.l(), factory, path, opts)), nil
+	return lv.serverFuture(lv.e.createUnixServer(lv.l(), pf, path.S, opts)), nil
 }
 
 func (lv *loopValue) connectAcceptedSocket(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var factoryV, sock, ssl, hsTimeout, sdTimeout starlark.Value
+	var factory factoryArg
+	var sock sockArg
+	var ssl = sslArg{server: true}
+	var hsTimeout, sdTimeout bind.OptionalSeconds
 	if err := unpack(fnname, args, kwargs,
-		"protocol_factory", &factoryV, "sock", &sock, "ssl?", &ssl,
+		"protocol_factory", &factory, "sock", &sock, "ssl?", &ssl,
 		"ssl_handshake_timeout?", &hsTimeout, "ssl_shutdown_timeout?", &sdTimeout); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.connectionFactory(fnname, factoryV)
+	pf, err := lv.e.connectionFactory(fnname, factory.v)
 	if err != nil {
 		return nil, err
 	}
@@ -763,40 +648,34 @@ func (lv *loopValue) connectAcceptedSocket(fnname string, args starlark.Tuple, k
 		return nil, err
 	}
 	// The socket was connected by whoever handed it over: no permission check.
-	f, err := sockFile(fnname, sock)
+	f, err := sockFile(sock.sv)
 	if err != nil {
 		return nil, err
 	}
 	var fut *loop.Future
 	if tlsOpts.ctx != nil {
-		fut = transports.ConnectAcceptedSocketTLS(lv.l(), factory, f, lv.e.serverConfig(tlsOpts.ctx), tlsOpts.handshake, tlsOpts.shutdown)
+		fut = transports.ConnectAcceptedSocketTLS(lv.l(), pf, f, lv.e.serverConfig(tlsOpts.ctx), tlsOpts.handshake, tlsOpts.shutdown)
 	} else {
-		fut = transports.ConnectAcceptedSocket(lv.l(), factory, f)
+		fut = transports.ConnectAcceptedSocket(lv.l(), pf, f)
 	}
 	closeWhenDone(fut, f)
 	return lv.e.futureValue(fut), nil
 }
 
 func (lv *loopValue) getaddrinfo(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var hostV, portV starlark.Value
+	var hostA bind.OptionalString
+	var portA bind.Port
 	var family, typ, proto, flags int
-	if err := unpack(fnname, args, kwargs, "host", &hostV, "port", &portV,
+	if err := unpack(fnname, args, kwargs, "host", &hostA, "port", &portA,
 		"family?", &family, "type?", &typ, "proto?", &proto, "flags?", &flags); err != nil {
 		return nil, err
 	}
-	host, ok, err := optionalString(fnname, "host", hostV)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
+	host, port := hostA.S, portA.N
+	if !hostA.Set {
 		host = "localhost"
 	}
-	port, hasPort, err := portArg(fnname, portV, 0)
-	if err != nil {
-		return nil, err
-	}
 	target := port
-	if !hasPort {
+	if !portA.Set {
 		target = -1
 	}
 	access, err := lv.e.perms.checkNet(host, target)
@@ -837,27 +716,16 @@ func (lv *loopValue) allowedAddrInfos(fut *loop.Future, host string, port int) *
 	return out
 }
 
-// signalArg reads a signal number.
-func signalArg(fnname string, v starlark.Value) (syscall.Signal, error) {
-	var n int
-	if err := starlark.AsInt(v, &n); err != nil {
-		return 0, typeErrorf("%s: for parameter sig: got %s, want int", fnname, v.Type())
-	}
-	if n <= 0 || n >= 65 {
-		return 0, valueErrorf("%s: for parameter sig: signal number %d out of range", fnname, n)
-	}
-	return syscall.Signal(n), nil
-}
-
 func (lv *loopValue) addSignalHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn, cargs, err := callbackArgs(fnname, args, kwargs, 1)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, args[0])
-	if err != nil {
+	var sa signalArg
+	if err := bind.UnpackArg(fnname, "sig", args[0], &sa); err != nil {
 		return nil, err
 	}
+	sig := sa.sig
 	e := lv.e
 	what := fmt.Sprintf("signal handler %s for signal %d", describeCall(fn, cargs), int(sig))
 	if err := lv.l().AddSignalHandler(sig, func() {
@@ -872,14 +740,11 @@ func (lv *loopValue) addSignalHandler(fnname string, args starlark.Tuple, kwargs
 }
 
 func (lv *loopValue) removeSignalHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var sigV starlark.Value
-	if err := unpack(fnname, args, kwargs, "sig", &sigV); err != nil {
+	var sa signalArg
+	if err := unpack(fnname, args, kwargs, "sig", &sa); err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, sigV)
-	if err != nil {
-		return nil, err
-	}
+	sig := sa.sig
 	if !lv.scriptSi[sig] {
 		return starlark.False, nil
 	}
@@ -892,17 +757,15 @@ func (lv *loopValue) removeSignalHandler(fnname string, args starlark.Tuple, kwa
 }
 
 func (lv *loopValue) setExceptionHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var fn starlark.Value
-	if err := unpack(fnname, args, kwargs, "handler", &fn); err != nil {
+	var handler bind.OptionalCallable
+	if err := unpack(fnname, args, kwargs, "handler", &handler); err != nil {
 		return nil, err
 	}
-	if fn == starlark.None {
+	fn := handler.F
+	if fn == nil {
 		lv.excFn = nil
 		lv.l().SetExceptionHandler(nil)
 		return starlark.None, nil
-	}
-	if _, ok := fn.(starlark.Callable); !ok {
-		return nil, typeErrorf("%s: for parameter handler: got %s, want callable or None", fnname, fn.Type())
 	}
 	lv.excFn = fn
 	lv.l().SetExceptionHandler(func(l *loop.Loop, ctx loop.ErrorContext) { lv.callScriptHandler(fn, ctx) })
@@ -911,7 +774,7 @@ func (lv *loopValue) setExceptionHandler(fnname string, args starlark.Tuple, kwa
 
 // callScriptHandler calls the script's exception handler; if it fails, the
 // default handler reports both.
-func (lv *loopValue) callScriptHandler(fn starlark.Value, ctx loop.ErrorContext) {
+func (lv *loopValue) callScriptHandler(fn starlark.Callable, ctx loop.ErrorContext) {
 	_, err := lv.e.call(fn, starlark.Tuple{lv, lv.e.contextDict(ctx)})
 	if err != nil && !isExit(err) {
 		lv.l().DefaultExceptionHandler(loop.ErrorContext{
@@ -922,10 +785,7 @@ func (lv *loopValue) callScriptHandler(fn starlark.Value, ctx loop.ErrorContext)
 	}
 }
 
-func (lv *loopValue) getExceptionHandler(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) getExceptionHandler() (starlark.Value, error) {
 	if lv.excFn == nil {
 		return starlark.None, nil
 	}
@@ -942,15 +802,11 @@ func (lv *loopValue) defaultExceptionHandler(fnname string, args starlark.Tuple,
 
 // handleContext reads the context dict argument and passes it to handle.
 func handleContext(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, handle func(loop.ErrorContext)) (starlark.Value, error) {
-	var d *starlark.Dict
-	if err := unpack(fnname, args, kwargs, "context", &d); err != nil {
+	var ctx contextArg
+	if err := unpack(fnname, args, kwargs, "context", &ctx); err != nil {
 		return nil, err
 	}
-	ctx, err := contextFromDict(fnname, d)
-	if err != nil {
-		return nil, err
-	}
-	handle(ctx)
+	handle(ctx.ctx)
 	return starlark.None, nil
 }
 
@@ -963,10 +819,7 @@ func (lv *loopValue) setDebug(fnname string, args starlark.Tuple, kwargs []starl
 	return starlark.None, nil
 }
 
-func (lv *loopValue) getDebug(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) getDebug() (starlark.Value, error) {
 	return starlark.Bool(lv.l().GetDebug()), nil
 }
 
@@ -997,46 +850,61 @@ func (e *Env) contextDict(ctx loop.ErrorContext) *starlark.Dict {
 	return d
 }
 
-// contextFromDict converts a script's context dict back.
-func contextFromDict(fnname string, d *starlark.Dict) (loop.ErrorContext, error) {
-	var ctx loop.ErrorContext
+// contextArg unpacks an exception context dict, as contextDict makes
+// them: message, exception (an error value or a string), transport,
+// protocol, and any other keys.
+type contextArg struct{ ctx loop.ErrorContext }
+
+func (a *contextArg) Unpack(v starlark.Value) error {
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return bind.Want(v, "dict")
+	}
+	a.ctx = loop.ErrorContext{}
 	for _, item := range d.Items() {
 		k, ok := item[0].(starlark.String)
 		if !ok {
-			return ctx, typeErrorf("%s: for parameter context: key %s is not a string", fnname, item[0])
+			return bind.Mistyped("key " + item[0].String() + " is not a string")
 		}
-		v := item[1]
-		switch string(k) {
-		case "message":
-			s, ok := v.(starlark.String)
-			if !ok {
-				return ctx, typeErrorf("%s: for parameter context: message is %s, want string", fnname, v.Type())
-			}
-			ctx.Message = string(s)
-		case "exception":
-			switch ev := v.(type) {
-			case starlark.NoneType:
-			case *ErrorValue:
-				ctx.Err = ev.goError()
-			case starlark.String:
-				ctx.Err = newError(kindException, string(ev)).err
-			default:
-				return ctx, typeErrorf("%s: for parameter context: exception is %s, want an error value", fnname, v.Type())
-			}
-		case "transport":
-			if v != starlark.None {
-				ctx.Transport = v
-			}
-		case "protocol":
-			if v != starlark.None {
-				ctx.Protocol = v
-			}
-		default:
-			if ctx.Extra == nil {
-				ctx.Extra = make(map[string]any)
-			}
-			ctx.Extra[string(k)] = v
+		if err := a.set(string(k), item[1]); err != nil {
+			return err
 		}
 	}
-	return ctx, nil
+	return nil
+}
+
+// set sets the entry k of the context to v.
+func (a *contextArg) set(k string, v starlark.Value) error {
+	switch k {
+	case "message":
+		s, ok := v.(starlark.String)
+		if !ok {
+			return bind.Mistyped("message is " + v.Type() + ", want string")
+		}
+		a.ctx.Message = string(s)
+	case "exception":
+		switch ev := v.(type) {
+		case starlark.NoneType:
+		case *ErrorValue:
+			a.ctx.Err = ev.goError()
+		case starlark.String:
+			a.ctx.Err = newError(kindException, string(ev)).err
+		default:
+			return bind.Mistyped("exception is " + v.Type() + ", want an error value")
+		}
+	case "transport":
+		if v != starlark.None {
+			a.ctx.Transport = v
+		}
+	case "protocol":
+		if v != starlark.None {
+			a.ctx.Protocol = v
+		}
+	default:
+		if a.ctx.Extra == nil {
+			a.ctx.Extra = make(map[string]any)
+		}
+		a.ctx.Extra[k] = v
+	}
+	return nil
 }

@@ -3,10 +3,12 @@ package starlarkbind
 import (
 	"errors"
 	"fmt"
-	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"os"
+	"strconv"
 
+	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"golang.org/x/sys/unix"
@@ -107,24 +109,19 @@ func (pv *pipeValue) Freeze()               {}
 func (pv *pipeValue) Truth() starlark.Bool  { return starlark.True }
 func (pv *pipeValue) Hash() (uint32, error) { return identityHash(pv), nil }
 
-var pipeAttrNames = []string{"close", "closed", "fileno", "mode", "name"}
+// pipeMethods are a file's methods and attributes.
+var pipeMethods = bind.NewMethods("file", map[string]bind.Method[*pipeValue]{
+	"close":  {Fn0: (*pipeValue).closeMethod},
+	"closed": {Get: func(pv *pipeValue) (starlark.Value, error) { return starlark.Bool(pv.fd() < 0), nil }},
+	"fileno": {Fn0: (*pipeValue).fileno},
+	"mode":   {Get: func(pv *pipeValue) (starlark.Value, error) { return starlark.String(pv.mode), nil }},
+	"name":   {Get: func(pv *pipeValue) (starlark.Value, error) { return starlark.String(pv.name), nil }},
+})
 
-func (pv *pipeValue) AttrNames() []string { return pipeAttrNames }
+func (pv *pipeValue) AttrNames() []string { return pipeMethods.AttrNames(pv) }
 
 func (pv *pipeValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "name":
-		return starlark.String(pv.name), nil
-	case "mode":
-		return starlark.String(pv.mode), nil
-	case "closed":
-		return starlark.Bool(pv.fd() < 0), nil
-	case "fileno":
-		return starlark.NewBuiltin(name, pv.filenoBuiltin), nil
-	case "close":
-		return starlark.NewBuiltin(name, pv.closeBuiltin), nil
-	}
-	return nil, noAttr(pv, name)
+	return pipeMethods.Attr(pv, nil, name)
 }
 
 // errClosedFile is Python's error for using a closed file.
@@ -132,10 +129,7 @@ func errClosedFile() error {
 	return failWith(newError(transports.KindValueError, "I/O operation on closed file"))
 }
 
-func (pv *pipeValue) filenoBuiltin(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs("file.fileno", args, kwargs); err != nil {
-		return nil, err
-	}
+func (pv *pipeValue) fileno() (starlark.Value, error) {
 	fd := pv.fd()
 	if fd < 0 {
 		return nil, errClosedFile()
@@ -143,12 +137,9 @@ func (pv *pipeValue) filenoBuiltin(_ *starlark.Thread, _ *starlark.Builtin, args
 	return starlark.MakeInt(fd), nil
 }
 
-// closeBuiltin closes a pipe the script owns; it does nothing for the
+// closeMethod closes a pipe the script owns; it does nothing for the
 // standard streams, for a pipe a transport owns, or twice.
-func (pv *pipeValue) closeBuiltin(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs("file.close", args, kwargs); err != nil {
-		return nil, err
-	}
+func (pv *pipeValue) closeMethod() (starlark.Value, error) {
 	pv.close()
 	return starlark.None, nil
 }
@@ -297,19 +288,17 @@ var openFlags = map[string]int{
 // no reader. Directories fail with IsADirectoryError.
 func (e *Env) osOpen(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	const fnname = "os.open"
-	var path, mode string
+	var path string
+	var mode openModeArg
 	if err := unpack(fnname, args, kwargs, "path", &path, "mode", &mode); err != nil {
 		return nil, err
 	}
-	flags, ok := openFlags[mode]
-	if !ok {
-		return nil, valueErrorf("%s: for parameter mode: invalid mode %q, want \"r\", \"w\" or \"a\"", fnname, mode)
-	}
+	flags := openFlags[mode.s]
 	if path == "" {
 		return nil, failWith(NewErrorValue(pathOSError(unix.ENOENT, path)))
 	}
 	check := e.perms.writePath
-	if mode == "r" {
+	if mode.s == "r" {
 		check = e.perms.readPath
 	}
 	resolved, err := check(path)
@@ -321,10 +310,38 @@ func (e *Env) osOpen(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tupl
 		return nil, failWith(NewErrorValue(err))
 	}
 	fileMode := "w"
-	if mode == "r" {
+	if mode.s == "r" {
 		fileMode = "r"
 	}
 	return newFilePipe(f, fileMode), nil
+}
+
+// openModeArg unpacks os.open's mode: "r", "w" or "a".
+type openModeArg struct{ s string }
+
+func (a *openModeArg) Unpack(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return bind.Want(v, "string")
+	}
+	if _, ok := openFlags[string(s)]; !ok {
+		return bind.Invalid("invalid mode " + strconv.Quote(string(s)) + `, want "r", "w" or "a"`)
+	}
+	a.s = string(s)
+	return nil
+}
+
+// fileArg unpacks a file value (os.stdin, os.pipe()'s ends, os.open()'s
+// files).
+type fileArg struct{ pv *pipeValue }
+
+func (a *fileArg) Unpack(v starlark.Value) error {
+	pv, ok := v.(*pipeValue)
+	if !ok {
+		return bind.Want(v, "a file (os.stdin, os.pipe(), os.open(), ...)")
+	}
+	a.pv = pv
+	return nil
 }
 
 // openFile opens the resolved path (a result of the permission check)
@@ -372,19 +389,16 @@ func (lv *loopValue) connectWritePipe(fnname string, args starlark.Tuple, kwargs
 // connectPipe wraps a pipe value in a read or write pipe transport; the
 // transport owns the pipe's descriptor from then on.
 func (lv *loopValue) connectPipe(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, write bool) (starlark.Value, error) {
-	var factoryV, pipeV starlark.Value
-	if err := unpack(fnname, args, kwargs, "protocol_factory", &factoryV, "pipe", &pipeV); err != nil {
+	var factoryA factoryArg
+	var pipe fileArg
+	if err := unpack(fnname, args, kwargs, "protocol_factory", &factoryA, "pipe", &pipe); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.connectionFactory(fnname, factoryV)
+	factory, err := lv.e.connectionFactory(fnname, factoryA.v)
 	if err != nil {
 		return nil, err
 	}
-	pv, ok := pipeV.(*pipeValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter pipe: got %s, want a file (os.stdin, os.pipe(), os.open(), ...)", fnname, pipeV.Type())
-	}
-	f, undo, err := pv.handOver(fnname, write)
+	f, undo, err := pipe.pv.handOver(fnname, write)
 	if err != nil {
 		return nil, err
 	}

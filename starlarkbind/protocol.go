@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -48,13 +49,11 @@ var (
 
 // protocolBuiltin implements protocol(name, **methods).
 func protocolBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var name string
-	if err := unpack(b.Name(), args, nil, "name", &name); err != nil {
+	var nameA className
+	if err := unpack(b.Name(), args, nil, "name", &nameA); err != nil {
 		return nil, err
 	}
-	if name == "" {
-		return nil, valueErrorf("protocol: for parameter name: must not be empty")
-	}
+	name := string(nameA)
 	c := &ProtocolClass{name: name, typeName: name, members: make(starlark.StringDict, len(kwargs)), owner: thread}
 	if reservedTypeNames[name] {
 		c.typeName = "protocol:" + name
@@ -70,11 +69,36 @@ func protocolBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	c.cacheCallbacks()
 	if init, ok := c.members["init"]; ok {
-		if _, callable := init.(starlark.Callable); !callable {
-			return nil, typeErrorf("protocol: for parameter init: got %s, want a function", init.Type())
+		if err := bind.UnpackArg(b.Name(), "init", init, new(initArg)); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// className unpacks protocol()'s name: a non-empty string.
+type className string
+
+func (n *className) Unpack(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return bind.Want(v, "string")
+	}
+	if s == "" {
+		return bind.Invalid("must not be empty")
+	}
+	*n = className(s)
+	return nil
+}
+
+// initArg checks protocol()'s init: a function.
+type initArg struct{}
+
+func (initArg) Unpack(v starlark.Value) error {
+	if _, ok := v.(starlark.Callable); !ok {
+		return bind.Want(v, "a function")
+	}
+	return nil
 }
 
 // cacheCallbacks fills c.callbacks from the members.

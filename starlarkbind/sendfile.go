@@ -3,6 +3,7 @@ package starlarkbind
 import (
 	"fmt"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -18,24 +19,14 @@ import (
 // byte sent.
 
 func (lv *loopValue) sendfile(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var transportV, fileV starlark.Value
+	var transport writeTransportArg
+	var file fileArg
 	var offsetV, countV starlark.Value = starlark.MakeInt(0), starlark.None
-	if err := unpack(fnname, args, kwargs, "transport", &transportV, "file", &fileV,
+	if err := unpack(fnname, args, kwargs, "transport", &transport, "file", &file,
 		"offset?", &offsetV, "count?", &countV); err != nil {
 		return nil, err
 	}
-	tv, ok := transportV.(*transportValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter transport: got %s, want transport", fnname, transportV.Type())
-	}
-	wt, ok := tv.t.(transports.WriteTransport)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter transport: %s is not a write transport", fnname, tv)
-	}
-	pv, ok := fileV.(*pipeValue)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter file: got %s, want a file (os.open())", fnname, fileV.Type())
-	}
+	wt, pv := transport.wt, file.pv
 	if err := pv.usable(fnname, "file"); err != nil {
 		return nil, err
 	}
@@ -59,6 +50,22 @@ func (lv *loopValue) sendfile(fnname string, args starlark.Tuple, kwargs []starl
 		defer f.Close() // the transports work on a duplicate made at once
 	}
 	return lv.e.futureValue(transports.Sendfile(lv.l(), wt, f, offset, count)), nil
+}
+
+// writeTransportArg unpacks a write transport.
+type writeTransportArg struct{ wt transports.WriteTransport }
+
+func (a *writeTransportArg) Unpack(v starlark.Value) error {
+	tv, ok := v.(*transportValue)
+	if !ok {
+		return bind.Want(v, "transport")
+	}
+	wt, ok := tv.t.(transports.WriteTransport)
+	if !ok {
+		return bind.Mistyped(tv.String() + " is not a write transport")
+	}
+	a.wt = wt
+	return nil
 }
 
 // sendfileInt reads offset (a non-negative int) or count (a positive int),

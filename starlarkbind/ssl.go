@@ -6,10 +6,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	policy "github.com/starnet-dev/starnet/internal/permissions"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -84,14 +86,26 @@ func (e *Env) newSSLModule() *starlarkstruct.Module {
 // newSSLContextBuiltin implements ssl.SSLContext(protocol).
 func (e *Env) newSSLContextBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	const fnname = "ssl.SSLContext"
-	var protocol int
+	var protocol sslProtocolArg
 	if err := unpack(fnname, args, kwargs, "protocol", &protocol); err != nil {
 		return nil, err
 	}
-	if protocol != sslProtocolTLSClient && protocol != sslProtocolTLSServer {
-		return nil, valueErrorf("%s: for parameter protocol: %d is not ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER", fnname, protocol)
+	return newSSLContext(e, int(protocol)), nil
+}
+
+// sslProtocolArg unpacks ssl.PROTOCOL_TLS_CLIENT or PROTOCOL_TLS_SERVER.
+type sslProtocolArg int
+
+func (p *sslProtocolArg) Unpack(v starlark.Value) error {
+	var n int
+	if err := starlark.AsInt(v, &n); err != nil {
+		return bind.Want(v, "int")
 	}
-	return newSSLContext(e, protocol), nil
+	if n != sslProtocolTLSClient && n != sslProtocolTLSServer {
+		return bind.Invalid(strconv.Itoa(n) + " is not ssl.PROTOCOL_TLS_CLIENT or ssl.PROTOCOL_TLS_SERVER")
+	}
+	*p = sslProtocolArg(n)
+	return nil
 }
 
 // createDefaultContext implements ssl.create_default_context(purpose=
@@ -100,40 +114,41 @@ func (e *Env) newSSLContextBuiltin(_ *starlark.Thread, b *starlark.Builtin, args
 // (CLIENT_AUTH), with the CA certificates given, else the system's.
 func (e *Env) createDefaultContext(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	const fnname = "ssl.create_default_context"
-	var purposeV, cafileV, cadataV starlark.Value = starlark.String(purposeServerAuth), starlark.None, starlark.None
-	if err := unpack(fnname, args, kwargs, "purpose?", &purposeV, "cafile?", &cafileV, "cadata?", &cadataV); err != nil {
-		return nil, err
-	}
-	purpose, err := purposeArg(fnname, purposeV)
-	if err != nil {
+	purpose := purposeArg{purposeServerAuth}
+	var cafile bind.OptionalString
+	var cadata cadataArg
+	if err := unpack(fnname, args, kwargs, "purpose?", &purpose, "cafile?", &cafile, "cadata?", &cadata); err != nil {
 		return nil, err
 	}
 	protocol := sslProtocolTLSClient
-	if purpose == purposeClientAuth {
+	if purpose.p == purposeClientAuth {
 		protocol = sslProtocolTLSServer
 	}
 	c := newSSLContext(e, protocol)
-	if cafileV == starlark.None && cadataV == starlark.None {
+	if !cafile.Set && cadata.v == nil {
 		c.defaultCerts = true
 		c.changed()
 		return c, nil
 	}
-	if err := c.loadVerifyLocations(fnname, cafileV, cadataV); err != nil {
+	if err := c.loadVerifyLocations(cafile, cadata); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// purposeArg reads an ssl.Purpose value.
-func purposeArg(fnname string, v starlark.Value) (string, error) {
+// purposeArg unpacks an ssl.Purpose value.
+type purposeArg struct{ p string }
+
+func (a *purposeArg) Unpack(v starlark.Value) error {
 	s, ok := v.(starlark.String)
 	if !ok {
-		return "", typeErrorf("%s: for parameter purpose: got %s, want ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH", fnname, v.Type())
+		return bind.Want(v, "ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH")
 	}
 	if p := string(s); p == purposeServerAuth || p == purposeClientAuth {
-		return p, nil
+		a.p = p
+		return nil
 	}
-	return "", valueErrorf("%s: for parameter purpose: %q is not ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH", fnname, string(s))
+	return bind.Invalid(strconv.Quote(string(s)) + " is not ssl.Purpose.SERVER_AUTH or ssl.Purpose.CLIENT_AUTH")
 }
 
 // sslContext is the value of ssl.SSLContext: Python's SSLContext. Its
@@ -154,6 +169,7 @@ type sslContext struct {
 	pool          *x509.CertPool      // caCerts (+ the system's); nil: the system's only
 	alpn          []string            // set_alpn_protocols (replaced, never modified)
 	frozen        bool
+	bound         bind.Bound // its methods, bound on first use
 
 	// serverConfig is the config a server's handshakes use, rebuilt by
 	// changed() on the loop and read by GetConfigForClient on the
@@ -210,49 +226,38 @@ func (c *sslContext) Hash() (uint32, error) { return identityHash(c), nil }
 // isServer reports whether the context is for the server side.
 func (c *sslContext) isServer() bool { return c.protocol == sslProtocolTLSServer }
 
-var sslContextAttrNames = []string{
-	"check_hostname", "get_ca_certs", "load_cert_chain", "load_default_certs",
-	"load_verify_locations", "maximum_version", "minimum_version", "protocol",
-	"set_alpn_protocols", "verify_mode",
+// sslContextMethods are the context's settings and methods. The
+// settings are set with SetField; the methods but get_ca_certs change the
+// context (mutating).
+var sslContextMethods = bind.NewMethods("SSLContext", map[string]bind.Method[*sslContext]{
+	"check_hostname":        {Get: func(c *sslContext) (starlark.Value, error) { return starlark.Bool(c.checkHostname), nil }},
+	"get_ca_certs":          {Fn0: (*sslContext).getCACertsMethod},
+	"load_cert_chain":       {Fn: mutating("load_cert_chain", (*sslContext).loadCertChainMethod)},
+	"load_default_certs":    {Fn: mutating("load_default_certs", (*sslContext).loadDefaultCertsMethod)},
+	"load_verify_locations": {Fn: mutating("load_verify_locations", (*sslContext).loadVerifyLocationsMethod)},
+	"maximum_version":       {Get: func(c *sslContext) (starlark.Value, error) { return starlark.MakeInt(c.maxVersion), nil }},
+	"minimum_version":       {Get: func(c *sslContext) (starlark.Value, error) { return starlark.MakeInt(c.minVersion), nil }},
+	"protocol":              {Get: func(c *sslContext) (starlark.Value, error) { return starlark.MakeInt(c.protocol), nil }},
+	"set_alpn_protocols":    {Fn: mutating("set_alpn_protocols", (*sslContext).setALPNProtocolsMethod)},
+	"verify_mode":           {Get: func(c *sslContext) (starlark.Value, error) { return starlark.MakeInt(c.verifyMode), nil }},
+})
+
+// mutating makes method fail on a frozen context.
+func mutating(name string, method func(*sslContext, string, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) func(*sslContext, string, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(c *sslContext, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if err := c.checkMutable(name); err != nil {
+			return nil, err
+		}
+		return method(c, fnname, args, kwargs)
+	}
 }
 
 // AttrNames lists the context's attributes and methods.
-func (c *sslContext) AttrNames() []string { return sslContextAttrNames }
-
-// sslContextMethods are the context's methods.
-var sslContextMethods = map[string]func(c *sslContext, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error){
-	"load_cert_chain":       (*sslContext).loadCertChainMethod,
-	"load_verify_locations": (*sslContext).loadVerifyLocationsMethod,
-	"load_default_certs":    (*sslContext).loadDefaultCertsMethod,
-	"set_alpn_protocols":    (*sslContext).setALPNProtocolsMethod,
-	"get_ca_certs":          (*sslContext).getCACertsMethod,
-}
+func (c *sslContext) AttrNames() []string { return sslContextMethods.AttrNames(c) }
 
 // Attr returns a setting or a bound method.
 func (c *sslContext) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "protocol":
-		return starlark.MakeInt(c.protocol), nil
-	case "check_hostname":
-		return starlark.Bool(c.checkHostname), nil
-	case "verify_mode":
-		return starlark.MakeInt(c.verifyMode), nil
-	case "minimum_version":
-		return starlark.MakeInt(c.minVersion), nil
-	case "maximum_version":
-		return starlark.MakeInt(c.maxVersion), nil
-	}
-	m, ok := sslContextMethods[name]
-	if !ok {
-		return nil, noAttr(c, name)
-	}
-	fnname := "SSLContext." + name
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := c.checkMutable(name); err != nil && name != "get_ca_certs" {
-			return nil, err
-		}
-		return m(c, fnname, args, kwargs)
-	}), nil
+	return sslContextMethods.Attr(c, &c.bound, name)
 }
 
 // checkMutable fails for a frozen context (one in a loaded module).
@@ -284,10 +289,10 @@ func (c *sslContext) SetField(name string, v starlark.Value) error {
 	case "protocol":
 		return loop.Errorf("AttributeError", "SSLContext.protocol is read-only")
 	default:
-		if _, ok := sslContextMethods[name]; ok {
+		if sslContextMethods.IsMethod(name) {
 			return loop.Errorf("AttributeError", "SSLContext.%s is a method and cannot be set", name)
 		}
-		return starlark.NoSuchAttrError(fmt.Sprintf("AttributeError: SSLContext has no attribute %q", name))
+		return noAttr(c, name)
 	}
 	if err != nil {
 		return err
@@ -353,12 +358,8 @@ func goVersion(v int) uint16 {
 // without keyfile the key is in certfile.
 func (c *sslContext) loadCertChainMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var certfile string
-	var keyfileV starlark.Value = starlark.None
-	if err := unpack(fnname, args, kwargs, "certfile", &certfile, "keyfile?", &keyfileV); err != nil {
-		return nil, err
-	}
-	keyfile, hasKeyfile, err := optionalString(fnname, "keyfile", keyfileV)
-	if err != nil {
+	var keyfile bind.OptionalString
+	if err := unpack(fnname, args, kwargs, "certfile", &certfile, "keyfile?", &keyfile); err != nil {
 		return nil, err
 	}
 	certPEM, err := c.readFile(certfile)
@@ -366,8 +367,8 @@ func (c *sslContext) loadCertChainMethod(fnname string, args starlark.Tuple, kwa
 		return nil, err
 	}
 	keyPEM := certPEM
-	if hasKeyfile {
-		if keyPEM, err = c.readFile(keyfile); err != nil {
+	if keyfile.Set {
+		if keyPEM, err = c.readFile(keyfile.S); err != nil {
 			return nil, err
 		}
 	}
@@ -404,14 +405,15 @@ func (c *sslContext) readFile(path string) ([]byte, error) {
 // loadVerifyLocationsMethod implements load_verify_locations(cafile=None,
 // cadata=None): CA certificates to verify the peer with.
 func (c *sslContext) loadVerifyLocationsMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var cafileV, cadataV starlark.Value = starlark.None, starlark.None
-	if err := unpack(fnname, args, kwargs, "cafile?", &cafileV, "cadata?", &cadataV); err != nil {
+	var cafile bind.OptionalString
+	var cadata cadataArg
+	if err := unpack(fnname, args, kwargs, "cafile?", &cafile, "cadata?", &cadata); err != nil {
 		return nil, err
 	}
-	if cafileV == starlark.None && cadataV == starlark.None {
+	if !cafile.Set && cadata.v == nil {
 		return nil, typeErrorf("%s: cafile and cadata cannot be both omitted", fnname)
 	}
-	if err := c.loadVerifyLocations(fnname, cafileV, cadataV); err != nil {
+	if err := c.loadVerifyLocations(cafile, cadata); err != nil {
 		return nil, err
 	}
 	return starlark.None, nil
@@ -419,14 +421,10 @@ func (c *sslContext) loadVerifyLocationsMethod(fnname string, args starlark.Tupl
 
 // loadVerifyLocations adds the CA certificates of cafile (PEM) and cadata
 // (a string of PEM certificates, or bytes of DER certificates).
-func (c *sslContext) loadVerifyLocations(fnname string, cafileV, cadataV starlark.Value) error {
+func (c *sslContext) loadVerifyLocations(cafile bind.OptionalString, cadata cadataArg) error {
 	var certs []*x509.Certificate
-	cafile, hasCafile, err := optionalString(fnname, "cafile", cafileV)
-	if err != nil {
-		return err
-	}
-	if hasCafile {
-		b, err := c.readFile(cafile)
+	if cafile.Set {
+		b, err := c.readFile(cafile.S)
 		if err != nil {
 			return err
 		}
@@ -436,8 +434,8 @@ func (c *sslContext) loadVerifyLocations(fnname string, cafileV, cadataV starlar
 		}
 		certs = append(certs, parsed...)
 	}
-	switch d := cadataV.(type) {
-	case starlark.NoneType:
+	switch d := cadata.v.(type) {
+	case nil:
 	case starlark.String:
 		parsed, err := parsePEMCertificates([]byte(d))
 		if err != nil {
@@ -450,11 +448,25 @@ func (c *sslContext) loadVerifyLocations(fnname string, cafileV, cadataV starlar
 			return failWith(NewErrorValue(transports.NewError(transports.KindSSLError, "[ASN1] not enough data: cadata is not DER certificates")))
 		}
 		certs = append(certs, parsed...)
-	default:
-		return typeErrorf("%s: for parameter cadata: got %s, want str (PEM) or bytes (DER)", fnname, cadataV.Type())
 	}
 	c.caCerts = append(c.caCerts[:len(c.caCerts):len(c.caCerts)], certs...)
 	c.changed()
+	return nil
+}
+
+// cadataArg unpacks cadata: a string of PEM certificates, bytes of DER
+// certificates, or None (v is nil then).
+type cadataArg struct{ v starlark.Value }
+
+func (a *cadataArg) Unpack(v starlark.Value) error {
+	switch v.(type) {
+	case starlark.NoneType:
+		a.v = nil
+	case starlark.String, starlark.Bytes:
+		a.v = v
+	default:
+		return bind.Want(v, "str (PEM) or bytes (DER)")
+	}
 	return nil
 }
 
@@ -486,11 +498,8 @@ func parsePEMCertificates(data []byte) ([]*x509.Certificate, error) {
 // loadDefaultCertsMethod implements load_default_certs(purpose=
 // ssl.Purpose.SERVER_AUTH): the system's roots are trusted too.
 func (c *sslContext) loadDefaultCertsMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var purposeV starlark.Value = starlark.String(purposeServerAuth)
-	if err := unpack(fnname, args, kwargs, "purpose?", &purposeV); err != nil {
-		return nil, err
-	}
-	if _, err := purposeArg(fnname, purposeV); err != nil {
+	var purpose purposeArg
+	if err := unpack(fnname, args, kwargs, "purpose?", &purpose); err != nil {
 		return nil, err
 	}
 	c.defaultCerts = true
@@ -511,14 +520,14 @@ func (c *sslContext) setALPNProtocolsMethod(fnname string, args starlark.Tuple, 
 	defer it.Done()
 	var x starlark.Value
 	for it.Next(&x) {
-		s, ok := x.(starlark.String)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter alpn_protocols: element %d is %s, want str", fnname, len(protos), x.Type())
+		var s string
+		if err := bind.UnpackElement(fnname, "alpn_protocols", len(protos), x, &s); err != nil {
+			return nil, err
 		}
 		if len(s) == 0 || len(s) > 255 {
 			return nil, failWith(NewErrorValue(transports.NewError(transports.KindSSLError, "NPN / ALPN protocols must be 1 to 255 in length")))
 		}
-		protos = append(protos, string(s))
+		protos = append(protos, s)
 	}
 	c.alpn = protos
 	c.changed()
@@ -527,10 +536,7 @@ func (c *sslContext) setALPNProtocolsMethod(fnname string, args starlark.Tuple, 
 
 // getCACertsMethod implements get_ca_certs(): the CA certificates loaded
 // (not the system's), as getpeercert() dicts.
-func (c *sslContext) getCACertsMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (c *sslContext) getCACertsMethod() (starlark.Value, error) {
 	list := make([]starlark.Value, len(c.caCerts))
 	for i, cert := range c.caCerts {
 		list[i] = certInfoDict(transports.CertificateInfo(cert))

@@ -98,7 +98,7 @@ assert.fails(lambda: s.load_cert_chain(SRV_CERT), "SSLError: .SSL. PEM lib")
 # ALPN.
 s.set_alpn_protocols(["h2", "http/1.1"])
 assert.fails(lambda: s.set_alpn_protocols([""]), "SSLError: NPN / ALPN protocols must be 1 to 255 in length")
-assert.fails(lambda: s.set_alpn_protocols([1]), "TypeError: SSLContext.set_alpn_protocols: for parameter alpn_protocols: element 0 is int, want str")
+assert.fails(lambda: s.set_alpn_protocols([1]), "TypeError: SSLContext.set_alpn_protocols: for parameter alpn_protocols: element 0: got int, want string")
 
 # A frozen context (one from a loaded module) cannot change.
 freeze(f)

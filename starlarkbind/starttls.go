@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -32,31 +33,30 @@ import (
 //	        fut.add_done_callback(self.upgraded)
 
 func (lv *loopValue) startTLS(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var transportV, protocolV, ctxV starlark.Value
-	var hostnameV, handshakeV, shutdownV, pendingV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
+	var transportV, ctxV starlark.Value
+	var protocolA protocolArg
+	var hostname bind.OptionalString
+	var handshake, shutdown bind.OptionalSeconds
+	var pending optionalDataArg
 	serverSide := false
 	if err := unpack(fnname, args, kwargs,
-		"transport", &transportV, "protocol", &protocolV, "sslcontext", &ctxV,
-		"server_side?", &serverSide, "server_hostname?", &hostnameV,
-		"ssl_handshake_timeout?", &handshakeV, "ssl_shutdown_timeout?", &shutdownV,
-		"pending?", &pendingV); err != nil {
+		"transport", &transportV, "protocol", &protocolA, "sslcontext", &ctxV,
+		"server_side?", &serverSide, "server_hostname?", &hostname,
+		"ssl_handshake_timeout?", &handshake, "ssl_shutdown_timeout?", &shutdown,
+		"pending?", &pending); err != nil {
 		return nil, err
 	}
 	tv, plain, err := startTLSTransport(fnname, transportV)
 	if err != nil {
 		return nil, err
 	}
-	a, err := lv.startTLSArgs(fnname, ctxV, serverSide, hostnameV, handshakeV, shutdownV)
+	a, err := lv.startTLSArgs(fnname, ctxV, serverSide, hostname, handshake, shutdown)
 	if err != nil {
 		return nil, err
 	}
-	pending, ok := bytesOf(pendingV)
-	if !ok && pendingV != starlark.None {
-		return nil, typeErrorf("%s: for parameter pending: got %s, want bytes", fnname, pendingV.Type())
-	}
-	proto, err := lv.e.protocolFor(protocolV)
+	proto, err := lv.e.protocolFor(protocolA.v)
 	if err != nil {
-		return nil, typeErrorf("%s: for parameter protocol: got %s, want a protocol object", fnname, protocolV.Type())
+		return nil, err
 	}
 	e := lv.e
 	opts := transports.StartTLSOptions{
@@ -64,7 +64,7 @@ func (lv *loopValue) startTLS(fnname string, args starlark.Tuple, kwargs []starl
 		ServerHostname:   a.hostname,
 		HandshakeTimeout: a.handshake,
 		ShutdownTimeout:  a.shutdown,
-		Pending:          pending,
+		Pending:          pending.b,
 	}
 	var cfg *tls.Config
 	if serverSide {
@@ -93,17 +93,13 @@ func startTLSTransport(fnname string, v starlark.Value) (*transportValue, transp
 }
 
 // startTLSArgs reads start_tls's context, server_hostname and timeouts.
-func (lv *loopValue) startTLSArgs(fnname string, ctxV starlark.Value, serverSide bool, hostnameV, handshakeV, shutdownV starlark.Value) (tlsArgs, error) {
-	var a tlsArgs
+func (lv *loopValue) startTLSArgs(fnname string, ctxV starlark.Value, serverSide bool, hostname bind.OptionalString, handshake, shutdown bind.OptionalSeconds) (tlsArgs, error) {
+	a := tlsArgs{hostname: hostname.S, hasHostname: hostname.Set}
 	ctx, ok := ctxV.(*sslContext)
 	if !ok {
 		return a, typeErrorf("%s: sslcontext is expected to be an instance of ssl.SSLContext, got %s", fnname, ctxV.Type())
 	}
 	a.ctx = ctx
-	var err error
-	if a.hostname, a.hasHostname, err = optionalString(fnname, "server_hostname", hostnameV); err != nil {
-		return a, err
-	}
 	switch {
 	case serverSide && !ctx.isServer():
 		return a, failWith(newError(transports.KindSSLError, "Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"))
@@ -116,7 +112,7 @@ func (lv *loopValue) startTLSArgs(fnname string, ctxV starlark.Value, serverSide
 	case !a.hasHostname && ctx.checkHostname && ctx.verifyMode != sslCertNone:
 		return a, valueErrorf("%s: check_hostname requires server_hostname", fnname)
 	}
-	return a, a.readTimeouts(fnname, handshakeV, shutdownV)
+	return a, a.readTimeouts(fnname, handshake, shutdown)
 }
 
 // startTLSDone moves the protocol and the env's bookkeeping to the TLS

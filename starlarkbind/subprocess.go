@@ -3,9 +3,11 @@ package starlarkbind
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -78,8 +80,9 @@ func (g goSubprocess) ProcessExited()                       { g.p.ProcessExited(
 
 // subprocessKwargs are the keyword arguments both calls take.
 type subprocessKwargs struct {
-	stdin, stdout, stderr starlark.Value
-	cwd, env              starlark.Value
+	stdin, stdout, stderr stdioArg
+	cwd                   bind.OptionalString
+	env                   envArg
 }
 
 func (lv *loopValue) subprocessExec(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -88,15 +91,13 @@ func (lv *loopValue) subprocessExec(fnname string, args starlark.Tuple, kwargs [
 	}
 	argv := make([]string, len(args)-1)
 	for i, a := range args[1:] {
-		s, ok := a.(starlark.String)
-		if !ok {
-			param := "program"
-			if i > 0 {
-				param = fmt.Sprintf("args (argument %d)", i)
-			}
-			return nil, typeErrorf("%s: for parameter %s: got %s, want string", fnname, param, a.Type())
+		param := "program"
+		if i > 0 {
+			param = fmt.Sprintf("args (argument %d)", i)
 		}
-		argv[i] = string(s)
+		if err := bind.UnpackArg(fnname, param, a, &argv[i]); err != nil {
+			return nil, err
+		}
 	}
 	return lv.startSubprocess(fnname, args[0], kwargs, argv, false)
 }
@@ -108,22 +109,26 @@ func (lv *loopValue) subprocessShell(fnname string, args starlark.Tuple, kwargs 
 	if len(args) < 2 {
 		return nil, typeErrorf("%s: missing argument for cmd", fnname)
 	}
-	cmd, ok := args[1].(starlark.String)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter cmd: got %s, want string", fnname, args[1].Type())
+	var cmd string
+	if err := bind.UnpackArg(fnname, "cmd", args[1], &cmd); err != nil {
+		return nil, err
 	}
-	return lv.startSubprocess(fnname, args[0], kwargs, []string{string(cmd)}, true)
+	return lv.startSubprocess(fnname, args[0], kwargs, []string{cmd}, true)
 }
 
 // startSubprocess is subprocess_exec (argv) and subprocess_shell (shell,
 // argv[0] the command line).
 func (lv *loopValue) startSubprocess(fnname string, factoryV starlark.Value, kwargs []starlark.Tuple, argv []string, shell bool) (starlark.Value, error) {
-	var kw subprocessKwargs
+	var factoryA factoryArg
+	if err := bind.UnpackArg(fnname, "protocol_factory", factoryV, &factoryA); err != nil {
+		return nil, err
+	}
+	kw := subprocessKwargs{stderr: stdioArg{stderr: true}}
 	if err := unpack(fnname, nil, kwargs, "stdin?", &kw.stdin, "stdout?", &kw.stdout,
 		"stderr?", &kw.stderr, "cwd?", &kw.cwd, "env?", &kw.env); err != nil {
 		return nil, err
 	}
-	factory, err := lv.e.kindFactory(fnname, factoryV, kindSubprocess, nil)
+	factory, err := lv.e.kindFactory(fnname, factoryA.v, kindSubprocess, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -164,62 +169,86 @@ func chain(out, in *loop.Future) {
 	})
 }
 
-// subprocessOptions reads the keyword arguments. Files given as stdin,
-// stdout or stderr are lent until fut is done.
+// subprocessOptions makes the options of the keyword arguments. Files
+// given as stdin, stdout or stderr are lent until fut is done.
 func (lv *loopValue) subprocessOptions(fnname string, kw subprocessKwargs, fut *loop.Future) (transports.SubprocessOptions, error) {
 	var opts transports.SubprocessOptions
 	var err error
-	if opts.Stdin, err = stdioArg(fnname, "stdin", kw.stdin, fut); err != nil {
+	if opts.Stdin, err = kw.stdin.stdio(fnname, "stdin", fut); err != nil {
 		return opts, err
 	}
-	if opts.Stdout, err = stdioArg(fnname, "stdout", kw.stdout, fut); err != nil {
+	if opts.Stdout, err = kw.stdout.stdio(fnname, "stdout", fut); err != nil {
 		return opts, err
 	}
-	if opts.Stderr, err = stdioArg(fnname, "stderr", kw.stderr, fut); err != nil {
+	if opts.Stderr, err = kw.stderr.stdio(fnname, "stderr", fut); err != nil {
 		return opts, err
 	}
-	if opts.Dir, _, err = optionalString(fnname, "cwd", kw.cwd); err != nil {
-		return opts, err
-	}
-	if opts.Env, err = envArg(fnname, kw.env); err != nil {
-		return opts, err
-	}
+	opts.Dir, opts.Env = kw.cwd.S, kw.env.env
 	return opts, nil
 }
 
-// stdioArg reads stdin, stdout or stderr.
-func stdioArg(fnname, param string, v starlark.Value, fut *loop.Future) (transports.Stdio, error) {
+// stdioArg unpacks stdin, stdout or stderr: subprocess.PIPE (the default),
+// DEVNULL, STDOUT (set stderr before unpacking: stderr only), None, a file,
+// or the descriptor 0, 1 or 2.
+type stdioArg struct {
+	stderr bool
+	given  bool
+	kind   transports.StdioKind
+	pv     *pipeValue // a file
+	fd     int        // a descriptor (-1: none)
+}
+
+func (a *stdioArg) Unpack(v starlark.Value) error {
+	a.given, a.pv, a.fd = true, nil, -1
 	switch v := v.(type) {
-	case nil:
-		return transports.Stdio{Kind: transports.StdioPipe}, nil
 	case starlark.NoneType:
-		return transports.Stdio{Kind: transports.StdioInherit}, nil
+		a.kind = transports.StdioInherit
+		return nil
 	case *pipeValue:
-		if err := v.usable(fnname, param); err != nil {
-			return transports.Stdio{}, err
-		}
-		return transports.Stdio{Kind: transports.StdioFile, File: v.lend(fut)}, nil
+		a.kind, a.pv = transports.StdioFile, v
+		return nil
 	case starlark.Int:
 		n, ok := v.Int64()
 		switch {
 		case !ok:
 		case n == subprocessPIPE:
-			return transports.Stdio{Kind: transports.StdioPipe}, nil
+			a.kind = transports.StdioPipe
+			return nil
 		case n == subprocessDEVNULL:
-			return transports.Stdio{Kind: transports.StdioDevNull}, nil
+			a.kind = transports.StdioDevNull
+			return nil
 		case n == subprocessSTDOUT:
-			if param != "stderr" {
-				return transports.Stdio{}, valueErrorf("%s: for parameter %s: STDOUT can only be used for stderr", fnname, param)
+			if !a.stderr {
+				return bind.Invalid("STDOUT can only be used for stderr")
 			}
-			return transports.Stdio{Kind: transports.StdioStdout}, nil
+			a.kind = transports.StdioStdout
+			return nil
 		case n >= 0 && n <= 2:
-			return fdStdio(fnname, param, int(n), fut)
+			a.kind, a.fd = transports.StdioFile, int(n)
+			return nil
 		case n > 2 && n <= 1<<30:
-			return transports.Stdio{}, valueErrorf("%s: for parameter %s: descriptor %d is not the script's to give; pass 0, 1 or 2, or the file or pipe value itself (os.open, os.pipe)", fnname, param, n)
+			return bind.Invalid(fmt.Sprintf("descriptor %d is not the script's to give; pass 0, 1 or 2, or the file or pipe value itself (os.open, os.pipe)", n))
 		}
-		return transports.Stdio{}, valueErrorf("%s: for parameter %s: %s is neither a descriptor nor PIPE, DEVNULL or STDOUT", fnname, param, v)
+		return bind.Invalid(v.String() + " is neither a descriptor nor PIPE, DEVNULL or STDOUT")
 	}
-	return transports.Stdio{}, typeErrorf("%s: for parameter %s: got %s, want subprocess.PIPE, DEVNULL, STDOUT, None, a file or a descriptor", fnname, param, v.Type())
+	return bind.Want(v, "subprocess.PIPE, DEVNULL, STDOUT, None, a file or a descriptor")
+}
+
+// stdio returns what the child gets: a file is lent, a descriptor
+// duplicated, until fut is done.
+func (a *stdioArg) stdio(fnname, param string, fut *loop.Future) (transports.Stdio, error) {
+	switch {
+	case !a.given:
+		return transports.Stdio{Kind: transports.StdioPipe}, nil
+	case a.pv != nil:
+		if err := a.pv.usable(fnname, param); err != nil {
+			return transports.Stdio{}, err
+		}
+		return transports.Stdio{Kind: transports.StdioFile, File: a.pv.lend(fut)}, nil
+	case a.fd >= 0:
+		return fdStdio(fnname, param, a.fd, fut)
+	}
+	return transports.Stdio{Kind: a.kind}, nil
 }
 
 // fdStdio gives the child a duplicate of descriptor fd, closed once fut is
@@ -234,46 +263,45 @@ func fdStdio(fnname, param string, fd int, fut *loop.Future) (transports.Stdio, 
 	return transports.Stdio{Kind: transports.StdioFile, File: f}, nil
 }
 
-// envArg reads env: None, or a dict of strings.
-func envArg(fnname string, v starlark.Value) ([]string, error) {
+// envArg unpacks env: None, or a dict of strings (the child's whole
+// environment).
+type envArg struct{ env []string }
+
+func (a *envArg) Unpack(v starlark.Value) error {
 	switch v := v.(type) {
-	case nil, starlark.NoneType:
-		return nil, nil
+	case starlark.NoneType:
+		a.env = nil
+		return nil
 	case *starlark.Dict:
 		env := make([]string, 0, v.Len())
 		for _, item := range v.Items() {
 			k, ok1 := item[0].(starlark.String)
 			val, ok2 := item[1].(starlark.String)
 			if !ok1 || !ok2 {
-				return nil, typeErrorf("%s: for parameter env: %s: %s is not a string to string entry", fnname, item[0], item[1].Type())
+				return bind.Mistyped(item[0].String() + ": " + item[1].Type() + " is not a string to string entry")
 			}
 			if k == "" || strings.ContainsRune(string(k), '=') {
-				return nil, valueErrorf("%s: for parameter env: illegal environment variable name %q", fnname, string(k))
+				return bind.Invalid("illegal environment variable name " + strconv.Quote(string(k)))
 			}
 			env = append(env, string(k)+"="+string(val))
 		}
-		return env, nil
+		a.env = env
+		return nil
 	}
-	return nil, typeErrorf("%s: for parameter env: got %s, want dict or None", fnname, v.Type())
+	return bind.Want(v, "dict or None")
 }
 
-// ---- subprocess transport methods (see transport_kinds.go) ----
+// ---- subprocess transport methods (in transport.go's table) ----
 
 func subprocessOf(tv *transportValue) transports.SubprocessTransport {
 	return tv.t.(transports.SubprocessTransport)
 }
 
-func tGetPid(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetPid(tv *transportValue) (starlark.Value, error) {
 	return starlark.MakeInt(subprocessOf(tv).GetPid()), nil
 }
 
-func tGetReturncode(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetReturncode(tv *transportValue) (starlark.Value, error) {
 	code, ok := subprocessOf(tv).GetReturncode()
 	if !ok {
 		return starlark.None, nil
@@ -305,27 +333,17 @@ func signalResult(err error) (starlark.Value, error) {
 }
 
 func tSendSignal(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var sigV starlark.Value
-	if err := unpack(fnname, args, kwargs, "signal", &sigV); err != nil {
+	var sig signalArg
+	if err := unpack(fnname, args, kwargs, "signal", &sig); err != nil {
 		return nil, err
 	}
-	sig, err := signalArg(fnname, sigV)
-	if err != nil {
-		return nil, err
-	}
-	return signalResult(subprocessOf(tv).SendSignal(int(sig)))
+	return signalResult(subprocessOf(tv).SendSignal(int(sig.sig)))
 }
 
-func tTerminate(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tTerminate(tv *transportValue) (starlark.Value, error) {
 	return signalResult(subprocessOf(tv).Terminate())
 }
 
-func tKill(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tKill(tv *transportValue) (starlark.Value, error) {
 	return signalResult(subprocessOf(tv).Kill())
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -57,11 +58,11 @@ func waitTimeout(fnname string, v starlark.Value) (time.Duration, error) {
 	if v == nil || v == starlark.None {
 		return loop.NoTimeout, nil
 	}
-	d, err := toDuration(fnname, "timeout", v)
-	if err != nil {
+	var d bind.Seconds
+	if err := bind.UnpackArg(fnname, "timeout", v, &d); err != nil {
 		return 0, err
 	}
-	return max(d, 0), nil
+	return max(d.Duration(), 0), nil
 }
 
 // returnWhenArg reads return_when: one of the loop's three constants.

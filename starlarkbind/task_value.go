@@ -1,6 +1,9 @@
 package starlarkbind
 
 import (
+	"strings"
+
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -45,54 +48,49 @@ func (lv *loopValue) currentTaskMethod(fnname string, args starlark.Tuple, kwarg
 	return starlark.None, nil
 }
 
-// taskAttr returns the methods a Task has beyond a Future's, or nil.
-func (fv *futureValue) taskAttr(name string) starlark.Value {
-	t := fv.t
-	var fn func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-	switch name {
-	case "get_name":
-		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.String(t.name), nil
-		}
-	case "set_name":
-		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var v starlark.Value
-			if err := unpack(fnname, args, kwargs, "value", &v); err != nil {
-				return nil, err
-			}
-			if s, ok := v.(starlark.String); ok {
-				t.name = string(s)
-			} else {
-				t.name = v.String()
-			}
-			return starlark.None, nil
-		}
-	case "cancel":
-		fn = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var msg starlark.Value = starlark.None
-			if err := unpack(fnname, args, kwargs, "msg?", &msg); err != nil {
-				return nil, err
-			}
-			return starlark.Bool(t.cancel()), nil
-		}
-	case "set_result", "set_exception":
-		fn = func(string, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			return nil, failWith(newError("RuntimeError", "Task does not support "+name+"() operation"))
-		}
-	default:
-		return nil
-	}
-	fnname := "task." + name
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		return fn(fnname, args, kwargs)
-	})
+// taskMethods are a Task's methods: a Future's, plus get_name and
+// set_name, a cancel that reaches the task's wait, and set_result /
+// set_exception that a Task refuses, as asyncio's does.
+var taskMethods = bind.NewMethods("task", func() map[string]bind.Method[*futureValue] {
+	table := futureMethodTable()
+	table["get_name"] = bind.Method[*futureValue]{Fn0: (*futureValue).taskGetName}
+	table["set_name"] = bind.Method[*futureValue]{Fn: (*futureValue).taskSetName}
+	table["cancel"] = bind.Method[*futureValue]{Fn: (*futureValue).taskCancel}
+	table["set_result"] = bind.Method[*futureValue]{Fn: (*futureValue).taskRefuses}
+	table["set_exception"] = bind.Method[*futureValue]{Fn: (*futureValue).taskRefuses}
+	return table
+}())
+
+func (fv *futureValue) taskGetName() (starlark.Value, error) {
+	return starlark.String(fv.t.name), nil
 }
 
-// taskAttrNames are the names taskAttr adds to a Future's.
-var taskAttrNames = []string{"get_name", "set_name"}
+func (fv *futureValue) taskSetName(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var v starlark.Value
+	if err := unpack(fnname, args, kwargs, "value", &v); err != nil {
+		return nil, err
+	}
+	if s, ok := v.(starlark.String); ok {
+		fv.t.name = string(s)
+	} else {
+		fv.t.name = v.String()
+	}
+	return starlark.None, nil
+}
+
+func (fv *futureValue) taskCancel(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var msg starlark.Value = starlark.None
+	if err := unpack(fnname, args, kwargs, "msg?", &msg); err != nil {
+		return nil, err
+	}
+	return starlark.Bool(fv.t.cancel()), nil
+}
+
+// taskRefuses is a Task's set_result and set_exception.
+func (fv *futureValue) taskRefuses(fnname string, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+	op := fnname[strings.LastIndexByte(fnname, '.')+1:]
+	return nil, failWith(newError("RuntimeError", "Task does not support "+op+"() operation"))
+}
 
 // waitBuiltin is the predeclared wait(fut): inside a task, it suspends the
 // task until fut is done and returns its result, or fails with its error
@@ -100,18 +98,15 @@ var taskAttrNames = []string{"get_name", "set_name"}
 // until fut is done, as loop.run_until_complete(fut) does. Anywhere else —
 // a protocol callback, a timer — it fails at once: a callback cannot wait.
 func (e *Env) waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var futV starlark.Value
-	if err := unpack("wait", args, kwargs, "fut", &futV); err != nil {
+	var fut futureArg
+	if err := unpack("wait", args, kwargs, "fut", &fut); err != nil {
 		return nil, err
 	}
-	f, err := futureArg("wait", "fut", futV)
-	if err != nil {
-		return nil, err
-	}
+	f := fut.f
 	t := currentTask(th)
 	if t == nil {
 		if th == e.thread && !e.loop.IsRunning() {
-			return e.loopValue.runUntilComplete("wait", starlark.Tuple{futV}, nil)
+			return e.loopValue.runUntilComplete("wait", args, kwargs)
 		}
 		return nil, failWith(newError("RuntimeError",
 			"wait() called outside a task: a callback cannot wait; "+

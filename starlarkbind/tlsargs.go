@@ -4,8 +4,8 @@ import (
 	"crypto/tls"
 	"time"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
-	"go.starlark.net/starlark"
 )
 
 // The TLS keyword arguments of create_connection, create_server,
@@ -25,92 +25,76 @@ type tlsArgs struct {
 // clientTLSArgs reads the TLS arguments of a client call. ssl=True means a
 // default client context (create_default_context()), whose host name check
 // is off when server_hostname="" (as asyncio's _create_transport_context).
-func (e *Env) clientTLSArgs(fnname string, sslV, hostnameV, handshakeV, shutdownV starlark.Value) (tlsArgs, error) {
-	var a tlsArgs
-	var err error
-	if a.hostname, a.hasHostname, err = optionalString(fnname, "server_hostname", hostnameV); err != nil {
-		return a, err
-	}
-	switch v := sslV.(type) {
-	case nil, starlark.NoneType:
-	case starlark.Bool:
-		if v {
+func (e *Env) clientTLSArgs(fnname string, ssl sslArg, hostname bind.OptionalString, handshake, shutdown bind.OptionalSeconds) (tlsArgs, error) {
+	a := tlsArgs{hostname: hostname.S, hasHostname: hostname.Set}
+	switch {
+	case ssl.isBool:
+		if ssl.b {
 			a.ctx = newSSLContext(e, sslProtocolTLSClient)
 			a.ctx.defaultCerts = true
 			if a.hasHostname && a.hostname == "" {
 				a.ctx.checkHostname = false
 			}
 		}
-	case *sslContext:
-		if v.isServer() {
+	case ssl.ctx != nil:
+		if ssl.ctx.isServer() {
 			return a, failWith(newError(transports.KindSSLError, "Cannot create a client socket with a PROTOCOL_TLS_SERVER context"))
 		}
-		a.ctx = v
-	default:
-		return a, typeErrorf("%s: for parameter ssl: got %s, want an ssl.SSLContext, True or None", fnname, sslV.Type())
+		a.ctx = ssl.ctx
 	}
 	if a.ctx == nil && a.hasHostname {
 		return a, valueErrorf("%s: server_hostname is only meaningful with ssl", fnname)
 	}
-	return a, a.readTimeouts(fnname, handshakeV, shutdownV)
+	return a, a.readTimeouts(fnname, handshake, shutdown)
 }
 
 // serverTLSArgs reads the TLS arguments of a server call. As asyncio, a
 // server needs a context: ssl=True is a TypeError (create_server) or a
 // ValueError (connect_accepted_socket, which is always the server side).
-func (e *Env) serverTLSArgs(fnname string, accepted bool, sslV, handshakeV, shutdownV starlark.Value) (tlsArgs, error) {
+func (e *Env) serverTLSArgs(fnname string, accepted bool, ssl sslArg, handshake, shutdown bind.OptionalSeconds) (tlsArgs, error) {
 	var a tlsArgs
-	switch v := sslV.(type) {
-	case nil, starlark.NoneType:
-	case starlark.Bool:
-		if accepted {
-			if v {
-				return a, valueErrorf("%s: Server side SSL needs a valid SSLContext", fnname)
-			}
-			break
+	switch {
+	case ssl.isBool && accepted:
+		if ssl.b {
+			return a, valueErrorf("%s: Server side SSL needs a valid SSLContext", fnname)
 		}
+	case ssl.isBool:
 		return a, typeErrorf("%s: ssl argument must be an SSLContext or None", fnname)
-	case *sslContext:
-		if !v.isServer() {
+	case ssl.ctx != nil:
+		if !ssl.ctx.isServer() {
 			return a, failWith(newError(transports.KindSSLError, "Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"))
 		}
-		if len(v.certs) == 0 {
+		if len(ssl.ctx.certs) == 0 {
 			return a, valueErrorf("%s: the SSLContext has no certificate: call its load_cert_chain(certfile, keyfile) first", fnname)
 		}
-		a.ctx = v
-	default:
-		return a, typeErrorf("%s: ssl argument must be an SSLContext or None, got %s", fnname, sslV.Type())
+		a.ctx = ssl.ctx
 	}
-	return a, a.readTimeouts(fnname, handshakeV, shutdownV)
+	return a, a.readTimeouts(fnname, handshake, shutdown)
 }
 
 // readTimeouts reads ssl_handshake_timeout and ssl_shutdown_timeout: only
-// with ssl, and positive.
-func (a *tlsArgs) readTimeouts(fnname string, handshakeV, shutdownV starlark.Value) error {
+// with ssl, and positive (none given: the default).
+func (a *tlsArgs) readTimeouts(fnname string, handshake, shutdown bind.OptionalSeconds) error {
 	var err error
-	if a.handshake, err = tlsTimeout(fnname, "ssl_handshake_timeout", handshakeV, a.ctx != nil); err != nil {
+	if a.handshake, err = tlsTimeout(fnname, "ssl_handshake_timeout", handshake, a.ctx != nil); err != nil {
 		return err
 	}
-	a.shutdown, err = tlsTimeout(fnname, "ssl_shutdown_timeout", shutdownV, a.ctx != nil)
+	a.shutdown, err = tlsTimeout(fnname, "ssl_shutdown_timeout", shutdown, a.ctx != nil)
 	return err
 }
 
-// tlsTimeout reads one TLS timeout (0: the default).
-func tlsTimeout(fnname, param string, v starlark.Value, withTLS bool) (time.Duration, error) {
-	if v == nil || v == starlark.None {
+// tlsTimeout checks one TLS timeout (0: the default).
+func tlsTimeout(fnname, param string, t bind.OptionalSeconds, withTLS bool) (time.Duration, error) {
+	if !t.Set {
 		return 0, nil
 	}
 	if !withTLS {
 		return 0, valueErrorf("%s: %s is only meaningful with ssl", fnname, param)
 	}
-	d, err := toDuration(fnname, param, v)
-	if err != nil {
-		return 0, err
+	if t.Duration() <= 0 {
+		return 0, valueErrorf("%s: %s should be a positive number, got %s", fnname, param, t.V)
 	}
-	if d <= 0 {
-		return 0, valueErrorf("%s: %s should be a positive number, got %s", fnname, param, v)
-	}
-	return d, nil
+	return t.Duration(), nil
 }
 
 // serverName is the name a client checks the server against:

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -157,65 +158,53 @@ func (s *sslObjectValue) CompareSameType(op syntax.Token, y starlark.Value, _ in
 	return false, typeErrorf("SSLObject %s SSLObject not supported", op)
 }
 
-var sslObjectAttrNames = []string{
-	"cipher", "compression", "context", "getpeercert", "selected_alpn_protocol",
-	"server_hostname", "server_side", "version",
-}
+// sslObjectMethods are what an SSLObject tells.
+var sslObjectMethods = bind.NewMethods("SSLObject", map[string]bind.Method[*sslObjectValue]{
+	"cipher":                 {Fn0: func(s *sslObjectValue) (starlark.Value, error) { return cipherTuple(s.obj.Cipher()), nil }},
+	"compression":            {Fn0: func(*sslObjectValue) (starlark.Value, error) { return starlark.None, nil }},
+	"context":                {Get: (*sslObjectValue).context},
+	"getpeercert":            {Fn: (*sslObjectValue).getpeercert},
+	"selected_alpn_protocol": {Fn0: (*sslObjectValue).selectedALPNProtocol},
+	"server_hostname":        {Get: (*sslObjectValue).serverHostname},
+	"server_side":            {Get: func(s *sslObjectValue) (starlark.Value, error) { return starlark.Bool(s.obj.ServerSide()), nil }},
+	"version":                {Fn0: func(s *sslObjectValue) (starlark.Value, error) { return starlark.String(s.obj.Version()), nil }},
+})
 
 // AttrNames lists the attributes.
-func (s *sslObjectValue) AttrNames() []string { return sslObjectAttrNames }
+func (s *sslObjectValue) AttrNames() []string { return sslObjectMethods.AttrNames(s) }
 
 // Attr returns an attribute or a method.
 func (s *sslObjectValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "server_side":
-		return starlark.Bool(s.obj.ServerSide()), nil
-	case "server_hostname":
-		if h := s.obj.ServerHostname(); h != "" {
-			return starlark.String(h), nil
-		}
-		return starlark.None, nil
-	case "context":
-		if v := s.e.extraInfo(s.t, "sslcontext"); v != nil {
-			return v, nil
-		}
-		return starlark.None, nil
-	case "getpeercert":
-		return starlark.NewBuiltin(name, s.getpeercert), nil
+	return sslObjectMethods.Attr(s, nil, name)
+}
+
+func (s *sslObjectValue) serverHostname() (starlark.Value, error) {
+	if h := s.obj.ServerHostname(); h != "" {
+		return starlark.String(h), nil
 	}
-	var fn func() starlark.Value
-	switch name {
-	case "version":
-		fn = func() starlark.Value { return starlark.String(s.obj.Version()) }
-	case "selected_alpn_protocol":
-		fn = func() starlark.Value {
-			if p := s.obj.SelectedALPNProtocol(); p != "" {
-				return starlark.String(p)
-			}
-			return starlark.None
-		}
-	case "cipher":
-		fn = func() starlark.Value { return cipherTuple(s.obj.Cipher()) }
-	case "compression":
-		fn = func() starlark.Value { return starlark.None }
-	default:
-		return nil, noAttr(s, name)
+	return starlark.None, nil
+}
+
+func (s *sslObjectValue) context() (starlark.Value, error) {
+	if v := s.e.extraInfo(s.t, "sslcontext"); v != nil {
+		return v, nil
 	}
-	fnname := "SSLObject." + name
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fnname, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn(), nil
-	}), nil
+	return starlark.None, nil
+}
+
+func (s *sslObjectValue) selectedALPNProtocol() (starlark.Value, error) {
+	if p := s.obj.SelectedALPNProtocol(); p != "" {
+		return starlark.String(p), nil
+	}
+	return starlark.None, nil
 }
 
 // getpeercert implements getpeercert(binary_form=False): the dict of
 // get_extra_info("peercert"), or with binary_form the DER certificate
 // (even one not verified).
-func (s *sslObjectValue) getpeercert(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (s *sslObjectValue) getpeercert(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	binaryForm := false
-	if err := unpack("SSLObject.getpeercert", args, kwargs, "binary_form?", &binaryForm); err != nil {
+	if err := unpack(fnname, args, kwargs, "binary_form?", &binaryForm); err != nil {
 		return nil, err
 	}
 	if !binaryForm {

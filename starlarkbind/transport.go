@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"strconv"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -26,83 +28,49 @@ const (
 	kindSubprocess
 )
 
-// transportMethod is one script-visible method.
-type transportMethod struct {
-	name  string
-	kinds transportKind // the method exists if the transport has any of these
-	fn    func(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+// has returns the Has of a method that transports of any of kinds have.
+func has(kinds transportKind) func(*transportValue) bool {
+	return func(tv *transportValue) bool { return tv.kind&kinds != 0 }
 }
 
-// transportMethods is the table of methods, sorted by name; it is never
-// modified. methodIndex finds a name in it.
-var transportMethods = [numTransportMethods]transportMethod{
-	{"abort", kindWrite | kindDatagram, tAbort},
-	{"can_write_eof", kindWrite, tCanWriteEOF},
-	{"close", kindBase, tClose},
-	{"get_extra_info", kindBase, tGetExtraInfo},
-	{"get_protocol", kindBase, tGetProtocol},
-	{"get_write_buffer_limits", kindWrite, tLimitsGet},
-	{"get_write_buffer_size", kindWrite | kindDatagram, tGetWriteBufferSize},
-	{"is_closing", kindBase, tIsClosing},
-	{"is_reading", kindRead, tIsReading},
-	{"pause_reading", kindRead, tPauseReading},
-	{"resume_reading", kindRead, tResumeReading},
-	{"sendto", kindDatagram, tSendto},
-	{"set_protocol", kindBase, tSetProtocol},
-	{"set_write_buffer_limits", kindWrite, tLimitsSet},
-	{"write", kindWrite, tWrite},
-	{"write_eof", kindWrite, tWriteEOF},
-	{"writelines", kindWrite, tWritelines},
-}
-
-// Indexes in transportMethods of the methods found without a search.
-const (
-	methodWrite         = 14
-	numTransportMethods = 17
-)
-
-// methodIndex returns the index of name in transportMethods, or -1.
-func methodIndex(name string) int {
-	if name == "write" { // the hot path: self.transport.write(data)
-		return methodWrite
-	}
-	lo, hi := 0, len(transportMethods)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if transportMethods[mid].name < name {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(transportMethods) && transportMethods[lo].name == name {
-		return lo
-	}
-	return -1
-}
-
-// transportBuiltins are the implementations of the methods' builtins, by
-// index in transportMethods: each finds its transport as the receiver.
-var transportBuiltins = func() (fns [numTransportMethods]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) {
-	for i := range transportMethods {
-		m := &transportMethods[i]
-		fnname := "transport." + m.name
-		fns[i] = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			return m.fn(b.Receiver().(*transportValue), fnname, args, kwargs)
-		}
-	}
-	return fns
-}()
+// transportMethods are the methods of every kind of transport, each
+// shown only by the kinds that have it (the subprocess methods are in
+// subprocess.go, the flow-control limits in transport_kinds.go).
+var transportMethods = bind.NewMethods("transport", map[string]bind.Method[*transportValue]{
+	"abort":                   {Fn0: tAbort, Has: has(kindWrite | kindDatagram)},
+	"can_write_eof":           {Fn0: tCanWriteEOF, Has: has(kindWrite)},
+	"close":                   {Fn0: tClose, Has: has(kindBase)},
+	"get_extra_info":          {Fn: tGetExtraInfo, Has: has(kindBase)},
+	"get_protocol":            {Fn0: tGetProtocol, Has: has(kindBase)},
+	"get_write_buffer_limits": {Fn0: tLimitsGet, Has: has(kindWrite | kindDatagram)},
+	"get_write_buffer_size":   {Fn0: tGetWriteBufferSize, Has: has(kindWrite | kindDatagram)},
+	"is_closing":              {Fn0: tIsClosing, Has: has(kindBase)},
+	"is_reading":              {Fn0: tIsReading, Has: has(kindRead)},
+	"pause_reading":           {Fn0: tPauseReading, Has: has(kindRead)},
+	"resume_reading":          {Fn0: tResumeReading, Has: has(kindRead)},
+	"sendto":                  {Fn: tSendto, Has: has(kindDatagram)},
+	"set_protocol":            {Fn: tSetProtocol, Has: has(kindBase)},
+	"set_write_buffer_limits": {Fn: tLimitsSet, Has: has(kindWrite | kindDatagram)},
+	"write":                   {Fn: tWrite, Has: has(kindWrite)}, // Attr's fast path: transportValue.write
+	"write_eof":               {Fn0: tWriteEOF, Has: has(kindWrite)},
+	"writelines":              {Fn: tWritelines, Has: has(kindWrite)},
+	"get_pid":                 {Fn0: tGetPid, Has: has(kindSubprocess)},
+	"get_pipe_transport":      {Fn: tGetPipeTransport, Has: has(kindSubprocess)},
+	"get_returncode":          {Fn0: tGetReturncode, Has: has(kindSubprocess)},
+	"kill":                    {Fn0: tKill, Has: has(kindSubprocess)},
+	"send_signal":             {Fn: tSendSignal, Has: has(kindSubprocess)},
+	"terminate":               {Fn0: tTerminate, Has: has(kindSubprocess)},
+})
 
 // transportValue is the Starlark value of a transport. A server holds one
 // per connection, so it is small: write, the method of the hot path, is a
 // field of it (no allocation); the others are made on first use.
 type transportValue struct {
-	e       *Env
-	t       transports.BaseTransport
-	kind    transportKind
-	write   writeMethod                             // transport.write, bound to this value
-	methods *[numTransportMethods]*starlark.Builtin // the others, made on first use
+	e     *Env
+	t     transports.BaseTransport
+	kind  transportKind
+	write writeMethod // transport.write, bound to this value
+	bound bind.Bound  // the others, bound on first use
 }
 
 var _ starlark.HasAttrs = (*transportValue)(nil)
@@ -148,25 +116,16 @@ func (tv *transportValue) Hash() (uint32, error) { return identityHash(tv), nil 
 
 // Attr returns a bound method, or fails with an AttributeError for a
 // method of another kind of transport. A method is the same value each
-// time it is asked for.
+// time it is asked for; write, the hot path, is a field of the value.
 func (tv *transportValue) Attr(name string) (starlark.Value, error) {
-	i := methodIndex(name)
-	if i < 0 || transportMethods[i].kinds&tv.kind == 0 {
-		return tv.extraAttr(name) // transport_kinds.go
-	}
-	if i == methodWrite {
+	if name == "write" && tv.kind&kindWrite != 0 {
 		return &tv.write, nil
 	}
-	if tv.methods == nil {
-		tv.methods = new([numTransportMethods]*starlark.Builtin)
-	}
-	if b := tv.methods[i]; b != nil {
-		return b, nil
-	}
-	b := starlark.NewBuiltin(transportMethods[i].name, transportBuiltins[i]).BindReceiver(tv)
-	tv.methods[i] = b
-	return b, nil
+	return transportMethods.Attr(tv, &tv.bound, name)
 }
+
+// AttrNames lists the methods of this transport's kind.
+func (tv *transportValue) AttrNames() []string { return transportMethods.AttrNames(tv) }
 
 // writeMethod is transport.write bound to its transport: a built-in
 // method, as starlark.Builtin values are, that lives inside the transport
@@ -194,33 +153,12 @@ func (m *writeMethod) CallInternal(_ *starlark.Thread, args starlark.Tuple, kwar
 	return tWrite(m.tv, "transport.write", args, kwargs)
 }
 
-// AttrNames lists the methods of this transport's kind.
-func (tv *transportValue) AttrNames() []string {
-	var names []string
-	for _, m := range transportMethods {
-		if m.kinds&tv.kind != 0 {
-			names = append(names, m.name)
-		}
-	}
-	return append(names, tv.extraAttrNames()...)
-}
-
-func noArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) error {
-	return unpack(fnname, args, kwargs)
-}
-
-func tClose(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tClose(tv *transportValue) (starlark.Value, error) {
 	tv.t.Close()
 	return starlark.None, nil
 }
 
-func tIsClosing(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tIsClosing(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.IsClosing()), nil
 }
 
@@ -238,13 +176,14 @@ func tGetExtraInfo(tv *transportValue, fnname string, args starlark.Tuple, kwarg
 }
 
 func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := unpack(fnname, args, kwargs, "protocol", &p); err != nil {
+	var pa protocolArg
+	if err := unpack(fnname, args, kwargs, "protocol", &pa); err != nil {
 		return nil, err
 	}
+	p := pa.v
 	proto, err := tv.e.protocolForTransport(tv, p)
 	if err != nil {
-		return nil, typeErrorf("%s: for parameter protocol: got %s, want a protocol object", fnname, p.Type())
+		return nil, err
 	}
 	switch q := proto.(type) {
 	case starlarkProtocol:
@@ -264,48 +203,36 @@ func tSetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs
 	return starlark.None, nil
 }
 
-func tGetProtocol(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetProtocol(tv *transportValue) (starlark.Value, error) {
 	return tv.e.protocolValue(tv.t.GetProtocol()), nil
 }
 
-func tIsReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tIsReading(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.(transports.ReadTransport).IsReading()), nil
 }
 
-func tPauseReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tPauseReading(tv *transportValue) (starlark.Value, error) {
 	tv.t.(transports.ReadTransport).PauseReading()
 	return starlark.None, nil
 }
 
-func tResumeReading(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tResumeReading(tv *transportValue) (starlark.Value, error) {
 	tv.t.(transports.ReadTransport).ResumeReading()
 	return starlark.None, nil
 }
 
 // tWrite is the hot path: one positional argument, no unpacking machinery.
 func tWrite(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if len(args) != 1 || len(kwargs) != 0 {
-		var data starlark.Value
-		if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
+	data, ok := []byte(nil), false
+	if len(args) == 1 && len(kwargs) == 0 {
+		data, ok = bytesOf(args[0]) // what dataArg takes, without UnpackArgs
+	}
+	if !ok {
+		var arg dataArg // escapes: only on this path
+		if err := unpack(fnname, args, kwargs, "data", &arg); err != nil {
 			return nil, err
 		}
-		args = starlark.Tuple{data}
-	}
-	data, ok := bytesOf(args[0])
-	if !ok {
-		return nil, typeErrorf("%s: for parameter data: got %s, want bytes or string", fnname, args[0].Type())
+		data = arg.b
 	}
 	if err := tv.t.(transports.WriteTransport).Write(data); err != nil {
 		return nil, failWith(NewErrorValue(err))
@@ -323,9 +250,9 @@ func tWritelines(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	defer it.Done()
 	var x starlark.Value
 	for i := 0; it.Next(&x); i++ {
-		b, ok := bytesOf(x)
+		b, ok := bytesOf(x) // what dataArg takes, without an allocation per element
 		if !ok {
-			return nil, typeErrorf("%s: for parameter list_of_data: element %d is %s, want bytes or string", fnname, i, x.Type())
+			return nil, bind.UnpackElement(fnname, "list_of_data", i, x, new(dataArg))
 		}
 		bufs = append(bufs, b)
 	}
@@ -335,35 +262,23 @@ func tWritelines(tv *transportValue, fnname string, args starlark.Tuple, kwargs 
 	return starlark.None, nil
 }
 
-func tWriteEOF(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tWriteEOF(tv *transportValue) (starlark.Value, error) {
 	if err := tv.t.(transports.WriteTransport).WriteEOF(); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
 }
 
-func tCanWriteEOF(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tCanWriteEOF(tv *transportValue) (starlark.Value, error) {
 	return starlark.Bool(tv.t.(transports.WriteTransport).CanWriteEOF()), nil
 }
 
-func tAbort(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tAbort(tv *transportValue) (starlark.Value, error) {
 	abortTransport(tv.t)
 	return starlark.None, nil
 }
 
-func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tGetWriteBufferSize(tv *transportValue) (starlark.Value, error) {
 	switch t := tv.t.(type) {
 	case transports.WriteTransport:
 		return starlark.MakeInt(t.GetWriteBufferSize()), nil
@@ -374,62 +289,39 @@ func tGetWriteBufferSize(tv *transportValue, fnname string, args starlark.Tuple,
 }
 
 func tSendto(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var data, addrV starlark.Value = nil, starlark.None
-	if err := unpack(fnname, args, kwargs, "data", &data, "addr?", &addrV); err != nil {
+	var data dataArg
+	var addr sendtoAddrArg
+	if err := unpack(fnname, args, kwargs, "data", &data, "addr?", &addr); err != nil {
 		return nil, err
 	}
-	b, ok := bytesOf(data)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter data: got %s, want bytes", fnname, data.Type())
-	}
-	var addr net.Addr
-	if addrV != starlark.None {
-		a, err := udpAddrOf(fnname, addrV)
-		if err != nil {
-			return nil, err
-		}
-		addr = a
-	}
-	if err := tv.t.(transports.DatagramTransport).SendTo(b, addr); err != nil {
+	if err := tv.t.(transports.DatagramTransport).SendTo(data.b, addr.a); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil
 }
 
-// udpAddrOf reads a (host, port) tuple with a literal IP, or a path.
-func udpAddrOf(fnname string, v starlark.Value) (net.Addr, error) {
-	if s, ok := v.(starlark.String); ok {
-		return &net.UnixAddr{Name: string(s), Net: "unixgram"}, nil
-	}
-	host, port, err := hostPortOf(fnname, "addr", v)
-	if err != nil {
-		return nil, err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil, valueErrorf("%s: for parameter addr: %q is not an IP address", fnname, host)
-	}
-	return &net.UDPAddr{IP: ip, Port: port}, nil
-}
+// sendtoAddrArg unpacks sendto's addr: a (host, port) tuple with a
+// literal IP (no name lookup happens on a send), a path, or None.
+type sendtoAddrArg struct{ a net.Addr }
 
-// hostPortOf reads a (host, port) tuple.
-func hostPortOf(fnname, param string, v starlark.Value) (string, int, error) {
-	t, ok := v.(starlark.Tuple)
-	if !ok || len(t) < 2 {
-		return "", 0, typeErrorf("%s: for parameter %s: got %s, want a (host, port) tuple", fnname, param, v.Type())
+func (a *sendtoAddrArg) Unpack(v starlark.Value) error {
+	var sa bind.SockAddr
+	if err := sa.Unpack(v); err != nil {
+		return err
 	}
-	host, ok := t[0].(starlark.String)
-	if !ok {
-		return "", 0, typeErrorf("%s: for parameter %s: host is %s, want string", fnname, param, t[0].Type())
+	switch {
+	case !sa.Set:
+		a.a = nil
+	case sa.Path:
+		a.a = &net.UnixAddr{Name: sa.Host, Net: "unixgram"}
+	default:
+		ip := net.ParseIP(sa.Host)
+		if ip == nil {
+			return bind.Invalid(strconv.Quote(sa.Host) + " is not an IP address")
+		}
+		a.a = &net.UDPAddr{IP: ip, Port: sa.Port}
 	}
-	var port int
-	if err := starlark.AsInt(t[1], &port); err != nil {
-		return "", 0, typeErrorf("%s: for parameter %s: port is %s, want int", fnname, param, t[1].Type())
-	}
-	if port < 0 || port > 65535 {
-		return "", 0, valueErrorf("%s: for parameter %s: port %d out of range 0-65535", fnname, param, port)
-	}
-	return string(host), port, nil
+	return nil
 }
 
 // protocolValue converts a transport's protocol to what scripts see.
@@ -445,8 +337,9 @@ func (e *Env) protocolValue(p transports.BaseProtocol) starlark.Value {
 
 // serverValue is the Starlark value of a server (asyncio.Server).
 type serverValue struct {
-	e *Env
-	s *transports.Server
+	e     *Env
+	s     *transports.Server
+	bound bind.Bound // its methods, bound on first use
 }
 
 var _ starlark.HasAttrs = (*serverValue)(nil)
@@ -466,50 +359,61 @@ func (sv *serverValue) Freeze()               {}
 func (sv *serverValue) Truth() starlark.Bool  { return starlark.True }
 func (sv *serverValue) Hash() (uint32, error) { return identityHash(sv), nil }
 
-var serverAttrNames = []string{"abort_clients", "close", "close_clients", "is_serving", "sockets", "start_serving", "wait_closed"}
+// serverMethods are asyncio.Server's methods, and sockets.
+var serverMethods = bind.NewMethods("server", map[string]bind.Method[*serverValue]{
+	"abort_clients": {Fn0: (*serverValue).abortClients},
+	"close":         {Fn0: (*serverValue).close},
+	"close_clients": {Fn0: (*serverValue).closeClients},
+	"is_serving":    {Fn0: (*serverValue).isServing},
+	"sockets":       {Get: (*serverValue).sockets},
+	"start_serving": {Fn0: (*serverValue).startServing},
+	"wait_closed":   {Fn0: (*serverValue).waitClosed},
+})
 
-func (sv *serverValue) AttrNames() []string { return serverAttrNames }
+func (sv *serverValue) AttrNames() []string { return serverMethods.AttrNames(sv) }
 
 func (sv *serverValue) Attr(name string) (starlark.Value, error) {
-	var fn func() (starlark.Value, error)
-	switch name {
-	case "sockets":
-		socks := sv.s.Sockets()
-		list := make([]starlark.Value, len(socks))
-		for i, s := range socks {
-			list[i] = &socketValue{s: s}
-		}
-		return starlark.NewList(list), nil
-	case "close":
-		fn = func() (starlark.Value, error) {
-			sv.s.Close()
-			delete(sv.e.servers, sv.s)
-			return starlark.None, nil
-		}
-	case "is_serving":
-		fn = func() (starlark.Value, error) { return starlark.Bool(sv.s.IsServing()), nil }
-	case "start_serving":
-		fn = func() (starlark.Value, error) {
-			if err := sv.s.StartServing(); err != nil {
-				return nil, failWith(NewErrorValue(err))
-			}
-			return starlark.None, nil
-		}
-	case "close_clients":
-		fn = func() (starlark.Value, error) { sv.s.CloseClients(); return starlark.None, nil }
-	case "abort_clients":
-		fn = func() (starlark.Value, error) { sv.s.AbortClients(); return starlark.None, nil }
-	case "wait_closed":
-		fn = func() (starlark.Value, error) { return sv.e.futureValue(sv.s.WaitClosed()), nil }
-	default:
-		return nil, noAttr(sv, name)
+	return serverMethods.Attr(sv, &sv.bound, name)
+}
+
+func (sv *serverValue) sockets() (starlark.Value, error) {
+	socks := sv.s.Sockets()
+	list := make([]starlark.Value, len(socks))
+	for i, s := range socks {
+		list[i] = &socketValue{s: s}
 	}
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs("server."+name, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn()
-	}), nil
+	return starlark.NewList(list), nil
+}
+
+func (sv *serverValue) close() (starlark.Value, error) {
+	sv.s.Close()
+	delete(sv.e.servers, sv.s)
+	return starlark.None, nil
+}
+
+func (sv *serverValue) isServing() (starlark.Value, error) {
+	return starlark.Bool(sv.s.IsServing()), nil
+}
+
+func (sv *serverValue) startServing() (starlark.Value, error) {
+	if err := sv.s.StartServing(); err != nil {
+		return nil, failWith(NewErrorValue(err))
+	}
+	return starlark.None, nil
+}
+
+func (sv *serverValue) closeClients() (starlark.Value, error) {
+	sv.s.CloseClients()
+	return starlark.None, nil
+}
+
+func (sv *serverValue) abortClients() (starlark.Value, error) {
+	sv.s.AbortClients()
+	return starlark.None, nil
+}
+
+func (sv *serverValue) waitClosed() (starlark.Value, error) {
+	return sv.e.futureValue(sv.s.WaitClosed()), nil
 }
 
 // sockInfo is what a socket value shows: *transports.Socket, or a socket
@@ -542,32 +446,19 @@ func (sv *socketValue) Freeze()               {}
 func (sv *socketValue) Truth() starlark.Bool  { return starlark.True }
 func (sv *socketValue) Hash() (uint32, error) { return identityHash(sv), nil }
 
-var socketAttrNames = []string{"family", "fileno", "getpeername", "getsockname", "type"}
+// socketMethods are a socket object's methods and attributes.
+var socketMethods = bind.NewMethods("socket", map[string]bind.Method[*socketValue]{
+	"family":      {Get: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Family()), nil }},
+	"type":        {Get: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Type()), nil }},
+	"fileno":      {Fn0: func(sv *socketValue) (starlark.Value, error) { return starlark.MakeInt(sv.s.Fileno()), nil }},
+	"getsockname": {Fn0: func(sv *socketValue) (starlark.Value, error) { return addrValue(sv.s.Getsockname()), nil }},
+	"getpeername": {Fn0: func(sv *socketValue) (starlark.Value, error) { return addrValue(sv.s.Getpeername()), nil }},
+})
 
-func (sv *socketValue) AttrNames() []string { return socketAttrNames }
+func (sv *socketValue) AttrNames() []string { return socketMethods.AttrNames(sv) }
 
 func (sv *socketValue) Attr(name string) (starlark.Value, error) {
-	var fn func() starlark.Value
-	switch name {
-	case "family":
-		return starlark.MakeInt(sv.s.Family()), nil
-	case "type":
-		return starlark.MakeInt(sv.s.Type()), nil
-	case "fileno":
-		fn = func() starlark.Value { return starlark.MakeInt(sv.s.Fileno()) }
-	case "getsockname":
-		fn = func() starlark.Value { return addrValue(sv.s.Getsockname()) }
-	case "getpeername":
-		fn = func() starlark.Value { return addrValue(sv.s.Getpeername()) }
-	default:
-		return nil, noAttr(sv, name)
-	}
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs("socket."+name, args, kwargs); err != nil {
-			return nil, err
-		}
-		return fn(), nil
-	}), nil
+	return socketMethods.Attr(sv, nil, name)
 }
 
 // goFactoryValue is a Go ProtocolFactory as a Starlark value (GoFactory).

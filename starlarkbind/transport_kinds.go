@@ -1,54 +1,14 @@
 package starlarkbind
 
 import (
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
 
-// Datagram and subprocess transports next to the stream ones: the methods
-// transport.go's table does not give them, and the protocol adapters of
-// their kinds, for factories and set_protocol.
-
-// extraTransportMethods are the methods transport.go's table does not give:
-// the subprocess transport's (subprocess.go), and the datagram transport's
-// flow-control limits.
-var extraTransportMethods = []transportMethod{
-	{"get_pid", kindSubprocess, tGetPid},
-	{"get_pipe_transport", kindSubprocess, tGetPipeTransport},
-	{"get_returncode", kindSubprocess, tGetReturncode},
-	{"get_write_buffer_limits", kindDatagram, tLimitsGet},
-	{"kill", kindSubprocess, tKill},
-	{"send_signal", kindSubprocess, tSendSignal},
-	{"set_write_buffer_limits", kindDatagram, tLimitsSet},
-	{"terminate", kindSubprocess, tTerminate},
-}
-
-// extraAttr returns one of extraTransportMethods, bound to tv, or fails
-// with an AttributeError.
-func (tv *transportValue) extraAttr(name string) (starlark.Value, error) {
-	for i := range extraTransportMethods {
-		m := &extraTransportMethods[i]
-		if m.name != name || m.kinds&tv.kind == 0 {
-			continue
-		}
-		fnname := "transport." + m.name
-		return starlark.NewBuiltin(m.name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			return m.fn(b.Receiver().(*transportValue), fnname, args, kwargs)
-		}).BindReceiver(tv), nil
-	}
-	return nil, noAttr(tv, name)
-}
-
-// extraAttrNames lists the extraTransportMethods of tv's kind.
-func (tv *transportValue) extraAttrNames() []string {
-	var names []string
-	for _, m := range extraTransportMethods {
-		if m.kinds&tv.kind != 0 {
-			names = append(names, m.name)
-		}
-	}
-	return names
-}
+// Datagram and subprocess transports next to the stream ones: the
+// flow-control limits that stream and datagram transports share, and the
+// protocol adapters of their kinds, for factories and set_protocol.
 
 // writeLimiter is a transport with flow-control watermarks: every
 // WriteTransport, and the datagram transport.
@@ -58,10 +18,7 @@ type writeLimiter interface {
 }
 
 // tLimitsGet is get_write_buffer_limits() → (low, high).
-func tLimitsGet(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func tLimitsGet(tv *transportValue) (starlark.Value, error) {
 	wl, ok := tv.t.(writeLimiter)
 	if !ok {
 		return nil, noAttr(tv, "get_write_buffer_limits")
@@ -72,23 +29,15 @@ func tLimitsGet(tv *transportValue, fnname string, args starlark.Tuple, kwargs [
 
 // tLimitsSet is set_write_buffer_limits(high=None, low=None).
 func tLimitsSet(tv *transportValue, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var highV, lowV starlark.Value = starlark.None, starlark.None
-	if err := unpack(fnname, args, kwargs, "high?", &highV, "low?", &lowV); err != nil {
-		return nil, err
-	}
-	high, err := optionalInt(fnname, "high", highV)
-	if err != nil {
-		return nil, err
-	}
-	low, err := optionalInt(fnname, "low", lowV)
-	if err != nil {
+	var high, low bind.OptionalInt
+	if err := unpack(fnname, args, kwargs, "high?", &high, "low?", &low); err != nil {
 		return nil, err
 	}
 	wl, ok := tv.t.(writeLimiter)
 	if !ok {
 		return nil, noAttr(tv, "set_write_buffer_limits")
 	}
-	if err := wl.SetWriteBufferLimits(high, low); err != nil {
+	if err := wl.SetWriteBufferLimits(high.Ptr(), low.Ptr()); err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
 	return starlark.None, nil

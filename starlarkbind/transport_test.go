@@ -9,20 +9,30 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestTransportMethodTable checks the table methodIndex searches: sorted,
-// with write where the fast path expects it.
+// TestTransportMethodTable: each kind of transport shows the methods of
+// its asyncio classes only, and write is the value's own field.
 func TestTransportMethodTable(t *testing.T) {
 	t.Parallel()
-	for i := range transportMethods {
-		if i > 0 {
-			assert.Lessf(t, transportMethods[i-1].name, transportMethods[i].name, "transportMethods not sorted at %q", transportMethods[i].name)
-		}
-		assert.Equalf(t, i, methodIndex(transportMethods[i].name), "methodIndex(%q)", transportMethods[i].name)
-	}
-	assert.Equal(t, "write", transportMethods[methodWrite].name, "methodWrite")
-	for _, name := range []string{"", "a", "writez", "zzz", "close_"} {
-		assert.Equalf(t, -1, methodIndex(name), "methodIndex(%q)", name)
-	}
+	stream := &transportValue{kind: kindBase | kindRead | kindWrite}
+	stream.write.tv = stream
+	assert.Equal(t, []string{"abort", "can_write_eof", "close", "get_extra_info", "get_protocol",
+		"get_write_buffer_limits", "get_write_buffer_size", "is_closing", "is_reading", "pause_reading",
+		"resume_reading", "set_protocol", "set_write_buffer_limits", "write", "write_eof", "writelines"}, stream.AttrNames())
+	w, err := stream.Attr("write")
+	require.NoError(t, err)
+	assert.Same(t, &stream.write, w)
+	_, err = stream.Attr("sendto")
+	assert.EqualError(t, err, `AttributeError: transport has no attribute "sendto"`)
+
+	dgram := &transportValue{kind: kindBase | kindDatagram}
+	assert.Equal(t, []string{"abort", "close", "get_extra_info", "get_protocol", "get_write_buffer_limits",
+		"get_write_buffer_size", "is_closing", "sendto", "set_protocol", "set_write_buffer_limits"}, dgram.AttrNames())
+	_, err = dgram.Attr("write")
+	assert.EqualError(t, err, `AttributeError: transport has no attribute "write"`)
+
+	proc := &transportValue{kind: kindBase | kindSubprocess}
+	assert.Equal(t, []string{"close", "get_extra_info", "get_pid", "get_pipe_transport", "get_protocol",
+		"get_returncode", "is_closing", "kill", "send_signal", "set_protocol", "terminate"}, proc.AttrNames())
 }
 
 // TestFlowControlAndWriteLimits fills a connection whose peer does not read
@@ -101,7 +111,7 @@ assert.fails(lambda: t.set_write_buffer_limits(high = -4), "ValueError: high \\(
 assert.fails(lambda: t.set_write_buffer_limits(high = "x"), "TypeError: transport.set_write_buffer_limits: for parameter high: got string, want int or None")
 assert.fails(lambda: t.write(1), "TypeError: transport.write: for parameter data: got int, want bytes or string")
 assert.fails(lambda: t.write(), "TypeError: transport.write: missing argument for data")
-assert.fails(lambda: t.writelines([b"a", 2]), "TypeError: transport.writelines: for parameter list_of_data: element 1 is int")
+assert.fails(lambda: t.writelines([b"a", 2]), "TypeError: transport.writelines: for parameter list_of_data: element 1: got int, want bytes or string")
 assert.fails(lambda: t.sendto(b"x"), "AttributeError: transport has no attribute \"sendto\"")
 assert.fails(lambda: t.get_pid, "AttributeError: transport has no attribute \"get_pid\"")
 assert.fails(lambda: t.get_extra_info(), "TypeError: transport.get_extra_info: missing argument for name")

@@ -2,9 +2,7 @@ package starlarkbind
 
 import (
 	"hash/maphash"
-	"math"
 	"net"
-	"time"
 	"unsafe"
 
 	"go.starlark.net/starlark"
@@ -70,58 +68,6 @@ func ipPortTuple(ip net.IP, port int) starlark.Tuple {
 		host = ip.String()
 	}
 	return starlark.Tuple{starlark.String(host), starlark.MakeInt(port)}
-}
-
-// toDuration converts seconds (int or float) to a Duration, clamping huge
-// values rather than overflowing.
-func toDuration(fnname, param string, v starlark.Value) (time.Duration, error) {
-	secs, ok := starlark.AsFloat(v)
-	if !ok {
-		return 0, typeErrorf("%s: for parameter %s: got %s, want float or int", fnname, param, v.Type())
-	}
-	if math.IsNaN(secs) {
-		return 0, valueErrorf("%s: for parameter %s: got nan", fnname, param)
-	}
-	const maxSecs = float64(math.MaxInt64/int64(time.Second)) - 1
-	switch {
-	case secs > maxSecs:
-		secs = maxSecs
-	case secs < -maxSecs:
-		secs = -maxSecs
-	}
-	return time.Duration(secs * float64(time.Second)), nil
-}
-
-// optionalInt reads an int parameter that may be None.
-func optionalInt(fnname, param string, v starlark.Value) (*int, error) {
-	if v == nil || v == starlark.None {
-		return nil, nil
-	}
-	i, ok := v.(starlark.Int)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter %s: got %s, want int or None", fnname, param, v.Type())
-	}
-	// Any integer, as Python's: one beyond int's range saturates (a limit
-	// of 2**100 bytes is as good as no limit).
-	x := math.MaxInt
-	if n, ok := i.Int64(); ok {
-		x = int(n)
-	} else if i.Sign() < 0 {
-		x = math.MinInt
-	}
-	return &x, nil
-}
-
-// optionalString reads a string parameter that may be None ("" then).
-func optionalString(fnname, param string, v starlark.Value) (string, bool, error) {
-	if v == nil || v == starlark.None {
-		return "", false, nil
-	}
-	s, ok := v.(starlark.String)
-	if !ok {
-		return "", false, typeErrorf("%s: for parameter %s: got %s, want string or None", fnname, param, v.Type())
-	}
-	return string(s), true, nil
 }
 
 // unixName is a Unix socket address as Python shows it: "" for an unnamed

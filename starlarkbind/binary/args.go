@@ -1,10 +1,16 @@
 package binary
 
 import (
-	"fmt"
+	"strconv"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
+
+// The argument unpackers of the binary module: starlark.Unpacker types
+// for what only this module takes (bytes-like values, which include its
+// buffer). They report a wrong value with package bind's Want and Invalid,
+// as every builtin of starnet does; unpackArgs keeps the class.
 
 // bytesArg unpacks a bytes-like argument: bytes or a buffer (Python's
 // "bytes-like object"). A buffer's contents are copied, so the function sees
@@ -16,29 +22,55 @@ type bytesArg struct {
 func (a *bytesArg) Unpack(v starlark.Value) error {
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes", v.Type())
+		return bind.Want(v, "bytes")
 	}
 	a.s = s
 	return nil
 }
 
 // bytesOrStrArg unpacks bytes, a buffer or a string (a string stands for its
-// UTF-8 bytes). isStr records which it was.
+// UTF-8 bytes). isStr records which it was. Set nonEmpty before unpacking
+// for a separator.
 type bytesOrStrArg struct {
-	s     string
-	isStr bool
+	s        string
+	isStr    bool
+	nonEmpty bool
 }
 
 func (a *bytesOrStrArg) Unpack(v starlark.Value) error {
 	if s, ok := v.(starlark.String); ok {
 		a.s, a.isStr = string(s), true
+	} else if s, ok := bytesLike(v); ok {
+		a.s, a.isStr = s, false
+	} else {
+		return bind.Want(v, "bytes or string")
+	}
+	if a.nonEmpty && a.s == "" {
+		return bind.Invalid("empty separator")
+	}
+	return nil
+}
+
+// separatorArg unpacks split's sep: non-empty bytes or a buffer, or None
+// (set is false then: split on whitespace).
+type separatorArg struct {
+	s   string
+	set bool
+}
+
+func (a *separatorArg) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		a.s, a.set = "", false
 		return nil
 	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes or string", v.Type())
+		return bind.Want(v, "bytes or None")
 	}
-	a.s, a.isStr = s, false
+	if s == "" {
+		return bind.Invalid("empty separator")
+	}
+	a.s, a.set = s, true
 	return nil
 }
 
@@ -54,36 +86,50 @@ func bytesLike(v starlark.Value) (string, bool) {
 }
 
 // needleArg unpacks what Python's bytes.find accepts as sub: bytes, a
-// buffer, or an int standing for one byte. Call get for the bytes.
+// buffer, or an int in 0..255 standing for one byte.
 type needleArg struct {
-	s     string
-	isInt bool
-	i     starlark.Int
+	s string
 }
 
 func (a *needleArg) Unpack(v starlark.Value) error {
 	if i, ok := v.(starlark.Int); ok {
-		a.i, a.isInt = i, true
+		n, ok := i.Int64()
+		if !ok || n < 0 || n > 255 {
+			return bind.Invalid("byte must be in range(0, 256), got " + i.String())
+		}
+		a.s = string([]byte{byte(n)})
 		return nil
 	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes or int", v.Type())
+		return bind.Want(v, "bytes or int")
 	}
 	a.s = s
 	return nil
 }
 
-// get returns the needle's bytes; an int outside 0..255 is a ValueError.
-func (a *needleArg) get(fn string) (string, error) {
-	if !a.isInt {
-		return a.s, nil
+// sizeArg unpacks binary.buffer's size: an int64 >= 0 (checkSize checks
+// that it is not too large).
+type sizeArg struct {
+	n int64
+}
+
+func (a *sizeArg) Unpack(v starlark.Value) error {
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return bind.Want(v, "int")
 	}
-	n, ok := a.i.Int64()
-	if !ok || n < 0 || n > 255 {
-		return "", valueErrorf(fn, "for parameter sub: byte must be in range(0, 256), got %s", a.i)
+	n, ok := i.Int64()
+	if !ok || n < 0 {
+		return bind.Invalid("must be between 0 and " + strconv.Itoa(maxSize) + ", got " + i.String())
 	}
-	return string([]byte{byte(n)}), nil
+	a.n = n
+	return nil
+}
+
+// unpackElement unpacks element i of the sequence parameter param.
+func unpackElement(fn, param string, i int, v starlark.Value, ptr any) error {
+	return asError(bind.UnpackElement(fn, param, i, v, ptr))
 }
 
 // maxSize bounds every byte string this package allocates (as Starlark's own

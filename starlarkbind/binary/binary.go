@@ -30,9 +30,9 @@
 package binary
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
@@ -66,7 +66,7 @@ type formatArg struct {
 func (a *formatArg) Unpack(v starlark.Value) error {
 	s, ok := formatString(v)
 	if !ok {
-		return fmt.Errorf("got %s, want string or bytes", v.Type())
+		return bind.Want(v, "string or bytes")
 	}
 	a.s = s
 	return nil
@@ -94,7 +94,7 @@ func pack(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs [
 	format, ok := formatString(args[0])
 	if !ok {
 		var arg formatArg // for UnpackArgs's error message
-		return nil, argError(starlark.UnpackArgs(fn, args[:1], nil, "fmt", &arg))
+		return nil, unpackArgs(fn, args[:1], nil, "fmt", &arg)
 	}
 	var scratch [inlineFields]field
 	l, err := parseFormat(fn, format, scratch[:0])
@@ -111,8 +111,8 @@ func unpack(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	if !ok {
 		var formatA formatArg
 		var dataA bytesArg
-		if err := starlark.UnpackArgs(fn, args, kwargs, "fmt", &formatA, "data", &dataA); err != nil {
-			return nil, argError(err)
+		if err := unpackArgs(fn, args, kwargs, "fmt", &formatA, "data", &dataA); err != nil {
+			return nil, err
 		}
 		format, data = formatA.s, dataA.s
 	}
@@ -141,8 +141,8 @@ func unpackFastArgs(args starlark.Tuple, kwargs []starlark.Tuple) (format, data 
 func calcsize(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var format formatArg
-	if err := starlark.UnpackArgs(fn, args, kwargs, "fmt", &format); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "fmt", &format); err != nil {
+		return nil, err
 	}
 	var scratch [inlineFields]field
 	l, err := parseFormat(fn, format.s, scratch[:0])
@@ -155,18 +155,14 @@ func calcsize(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 // buffer(size=0) -> buffer
 func newBuffer(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
-	var size starlark.Int
-	if err := starlark.UnpackArgs(fn, args, kwargs, "size?", &size); err != nil {
-		return nil, argError(err)
-	}
-	n, ok := size.Int64()
-	if !ok || n < 0 {
-		return nil, valueErrorf(fn, "for parameter size: must be between 0 and %d, got %s", maxSize, size)
-	}
-	if err := checkSize(fn, int(min(n, maxSize+1))); err != nil {
+	var size sizeArg
+	if err := unpackArgs(fn, args, kwargs, "size?", &size); err != nil {
 		return nil, err
 	}
-	return NewBuffer(int(n)), nil
+	if err := checkSize(fn, int(min(size.n, maxSize+1))); err != nil {
+		return nil, err
+	}
+	return NewBuffer(int(size.n)), nil
 }
 
 // find(data, sub, start=0) -> int
@@ -175,14 +171,10 @@ func find(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs [
 	var data bytesArg
 	var sub needleArg
 	start := 0
-	if err := starlark.UnpackArgs(fn, args, kwargs, "data", &data, "sub", &sub, "start?", &start); err != nil {
-		return nil, argError(err)
-	}
-	s, err := sub.get(fn)
-	if err != nil {
+	if err := unpackArgs(fn, args, kwargs, "data", &data, "sub", &sub, "start?", &start); err != nil {
 		return nil, err
 	}
-	return starlark.MakeInt(findFrom(data.s, s, start)), nil
+	return starlark.MakeInt(findFrom(data.s, sub.s, start)), nil
 }
 
 // findFrom is Python's bytes.find(sub, start).
@@ -203,18 +195,19 @@ func join(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs [
 	fn := b.Name()
 	var sep bytesArg
 	var parts starlark.Iterable
-	if err := starlark.UnpackArgs(fn, args, kwargs, "sep", &sep, "parts", &parts); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "sep", &sep, "parts", &parts); err != nil {
+		return nil, err
 	}
 	var out strings.Builder
 	iter := parts.Iterate()
 	defer iter.Done()
 	var part starlark.Value
 	for i := 0; iter.Next(&part); i++ {
-		s, ok := bytesLike(part)
-		if !ok {
-			return nil, typeErrorf(fn, "parts[%d]: got %s, want bytes", i, part.Type())
+		var p bytesArg
+		if err := unpackElement(fn, "parts", i, part, &p); err != nil {
+			return nil, err
 		}
+		s := p.s
 		if i > 0 {
 			if err := checkSize(fn, out.Len()+len(sep.s)); err != nil {
 				return nil, err

@@ -89,7 +89,7 @@ func TestErrorKinds(t *testing.T) {
 		{`binary.b64decode("Y")`, KindValueError, "ValueError: binary.b64decode: Invalid base64-encoded string: number of data characters (1) cannot be 1 more than a multiple of 4"},
 		{`binary.buffer(-1)`, KindValueError, "ValueError: binary.buffer: for parameter size: must be between 0 and 1073741824, got -1"},
 		{`binary.buffer().take("x")`, KindTypeError, "TypeError: buffer.take: for parameter n: got string, want int"},
-		{`binary.join(b",", [b"a", "b"])`, KindTypeError, "TypeError: binary.join: parts[1]: got string, want bytes"},
+		{`binary.join(b",", [b"a", "b"])`, KindTypeError, "TypeError: binary.join: for parameter parts: element 1: got string, want bytes"},
 	}
 	for _, c := range cases {
 		_, err := evalExpr(t, c.expr)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 )
@@ -62,6 +63,8 @@ type Buffer struct {
 	// readline's memory: no occurrence of scanSep starts in data[off:scanFrom].
 	scanSep  string
 	scanFrom int
+
+	bound bind.Bound // its methods, bound on first use
 }
 
 var (
@@ -264,13 +267,10 @@ func (b *Buffer) SetIndex(i int, v starlark.Value) error {
 func (b *Buffer) Has(y starlark.Value) (bool, error) {
 	var n needleArg
 	if err := n.Unpack(y); err != nil {
-		return false, typeErrorf("in buffer", "%v", err)
+		e := asError(err).(*Error)
+		return false, &Error{Kind: e.Kind, Message: "in buffer: " + e.Message}
 	}
-	sub, err := n.get("in buffer")
-	if err != nil {
-		return false, err
-	}
-	return bytes.Contains(b.live(), []byte(sub)), nil
+	return bytes.Contains(b.live(), []byte(n.s)), nil
 }
 
 // CompareSameType compares contents, as Python compares bytearrays.

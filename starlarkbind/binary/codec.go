@@ -13,8 +13,8 @@ import (
 func hexEncode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var data bytesArg
-	if err := starlark.UnpackArgs(fn, args, kwargs, "data", &data); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "data", &data); err != nil {
+		return nil, err
 	}
 	if err := checkSize(fn, 2*len(data.s)); err != nil {
 		return nil, err
@@ -27,8 +27,8 @@ func hexEncode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 func hexDecode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var s bytesOrStrArg
-	if err := starlark.UnpackArgs(fn, args, kwargs, "s", &s); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "s", &s); err != nil {
+		return nil, err
 	}
 	out, bad := fromHex(s.s)
 	if bad >= 0 {
@@ -82,8 +82,8 @@ func hexDigit(s string, i int) (byte, bool) {
 func b64encode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var data bytesArg
-	if err := starlark.UnpackArgs(fn, args, kwargs, "data", &data); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "data", &data); err != nil {
+		return nil, err
 	}
 	if err := checkSize(fn, base64.StdEncoding.EncodedLen(len(data.s))); err != nil {
 		return nil, err
@@ -97,8 +97,8 @@ func b64encode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 func b64decode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var s bytesOrStrArg
-	if err := starlark.UnpackArgs(fn, args, kwargs, "s", &s); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "s", &s); err != nil {
+		return nil, err
 	}
 	if s.isStr && !isASCII(s.s) {
 		return nil, valueErrorf(fn, "string argument should contain only ASCII characters")
@@ -192,26 +192,19 @@ func base64Value(c byte) (byte, bool) {
 func split(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var data bytesArg
-	var sepv starlark.Value = starlark.None
+	var sep separatorArg
 	maxsplit := -1
-	if err := starlark.UnpackArgs(fn, args, kwargs, "data", &data, "sep?", &sepv, "maxsplit?", &maxsplit); err != nil {
-		return nil, argError(err)
+	if err := unpackArgs(fn, args, kwargs, "data", &data, "sep?", &sep, "maxsplit?", &maxsplit); err != nil {
+		return nil, err
 	}
 	if maxsplit < 0 {
 		maxsplit = len(data.s) + 1 // no limit
 	}
 	var pieces []string
-	if sepv == starlark.None {
+	if !sep.set {
 		pieces = splitWhitespace(data.s, maxsplit)
 	} else {
-		sep, ok := bytesLike(sepv)
-		if !ok {
-			return nil, typeErrorf(fn, "for parameter sep: got %s, want bytes or None", sepv.Type())
-		}
-		if sep == "" {
-			return nil, valueErrorf(fn, "for parameter sep: empty separator")
-		}
-		pieces = strings.SplitN(data.s, sep, maxsplit+1)
+		pieces = strings.SplitN(data.s, sep.s, maxsplit+1)
 	}
 	list := make([]starlark.Value, len(pieces))
 	for i, p := range pieces {

@@ -3,6 +3,10 @@ package binary
 import (
 	"errors"
 	"fmt"
+
+	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
+	"go.starlark.net/starlark"
 )
 
 // Python exception class names used as Error.Kind.
@@ -50,16 +54,27 @@ func typeErrorf(fn, format string, args ...any) error {
 	return newError(KindTypeError, fn, format, args...)
 }
 
-// argError turns an error from starlark.UnpackArgs (wrong type, missing or
-// unexpected argument — Python's TypeError) into a TypeError. Errors that
-// already carry a kind are returned unchanged.
-func argError(err error) error {
+// unpackArgs unpacks a builtin's arguments (bind.UnpackArgs, with the
+// Unpackers of args.go and package bind) and reports a bad one as an
+// *Error of the class bind gave it (TypeError: wrong type, missing or
+// unexpected argument; ValueError: a value out of range).
+func unpackArgs(fn string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
+	return asError(bind.UnpackArgs(fn, args, kwargs, pairs...))
+}
+
+// asError makes an error that carries a class an *Error of that class
+// (one without a class a TypeError); nil stays nil.
+func asError(err error) error {
 	if err == nil {
 		return nil
 	}
 	var e *Error
 	if errors.As(err, &e) {
 		return err
+	}
+	var ex loop.Exception
+	if errors.As(err, &ex) {
+		return &Error{Kind: ex.ExceptionKind(), Message: ex.ExceptionMessage()}
 	}
 	return &Error{Kind: KindTypeError, Message: err.Error()}
 }
