@@ -79,14 +79,14 @@ var futureMethods = bind.NewMethods("future", futureMethodTable())
 // futureMethodTable is futureMethods' table; a task's adds to it (task_value.go).
 func futureMethodTable() map[string]bind.Method[*futureValue] {
 	return map[string]bind.Method[*futureValue]{
-	"add_done_callback": {Fn: (*futureValue).addDoneCallback},
-	"cancel":            {Fn: (*futureValue).cancel},
-	"cancelled":         {Fn0: (*futureValue).cancelled},
-	"done":              {Fn0: (*futureValue).done},
-	"exception":         {Fn0: (*futureValue).exception},
-	"result":            {Fn0: (*futureValue).result},
-	"set_exception":     {Fn: (*futureValue).setException},
-	"set_result":        {Fn: (*futureValue).setResult},
+		"add_done_callback": {Fn: (*futureValue).addDoneCallback},
+		"cancel":            {Fn: (*futureValue).cancel},
+		"cancelled":         {Fn0: (*futureValue).cancelled},
+		"done":              {Fn0: (*futureValue).done},
+		"exception":         {Fn0: (*futureValue).exception},
+		"result":            {Fn0: (*futureValue).result},
+		"set_exception":     {Fn: (*futureValue).setException},
+		"set_result":        {Fn: (*futureValue).setResult},
 	}
 }
 
