@@ -478,14 +478,10 @@ func (e *tlsLayer) deliver(data []byte) {
 
 // deliverData calls DataReceived; a panic there is a fatal error.
 func (e *tlsLayer) deliverData(data []byte) {
-	const name = "protocol.data_received()"
-	defer func() {
-		if r := recover(); r != nil {
-			e.fatal(panicToError(name, r), "Fatal error: "+name+" call failed.")
-		}
-	}()
+	const name = callbackDataReceived
+	defer recoverFatal(name, e.fatal, nil)
 	if e.data == nil {
-		e.fatal(e.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+		e.fatal(e.notAStreamProtocol(), fatalMessage(name))
 		return
 	}
 	e.data.DataReceived(data)
@@ -516,16 +512,11 @@ func (e *tlsLayer) deliverBuffered(bp BufferedProtocol, data []byte) {
 // getBuffer asks a BufferedProtocol for a buffer; an empty one or a panic
 // is a fatal error.
 func (e *tlsLayer) getBuffer(bp BufferedProtocol, sizehint int) (buf []byte, ok bool) {
-	const name = "protocol.get_buffer()"
-	defer func() {
-		if r := recover(); r != nil {
-			e.fatal(panicToError(name, r), "Fatal error: "+name+" call failed.")
-			buf, ok = nil, false
-		}
-	}()
+	const name = callbackGetBuffer
+	defer recoverFatal(name, e.fatal, &ok)
 	buf = bp.GetBuffer(sizehint)
 	if len(buf) == 0 {
-		e.fatal(NewError(KindRuntimeError, "get_buffer() returned an empty buffer"), "Fatal error: "+name+" call failed.")
+		e.fatal(NewError(KindRuntimeError, "get_buffer() returned an empty buffer"), fatalMessage(name))
 		return nil, false
 	}
 	return buf, true
@@ -533,13 +524,8 @@ func (e *tlsLayer) getBuffer(bp BufferedProtocol, sizehint int) (buf []byte, ok 
 
 // bufferUpdated calls BufferUpdated; a panic there is a fatal error.
 func (e *tlsLayer) bufferUpdated(bp BufferedProtocol, n int) (ok bool) {
-	const name = "protocol.buffer_updated()"
-	defer func() {
-		if r := recover(); r != nil {
-			e.fatal(panicToError(name, r), "Fatal error: "+name+" call failed.")
-			ok = false
-		}
-	}()
+	const name = callbackBufferUpdated
+	defer recoverFatal(name, e.fatal, &ok)
 	bp.BufferUpdated(n)
 	return true
 }
@@ -560,20 +546,15 @@ func (e *tlsLayer) eofReceived() {
 }
 
 func (e *tlsLayer) callEOFReceived() (keepOpen, ok bool) {
-	const name = "protocol.eof_received()"
-	defer func() {
-		if r := recover(); r != nil {
-			e.fatal(panicToError(name, r), "Fatal error: "+name+" call failed.")
-			keepOpen, ok = false, false
-		}
-	}()
+	const name = callbackEOFReceived
+	defer recoverFatal(name, e.fatal, &ok)
 	switch {
 	case e.buffered != nil:
 		return e.buffered.EOFReceived(), true
 	case e.data != nil:
 		return e.data.EOFReceived(), true
 	}
-	e.fatal(e.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+	e.fatal(e.notAStreamProtocol(), fatalMessage(name))
 	return false, false
 }
 
