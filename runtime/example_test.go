@@ -57,7 +57,7 @@ func ExampleNew() {
 	}
 	defer rt.Close()
 	rt.Predeclare("host_tag", starlark.String("H"))
-	rt.Predeclare("go_echo", starnet.GoFactory(func() transports.BaseProtocol { return &echo{} }))
+	rt.Predeclare("go_echo", starnet.GoFactory(func() (transports.BaseProtocol, error) { return &echo{}, nil }))
 	rt.Predeclare("sock_path", starlark.String(sock))
 	mod, err := rt.Exec("handler.star", []byte(handlerStar))
 	if err != nil {

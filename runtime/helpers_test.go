@@ -138,7 +138,7 @@ type goEcho struct {
 // newGoEchoFactory returns a factory of goEcho protocols that write prefix
 // first and send their ConnectionLost error to lost (unless it is nil).
 func newGoEchoFactory(prefix string, lost chan error) transports.ProtocolFactory {
-	return func() transports.BaseProtocol { return &goEcho{prefix: prefix, lost: lost} }
+	return func() (transports.BaseProtocol, error) { return &goEcho{prefix: prefix, lost: lost}, nil }
 }
 
 func (p *goEcho) ConnectionMade(t transports.BaseTransport) {

@@ -333,7 +333,7 @@ func TestLoopsHostCallsFromCallbacks(t *testing.T) {
 	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{Loops: 2})
 	results := make(chan error, 8)
-	factory := func() transports.BaseProtocol {
+	factory := func() (transports.BaseProtocol, error) {
 		p := &goEcho{prefix: "cb:"}
 		p.onMade = func(transports.Transport) {
 			_, err := rt.Exec("inner.star", []byte("y = loop.index\n"))
@@ -341,7 +341,7 @@ func TestLoopsHostCallsFromCallbacks(t *testing.T) {
 			_, err = rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", nil))
 			results <- expectNotReady(err)
 		}
-		return p
+		return p, nil
 	}
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
 	require.NoError(t, err)

@@ -63,10 +63,10 @@ func (m *Module) ProtocolFactory(name string) (transports.ProtocolFactory, error
 
 // perLoopFactory returns a factory that calls factories[i] on loop i.
 func (r *Runtime) perLoopFactory(factories []transports.ProtocolFactory) transports.ProtocolFactory {
-	return func() transports.BaseProtocol {
+	return func() (transports.BaseProtocol, error) {
 		c := r.callerCopy()
 		if c == nil {
-			return nil // not on a loop: the transports report a nil protocol
+			return nil, nil // not on a loop: the transports report a nil protocol
 		}
 		return factories[c.index]()
 	}

@@ -435,7 +435,7 @@ func TestMethodsFromALoopCallback(t *testing.T) {
 	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
 	results := make(chan error, 3)
-	factory := func() transports.BaseProtocol {
+	factory := func() (transports.BaseProtocol, error) {
 		p := &goEcho{prefix: "cb:"}
 		p.onMade = func(tr transports.Transport) {
 			// On the loop's goroutine: these must not wait for themselves.
@@ -445,7 +445,7 @@ func TestMethodsFromALoopCallback(t *testing.T) {
 			_, err = rt.Listen("tcp", "127.0.0.1:0", newGoEchoFactory("", nil))
 			results <- expectNotReady(err)
 		}
-		return p
+		return p, nil
 	}
 	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
 	require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
-	"unsafe"
 
 	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
@@ -421,41 +420,6 @@ func (s *streamAdapter) BufferUpdated(n int) {
 		s.failed(cbDataReceived, err, true)
 	}
 }
-
-// Received data becomes an immutable bytes value: one copy out of the
-// loop's shared read buffer, in one allocation up to maxPackedBytes. (A
-// read straight into memory that becomes the value costs as much: Go
-// zeroes what it allocates for a read, where a copy is allocated without
-// zeroing.)
-
-// newBytes returns a bytes value holding a copy of data. Up to
-// maxPackedBytes, the string header that the interface value points to
-// and the bytes share one allocation, which holds no pointer the
-// collector must follow (the header points into its own block, which the
-// interface's pointer keeps alive): one allocation instead of two.
-func newBytes(data []byte) starlark.Value {
-	n := len(data)
-	if n == 0 || n > maxPackedBytes {
-		return starlark.Bytes(data)
-	}
-	block := make([]byte, stringHeaderSize+n)
-	copy(block[stringHeaderSize:], data)
-	hdr := (*string)(unsafe.Pointer(&block[0]))
-	*hdr = unsafe.String(&block[stringHeaderSize], n)
-	v := starlark.Value(starlark.Bytes("")) // the interface's type word
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(hdr)
-	return v
-}
-
-// stringHeaderSize is the size of a string header (pointer and length).
-const stringHeaderSize = int(unsafe.Sizeof(""))
-
-// maxPackedBytes is the largest bytes value newBytes makes in one
-// allocation. Up to it, one small allocation (zeroed, then filled) costs
-// less than two; past it a copy allocated without zeroing, as
-// starlark.Bytes(data) makes, costs less, and the header's 16 bytes could
-// cost a whole size-class step (4 KiB and a header take 4,864 bytes).
-const maxPackedBytes = 512
 
 // GetBuffer calls get_buffer(sizehint) and returns the buffer's contents for
 // the transport to read into. A failure, or a value that is not a mutable

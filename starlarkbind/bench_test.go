@@ -58,10 +58,10 @@ srv = loop.run_until_complete(loop.create_server(go_echo, "127.0.0.1", 0))
 
 func benchEcho(b *testing.B, src string) {
 	te := newTestEnv(b, Options{Permissions: allowLocal, MaxSteps: 100_000_000})
-	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol { return &goEcho{} }))
+	te.e.Predeclare("go_echo", GoFactory(func() (transports.BaseProtocol, error) { return &goEcho{}, nil }))
 	g := te.exec(src)
 	client := &pingClient{msg: make([]byte, 64), left: b.N, done: te.l.NewFuture()}
-	conn := transports.CreateConnection(te.l, func() transports.BaseProtocol { return client }, "127.0.0.1", te.serverPort(g, "srv"), transports.DialOptions{})
+	conn := transports.CreateConnection(te.l, func() (transports.BaseProtocol, error) { return client, nil }, "127.0.0.1", te.serverPort(g, "srv"), transports.DialOptions{})
 	_, err := te.l.RunUntilComplete(conn)
 	require.NoError(b, err)
 	b.ReportAllocs()
@@ -138,7 +138,7 @@ func BenchmarkIdleConnHeapGo(b *testing.B) { benchIdleConnHeap(b, goEchoServer) 
 func benchIdleConnHeap(b *testing.B, src string) {
 	const conns = 2000
 	te := newTestEnv(b, Options{Permissions: allowLocal, MaxSteps: 100_000_000})
-	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol { return &goEcho{} }))
+	te.e.Predeclare("go_echo", GoFactory(func() (transports.BaseProtocol, error) { return &goEcho{}, nil }))
 	g := te.exec(src)
 	port := te.serverPort(g, "srv")
 	done := make(chan error, 1)

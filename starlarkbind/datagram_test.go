@@ -239,7 +239,7 @@ func TestDatagramGoFactory(t *testing.T) {
 	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal, MaxSteps: 1_000_000})
 	proto := &goDgram{}
-	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol { return proto }))
+	te.e.Predeclare("go_echo", GoFactory(func() (transports.BaseProtocol, error) { return proto, nil }))
 	g := te.exec(`
 replies = []
 srv, p = loop.run_until_complete(loop.create_datagram_endpoint(go_echo, local_addr = ("127.0.0.1", 0)))

@@ -353,9 +353,15 @@ func (e *Env) reportCallback(what string, err error) {
 func (e *Env) ProtocolFactory(v starlark.Value) (transports.ProtocolFactory, error) {
 	switch f := v.(type) {
 	case *goFactoryValue:
-		return func() transports.BaseProtocol { return e.wrapGo(f.f()) }, nil
+		return func() (transports.BaseProtocol, error) {
+			p, err := f.f()
+			if err != nil {
+				return nil, err
+			}
+			return e.wrapGo(p), nil
+		}, nil
 	case starlark.Callable:
-		return func() transports.BaseProtocol { return e.makeProtocol(f) }, nil
+		return func() (transports.BaseProtocol, error) { return e.makeProtocol(f), nil }, nil
 	}
 	return nil, typeErrorf("protocol factory: got %s, want a callable (a protocol class, a function)", v.Type())
 }
@@ -395,19 +401,19 @@ func (e *Env) tryMakeProtocol(factory starlark.Callable) (transports.BaseProtoco
 
 // connectionFactory is the factory of calls that return a Future of a
 // connection (create_connection, ...): as in asyncio, a factory that fails
-// fails the Future — with a ScriptError — instead of being reported. The
-// transports recover the panic that carries the error to the Future.
+// fails the Future — with a ScriptError — instead of being reported: the
+// factory returns the error and the transports fail the Future with it.
 func (e *Env) connectionFactory(fnname string, v starlark.Value) (transports.ProtocolFactory, error) {
 	f, ok := v.(starlark.Callable)
 	if _, isGo := v.(*goFactoryValue); isGo || !ok {
 		return e.factoryArg(fnname, v)
 	}
-	return func() transports.BaseProtocol {
+	return func() (transports.BaseProtocol, error) {
 		p, err := e.tryMakeProtocol(f)
 		if err != nil {
-			panic(scriptError("protocol factory "+f.Name(), err))
+			return nil, scriptError("protocol factory "+f.Name(), err)
 		}
-		return p
+		return p, nil
 	}, nil
 }
 

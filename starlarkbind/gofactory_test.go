@@ -35,7 +35,7 @@ func (p *goEcho) EOFReceived() bool     { return false }
 func TestGoFactoryInScript(t *testing.T) {
 	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal})
-	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol { return &goEcho{} }))
+	te.e.Predeclare("go_echo", GoFactory(func() (transports.BaseProtocol, error) { return &goEcho{}, nil }))
 	te.e.Predeclare("open_count", starlark.NewBuiltin("open_count", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 		return starlark.MakeInt(te.e.OpenTransports()), nil
 	}))
@@ -71,8 +71,8 @@ func TestStructOfClosuresAndSetGoProtocol(t *testing.T) {
 	t.Parallel()
 	te := newTestEnv(t, Options{Permissions: allowLocal})
 	var srv *transports.Server
-	te.e.Predeclare("go_echo", GoFactory(func() transports.BaseProtocol {
-		return &goEcho{onLost: func() { srv.Close() }}
+	te.e.Predeclare("go_echo", GoFactory(func() (transports.BaseProtocol, error) {
+		return &goEcho{onLost: func() { srv.Close() }}, nil
 	}))
 	g := te.exec(`
 seen = []

@@ -1,3 +1,5 @@
+//go:build !starnet_nounsafe
+
 package starlarkbind
 
 import (

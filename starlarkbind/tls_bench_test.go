@@ -31,7 +31,7 @@ srv = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, ssl = sct
 `)
 	client := &pingClient{msg: make([]byte, 64), left: b.N, done: te.l.NewFuture()}
 	opts := transports.DialOptions{TLS: &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}}
-	conn := transports.CreateConnection(te.l, func() transports.BaseProtocol { return client }, "127.0.0.1", te.serverPort(g, "srv"), opts)
+	conn := transports.CreateConnection(te.l, func() (transports.BaseProtocol, error) { return client, nil }, "127.0.0.1", te.serverPort(g, "srv"), opts)
 	_, err := te.l.RunUntilComplete(conn)
 	require.NoError(b, err)
 	b.ReportAllocs()

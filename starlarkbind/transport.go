@@ -480,7 +480,10 @@ func (g *goFactoryValue) CallInternal(_ *starlark.Thread, args starlark.Tuple, k
 	if err := noArgs("go_factory", args, kwargs); err != nil {
 		return nil, err
 	}
-	p := g.f()
+	p, err := g.f()
+	if err != nil {
+		return nil, err
+	}
 	if p == nil {
 		return nil, runtimeErrorf("Go protocol factory returned nil")
 	}

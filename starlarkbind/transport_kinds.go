@@ -56,21 +56,25 @@ func (e *Env) kindFactory(fnname string, v starlark.Value, kind transportKind, b
 	}
 	switch f := v.(type) {
 	case *goFactoryValue:
-		return func() transports.BaseProtocol {
+		return func() (transports.BaseProtocol, error) {
 			before()
-			return e.wrapGoKind(f.f())
+			p, err := f.f()
+			if err != nil {
+				return nil, err
+			}
+			return e.wrapGoKind(p), nil
 		}, nil
 	case starlark.Callable:
-		return func() transports.BaseProtocol {
+		return func() (transports.BaseProtocol, error) {
 			before()
 			obj, err := e.call(f, nil)
 			if err == nil {
 				var p transports.BaseProtocol
 				if p, err = e.protocolOfKind(obj, kind); err == nil {
-					return p
+					return p, nil
 				}
 			}
-			panic(scriptError("protocol factory "+f.Name(), err))
+			return nil, scriptError("protocol factory "+f.Name(), err)
 		}, nil
 	}
 	return nil, typeErrorf("%s: for parameter protocol_factory: got %s, want a callable (a protocol class, a function)", fnname, v.Type())

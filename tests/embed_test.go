@@ -49,8 +49,8 @@ func TestEmbedding(t *testing.T) {
 	require.NoError(t, err)
 	defer rt.Close()
 	var made, lost atomic.Int32
-	goFactory := transports.ProtocolFactory(func() transports.BaseProtocol {
-		return &goEcho{made: &made, lost: &lost}
+	goFactory := transports.ProtocolFactory(func() (transports.BaseProtocol, error) {
+		return &goEcho{made: &made, lost: &lost}, nil
 	})
 	require.NoError(t, rt.Predeclare("host_tag", starlark.String("H")))
 	require.NoError(t, rt.Predeclare("go_echo", starnet.GoFactory(goFactory)))

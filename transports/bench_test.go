@@ -108,7 +108,7 @@ func BenchmarkStreamEchoSameLoop(b *testing.B) {
 	b.SetBytes(64)
 	b.ReportAllocs()
 	b.ResetTimer()
-	fut := CreateConnection(l, func() BaseProtocol { return p }, "127.0.0.1", srv.Addrs()[0].(*net.TCPAddr).Port, DialOptions{})
+	fut := CreateConnection(l, func() (BaseProtocol, error) { return p, nil }, "127.0.0.1", srv.Addrs()[0].(*net.TCPAddr).Port, DialOptions{})
 	_, err = l.RunUntilComplete(p.done)
 	require.NoError(b, err)
 	b.StopTimer()

@@ -156,7 +156,7 @@ func (t *datagramTransport) readReady() {
 // reported and the endpoint keeps serving.
 func (t *datagramTransport) deliverDatagram(data []byte, addr net.Addr) {
 	p := t.protocol
-	defer recoverAndReport(t.l, t, p, "protocol.datagram_received()")
+	defer recoverAndReport(t.l, t, p, callbackDatagramReceived)
 	if t.dgram == nil {
 		panic(NewError(KindTypeError, fmt.Sprintf("protocol %T is not a DatagramProtocol", p)))
 	}
@@ -166,7 +166,7 @@ func (t *datagramTransport) deliverDatagram(data []byte, addr net.Addr) {
 // errorReceived calls ErrorReceived; a failure there is reported.
 func (t *datagramTransport) errorReceived(err error) {
 	p := t.protocol
-	defer recoverAndReport(t.l, t, p, "protocol.error_received()")
+	defer recoverAndReport(t.l, t, p, callbackErrorReceived)
 	if t.dgram != nil {
 		t.dgram.ErrorReceived(MapError(err))
 	}

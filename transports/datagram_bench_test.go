@@ -52,7 +52,7 @@ func BenchmarkDatagramEchoSameLoop(b *testing.B) {
 	l, err := loop.New(loop.Options{})
 	require.NoError(b, err)
 	defer l.Close()
-	v, err := l.RunUntilComplete(CreateDatagramEndpoint(l, func() BaseProtocol { return &dgramEcho{} }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
+	v, err := l.RunUntilComplete(CreateDatagramEndpoint(l, func() (BaseProtocol, error) { return &dgramEcho{}, nil }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
 	require.NoError(b, err)
 	srv := v.(*Connection).Transport
 	defer srv.Close()
@@ -61,7 +61,7 @@ func BenchmarkDatagramEchoSameLoop(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	remote := srv.GetExtraInfo("sockname").(*net.UDPAddr).String()
-	CreateDatagramEndpoint(l, func() BaseProtocol { return p }, DatagramOptions{RemoteAddr: remote})
+	CreateDatagramEndpoint(l, func() (BaseProtocol, error) { return p, nil }, DatagramOptions{RemoteAddr: remote})
 	_, err = l.RunUntilComplete(p.done)
 	require.NoError(b, err)
 	b.StopTimer()

@@ -140,7 +140,7 @@ func TestDatagramEchoConnected(t *testing.T) {
 			var rec *dgramRecorder
 			next := 0
 			remote := net.JoinHostPort(host, strconv.Itoa(port))
-			fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+			fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 				rec = newDgramRecorder(tl.Loop)
 				rec.onMade = func(r *dgramRecorder) {
 					assert.NoError(t, r.tr.SendTo(payloads[0], nil), "SendTo")
@@ -159,7 +159,7 @@ func TestDatagramEchoConnected(t *testing.T) {
 					}
 					_ = r.tr.SendTo(payloads[next], nil)
 				}
-				return rec
+				return rec, nil
 			}, DatagramOptions{RemoteAddr: remote})
 			conn := tl.mustAwait(fut).(*Connection)
 			assert.Same(t, rec, conn.Protocol, "Connection.Protocol = %v", conn.Protocol)
@@ -211,7 +211,7 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *dgramRecorder
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
 			if string(data) == "done" {
@@ -221,7 +221,7 @@ func TestDatagramServerEchoesToSender(t *testing.T) {
 			err := r.tr.SendTo(data, addr)
 			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	conn := tl.mustAwait(fut).(*Connection)
 	local := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
@@ -279,7 +279,7 @@ func TestDatagramUnix(t *testing.T) {
 	dir := t.TempDir()
 	server, client := filepath.Join(dir, "srv.sock"), filepath.Join(dir, "cli.sock")
 	var rec *dgramRecorder
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
 			if string(data) == "done" {
@@ -289,7 +289,7 @@ func TestDatagramUnix(t *testing.T) {
 			err := r.tr.SendTo(data, addr)
 			assert.NoError(t, err, "SendTo(%v): %v", addr, err)
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{Network: "unix", LocalAddr: server})
 	conn := tl.mustAwait(fut).(*Connection)
 	a, ok := conn.Transport.GetExtraInfo("sockname").(*net.UnixAddr)
@@ -324,7 +324,7 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 	c.Close() // nothing listens there now
 	var rec *dgramRecorder
 	refused := tl.NewFuture()
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onMade = func(r *dgramRecorder) { _ = r.tr.SendTo([]byte("anyone?"), nil) }
 		rec.onError = func(r *dgramRecorder, err error) {
@@ -332,7 +332,7 @@ func TestDatagramICMPRefusedKeepsEndpointOpen(t *testing.T) {
 				_ = refused.SetResult(err)
 			}
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{RemoteAddr: "127.0.0.1:" + strconv.Itoa(port)})
 	tl.mustAwait(fut)
 	got := tl.mustAwait(refused).(error)
@@ -404,7 +404,7 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 	const count, size = 300, 1000
 	var rec *dgramRecorder
 	var queued, limitHigh int
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onMade = func(r *dgramRecorder) {
 			lim := r.tr.(writeLimiter)
@@ -417,7 +417,7 @@ func TestDatagramQueueFlushesOnClose(t *testing.T) {
 			assert.NoError(t, r.tr.SendTo([]byte("ignored"), nil), "SendTo on a closing endpoint")
 			peer.Send("go")
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
@@ -440,7 +440,7 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 	const count, size = 300, 1000
 	var rec *dgramRecorder
 	var queued int
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onMade = func(r *dgramRecorder) {
 			queueDatagrams(t, r.tr, count, size)
@@ -449,7 +449,7 @@ func TestDatagramAbortDropsQueue(t *testing.T) {
 			assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer size %d right after Abort", r.tr.GetWriteBufferSize())
 			assert.Equal(t, 0, r.lostN, "ConnectionLost called inside Abort")
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{Network: "unix", RemoteAddr: path})
 	tl.mustAwait(fut)
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
@@ -480,7 +480,7 @@ func TestDatagramSendToErrors(t *testing.T) {
 	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
-	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
+	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil },
 		DatagramOptions{RemoteAddr: remote.String(), Check: check})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
 	assert.NoError(t, tr.SendTo([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: remote.Port}), "SendTo(the remote address)")
@@ -492,7 +492,7 @@ func TestDatagramSendToErrors(t *testing.T) {
 	tr.Close()
 	// Unconnected endpoint: an address is required, of the right kind, and
 	// vetted.
-	conn = tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
+	conn = tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil },
 		DatagramOptions{LocalAddr: "127.0.0.1:0", Check: check})).(*Connection)
 	tr = conn.Transport.(DatagramTransport)
 	err = tr.SendTo([]byte("x"), nil)
@@ -523,16 +523,16 @@ func TestDatagramCheckRefusesBind(t *testing.T) {
 	before := countFDs(t)
 	errDenied := NewError(KindPermissionError, "net access to \"127.0.0.1:0\" denied")
 	made := false
-	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		made = true
-		return newDgramRecorder(tl.Loop)
+		return newDgramRecorder(tl.Loop), nil
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0", Check: func(string, net.Addr) error { return errDenied }}))
 	require.Equal(t, errDenied, err, "err = %v, want the check's error", err)
 	assert.False(t, made, "factory called %v; fds %d -> %d", made, before, countFDs(t))
 	assert.Equal(t, before, countFDs(t), "factory called %v; fds %d -> %d", made, before, countFDs(t))
 	// Bad arguments fail the Future too.
 	for _, opts := range []DatagramOptions{{}, {Network: "tcp", LocalAddr: "127.0.0.1:0"}, {LocalAddr: "127.0.0.1"}, {LocalAddr: "127.0.0.1:70000"}} {
-		_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) }, opts))
+		_, err := tl.await(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil }, opts))
 		var e *Error
 		require.ErrorAs(t, err, &e, "%+v: err = %v, want ValueError", opts, err)
 		assert.Equal(t, KindValueError, e.Kind, "%+v: err = %v, want ValueError", opts, err)
@@ -558,10 +558,10 @@ func TestDatagramReceivedPanicKeepsServing(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var p *panicky
-	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		p = &panicky{dgramRecorder: newDgramRecorder(tl.Loop)}
 		p.onData = func(r *dgramRecorder, data []byte, addr net.Addr) { r.tr.Close() }
-		return p
+		return p, nil
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})).(*Connection)
 	addr := conn.Transport.GetExtraInfo("sockname").(*net.UDPAddr)
 	c, err := net.DialUDP("udp4", nil, addr)
@@ -586,7 +586,7 @@ func timeNowPlus(d time.Duration) time.Time { return time.Now().Add(d) }
 func TestDatagramReusePort(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
-	factory := func() BaseProtocol { return newDgramRecorder(tl.Loop) }
+	factory := func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil }
 	first := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, factory, DatagramOptions{LocalAddr: "127.0.0.1:0", ReusePort: true})).(*Connection)
 	port := first.Transport.GetExtraInfo("sockname").(*net.UDPAddr).Port
 	local := "127.0.0.1:" + strconv.Itoa(port)
@@ -611,7 +611,7 @@ func TestDatagramAllowBroadcastRemote(t *testing.T) {
 	require.NoError(t, err)
 	defer sink.Close()
 	remote := sink.LocalAddr().(*net.UDPAddr)
-	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) },
+	conn := tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil },
 		DatagramOptions{RemoteAddr: remote.String(), AllowBroadcast: true})).(*Connection)
 	tr := conn.Transport.(DatagramTransport)
 	assert.Nil(t, tr.GetExtraInfo("peername"), "peername")
@@ -647,14 +647,14 @@ func TestDatagramUnixSourceAddresses(t *testing.T) {
 	tl := newTestLoop(t)
 	path := filepath.Join(t.TempDir(), "srv.sock")
 	var rec *dgramRecorder
-	tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onData = func(r *dgramRecorder, data []byte, addr net.Addr) {
 			if len(r.datagrams) == 2 {
 				r.tr.Close()
 			}
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{Network: "unix", LocalAddr: path}))
 	name := "starnet-test-" + strconv.Itoa(os.Getpid())
 	peer := startPython(tl, pyUnixDgramSenders, path, name)

@@ -103,7 +103,7 @@ func TestConnectLocalAddr(t *testing.T) {
 	tl := newTestLoop(t)
 	_, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{LocalAddr: "127.0.0.1:0"}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{LocalAddr: "127.0.0.1:0"}))
 	a, _ := rec.tr.GetExtraInfo("sockname").(*net.TCPAddr)
 	require.NotNil(t, a, "sockname %v", rec.tr.GetExtraInfo("sockname"))
 	assert.True(t, a.IP.Equal(net.IPv4(127, 0, 0, 1)), "sockname %v", rec.tr.GetExtraInfo("sockname"))
@@ -156,10 +156,10 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	var port int
 	var srv *Server
 	accepted := tl.NewFuture()
-	factory := func() BaseProtocol {
+	factory := func() (BaseProtocol, error) {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
-		return r
+		return r, nil
 	}
 	for try := 0; srv == nil; try++ {
 		port = stalledListener(t, unix.AF_INET6)
@@ -173,7 +173,7 @@ func TestHappyEyeballsStaggers(t *testing.T) {
 	t.Cleanup(srv.Close)
 	before := countFDs(t)
 	rec := newRecorder(tl.Loop)
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: 30 * time.Millisecond}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "", port, DialOptions{HappyEyeballsDelay: 30 * time.Millisecond}))
 	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	require.NotNil(t, a, "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
 	require.NotNil(t, a.IP.To4(), "connected to %v, want 127.0.0.1", rec.tr.GetExtraInfo("peername"))
@@ -194,7 +194,7 @@ func TestConnectFallsThroughRefusedAddress(t *testing.T) {
 			tl := newTestLoop(t)
 			_, port := tl.serve(echoFactory, ListenOptions{}) // 127.0.0.1 only: ::1 refuses
 			rec := newRecorder(tl.Loop)
-			tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "", port, DialOptions{HappyEyeballsDelay: delay}))
+			tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "", port, DialOptions{HappyEyeballsDelay: delay}))
 			a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
 			require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
 			assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
@@ -210,7 +210,7 @@ func TestConnectCancel(t *testing.T) {
 	port := stalledListener(t, unix.AF_INET)
 	before := countFDs(t)
 	made := false
-	fut := CreateConnection(tl.Loop, func() BaseProtocol { made = true; return &echo{} }, "127.0.0.1", port, DialOptions{})
+	fut := CreateConnection(tl.Loop, func() (BaseProtocol, error) { made = true; return &echo{}, nil }, "127.0.0.1", port, DialOptions{})
 	tl.CallSoon(func() { tl.CallSoon(func() { fut.Cancel() }) })
 	_, err := tl.await(fut)
 	assert.Equal(t, loop.ErrCancelled, err, "await = %v, want cancelled", err)
@@ -333,7 +333,7 @@ func TestConnectByName(t *testing.T) {
 	tl := newTestLoop(t)
 	srv, port := tl.serve(echoFactory, ListenOptions{})
 	rec := newRecorder(tl.Loop)
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "localhost", port, DialOptions{LocalAddr: "localhost:0"}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "localhost", port, DialOptions{LocalAddr: "localhost:0"}))
 	a, _ := rec.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	require.NotNil(t, a, "peername %v", rec.tr.GetExtraInfo("peername"))
 	assert.Equal(t, port, a.Port, "peername %v", rec.tr.GetExtraInfo("peername"))
@@ -351,10 +351,24 @@ func TestConnectFactoryPanic(t *testing.T) {
 	_, port := tl.serve(echoFactory, ListenOptions{})
 	tl.spin(1)
 	before := countFDs(t)
-	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { panic("no protocol for you") }, "127.0.0.1", port, DialOptions{}))
+	_, err := tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { panic("no protocol for you") }, "127.0.0.1", port, DialOptions{}))
 	assert.Equal(t, "panic in protocol factory: no protocol for you", expectError(t, err, KindRuntimeError, 0, "").Message, "message")
-	_, err = tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return nil }, "127.0.0.1", port, DialOptions{}))
+	_, err = tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return nil, nil }, "127.0.0.1", port, DialOptions{}))
 	expectError(t, err, KindTypeError, 0, "TypeError: protocol factory returned nil")
 	tl.spin(3) // let the server side notice the closed connections
+	assert.Equal(t, before, countFDs(t), "descriptors before and after")
+}
+
+// A protocol factory that returns an error fails the connect with that very
+// error and leaves no socket behind.
+func TestConnectFactoryError(t *testing.T) {
+	tl := newTestLoop(t)
+	_, port := tl.serve(echoFactory, ListenOptions{})
+	tl.spin(1)
+	before := countFDs(t)
+	factoryErr := NewError(KindValueError, "no protocol for you")
+	_, err := tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return nil, factoryErr }, "127.0.0.1", port, DialOptions{}))
+	require.ErrorIs(t, err, factoryErr, "the factory's error")
+	tl.spin(3) // let the server side notice the closed connection
 	assert.Equal(t, before, countFDs(t), "descriptors before and after")
 }

@@ -64,10 +64,10 @@ func emfileChild() error {
 		}
 	})
 	made := l.NewFuture()
-	srvFut := CreateServer(l, func() BaseProtocol {
+	srvFut := CreateServer(l, func() (BaseProtocol, error) {
 		r := newRecorder(l)
 		r.onMade = func(*recorder) { _ = made.SetResult(nil) }
-		return r
+		return r, nil
 	}, "127.0.0.1", 0, ListenOptions{})
 	v, err := l.RunUntilComplete(srvFut)
 	if err != nil {

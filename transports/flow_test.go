@@ -75,7 +75,7 @@ func TestFlowControlThresholds(t *testing.T) {
 	var rec *recorder
 	var b0, low, resumeSize int
 	total := len(payload)
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			tr := r.tr
@@ -109,7 +109,7 @@ func TestFlowControlThresholds(t *testing.T) {
 			resumeSize = r.tr.GetWriteBufferSize()
 			r.tr.Close()
 		}
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
@@ -133,7 +133,7 @@ func TestFlowControlHighZero(t *testing.T) {
 	var peer *peerProc
 	var rec *recorder
 	resumeSize := -1
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			b0 := fillKernel(t, r.tr, payload)
@@ -150,7 +150,7 @@ func TestFlowControlHighZero(t *testing.T) {
 			resumeSize = r.tr.GetWriteBufferSize()
 			r.tr.Close()
 		}
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer = startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()

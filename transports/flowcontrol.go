@@ -94,7 +94,7 @@ func (f *writeFlow) maybePause(l *loop.Loop, size int, t BaseTransport, p BasePr
 		return
 	}
 	f.paused = true
-	callFlowCallback(l, t, p, "protocol.pause_writing()", p.PauseWriting)
+	callFlowCallback(l, t, p, callbackPauseWriting, p.PauseWriting)
 }
 
 // maybeResume calls p.ResumeWriting if writing is paused and size has drained
@@ -104,7 +104,7 @@ func (f *writeFlow) maybeResume(l *loop.Loop, size int, t BaseTransport, p BaseP
 		return
 	}
 	f.paused = false
-	callFlowCallback(l, t, p, "protocol.resume_writing()", p.ResumeWriting)
+	callFlowCallback(l, t, p, callbackResumeWriting, p.ResumeWriting)
 }
 
 // tlsWriteFlow is a TLS transport's write flow control, as asyncio's
@@ -134,30 +134,9 @@ func (f *tlsWriteFlow) control(l *loop.Loop, size int, t BaseTransport, p BasePr
 	switch {
 	case size >= f.high && !f.paused:
 		f.paused = true
-		callFlowCallback(l, t, p, "protocol.pause_writing()", p.PauseWriting)
+		callFlowCallback(l, t, p, callbackPauseWriting, p.PauseWriting)
 	case size <= f.low && f.paused:
 		f.paused = false
-		callFlowCallback(l, t, p, "protocol.resume_writing()", p.ResumeWriting)
+		callFlowCallback(l, t, p, callbackResumeWriting, p.ResumeWriting)
 	}
-}
-
-// callFlowCallback calls fn (PauseWriting or ResumeWriting), reporting a
-// panic as "<name> failed" through the exception handler.
-func callFlowCallback(l *loop.Loop, t BaseTransport, p BaseProtocol, name string, fn func()) {
-	if p == nil {
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err := panicToError(name, r)
-			l.CallExceptionHandler(loop.ErrorContext{
-				Message:   name + " failed",
-				Err:       err,
-				Transport: t,
-				Protocol:  p,
-				Extra:     panicExtra(err),
-			})
-		}
-	}()
-	fn()
 }

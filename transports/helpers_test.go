@@ -275,7 +275,7 @@ func (e *echo) ConnectionLost(error)           {}
 func (e *echo) PauseWriting()                  {}
 func (e *echo) ResumeWriting()                 {}
 
-func echoFactory() BaseProtocol { return &echo{} }
+func echoFactory() (BaseProtocol, error) { return &echo{}, nil }
 
 // eventsString joins recorded events for comparison.
 func eventsString(events []string) string { return strings.Join(events, ",") }

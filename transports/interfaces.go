@@ -170,8 +170,14 @@ type SubprocessProtocol interface {
 	ProcessExited()
 }
 
-// ProtocolFactory makes a new protocol for each connection.
-type ProtocolFactory func() BaseProtocol
+// ProtocolFactory makes a new protocol for each connection. An error fails
+// only the connection it was called for: a server closes that socket,
+// reports the error to the exception handler and keeps serving; the Future
+// of a call that makes one connection (CreateConnection, ConnectReadPipe,
+// SubprocessExec, ...) fails with it. A panic is treated as an error too,
+// but only as a safety net for host Go code: factories report failure by
+// returning it.
+type ProtocolFactory func() (BaseProtocol, error)
 
 // ForceCloser is implemented by transports that can be closed at once with an
 // error, as asyncio's _force_close: the buffer is dropped and

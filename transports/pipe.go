@@ -275,7 +275,7 @@ func (t *readPipeTransport) eofReceived() {
 // callEOFReceived calls EOFReceived; a panic there is reported.
 func (t *readPipeTransport) callEOFReceived() {
 	p := t.protocol
-	defer recoverAndReport(t.l, t, p, "protocol.eof_received()")
+	defer recoverAndReport(t.l, t, p, callbackEOFReceived)
 	if t.data != nil {
 		t.data.EOFReceived()
 	}
@@ -284,14 +284,10 @@ func (t *readPipeTransport) callEOFReceived() {
 // deliverData calls DataReceived; a panic there is a fatal error, as for a
 // stream transport.
 func (t *readPipeTransport) deliverData(data []byte) {
-	const name = "protocol.data_received()"
-	defer func() {
-		if r := recover(); r != nil {
-			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
-		}
-	}()
+	const name = callbackDataReceived
+	defer recoverFatal(name, t.fatalError, nil)
 	if t.data == nil {
-		t.fatalError(NewError(KindTypeError, fmt.Sprintf("protocol %T is not a Protocol", t.protocol)), "Fatal error: "+name+" call failed.")
+		t.fatalError(NewError(KindTypeError, fmt.Sprintf("protocol %T is not a Protocol", t.protocol)), fatalMessage(name))
 		return
 	}
 	t.data.DataReceived(data)
@@ -524,20 +520,4 @@ func (t *writePipeTransport) releaseResources() {
 	t.buf = nil
 	t.protocol = nil
 	t.l.Unref()
-}
-
-// recoverAndReport reports a panic in a protocol callback through the loop's
-// exception handler (asyncio's "Exception in callback"); the transport goes
-// on. Use it deferred.
-func recoverAndReport(l *loop.Loop, t, p any, callback string) {
-	if r := recover(); r != nil {
-		err := panicToError(callback, r)
-		l.CallExceptionHandler(loop.ErrorContext{
-			Message:   "Exception in callback " + callback,
-			Err:       err,
-			Transport: t,
-			Protocol:  p,
-			Extra:     panicExtra(err),
-		})
-	}
 }

@@ -123,7 +123,7 @@ func TestReadPipePauseResume(t *testing.T) {
 	var rec *pipeRecorder
 	paused := false
 	pausedOnce := false
-	fut := ConnectReadPipe(tl.Loop, func() BaseProtocol {
+	fut := ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onData = func(r *pipeRecorder, data []byte) {
 			assert.False(t, paused, "data received while paused")
@@ -140,7 +140,7 @@ func TestReadPipePauseResume(t *testing.T) {
 				})
 			}
 		}
-		return rec
+		return rec, nil
 	}, r)
 	conn := tl.mustAwait(fut).(*Connection)
 	assert.Same(t, r, conn.Transport.GetExtraInfo("pipe"), "pipe extra info = %v", conn.Transport.GetExtraInfo("pipe"))
@@ -190,7 +190,7 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 	}()
 	payload := randomBytes(8<<20, 4)
 	var rec *pipeRecorder
-	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	fut := ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
@@ -201,7 +201,7 @@ func TestWritePipeFlushesOnClose(t *testing.T) {
 			wt.Close()
 			_ = wt.Write([]byte("ignored after close"))
 		}
-		return rec
+		return rec, nil
 	}, w)
 	tl.mustAwait(fut)
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
@@ -221,10 +221,10 @@ func TestWritePipeBrokenPipe(t *testing.T) {
 	r, w := osPipe(t)
 	r.Close()
 	var rec *pipeRecorder
-	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	fut := ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) { _ = r.tr.(WriteTransport).Write([]byte("hello")) }
-		return rec
+		return rec, nil
 	}, w)
 	tl.mustAwait(fut)
 	err, _ := tl.mustAwait(rec.lost).(error)
@@ -252,7 +252,7 @@ func TestWritePipeReaderGone(t *testing.T) {
 			r.Close()
 			t.Cleanup(func() { _ = cmd.Wait() })
 			var rec *pipeRecorder
-			fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+			fut := ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 				rec = newPipeRecorder(tl.Loop)
 				rec.onMade = func(r *pipeRecorder) {
 					wt := r.tr.(WriteTransport)
@@ -264,7 +264,7 @@ func TestWritePipeReaderGone(t *testing.T) {
 						_ = wt.Write([]byte("x"))
 					}
 				}
-				return rec
+				return rec, nil
 			}, w)
 			tl.mustAwait(fut)
 			err, _ := tl.mustAwait(rec.lost).(error)
@@ -292,9 +292,9 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 	f, err := os.Open(src)
 	require.NoError(t, err)
 	var rec *pipeRecorder
-	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
-		return rec
+		return rec, nil
 	}, f))
 	require.Nil(t, tl.mustAwait(rec.lost), "read: ConnectionLost")
 	require.True(t, bytes.Equal(rec.data.Bytes(), content), "read %d bytes (want %d), events %v", rec.data.Len(), len(content), rec.events)
@@ -303,7 +303,7 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 	g, err := os.Create(dst)
 	require.NoError(t, err)
 	var wrec *pipeRecorder
-	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		wrec = newPipeRecorder(tl.Loop)
 		wrec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
@@ -311,7 +311,7 @@ func TestPipeTransportsOnRegularFiles(t *testing.T) {
 			_ = wt.Write(content[1<<20:])
 			_ = wt.WriteEOF()
 		}
-		return wrec
+		return wrec, nil
 	}, g))
 	require.Nil(t, tl.mustAwait(wrec.lost), "write: ConnectionLost")
 	got, err := os.ReadFile(dst)
@@ -329,13 +329,13 @@ func TestPipeTransportsOnDevNull(t *testing.T) {
 	rf, err := os.Open(os.DevNull)
 	require.NoError(t, err)
 	var rec *pipeRecorder
-	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { rec = newPipeRecorder(tl.Loop); return rec }, rf))
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) { rec = newPipeRecorder(tl.Loop); return rec, nil }, rf))
 	tl.mustAwait(rec.lost)
 	assert.Equal(t, "made,eof,lost", eventsString(rec.events), "read events %v", rec.events)
 	wf, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	require.NoError(t, err)
 	var wrec *pipeRecorder
-	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		wrec = newPipeRecorder(tl.Loop)
 		wrec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
@@ -343,7 +343,7 @@ func TestPipeTransportsOnDevNull(t *testing.T) {
 			assert.Equal(t, 0, wt.GetWriteBufferSize(), "buffered %d bytes for /dev/null", wt.GetWriteBufferSize())
 			wt.Close()
 		}
-		return wrec
+		return wrec, nil
 	}, wf))
 	assert.Nil(t, tl.mustAwait(wrec.lost), "ConnectionLost")
 	tl.expectNoReports()
@@ -357,10 +357,10 @@ func TestConnectPipeRejects(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Close()
 	var e *Error
-	_, err = tl.await(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, d))
+	_, err = tl.await(ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) { return newPipeRecorder(tl.Loop), nil }, d))
 	require.ErrorAs(t, err, &e, "directory: %v, want ValueError", err)
 	assert.Equal(t, KindValueError, e.Kind, "directory: %v, want ValueError", err)
-	_, err = tl.await(ConnectWritePipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, nil))
+	_, err = tl.await(ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) { return newPipeRecorder(tl.Loop), nil }, nil))
 	require.ErrorAs(t, err, &e, "nil: %v, want TypeError", err)
 	assert.Equal(t, KindTypeError, e.Kind, "nil: %v, want TypeError", err)
 }
@@ -373,10 +373,10 @@ func TestReadPipeDataReceivedPanic(t *testing.T) {
 	r, w := osPipe(t)
 	startWithStdout(t, w, "echo hello")
 	var rec *pipeRecorder
-	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onData = func(*pipeRecorder, []byte) { panic("bad data") }
-		return rec
+		return rec, nil
 	}, r))
 	err, _ := tl.mustAwait(rec.lost).(error)
 	var e *Error

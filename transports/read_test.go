@@ -51,7 +51,7 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			r.tr.PauseReading()
@@ -77,7 +77,7 @@ func TestPauseReadingWithPendingData(t *testing.T) {
 				assert.False(t, r.tr.IsReading(), "IsReading() on a closing transport")
 			}
 		}
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyWaitThenSend, strconv.Itoa(port))
 	out := tl.mustAwait(peer.Output(tl)).(string)
@@ -146,13 +146,13 @@ func TestBufferedProtocol(t *testing.T) {
 			t.Parallel()
 			tl := newTestLoop(t)
 			var p *bufProto
-			_, port := tl.serve(func() BaseProtocol {
+			_, port := tl.serve(func() (BaseProtocol, error) {
 				p = &bufProto{recorder: *newRecorder(tl.Loop), buf: make([]byte, tc.bufSize)}
 				p.onEOF = func(r *recorder) bool {
 					_ = r.tr.Write(p.got.Bytes())
 					return false
 				}
-				return p
+				return p, nil
 			}, ListenOptions{})
 			peer := startPython(tl, pySendAll, strconv.Itoa(port), strconv.Itoa(tc.n))
 			out := tl.mustAwait(peer.Output(tl)).(string)
@@ -256,7 +256,7 @@ func TestSetProtocolSwitchesReadMode(t *testing.T) {
 			_ = r.tr.Write([]byte("3"))
 		}
 	}
-	_, port := tl.serve(func() BaseProtocol { return first }, ListenOptions{})
+	_, port := tl.serve(func() (BaseProtocol, error) { return first, nil }, ListenOptions{})
 	peer := startPython(tl, pyLockstep, strconv.Itoa(port))
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, "ok\n", out, "peer printed %q", out)
@@ -306,7 +306,7 @@ func TestSixteenMiBEcho(t *testing.T) {
 			_ = r.tr.Write(payload)
 			_ = r.tr.WriteEOF()
 		}
-		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+		tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 		tl.mustAwait(rec.lost)
 		tl.mustAwait(peer.Output(tl))
 		assert.True(t, bytes.Equal(rec.data.Bytes(), payload), "echoed %d bytes differ from the %d sent", rec.data.Len(), size)

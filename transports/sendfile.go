@@ -506,9 +506,9 @@ func (fb *sendfileFallback) end(err error) {
 	}
 	if fb.orig != nil && fb.origPause != fb.paused && !fb.t.IsClosing() {
 		if fb.paused {
-			callFlowCallback(fb.l, fb.t, fb.orig, "protocol.pause_writing()", fb.orig.PauseWriting)
+			callFlowCallback(fb.l, fb.t, fb.orig, callbackPauseWriting, fb.orig.PauseWriting)
 		} else {
-			callFlowCallback(fb.l, fb.t, fb.orig, "protocol.resume_writing()", fb.orig.ResumeWriting)
+			callFlowCallback(fb.l, fb.t, fb.orig, callbackResumeWriting, fb.orig.ResumeWriting)
 		}
 	}
 	if job.fut.Done() {

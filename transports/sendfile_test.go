@@ -56,10 +56,10 @@ func connectToHashServer(t *testing.T, tl *testLoop, onMade func(r *recorder), a
 	peer := startPython(tl, pyHashServer, args...)
 	port, _ := strconv.Atoi(peer.ReadLine())
 	var rec *recorder
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = onMade
-		return rec
+		return rec, nil
 	}, "127.0.0.1", port, DialOptions{}))
 	return peer, rec
 }
@@ -154,14 +154,14 @@ func TestSendfileAbort(t *testing.T) {
 	require.NoError(t, os.Truncate(f.Name(), 256<<20)) // sparse: quick to make
 	var fut *loop.Future
 	started := tl.NewFuture()
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(r *recorder) {
 			fut = Sendfile(tl.Loop, r.tr, f, 0, 0)
 			tl.CallSoon(func() { tl.CallSoon(r.tr.Abort) })
 			_ = started.SetResult(nil)
 		}
-		return r
+		return r, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port), "wait")
 	peer.ReadLine()
@@ -222,7 +222,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 	}()
 	var rec *pipeRecorder
 	var fut *loop.Future
-	tl.mustAwait(ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	tl.mustAwait(ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
@@ -233,7 +233,7 @@ func TestSendfileFallbackWritePipe(t *testing.T) {
 				wt.Close()
 			})
 		}
-		return rec
+		return rec, nil
 	}, w))
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	v, err := fut.Result()

@@ -297,8 +297,9 @@ func (ln *listener) close() {
 	}
 }
 
-// callFactory calls a protocol factory; a panic or a nil protocol becomes an
-// error.
+// callFactory calls a protocol factory: the one place factories are called.
+// Its error is returned as is; a nil protocol becomes an error, and a panic
+// (host Go code's bug, the safety net) becomes one too.
 func callFactory(factory ProtocolFactory) (p BaseProtocol, err error) {
 	if factory == nil {
 		return nil, NewError(KindTypeError, "protocol factory is nil")
@@ -308,7 +309,10 @@ func callFactory(factory ProtocolFactory) (p BaseProtocol, err error) {
 			p, err = nil, panicToError("protocol factory", r)
 		}
 	}()
-	p = factory()
+	p, err = factory()
+	if err != nil {
+		return nil, err
+	}
 	if p == nil {
 		return nil, NewError(KindTypeError, "protocol factory returned nil")
 	}

@@ -50,7 +50,7 @@ except ConnectionRefusedError:
 func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*recorder, *loop.Future) {
 	var recs []*recorder
 	made := tl.NewFuture()
-	srv, port := tl.serve(func() BaseProtocol {
+	srv, port := tl.serve(func() (BaseProtocol, error) {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(r *recorder) {
 			_ = r.tr.Write([]byte("w"))
@@ -59,7 +59,7 @@ func welcomeServer(tl *testLoop, n int, opts ListenOptions) (*Server, int, *[]*r
 			}
 		}
 		recs = append(recs, r)
-		return r
+		return r, nil
 	}, opts)
 	return srv, port, &recs, made
 }
@@ -145,7 +145,7 @@ func TestServerDelayServing(t *testing.T) {
 	require.Nil(t, srv.StartServing(), "second StartServing")
 	require.True(t, srv.IsServing(), "second StartServing")
 	rec := newRecorder(tl.Loop)
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 	assert.False(t, tl.Idle(), "a serving server does not keep the loop alive")
 	rec.tr.Close()
 	srv.Close()
@@ -244,7 +244,7 @@ func TestConnectAcceptedSocket(t *testing.T) {
 	file := os.NewFile(uintptr(fds[0]), "pair")
 	rec := newRecorder(tl.Loop)
 	rec.onData = func(r *recorder, data []byte) { r.tr.Close() }
-	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() BaseProtocol { return rec }, file)).(*Connection)
+	conn := tl.mustAwait(ConnectAcceptedSocket(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, file)).(*Connection)
 	file.Close() // the transport owns a duplicate
 	require.Same(t, rec, conn.Protocol, "connection %+v", conn)
 	require.Equal(t, 1, rec.madeN, "connection %+v", conn)
@@ -266,12 +266,12 @@ func TestServerFactoryPanic(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	calls := 0
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		calls++
 		if calls == 1 {
 			panic("factory bug")
 		}
-		return &echo{}
+		return &echo{}, nil
 	}, ListenOptions{})
 	peer := startPython(tl, `
 import socket, sys
@@ -285,6 +285,35 @@ print(s.recv(10).decode())
 	assert.Equal(t, "b''\nsecond\n", out, "peer printed %q", out)
 	require.Len(t, tl.reportMessages(), 1, "reports")
 	assert.Equal(t, "Error on transport creation for incoming connection", tl.reportMessages()[0], "reports")
+}
+
+// A factory that returns an error costs only that connection: it is closed
+// and the error reported as it is, and the server keeps serving.
+func TestServerFactoryError(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	factoryErr := NewError(KindRuntimeError, "no protocol for this one")
+	calls := 0
+	_, port := tl.serve(func() (BaseProtocol, error) {
+		calls++
+		if calls == 1 {
+			return nil, factoryErr
+		}
+		return &echo{}, nil
+	}, ListenOptions{})
+	peer := startPython(tl, `
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(repr(s.recv(10)))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"second")
+print(s.recv(10).decode())
+`, strconv.Itoa(port))
+	out := tl.mustAwait(peer.Output(tl)).(string)
+	assert.Equal(t, "b''\nsecond\n", out, "peer printed %q", out)
+	require.Len(t, tl.reportMessages(), 1, "reports")
+	assert.Equal(t, "Error on transport creation for incoming connection", tl.reportMessages()[0], "reports")
+	assert.Equal(t, 2, calls, "factory calls")
 }
 
 // A Unix server replaces a stale socket file, serves a client, and removes
@@ -301,10 +330,10 @@ func TestUnixServer(t *testing.T) {
 	unix.Close(stale)
 
 	var rec *recorder
-	srv := tl.mustAwait(CreateUnixServer(tl.Loop, func() BaseProtocol {
+	srv := tl.mustAwait(CreateUnixServer(tl.Loop, func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
-		return rec
+		return rec, nil
 	}, path, ListenOptions{})).(*Server)
 	a, _ := srv.Addrs()[0].(*net.UnixAddr)
 	require.NotNil(t, a, "Addrs %v", srv.Addrs())
@@ -384,7 +413,7 @@ c.close()
 	peer.ReadLine()
 	rec := newRecorder(tl.Loop)
 	var checked []string
-	tl.mustAwait(CreateUnixConnection(tl.Loop, func() BaseProtocol { return rec }, path, DialOptions{
+	tl.mustAwait(CreateUnixConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, path, DialOptions{
 		Check: func(network string, addr net.Addr) error {
 			checked = append(checked, network+" "+addr.String())
 			return nil
@@ -431,7 +460,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 					_ = done.SetResult(nil)
 				}
 			}
-			fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
+			fut := CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{})
 			fut.AddDoneCallback(func(f *loop.Future) {
 				if err := f.Exception(); err != nil {
 					assert.NoError(t, err, "connect")
@@ -460,10 +489,10 @@ func TestAcceptUpToBacklogPerEvent(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	made := 0
-	srv, port := tl.serve(func() BaseProtocol {
+	srv, port := tl.serve(func() (BaseProtocol, error) {
 		r := newRecorder(tl.Loop)
 		r.onMade = func(*recorder) { made++ }
-		return r
+		return r, nil
 	}, ListenOptions{DelayServing: true, Backlog: 2})
 	ln := srv.listeners[0]
 	events := 0

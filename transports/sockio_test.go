@@ -68,10 +68,10 @@ func TestConnectionMadePanicStillStartsReading(t *testing.T) {
 			r.tr.Close()
 		}
 	}
-	_, port := tl.serve(func() BaseProtocol { return server }, ListenOptions{})
+	_, port := tl.serve(func() (BaseProtocol, error) { return server, nil }, ListenOptions{})
 	client := newRecorder(tl.Loop)
 	client.onMade = func(*recorder) { panic("client made") }
-	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{})).(*Connection)
+	conn := tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return client, nil }, "127.0.0.1", port, DialOptions{})).(*Connection)
 	require.NoError(t, conn.Transport.(Transport).Write([]byte("hello")))
 	tl.mustAwait(client.lost) // the server read "hello", then closed
 	assert.Equal(t, "hello", server.data.String(), "server read")
@@ -97,7 +97,7 @@ func TestSocknameAfterClose(t *testing.T) {
 	asked := newRecorder(tl.Loop)
 	never := newRecorder(tl.Loop)
 	for _, r := range []*recorder{asked, never} {
-		tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return r }, "127.0.0.1", port, DialOptions{}))
+		tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return r, nil }, "127.0.0.1", port, DialOptions{}))
 	}
 	before := asked.tr.GetExtraInfo("sockname")
 	for _, r := range []*recorder{asked, never} {

@@ -228,14 +228,10 @@ func (t *socketTransport) readFailed(err error) {
 
 // deliverData calls DataReceived; a panic there is a fatal error.
 func (t *socketTransport) deliverData(dp Protocol, data []byte) {
-	const name = "protocol.data_received()"
-	defer func() {
-		if r := recover(); r != nil {
-			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
-		}
-	}()
+	const name = callbackDataReceived
+	defer recoverFatal(name, t.fatalError, nil)
 	if dp == nil {
-		t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+		t.fatalError(t.notAStreamProtocol(), fatalMessage(name))
 		return
 	}
 	dp.DataReceived(data)
@@ -244,16 +240,11 @@ func (t *socketTransport) deliverData(dp Protocol, data []byte) {
 // getBuffer asks a BufferedProtocol for a buffer; an empty one or a panic
 // is a fatal error.
 func (t *socketTransport) getBuffer(bp BufferedProtocol) (buf []byte, ok bool) {
-	const name = "protocol.get_buffer()"
-	defer func() {
-		if r := recover(); r != nil {
-			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
-			buf, ok = nil, false
-		}
-	}()
+	const name = callbackGetBuffer
+	defer recoverFatal(name, t.fatalError, &ok)
 	buf = bp.GetBuffer(-1)
 	if len(buf) == 0 {
-		t.fatalError(NewError(KindRuntimeError, "get_buffer() returned an empty buffer"), "Fatal error: "+name+" call failed.")
+		t.fatalError(NewError(KindRuntimeError, "get_buffer() returned an empty buffer"), fatalMessage(name))
 		return nil, false
 	}
 	return buf, true
@@ -261,12 +252,8 @@ func (t *socketTransport) getBuffer(bp BufferedProtocol) (buf []byte, ok bool) {
 
 // bufferUpdated calls BufferUpdated; a panic there is a fatal error.
 func (t *socketTransport) bufferUpdated(bp BufferedProtocol, n int) {
-	const name = "protocol.buffer_updated()"
-	defer func() {
-		if r := recover(); r != nil {
-			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
-		}
-	}()
+	const name = callbackBufferUpdated
+	defer recoverFatal(name, t.fatalError, nil)
 	bp.BufferUpdated(n)
 }
 
@@ -286,20 +273,15 @@ func (t *socketTransport) eofReceived() {
 }
 
 func (t *socketTransport) callEOFReceived() (keepOpen, ok bool) {
-	const name = "protocol.eof_received()"
-	defer func() {
-		if r := recover(); r != nil {
-			t.fatalError(panicToError(name, r), "Fatal error: "+name+" call failed.")
-			keepOpen, ok = false, false
-		}
-	}()
+	const name = callbackEOFReceived
+	defer recoverFatal(name, t.fatalError, &ok)
 	switch p := t.protocol.(type) {
 	case BufferedProtocol:
 		return p.EOFReceived(), true
 	case Protocol:
 		return p.EOFReceived(), true
 	}
-	t.fatalError(t.notAStreamProtocol(), "Fatal error: "+name+" call failed.")
+	t.fatalError(t.notAStreamProtocol(), fatalMessage(name))
 	return false, false
 }
 

@@ -40,10 +40,10 @@ func TestServerCallbackOrderWithPythonClient(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onData = func(r *recorder, data []byte) { _ = r.tr.Write(data) }
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyEchoClient, strconv.Itoa(port), "hello transports")
 	out := tl.mustAwait(peer.Output(tl)).(string)
@@ -93,7 +93,7 @@ func TestClientHalfCloseKeepsWriting(t *testing.T) {
 		})
 		return true
 	}
-	fut := CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{})
+	fut := CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{})
 	fut.AddDoneCallback(func(f *loop.Future) {
 		assert.Equal(t, 1, rec.madeN, "connection future resolved before ConnectionMade")
 	})
@@ -145,7 +145,7 @@ func TestWriteEOFThenReceive(t *testing.T) {
 		require.ErrorAs(t, err, &e, "Write after WriteEOF = %v, want a RuntimeError", err)
 		assert.Equal(t, KindRuntimeError, e.Kind, "Write after WriteEOF = %v, want a RuntimeError", err)
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	tl.mustAwait(rec.lost)
 	assert.Equal(t, "question", out, "peer read %q", out)
@@ -196,7 +196,7 @@ func TestCloseFlushesBuffer(t *testing.T) {
 	payload := randomBytes(32<<20, 1)
 	var rec *recorder
 	var buffered int
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			_ = r.tr.Write(payload)
@@ -206,7 +206,7 @@ func TestCloseFlushesBuffer(t *testing.T) {
 			err := r.tr.Write([]byte("ignored"))
 			assert.NoError(t, err, "Write on a closing transport = %v, want nil", err)
 		}
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
@@ -228,7 +228,7 @@ func TestAbortDropsBuffer(t *testing.T) {
 	payload := randomBytes(64<<20, 2)
 	var rec *recorder
 	var accepted int
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) {
 			_ = r.tr.Write(payload)
@@ -236,7 +236,7 @@ func TestAbortDropsBuffer(t *testing.T) {
 			r.tr.Abort()
 			assert.Equal(t, 0, r.tr.GetWriteBufferSize(), "buffer size %d after Abort", r.tr.GetWriteBufferSize())
 		}
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyBulkReader, strconv.Itoa(port))
 	peer.ReadLine()
@@ -269,10 +269,10 @@ func TestPeerResetIsConnectionResetError(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *recorder
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		rec = newRecorder(tl.Loop)
 		rec.onMade = func(r *recorder) { _ = r.tr.Write([]byte("hello")) }
-		return rec
+		return rec, nil
 	}, ListenOptions{})
 	peer := startPython(tl, pyResetClient, strconv.Itoa(port))
 	tl.mustAwait(peer.Output(tl))
@@ -365,13 +365,13 @@ func TestExtraInfo(t *testing.T) {
 	tl := newTestLoop(t)
 	var server *recorder
 	accepted := tl.NewFuture()
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		server = newRecorder(tl.Loop)
 		server.onMade = func(*recorder) { _ = accepted.SetResult(nil) }
-		return server
+		return server, nil
 	}, ListenOptions{})
 	client := newRecorder(tl.Loop)
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return client }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return client, nil }, "127.0.0.1", port, DialOptions{}))
 	tl.mustAwait(accepted)
 	peer, _ := client.tr.GetExtraInfo("peername").(*net.TCPAddr)
 	local, _ := client.tr.GetExtraInfo("sockname").(*net.TCPAddr)

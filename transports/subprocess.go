@@ -205,7 +205,7 @@ func (t *subprocessTransport) connect(fut *loop.Future) {
 	}
 	p := t.protocol
 	func() {
-		defer recoverAndReport(t.l, t, p, "protocol.connection_made()")
+		defer recoverAndReport(t.l, t, p, callbackConnectionMade)
 		p.ConnectionMade(t)
 	}()
 	t.connected = true
@@ -242,7 +242,7 @@ func (t *subprocessTransport) deliverPipeData(fd int, data []byte) {
 	if sp == nil {
 		return
 	}
-	defer recoverAndReport(t.l, t, sp, "protocol.pipe_data_received()")
+	defer recoverAndReport(t.l, t, sp, callbackPipeDataReceived)
 	sp.PipeDataReceived(fd, data)
 }
 
@@ -252,7 +252,7 @@ func (t *subprocessTransport) pipeConnectionLost(fd int, err error) {
 		if sp == nil {
 			return
 		}
-		defer recoverAndReport(t.l, t, sp, "protocol.pipe_connection_lost()")
+		defer recoverAndReport(t.l, t, sp, callbackPipeConnectionLost)
 		sp.PipeConnectionLost(fd, err)
 	})
 	t.tryFinish()
@@ -272,7 +272,7 @@ func (t *subprocessTransport) processExited(returncode int) {
 		if sp == nil {
 			return
 		}
-		defer recoverAndReport(t.l, t, sp, "protocol.process_exited()")
+		defer recoverAndReport(t.l, t, sp, callbackProcessExited)
 		sp.ProcessExited()
 	})
 	t.tryFinish()

@@ -16,7 +16,7 @@ func BenchmarkSubprocessTrue(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c := &byteCounter{lost: l.NewFuture()}
-		SubprocessExec(l, func() BaseProtocol { return c }, []string{"/bin/true"}, SubprocessOptions{})
+		SubprocessExec(l, func() (BaseProtocol, error) { return c, nil }, []string{"/bin/true"}, SubprocessOptions{})
 		_, err := l.RunUntilComplete(c.lost)
 		require.NoError(b, err)
 	}
@@ -52,7 +52,7 @@ func BenchmarkReadPipe(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		c := &byteCounter{lost: l.NewFuture()}
-		SubprocessExec(l, func() BaseProtocol { return c }, []string{"head", "-c", "67108864", "/dev/zero"}, SubprocessOptions{Stdin: Stdio{Kind: StdioDevNull}})
+		SubprocessExec(l, func() (BaseProtocol, error) { return c, nil }, []string{"head", "-c", "67108864", "/dev/zero"}, SubprocessOptions{Stdin: Stdio{Kind: StdioDevNull}})
 		_, err := l.RunUntilComplete(c.lost)
 		require.NoError(b, err)
 		require.Equal(b, size, c.n, "read %d bytes", c.n)

@@ -115,12 +115,12 @@ func checkOrder(t *testing.T, r *procRecorder, pipes ...int) {
 func runChild(tl *testLoop, argv []string, opts SubprocessOptions, setup func(r *procRecorder)) *procRecorder {
 	tl.t.Helper()
 	var rec *procRecorder
-	fut := SubprocessExec(tl.Loop, func() BaseProtocol {
+	fut := SubprocessExec(tl.Loop, func() (BaseProtocol, error) {
 		rec = newProcRecorder(tl.Loop)
 		if setup != nil {
 			setup(rec)
 		}
-		return rec
+		return rec, nil
 	}, argv, opts)
 	conn := tl.mustAwait(fut).(*Connection)
 	require.Same(tl.t, rec, conn.Protocol, "Connection = %+v", conn)
@@ -170,7 +170,7 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 	futs := make([]*loop.Future, n)
 	for i := 0; i < n; i++ {
 		line := fmt.Sprintf("child %d\n", i)
-		futs[i] = SubprocessExec(tl.Loop, func() BaseProtocol {
+		futs[i] = SubprocessExec(tl.Loop, func() (BaseProtocol, error) {
 			r := newProcRecorder(tl.Loop)
 			r.onMade = func(r *procRecorder) {
 				stdin := r.tr.GetPipeTransport(0).(WriteTransport)
@@ -178,7 +178,7 @@ func TestSubprocessManyConcurrent(t *testing.T) {
 				_ = stdin.WriteEOF()
 			}
 			recs[i] = r
-			return r
+			return r, nil
 		}, []string{"sh", "-c", `read x; echo "got $x"`}, SubprocessOptions{})
 	}
 	for i := 0; i < n; i++ {
@@ -365,7 +365,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 		if i%3 == 1 {
 			opts.Stdin, opts.Stderr = Stdio{Kind: StdioDevNull}, Stdio{Kind: StdioStdout}
 		}
-		fut := SubprocessExec(tl.Loop, func() BaseProtocol {
+		fut := SubprocessExec(tl.Loop, func() (BaseProtocol, error) {
 			r := newProcRecorder(tl.Loop)
 			r.onMade = func(r *procRecorder) { pids = append(pids, r.tr.GetPid()) }
 			r.onLost = func(r *procRecorder) {
@@ -376,7 +376,7 @@ func TestSubprocessNoLeaks(t *testing.T) {
 					startOne()
 				}
 			}
-			return r
+			return r, nil
 		}, []string{"sh", "-c", "echo $$"}, opts)
 		fut.AddDoneCallback(func(f *loop.Future) {
 			assert.Nil(t, f.Exception(), "child")
@@ -402,9 +402,9 @@ func TestSubprocessKeepsLoopAlive(t *testing.T) {
 	tl := newTestLoop(t)
 	null := Stdio{Kind: StdioDevNull}
 	var rec *procRecorder
-	SubprocessExec(tl.Loop, func() BaseProtocol {
+	SubprocessExec(tl.Loop, func() (BaseProtocol, error) {
 		rec = newProcRecorder(tl.Loop)
-		return rec
+		return rec, nil
 	}, []string{"sh", "-c", "sleep 0.2; exit 7"}, SubprocessOptions{Stdin: null, Stdout: null, Stderr: null})
 	tl.runIdle()
 	require.Equal(t, "made,exited,lost", eventsString(rec.events), "events")
@@ -445,11 +445,11 @@ func TestSubprocessInheritsOnlyStdio(t *testing.T) {
 	tl := newTestLoop(t)
 	inheritable := inheritableFDs(t)
 	_, _ = tl.serve(echoFactory, ListenOptions{})
-	tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() BaseProtocol { return newDgramRecorder(tl.Loop) }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
+	tl.mustAwait(CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) { return newDgramRecorder(tl.Loop), nil }, DatagramOptions{LocalAddr: "127.0.0.1:0"}))
 	r, _ := osPipe(t)
-	tl.mustAwait(ConnectReadPipe(tl.Loop, func() BaseProtocol { return newPipeRecorder(tl.Loop) }, r))
+	tl.mustAwait(ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) { return newPipeRecorder(tl.Loop), nil }, r))
 	var sleeper *procRecorder
-	tl.mustAwait(SubprocessExec(tl.Loop, func() BaseProtocol { sleeper = newProcRecorder(tl.Loop); return sleeper }, []string{"sleep", "30"}, SubprocessOptions{}))
+	tl.mustAwait(SubprocessExec(tl.Loop, func() (BaseProtocol, error) { sleeper = newProcRecorder(tl.Loop); return sleeper, nil }, []string{"sleep", "30"}, SubprocessOptions{}))
 	assert.Equal(t, fmt.Sprint(inheritable), fmt.Sprint(inheritableFDs(t)), "descriptors without close-on-exec")
 	rec := runChild(tl, []string{"python3", "-c", `import os; print(" ".join(sorted(os.listdir("/proc/self/fd"), key=int)))`}, SubprocessOptions{}, nil)
 	allowed := map[string]bool{"0": true, "1": true, "2": true, "3": true} // 3: its listdir
@@ -505,7 +505,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 		{[]string{"echo", "a\x00b"}, SubprocessOptions{}, KindValueError, ""},
 	}
 	for _, tc := range cases {
-		_, err := tl.await(SubprocessExec(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, tc.argv, tc.opts))
+		_, err := tl.await(SubprocessExec(tl.Loop, func() (BaseProtocol, error) { return newProcRecorder(tl.Loop), nil }, tc.argv, tc.opts))
 		var e *Error
 		require.ErrorAs(t, err, &e, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
 		assert.Equal(t, tc.kind, e.Kind, "%q: err = %v, want %s %s", tc.argv, err, tc.kind, tc.msg)
@@ -516,7 +516,7 @@ func TestSubprocessStartErrors(t *testing.T) {
 	require.Len(t, checked, 1, "Check saw %q", checked)
 	assert.Equal(t, "sh", checked[0], "Check saw %q", checked)
 	var shellChecked string
-	_, _ = tl.await(SubprocessShell(tl.Loop, func() BaseProtocol { return newProcRecorder(tl.Loop) }, "true",
+	_, _ = tl.await(SubprocessShell(tl.Loop, func() (BaseProtocol, error) { return newProcRecorder(tl.Loop), nil }, "true",
 		SubprocessOptions{Check: func(p string) error { shellChecked = p; return denied }}))
 	assert.Equal(t, "/bin/sh", shellChecked, "SubprocessShell checked %q", shellChecked)
 	tl.runIdle()
@@ -528,7 +528,7 @@ func TestSubprocessShell(t *testing.T) {
 	t.Parallel()
 	tl := newTestLoop(t)
 	var rec *procRecorder
-	fut := SubprocessShell(tl.Loop, func() BaseProtocol { rec = newProcRecorder(tl.Loop); return rec }, "echo $((6*7)) | cat", SubprocessOptions{})
+	fut := SubprocessShell(tl.Loop, func() (BaseProtocol, error) { rec = newProcRecorder(tl.Loop); return rec, nil }, "echo $((6*7)) | cat", SubprocessOptions{})
 	tl.mustAwait(fut)
 	tl.mustAwait(rec.lost)
 	assert.Equal(t, "42\n", rec.out[1].String(), "output %q", rec.out[1].String())

@@ -262,12 +262,12 @@ func wrapServerTLS(l *loop.Loop, factory ProtocolFactory, opts ListenOptions) (P
 	if factory == nil {
 		return nil, nil // the server reports the nil factory
 	}
-	return func() BaseProtocol {
-		p := factory() // a panic reaches the server's factory handling
-		if p == nil {
-			return nil
+	return func() (BaseProtocol, error) {
+		p, err := callFactory(factory)
+		if err != nil {
+			return nil, err
 		}
-		return newTLSLayer(l, p, params, nil)
+		return newTLSLayer(l, p, params, nil), nil
 	}, nil
 }
 
@@ -280,13 +280,13 @@ func dialTLS(l *loop.Loop, factory ProtocolFactory, params tlsParams, dial func(
 	var layer *tlsLayer
 	var wrapped ProtocolFactory
 	if factory != nil {
-		wrapped = func() BaseProtocol {
-			p := factory()
-			if p == nil {
-				return nil
+		wrapped = func() (BaseProtocol, error) {
+			p, err := callFactory(factory)
+			if err != nil {
+				return nil, err
 			}
 			layer = newTLSLayer(l, p, params, outer)
-			return layer
+			return layer, nil
 		}
 	}
 	inner := dial(wrapped)

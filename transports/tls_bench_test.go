@@ -93,7 +93,7 @@ func BenchmarkTLSEchoSameLoop(b *testing.B) {
 	port := srv.Addrs()[0].(*net.TCPAddr).Port
 	b.SetBytes(64)
 	b.ReportAllocs()
-	fut := CreateConnection(l, func() BaseProtocol { return p }, "127.0.0.1", port,
+	fut := CreateConnection(l, func() (BaseProtocol, error) { return p, nil }, "127.0.0.1", port,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "localhost"})
 	_, err = l.RunUntilComplete(fut)
 	require.NoError(b, err)

@@ -29,7 +29,7 @@ func TestTLSCloseFlushesTheBuffer(t *testing.T) {
 		assert.True(t, r.tr.IsClosing(), "Write on a closing transport")
 		peer.Send("go")
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	out := tl.mustAwait(peer.Output(tl)).(string)
 	assert.Equal(t, fmt.Sprint(size, " None"), strings.TrimSpace(out), "peer printed %q", out)
@@ -44,9 +44,9 @@ func TestTLSAbort(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = newRecorder(tl.Loop)
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) {
@@ -54,7 +54,7 @@ func TestTLSAbort(t *testing.T) {
 		r.tr.Abort()
 		assert.True(t, r.tr.IsClosing(), "not closing after Abort")
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	require.Nil(t, tl.mustAwait(cli.lost), "client ConnectionLost")
 	assert.Equal(t, 1, cli.lostN, "client ConnectionLost x%d", cli.lostN)
 	assert.Nil(t, tl.mustAwait(srv.lost), "server ConnectionLost")

@@ -33,14 +33,14 @@ func TestTLSPauseReadingBoundsBuffering(t *testing.T) {
 	pki := newTestPKI(t)
 	var srv *recorder
 	made := tl.NewFuture()
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = newRecorder(tl.Loop)
 		srv.onMade = func(r *recorder) {
 			r.tr.PauseReading()
 			assert.False(t, r.tr.IsReading(), "IsReading after PauseReading")
 			_ = made.SetResult(nil)
 		}
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
 	tl.mustAwait(made)
@@ -116,7 +116,7 @@ func TestTLSBufferedProtocol(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	p := &tlsBufProto{tl: tl, buf: make([]byte, 1000), lost: tl.NewFuture()}
-	_, port := tl.tlsServe(func() BaseProtocol { return p }, ListenOptions{TLS: pki.serverConfig()})
+	_, port := tl.tlsServe(func() (BaseProtocol, error) { return p, nil }, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pySendThenUnwrap, strconv.Itoa(port), pki.File, strconv.Itoa(size))
 	tl.mustAwait(peer.Output(tl))
 	assert.Nil(t, tl.mustAwait(p.lost), "ConnectionLost")

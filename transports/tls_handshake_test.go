@@ -59,10 +59,10 @@ func TestTLSGarbageAndTruncatedHandshakes(t *testing.T) {
 			tl.SetDebug(debug)
 			pki := newTestPKI(t)
 			var protos []*recorder
-			_, port := tl.tlsServe(func() BaseProtocol {
+			_, port := tl.tlsServe(func() (BaseProtocol, error) {
 				r := echoRecorder(tl)
 				protos = append(protos, r)
-				return r
+				return r, nil
 			}, ListenOptions{TLS: pki.serverConfig()})
 			peer := startPython(tl, pyGarbageClients, strconv.Itoa(port), pki.File)
 			out := tl.mustAwait(peer.Output(tl)).(string)

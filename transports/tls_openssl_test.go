@@ -33,7 +33,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = newRecorder(tl.Loop)
 		srv.onData = func(r *recorder, data []byte) {
 			_ = r.tr.Write(data)
@@ -41,7 +41,7 @@ func TestTLSOpenSSLClient(t *testing.T) {
 				r.tr.Close()
 			}
 		}
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port),
 		"-CAfile", pki.File, "-servername", "localhost", "-verify_return_error", "-quiet")
@@ -69,7 +69,7 @@ func TestTLSOpenSSLServer(t *testing.T) {
 			r.tr.Close()
 		}
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	assert.Equal(t, "revres_s olleh\n", cli.data.String(), "client read %q", cli.data.String())
 	tl.mustAwait(peer.Output(tl))
@@ -89,7 +89,7 @@ func TestTLSRenegotiationRefusedByClient(t *testing.T) {
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("hi\n")) }
 	cli.onData = func(r *recorder, _ []byte) {}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	waitOutput(tl, peer, "hi") // s_server printed what we sent: the connection is up
 	peer.Send("r")             // s_server's renegotiate command
 	err, _ := tl.mustAwait(cli.lost).(error)
@@ -107,10 +107,10 @@ func TestTLSRenegotiationRefusedByServer(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var protos []*recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		r := echoRecorder(tl)
 		protos = append(protos, r)
-		return r
+		return r, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startOpenSSL(tl, "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(port), "-tls1_2",
 		"-CAfile", pki.File, "-servername", "localhost")

@@ -76,10 +76,10 @@ func TestTLSLargeEchoWithPythonClient(t *testing.T) {
 			var srv *recorder
 			cfg := pki.serverConfig()
 			cfg.NextProtos = []string{"http/1.1"}
-			_, port := tl.tlsServe(func() BaseProtocol {
+			_, port := tl.tlsServe(func() (BaseProtocol, error) {
 				srv = echoRecorder(tl)
 				srv.onEOF = func(*recorder) bool { return false }
-				return srv
+				return srv, nil
 			}, ListenOptions{TLS: cfg})
 			peer := startPython(tl, pyTLSClientEcho, strconv.Itoa(port), pki.File, strconv.Itoa(size), version)
 			out := tl.mustAwait(peer.Output(tl)).(string)
@@ -166,7 +166,7 @@ func TestTLSLargeEchoWithPythonServer(t *testing.T) {
 	}
 	cfg := pki.clientConfig()
 	cfg.NextProtos = []string{"http/1.1"}
-	conn := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: cfg})).(*Connection)
+	conn := tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: cfg})).(*Connection)
 	require.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	sameBytes(t, "echo", cli.data.Bytes(), payload)
 	assert.NotEqual(t, 0, maxBuffered, "buffered %d after the write; %d pauses, %d resumes", maxBuffered, cli.pauses, cli.resumes)
@@ -271,7 +271,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = newRecorder(tl.Loop)
 		srv.onEOF = func(r *recorder) bool {
 			tl.CallSoon(func() {
@@ -281,7 +281,7 @@ func TestTLSPeerHalfCloseEOFReceivedTrue(t *testing.T) {
 			})
 			return true
 		}
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	peer := startPython(tl, pyHalfCloseClient, strconv.Itoa(port), pki.File)
 	out := tl.mustAwait(peer.Output(tl)).(string)
@@ -331,7 +331,7 @@ func TestTLSWriteEOFHalfClose(t *testing.T) {
 		assert.NoError(t, r.tr.WriteEOF(), "WriteEOF")
 		assert.Error(t, r.tr.Write([]byte("more")), "Write after WriteEOF did not fail")
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	assert.Nil(t, tl.mustAwait(cli.lost), "ConnectionLost")
 	assert.Equal(t, "reply to request", cli.data.String(), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
 	assert.Equal(t, "made,data,eof,lost", eventsString(cli.events), "client read %q, events %s", cli.data.String(), eventsString(cli.events))
@@ -385,7 +385,7 @@ func TestTLSShutdownTimeout(t *testing.T) {
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { r.tr.Close() }
 	start := time.Now()
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port,
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port,
 		DialOptions{TLS: pki.clientConfig(), ShutdownTimeout: 200 * time.Millisecond}))
 	err, _ := tl.mustAwait(cli.lost).(error)
 	expectError(t, err, KindTimeoutError, 0, "TimeoutError: SSL shutdown timed out")
@@ -495,7 +495,7 @@ func TestStartTLSKeepsBytesAfterTheUpgradeLine(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	proto := &startTLSLine{t: t, l: tl, cfg: pki.serverConfig(), upgraded: newRecorder(tl.Loop), accepted: tl.NewFuture()}
-	_, port := tl.serve(func() BaseProtocol { return proto }, ListenOptions{})
+	_, port := tl.serve(func() (BaseProtocol, error) { return proto, nil }, ListenOptions{})
 	peer := startPython(tl, pyStartTLSClient, strconv.Itoa(port), pki.File, "secret after upgrade")
 	tl.mustAwait(proto.accepted) // reading is paused
 	line := peer.ReadLine()
@@ -568,7 +568,7 @@ func TestStartTLSClientSide(t *testing.T) {
 			r.tr.Close()
 		}
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 	tl.mustAwait(upgraded)
 	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
 	out := tl.mustAwait(peer.Output(tl)).(string)

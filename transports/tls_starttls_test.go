@@ -51,7 +51,7 @@ func TestStartTLSOverTLS(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *upgrader
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = &upgrader{recorder: newRecorder(tl.Loop), tl: tl, cfg: pki.serverConfig(), server: true}
 		srv.onMade = func(r *recorder) { _ = r.tr.Write([]byte("UPGRADE\n")) }
 		srv.onData = func(r *recorder, data []byte) {
@@ -59,7 +59,7 @@ func TestStartTLSOverTLS(t *testing.T) {
 				_ = srv.tr.Write(data)
 			}
 		}
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	cli := &upgrader{recorder: newRecorder(tl.Loop), tl: tl, cfg: pki.clientConfig(), started: tl.NewFuture()}
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("UPGRADE\n")) }
@@ -68,7 +68,7 @@ func TestStartTLSOverTLS(t *testing.T) {
 			cli.tr.Close()
 		}
 	}
-	outer := tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()})).(*Connection)
+	outer := tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()})).(*Connection)
 	inner := tl.mustAwait(tl.mustAwait(cli.started).(*loop.Future)).(Transport)
 	require.NotSame(t, outer.Transport, inner, "StartTLS returned the outer transport")
 	_ = inner.Write(patterned(size))
@@ -115,7 +115,7 @@ func TestStartTLSHandshakeFailure(t *testing.T) {
 			fut = StartTLS(tl.Loop, r.tr, r, &tls.Config{InsecureSkipVerify: true}, StartTLSOptions{})
 		}
 	}
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 	err, _ := tl.mustAwait(rec.lost).(error)
 	expectError(t, err, KindSSLError, 0, "")
 	_, ferr := tl.await(fut)
@@ -133,7 +133,7 @@ func TestStartTLSArgumentErrors(t *testing.T) {
 	pki := newTestPKI(t)
 	rec := newRecorder(tl.Loop)
 	_, port := tl.serve(echoFactory, ListenOptions{})
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return rec }, "127.0.0.1", port, DialOptions{}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return rec, nil }, "127.0.0.1", port, DialOptions{}))
 	cases := []struct {
 		fut  *loop.Future
 		text string
@@ -189,7 +189,7 @@ func TestConnectAcceptedSocketTLS(t *testing.T) {
 		})
 	}()
 	srv := echoRecorder(tl)
-	conn := tl.mustAwait(ConnectAcceptedSocketTLS(tl.Loop, func() BaseProtocol { return srv }, ours, pki.serverConfig(), 0, 0)).(*Connection)
+	conn := tl.mustAwait(ConnectAcceptedSocketTLS(tl.Loop, func() (BaseProtocol, error) { return srv, nil }, ours, pki.serverConfig(), 0, 0)).(*Connection)
 	assert.Same(t, srv, conn.Protocol, "Connection %+v, made %d", conn, srv.madeN)
 	assert.Equal(t, 1, srv.madeN, "Connection %+v, made %d", conn, srv.madeN)
 	res := tl.mustAwait(done).([]any)

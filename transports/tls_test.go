@@ -33,9 +33,9 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 	pki := newTestPKI(t)
 	var srv *recorder
 	serverCfg := pki.serverConfig()
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = echoRecorder(tl)
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: serverCfg})
 
 	cli := newRecorder(tl.Loop)
@@ -46,7 +46,7 @@ func TestTLSEchoBetweenOwnTransports(t *testing.T) {
 		}
 	}
 	clientCfg := pki.clientConfig()
-	fut := CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: clientCfg})
+	fut := CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: clientCfg})
 	fut.AddDoneCallback(func(*loop.Future) {
 		assert.Equal(t, 1, cli.madeN, "the future was resolved before ConnectionMade")
 	})
@@ -132,13 +132,13 @@ func TestTLSVerificationFailures(t *testing.T) {
 			t.Parallel()
 			tl := newTestLoop(t)
 			made := 0
-			_, port := tl.tlsServe(func() BaseProtocol {
+			_, port := tl.tlsServe(func() (BaseProtocol, error) {
 				r := newRecorder(tl.Loop)
 				r.onMade = func(*recorder) { made++ }
-				return r
+				return r, nil
 			}, ListenOptions{TLS: &tls.Config{Certificates: []tls.Certificate{c.cert}}})
 			cli := newRecorder(tl.Loop)
-			_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "127.0.0.1", port,
+			_, err := tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "127.0.0.1", port,
 				DialOptions{TLS: c.roots.clientConfig(), ServerHostname: c.host}))
 			expectError(t, err, KindSSLCertVerifyError, 0,
 				"SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "+c.reason)
@@ -158,12 +158,12 @@ func TestTLSHandshakeTimeoutClient(t *testing.T) {
 	tl := newTestLoop(t)
 	before := runtime.NumGoroutine()
 	accepted := 0
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		accepted++
-		return newRecorder(tl.Loop) // a plain server that never answers
+		return newRecorder(tl.Loop), nil // a plain server that never answers
 	}, ListenOptions{})
 	cli := newRecorder(tl.Loop)
-	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "127.0.0.1", port,
+	_, err := tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "127.0.0.1", port,
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}, HandshakeTimeout: 150 * time.Millisecond}))
 	expectError(t, err, KindConnectionAbortedError, 0,
 		"ConnectionAbortedError: SSL handshake is taking longer than 0.15 seconds: aborting the connection")
@@ -184,10 +184,10 @@ func TestTLSHandshakeTimeoutServer(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var protos []*recorder
-	srv, port := tl.tlsServe(func() BaseProtocol {
+	srv, port := tl.tlsServe(func() (BaseProtocol, error) {
 		r := echoRecorder(tl)
 		protos = append(protos, r)
-		return r
+		return r, nil
 	}, ListenOptions{TLS: pki.serverConfig(), HandshakeTimeout: 3 * time.Second})
 	silent, err := net.Dial("tcp", fmt.Sprint("127.0.0.1:", port))
 	require.NoError(t, err)
@@ -260,10 +260,10 @@ func TestTLSManyConcurrentClients(t *testing.T) {
 	pki := newTestPKI(t)
 	before := runtime.NumGoroutine()
 	var protos []*recorder
-	srv, port := tl.tlsServe(func() BaseProtocol {
+	srv, port := tl.tlsServe(func() (BaseProtocol, error) {
 		r := echoRecorder(tl)
 		protos = append(protos, r)
-		return r
+		return r, nil
 	}, ListenOptions{TLS: pki.serverConfig(), Backlog: clients})
 	all := tl.NewFuture()
 	var mu sync.Mutex
@@ -340,17 +340,17 @@ func TestTLSCancelDuringHandshake(t *testing.T) {
 	before := runtime.NumGoroutine()
 	var plain *recorder
 	arrived := tl.NewFuture() // the server received the ClientHello
-	_, port := tl.serve(func() BaseProtocol {
+	_, port := tl.serve(func() (BaseProtocol, error) {
 		plain = newRecorder(tl.Loop)
 		plain.onData = func(*recorder, []byte) {
 			if !arrived.Done() {
 				_ = arrived.SetResult(nil)
 			}
 		}
-		return plain
+		return plain, nil
 	}, ListenOptions{})
 	cli := newRecorder(tl.Loop)
-	fut := CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "127.0.0.1", port,
+	fut := CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "127.0.0.1", port,
 		DialOptions{TLS: &tls.Config{InsecureSkipVerify: true}})
 	tl.mustAwait(arrived)
 	fut.Cancel()
@@ -367,7 +367,7 @@ func TestTLSUnixSocket(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	path := filepath.Join(t.TempDir(), "tls.sock")
-	srv := tl.mustAwait(CreateUnixServer(tl.Loop, func() BaseProtocol { return echoRecorder(tl) }, path,
+	srv := tl.mustAwait(CreateUnixServer(tl.Loop, func() (BaseProtocol, error) { return echoRecorder(tl), nil }, path,
 		ListenOptions{TLS: pki.serverConfig()})).(*Server)
 	defer srv.Close()
 	cli := newRecorder(tl.Loop)
@@ -377,7 +377,7 @@ func TestTLSUnixSocket(t *testing.T) {
 			r.tr.Close()
 		}
 	}
-	tl.mustAwait(CreateUnixConnection(tl.Loop, func() BaseProtocol { return cli }, path,
+	tl.mustAwait(CreateUnixConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, path,
 		DialOptions{TLS: pki.clientConfig(), ServerHostname: "localhost"}))
 	require.Nil(t, tl.mustAwait(cli.lost))
 	assert.Equal(t, "over unix", cli.data.String(), "got %q", cli.data.String())
@@ -391,14 +391,14 @@ func TestTLSDataReceivedPanic(t *testing.T) {
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
 	var srv *recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		srv = newRecorder(tl.Loop)
 		srv.onData = func(*recorder, []byte) { panic("boom") }
-		return srv
+		return srv, nil
 	}, ListenOptions{TLS: pki.serverConfig()})
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("x")) }
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	err, _ := tl.mustAwait(srv.lost).(error)
 	expectError(t, err, KindRuntimeError, 0, "")
 	assert.Contains(t, err.Error(), "panic in protocol.data_received(): boom", "error %v", err)
@@ -440,10 +440,10 @@ func TestTLSClientCertificates(t *testing.T) {
 	serverCfg.ClientAuth = tls.RequireAndVerifyClientCert
 	serverCfg.ClientCAs = pki.Pool
 	var protos []*recorder
-	_, port := tl.tlsServe(func() BaseProtocol {
+	_, port := tl.tlsServe(func() (BaseProtocol, error) {
 		r := echoRecorder(tl)
 		protos = append(protos, r)
-		return r
+		return r, nil
 	}, ListenOptions{TLS: serverCfg})
 
 	clientCert := pki.Issue("client", x509Template{cn: "client one"}.certificate())
@@ -452,7 +452,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	cli := newRecorder(tl.Loop)
 	cli.onMade = func(r *recorder) { _ = r.tr.Write([]byte("authenticated")) }
 	cli.onData = func(r *recorder, _ []byte) { r.tr.Close() }
-	tl.mustAwait(CreateConnection(tl.Loop, func() BaseProtocol { return cli }, "localhost", port, DialOptions{TLS: withCert}))
+	tl.mustAwait(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return cli, nil }, "localhost", port, DialOptions{TLS: withCert}))
 	require.Nil(t, tl.mustAwait(cli.lost), "client with a certificate")
 	assert.Equal(t, "authenticated", cli.data.String(), "client with a certificate: %q", cli.data.String())
 	cert, _ := protos[0].tr.GetExtraInfo("peercert").(map[string]any)
@@ -460,7 +460,7 @@ func TestTLSClientCertificates(t *testing.T) {
 
 	anon := newRecorder(tl.Loop)
 	anon.onData = func(*recorder, []byte) {}
-	_, err := tl.await(CreateConnection(tl.Loop, func() BaseProtocol { return anon }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
+	_, err := tl.await(CreateConnection(tl.Loop, func() (BaseProtocol, error) { return anon, nil }, "localhost", port, DialOptions{TLS: pki.clientConfig()}))
 	if err == nil {
 		err, _ = tl.mustAwait(anon.lost).(error)
 	}
@@ -479,7 +479,7 @@ func TestTLSLargeConcurrentEchoWithGoClients(t *testing.T) {
 	const size, clients = 8 << 20, 4
 	tl := newTestLoop(t)
 	pki := newTestPKI(t)
-	_, port := tl.tlsServe(func() BaseProtocol { return echoRecorder(tl) }, ListenOptions{TLS: pki.serverConfig()})
+	_, port := tl.tlsServe(func() (BaseProtocol, error) { return echoRecorder(tl), nil }, ListenOptions{TLS: pki.serverConfig()})
 	payload := patterned(size)
 	done := tl.NewFuture()
 	var mu sync.Mutex

@@ -82,7 +82,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 			var rec *pipeRecorder
 			var wt *writePipeTransport
 			var fd int
-			fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+			fut := ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 				rec = newPipeRecorder(tl.Loop)
 				rec.onMade = func(r *pipeRecorder) {
 					wt = r.tr.(*writePipeTransport)
@@ -105,7 +105,7 @@ func TestWritePipeReprAndIgnoredWrites(t *testing.T) {
 					assert.Equal(t, 0, wt.GetWriteBufferSize(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
 					assert.True(t, wt.IsClosing(), "after ForceClose: %d buffered, closing %v", wt.GetWriteBufferSize(), wt.IsClosing())
 				}
-				return rec
+				return rec, nil
 			}, w)
 			tl.mustAwait(fut)
 			err, _ := tl.mustAwait(rec.lost).(error)
@@ -129,7 +129,7 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 	tl := newTestLoop(t)
 	_, w := osPipe(t)
 	var rec *pipeRecorder
-	fut := ConnectWritePipe(tl.Loop, func() BaseProtocol {
+	fut := ConnectWritePipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(r *pipeRecorder) {
 			wt := r.tr.(WriteTransport)
@@ -150,7 +150,7 @@ func TestWritePipeSetLimitsPausesAtOnce(t *testing.T) {
 			assert.Error(t, wt.SetWriteBufferLimits(intp(1), intp(2)), "high < low accepted")
 			wt.Abort()
 		}
-		return rec
+		return rec, nil
 	}, w)
 	tl.mustAwait(fut)
 	assert.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
@@ -166,7 +166,7 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 	var rec *pipeRecorder
 	var rt *readPipeTransport
 	var fd int
-	fut := ConnectReadPipe(tl.Loop, func() BaseProtocol {
+	fut := ConnectReadPipe(tl.Loop, func() (BaseProtocol, error) {
 		rec = newPipeRecorder(tl.Loop)
 		rec.onMade = func(p *pipeRecorder) {
 			rt = p.tr.(*readPipeTransport)
@@ -177,7 +177,7 @@ func TestReadPipeReprAndForceClose(t *testing.T) {
 			rt.ForceClose((*Error)(nil))
 			assert.Equal(t, fmt.Sprintf("<read pipe transport closing fd=%d idle>", fd), rt.String(), "closing")
 		}
-		return rec
+		return rec, nil
 	}, r)
 	tl.mustAwait(fut)
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")
@@ -196,7 +196,7 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 	var rec *dgramRecorder
 	var dt *datagramTransport
 	var fd int
-	fut := CreateDatagramEndpoint(tl.Loop, func() BaseProtocol {
+	fut := CreateDatagramEndpoint(tl.Loop, func() (BaseProtocol, error) {
 		rec = newDgramRecorder(tl.Loop)
 		rec.onMade = func(r *dgramRecorder) {
 			dt = r.tr.(*datagramTransport)
@@ -212,7 +212,7 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 			}
 			dt.ForceClose((*Error)(nil)) // ConnectionLost is already scheduled: a no-op
 		}
-		return rec
+		return rec, nil
 	}, DatagramOptions{LocalAddr: "127.0.0.1:0"})
 	tl.mustAwait(fut)
 	require.Nil(t, tl.mustAwait(rec.lost), "ConnectionLost")

@@ -71,7 +71,7 @@ func run(args []string) error {
 		return fmt.Errorf("new runtime: %w", err)
 	}
 	defer rt.Close()
-	ln, err := rt.Listen("tcp", addr, func() transports.BaseProtocol { return &echo{} })
+	ln, err := rt.Listen("tcp", addr, func() (transports.BaseProtocol, error) { return &echo{}, nil })
 	if err != nil {
 		return err
 	}

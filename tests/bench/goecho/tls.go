@@ -44,7 +44,7 @@ func serveTLS(addr string, cfg *tls.Config) error {
 		return fmt.Errorf("new loop: %w", err)
 	}
 	defer l.Close()
-	v, err := l.RunUntilComplete(transports.CreateServer(l, func() transports.BaseProtocol { return &echo{} },
+	v, err := l.RunUntilComplete(transports.CreateServer(l, func() (transports.BaseProtocol, error) { return &echo{}, nil },
 		host, port, transports.ListenOptions{TLS: cfg}))
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
