@@ -9,7 +9,10 @@ gather and the create_* calls all work with run_until_complete either way).
 `run(main)` calls main(argv) and then runs the loop until no work is left,
 as starnet does.
 """
+__all__ = ["T", "fmt", "msg", "peer", "fail", "error", "on_exception", "protocol", "loop", "run", "ScriptError"]
+
 import asyncio
+import logging
 import os
 import sys
 
@@ -40,6 +43,11 @@ class ScriptError(Exception):
 def fail(message):
     """Starlark's fail(): raises ScriptError."""
     raise ScriptError(message)
+
+
+def error(message):
+    """An error to give set_exception (a string in Starlark)."""
+    return Exception(message)
 
 
 def fmt(v):
@@ -89,6 +97,28 @@ def T(name, *args):
 def peer(line):
     """Sends line to the scenario's peer (the driver forwards it)."""
     print("@peer " + line, flush=True)
+
+
+def on_exception(loop, ctx):
+    """An exception handler that traces the call: the message, and the
+    exception when there is one."""
+    if ctx.get("exception") is not None:
+        T("exception_handler", ctx["message"], ctx["exception"])
+    else:
+        T("exception_handler", ctx["message"])
+
+
+class _LogToTrace(logging.Handler):
+    """asyncio's logger warnings are, in starnet, exception handler calls
+    without an exception: traced the same way."""
+
+    def emit(self, record):
+        if record.levelno >= logging.WARNING and not record.exc_info:
+            T("exception_handler", record.getMessage())
+
+
+logging.getLogger("asyncio").addHandler(_LogToTrace())
+logging.getLogger("asyncio").propagate = False
 
 
 def _base(methods):
@@ -169,6 +199,12 @@ def run(main):
     """Calls main(argv), then runs the loop until no work is left."""
     main(sys.argv[1:])
     real = _real
-    while _has_work(real):
-        real._run_once()
+    # run_forever's own set-up and clean-up around its iterations, so that
+    # tasks see a running loop; the loop ends when no work is left.
+    real._run_forever_setup()
+    try:
+        while _has_work(real):
+            real._run_once()
+    finally:
+        real._run_forever_cleanup()
     sys.stdout.flush()

@@ -1,5 +1,5 @@
 # A TCP client: connects, writes twice, half-closes, reads the answer.
-from fidelity import T, fmt, loop, protocol, run
+from fidelity import *
 
 def made(self, transport):
     T("connection_made", transport.get_extra_info("peername"))
