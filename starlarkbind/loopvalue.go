@@ -309,51 +309,7 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 		}
 		children[i] = f
 	}
-	out := lv.l().NewFuture()
-	e := lv.e
-	if len(children) == 0 {
-		_ = out.SetResult(starlark.NewList(nil))
-		return e.futureValue(out), nil
-	}
-	pending := len(children)
-	onChildDone := func(*loop.Future) {
-		pending--
-		if out.Done() {
-			return
-		}
-		if !returnExceptions {
-			for _, c := range children {
-				if c.Done() && c.Exception() != nil {
-					_ = out.SetException(c.Exception())
-					return
-				}
-			}
-		}
-		if pending > 0 {
-			return
-		}
-		results := make([]starlark.Value, len(children))
-		for i, c := range children {
-			if err := c.Exception(); err != nil {
-				results[i] = NewErrorValue(err)
-				continue
-			}
-			v, _ := c.Result()
-			results[i] = e.fromGo(v)
-		}
-		_ = out.SetResult(starlark.NewList(results))
-	}
-	for _, c := range children {
-		c.AddDoneCallback(onChildDone)
-	}
-	out.AddDoneCallback(func(out *loop.Future) {
-		if out.Cancelled() {
-			for _, c := range children {
-				c.Cancel()
-			}
-		}
-	})
-	return e.futureValue(out), nil
+	return lv.e.futureValue(lv.l().Gather(returnExceptions, children...)), nil
 }
 
 // errLoopRunning is asyncio's RuntimeError for a nested run.
