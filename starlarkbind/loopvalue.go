@@ -145,7 +145,7 @@ func (lv *loopValue) callbackFunc(fn starlark.Callable, args starlark.Tuple, hv 
 	return func() {
 		_, err := e.call(fn, args)
 		if err != nil {
-			e.reportCallback(hv.String(), err)
+			e.reportCallback(e.callbackSource(fn, args), err)
 		}
 	}
 }

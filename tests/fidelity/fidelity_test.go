@@ -284,9 +284,11 @@ var (
 
 // normaliser returns a function that rewrites what varies between runs:
 // the temporary and certificate directories, the peer's announced values,
-// ports in addresses and pid=/fd=/port= numbers.
+// ports in addresses, pid=/fd=/port= numbers, where a callback was defined
+// and the name of lambdas.
 func normaliser(tmp, pki string, announced []string) func([]string) []string {
-	pairs := []string{tmp, "TMP", pki, "PKI"}
+	// A Python lambda is named "<lambda>", a Starlark one "lambda".
+	pairs := []string{tmp, "TMP", pki, "PKI", "<lambda>", "lambda"}
 	for i, v := range announced {
 		if len(v) >= 4 {
 			pairs = append(pairs, v, fmt.Sprintf("ARG%d", i))
