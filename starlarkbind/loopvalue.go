@@ -264,36 +264,13 @@ func (lv *loopValue) waitFor(fnname string, args starlark.Tuple, kwargs []starla
 	if err != nil {
 		return nil, err
 	}
-	out := lv.l().NewFuture()
-	var timer *loop.Handle
+	timeout := loop.NoTimeout
 	if timeoutV != starlark.None {
-		timeout, err := toDuration(fnname, "timeout", timeoutV)
-		if err != nil {
+		if timeout, err = toDuration(fnname, "timeout", timeoutV); err != nil {
 			return nil, err
 		}
-		timer = lv.l().CallLater(timeout, func() {
-			if inner.Done() {
-				return // its done callback completes out
-			}
-			inner.Cancel()
-			_ = out.SetException(transports.NewError(transports.KindTimeoutError, ""))
-		})
 	}
-	inner.AddDoneCallback(func(inner *loop.Future) {
-		if timer != nil {
-			timer.Cancel()
-		}
-		copyOutcome(out, inner)
-	})
-	out.AddDoneCallback(func(out *loop.Future) {
-		if out.Cancelled() {
-			if timer != nil {
-				timer.Cancel()
-			}
-			inner.Cancel()
-		}
-	})
-	return lv.e.futureValue(out), nil
+	return lv.e.futureValue(lv.l().WaitFor(inner, timeout)), nil
 }
 
 func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

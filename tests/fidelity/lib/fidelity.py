@@ -9,7 +9,7 @@ gather and the create_* calls all work with run_until_complete either way).
 `run(main)` calls main(argv) and then runs the loop until no work is left,
 as starnet does.
 """
-__all__ = ["T", "fmt", "msg", "peer", "fail", "error", "on_exception", "protocol", "loop", "run", "ScriptError"]
+__all__ = ["T", "fmt", "msg", "peer", "fail", "error", "on_exception", "protocol", "loop", "run", "ScriptError", "make_pipe"]
 
 import asyncio
 import logging
@@ -119,6 +119,13 @@ class _LogToTrace(logging.Handler):
 
 logging.getLogger("asyncio").addHandler(_LogToTrace())
 logging.getLogger("asyncio").propagate = False
+
+
+def make_pipe():
+    """A pipe: (read end, write end) as unbuffered files, as
+    connect_read_pipe and connect_write_pipe take them."""
+    r, w = os.pipe()
+    return os.fdopen(r, "rb", 0), os.fdopen(w, "wb", 0)
 
 
 def _base(methods):
