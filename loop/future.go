@@ -24,6 +24,9 @@ type Future struct {
 	result    any
 	err       error
 	callbacks []func(*Future) // nil entries were removed
+	// cancelHook, when set, is what Cancel does for a pending future
+	// (Gather's future cancels its children instead of itself).
+	cancelHook func() bool
 }
 
 // NewFuture creates a pending Future bound to l.
@@ -99,10 +102,14 @@ func (f *Future) SetException(err error) error {
 }
 
 // Cancel cancels a pending future and schedules its callbacks; it reports
-// false if the future was already done.
+// false if the future was already done. (A future from Gather cancels its
+// children instead; see there.)
 func (f *Future) Cancel() bool {
 	if f.state != futurePending {
 		return false
+	}
+	if f.cancelHook != nil {
+		return f.cancelHook()
 	}
 	f.state = futureCancelled
 	f.scheduleCallbacks()

@@ -33,13 +33,9 @@ func (r ReturnWhen) String() string {
 	return fmt.Sprintf("ReturnWhen(%d)", uint8(r))
 }
 
-// NoTimeout, as the timeout of Wait or AsCompleted, means none. Any
-// negative timeout means none; zero times out on the next iteration.
-const NoTimeout time.Duration = -1
-
-// ErrTimeout is the error of an AsCompleted Future whose turn did not come
-// before the timeout (asyncio's TimeoutError).
-var ErrTimeout error = &Error{Kind: "TimeoutError"}
+// Wait and AsCompleted take NoTimeout (waitfor.go) for no timeout; any
+// other timeout of zero or less times out on the next iteration, and an
+// AsCompleted Future whose turn did not come fails with ErrTimeout.
 
 // errEmptyWait is Wait's error for no futures (asyncio's message).
 var errEmptyWait error = &Error{Kind: "ValueError", Message: "Set of Tasks/Futures is empty."}
@@ -69,7 +65,7 @@ func (l *Loop) checkFutures(fs []*Future) ([]*Future, error) {
 
 // Wait is asyncio.wait: it returns a Future that completes with a
 // *WaitResult when returnWhen says so, or when timeout passes (unless it is
-// negative, NoTimeout). The Future never fails for the futures' errors,
+// NoTimeout). The Future never fails for the futures' errors,
 // and neither the timeout nor cancelling the Future cancels them. Repeated
 // futures count once. Wait fails with a ValueError for no futures, for a
 // future of another loop, or for an unknown returnWhen.
@@ -89,7 +85,7 @@ func (l *Loop) Wait(fs []*Future, returnWhen ReturnWhen, timeout time.Duration) 
 	for i, f := range fs {
 		w.tokens[i] = f.addDoneCallback(w.onCompletion)
 	}
-	if timeout >= 0 {
+	if timeout != NoTimeout {
 		w.timer = l.CallLater(timeout, w.release)
 	}
 	w.out.AddDoneCallback(func(out *Future) {
@@ -150,7 +146,7 @@ func (w *waitState) stop() {
 // AsCompleted is asyncio.as_completed used as a plain iterator: it returns
 // one new Future per distinct future of fs, and the i-th of them completes
 // as the i-th of fs to finish did (its result, its error, or cancelled).
-// Once timeout passes (unless it is negative, NoTimeout), the ones not
+// Once timeout passes (unless it is NoTimeout), the ones not
 // completed yet fail with ErrTimeout. The futures of fs are not cancelled.
 // A returned Future cancelled before its turn hands its turn to the next.
 // It fails with a ValueError for a future of another loop.
@@ -167,7 +163,7 @@ func (l *Loop) AsCompleted(fs []*Future, timeout time.Duration) ([]*Future, erro
 	for i, f := range fs {
 		a.tokens[i] = f.addDoneCallback(a.onCompletion)
 	}
-	if timeout >= 0 && len(fs) > 0 {
+	if timeout != NoTimeout && len(fs) > 0 {
 		a.timer = l.CallLater(timeout, a.onTimeout)
 	}
 	return a.outs, nil

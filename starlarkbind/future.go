@@ -189,7 +189,7 @@ func (fv *futureValue) addDoneCallback(fnname string, args starlark.Tuple, kwarg
 	e := fv.e
 	fv.f.AddDoneCallback(func(*loop.Future) {
 		_, err := e.call(fn, starlark.Tuple{fv})
-		e.reportCallback(fn.Name()+"("+fv.String()+")", err)
+		e.reportCallback(e.callbackSource(fn, starlark.Tuple{fv}), err)
 	})
 	return starlark.None, nil
 }

@@ -144,7 +144,7 @@ func (lv *loopValue) callbackFunc(fn starlark.Callable, args starlark.Tuple, hv 
 	return func() {
 		_, err := e.call(fn, args)
 		if err != nil {
-			e.reportCallback(hv.String(), err)
+			e.reportCallback(e.callbackSource(fn, args), err)
 		}
 	}
 }
@@ -241,37 +241,16 @@ func copyOutcome(dst, src *loop.Future) {
 
 func (lv *loopValue) waitFor(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var fut futureArg
-	var timeout bind.OptionalSeconds
-	if err := unpack(fnname, args, kwargs, "fut", &fut, "timeout", &timeout); err != nil {
+	var timeoutArg bind.OptionalSeconds
+	if err := unpack(fnname, args, kwargs, "fut", &fut, "timeout", &timeoutArg); err != nil {
 		return nil, err
 	}
 	inner := fut.f
-	out := lv.l().NewFuture()
-	var timer *loop.Handle
-	if timeout.Set {
-		timer = lv.l().CallLater(timeout.Duration(), func() {
-			if inner.Done() {
-				return // its done callback completes out
-			}
-			inner.Cancel()
-			_ = out.SetException(transports.NewError(transports.KindTimeoutError, ""))
-		})
+	timeout := loop.NoTimeout
+	if timeoutArg.Set {
+		timeout = timeoutArg.Duration()
 	}
-	inner.AddDoneCallback(func(inner *loop.Future) {
-		if timer != nil {
-			timer.Cancel()
-		}
-		copyOutcome(out, inner)
-	})
-	out.AddDoneCallback(func(out *loop.Future) {
-		if out.Cancelled() {
-			if timer != nil {
-				timer.Cancel()
-			}
-			inner.Cancel()
-		}
-	})
-	return lv.e.futureValue(out), nil
+	return lv.e.futureValue(lv.l().WaitFor(inner, timeout)), nil
 }
 
 func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -287,51 +266,7 @@ func (lv *loopValue) gather(fnname string, args starlark.Tuple, kwargs []starlar
 		}
 		children[i] = child.f
 	}
-	out := lv.l().NewFuture()
-	e := lv.e
-	if len(children) == 0 {
-		_ = out.SetResult(starlark.NewList(nil))
-		return e.futureValue(out), nil
-	}
-	pending := len(children)
-	onChildDone := func(*loop.Future) {
-		pending--
-		if out.Done() {
-			return
-		}
-		if !returnExceptions {
-			for _, c := range children {
-				if c.Done() && c.Exception() != nil {
-					_ = out.SetException(c.Exception())
-					return
-				}
-			}
-		}
-		if pending > 0 {
-			return
-		}
-		results := make([]starlark.Value, len(children))
-		for i, c := range children {
-			if err := c.Exception(); err != nil {
-				results[i] = NewErrorValue(err)
-				continue
-			}
-			v, _ := c.Result()
-			results[i] = e.fromGo(v)
-		}
-		_ = out.SetResult(starlark.NewList(results))
-	}
-	for _, c := range children {
-		c.AddDoneCallback(onChildDone)
-	}
-	out.AddDoneCallback(func(out *loop.Future) {
-		if out.Cancelled() {
-			for _, c := range children {
-				c.Cancel()
-			}
-		}
-	})
-	return e.futureValue(out), nil
+	return lv.e.futureValue(lv.l().Gather(returnExceptions, children...)), nil
 }
 
 // errLoopRunning is asyncio's RuntimeError for a nested run.

@@ -324,7 +324,8 @@ func tGetPipeTransport(tv *transportValue, fnname string, args starlark.Tuple, k
 }
 
 // signalResult makes a failed kill(2) fail the call with its error value
-// ("ProcessLookupError: [Errno 3] No such process" once the child is gone).
+// ("ProcessLookupError: [Errno 3] No such process" after connection_lost;
+// nothing is sent once the child has exited).
 func signalResult(err error) (starlark.Value, error) {
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))

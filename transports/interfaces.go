@@ -101,7 +101,8 @@ type SubprocessTransport interface {
 	// GetPipeTransport returns the transport for fd 0, 1 or 2, or nil when
 	// that fd is not a pipe.
 	GetPipeTransport(fd int) BaseTransport
-	// SendSignal sends sig to the child (ProcessLookupError once reaped).
+	// SendSignal sends sig to the child: nothing once it has exited,
+	// ProcessLookupError after ConnectionLost.
 	SendSignal(sig int) error
 	// Terminate sends SIGTERM.
 	Terminate() error

@@ -393,14 +393,19 @@ func (t *subprocessTransport) GetPipeTransport(fd int) BaseTransport {
 	return t.pipes[fd].transport
 }
 
-// SendSignal sends sig to the child. Once the child has been reaped its pid
-// may belong to another process, so this fails with ProcessLookupError
-// instead.
+// SendSignal sends sig to the child, as CPython 3.14 does: once the child
+// has exited (its pid may then belong to another process) nothing is sent
+// and nil returned, and a child that vanished before it was reaped (ESRCH)
+// is no error either; only after ConnectionLost, when the transport has
+// let the child go, is it a ProcessLookupError.
 func (t *subprocessTransport) SendSignal(sig int) error {
-	if t.exited {
+	if t.released {
 		return newErrnoError(unix.ESRCH, "No such process")
 	}
-	if err := unix.Kill(t.pid, syscall.Signal(sig)); err != nil {
+	if t.exited {
+		return nil
+	}
+	if err := unix.Kill(t.pid, syscall.Signal(sig)); err != nil && err != unix.ESRCH {
 		return MapError(err)
 	}
 	return nil
