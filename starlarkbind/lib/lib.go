@@ -6,7 +6,7 @@ import (
 
 // Names are the predeclared names the library adds (API.md §2), for
 // `starnet check`.
-var Names = []string{"bytes", "format", "string"}
+var Names = []string{"bytes", "format", "string", "re"}
 
 // Modules returns the library's predeclared names with fresh values: the
 // values of one loop's scripts, never shared with another loop.
@@ -15,5 +15,6 @@ func Modules() starlark.StringDict {
 		"bytes":  newBytesModule(),
 		"format": starlark.NewBuiltin("format", formatBuiltin),
 		"string": newStringModule(),
+		"re":     newREModule(),
 	}
 }
