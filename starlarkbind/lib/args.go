@@ -110,3 +110,16 @@ func clampIndex(i, n int) int {
 	}
 	return i
 }
+
+// floatArg unpacks a number, int or float, as a float.
+type floatArg struct{ f float64 }
+
+// Unpack implements starlark.Unpacker.
+func (a *floatArg) Unpack(v starlark.Value) error {
+	f, ok := starlark.AsFloat(v)
+	if !ok {
+		return fmt.Errorf("got %s, want float or int", v.Type())
+	}
+	a.f = f
+	return nil
+}

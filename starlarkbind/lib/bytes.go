@@ -151,10 +151,10 @@ func bytesList(parts []string) *starlark.List {
 }
 
 // shortName is the method name of a builtin ("bytes.rsplit" -> "rsplit").
-func shortName(b *starlark.Builtin) string {
-	name := b.Name()
-	return name[strings.LastIndexByte(name, '.')+1:]
-}
+func shortName(b *starlark.Builtin) string { return lastPart(b.Name()) }
+
+// lastPart is what follows the last '.' of name.
+func lastPart(name string) string { return name[strings.LastIndexByte(name, '.')+1:] }
 
 func bytesPartition(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg

@@ -6,7 +6,7 @@ import (
 
 // Names are the predeclared names the library adds (API.md §2), for
 // `starnet check`.
-var Names = []string{"bytes", "format", "string", "re", "hashlib", "hmac"}
+var Names = []string{"bytes", "format", "string", "re", "hashlib", "hmac", "random", "secrets"}
 
 // Modules returns the library's predeclared names with fresh values: the
 // values of one loop's scripts, never shared with another loop.
@@ -18,5 +18,7 @@ func Modules() starlark.StringDict {
 		"re":      newREModule(),
 		"hashlib": newHashlibModule(),
 		"hmac":    newHMACModule(),
+		"random":  newRandomModule(),
+		"secrets": newSecretsModule(),
 	}
 }

@@ -34,6 +34,7 @@ func runStarFile(t *testing.T, file string) {
 	assert, err := starlarktest.LoadAssertModule()
 	require.NoError(t, err)
 	predeclared["assert"] = assert["assert"]
+	predeclared["freeze"] = assert["freeze"]
 	predeclared["struct"] = starlark.NewBuiltin("struct", starlarkstruct.Make)
 	thread := &starlark.Thread{Name: file}
 	starlarktest.SetReporter(thread, t)
