@@ -46,3 +46,8 @@ func runStarFile(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 }
+
+// moduleOf makes a module of members, for tests.
+func moduleOf(name string, members starlark.StringDict) *starlarkstruct.Module {
+	return &starlarkstruct.Module{Name: name, Members: members}
+}
