@@ -215,7 +215,7 @@ func (e *Env) makePredeclared() starlark.StringDict {
 	for name, v := range guardedUniverse() {
 		d[name] = v
 	}
-	for name, v := range lib.Modules() {
+	for name, v := range lib.Modules(lib.Options{Stderr: e.stderr, Loop: e.index}) {
 		d[name] = v
 	}
 	return d

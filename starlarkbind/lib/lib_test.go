@@ -30,7 +30,7 @@ func TestStarlarkFiles(t *testing.T) {
 func runStarFile(t *testing.T, file string) {
 	src, err := os.ReadFile(file)
 	require.NoError(t, err)
-	predeclared := Modules()
+	predeclared := Modules(Options{})
 	assert, err := starlarktest.LoadAssertModule()
 	require.NoError(t, err)
 	predeclared["assert"] = assert["assert"]
