@@ -98,14 +98,27 @@ func (m *bytesModule) CallInternal(thread *starlark.Thread, args starlark.Tuple,
 
 // needleArg unpacks what Python's bytes.find accepts as sub: bytes (or a
 // buffer) or an int standing for one byte.
-type needleArg struct{ s string }
+type needleArg struct {
+	s   string
+	bad string // an int out of range
+}
 
-// Unpack implements starlark.Unpacker.
+// check fails for an int that is not a byte.
+func (a *needleArg) check(fnname string) error {
+	if a.bad != "" {
+		return valueErrorf("%s: for parameter sub: byte must be in range(0, 256), got %s", fnname, a.bad)
+	}
+	return nil
+}
+
+// Unpack implements starlark.Unpacker. An int outside 0..255 is left for
+// check, which makes it Python's ValueError.
 func (a *needleArg) Unpack(v starlark.Value) error {
 	if i, ok := v.(starlark.Int); ok {
 		n, ok := i.Int64()
 		if !ok || n < 0 || n > 255 {
-			return valueErrorf("byte must be in range(0, 256), got %s", i)
+			a.bad = i.String()
+			return nil
 		}
 		a.s = string([]byte{byte(n)})
 		return nil
@@ -118,17 +131,22 @@ func (a *needleArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// sepArg unpacks a non-empty separator.
+// sepArg unpacks a separator; check refuses an empty one.
 type sepArg struct{ s string }
+
+// check is Python's ValueError for an empty separator.
+func (a *sepArg) check(fnname string) error {
+	if a.s == "" {
+		return valueErrorf("%s: for parameter sep: empty separator", fnname)
+	}
+	return nil
+}
 
 // Unpack implements starlark.Unpacker.
 func (a *sepArg) Unpack(v starlark.Value) error {
 	s, ok := bytesLike(v)
 	if !ok {
 		return fmt.Errorf("got %s, want bytes", v.Type())
-	}
-	if s == "" {
-		return valueErrorf("empty separator")
 	}
 	a.s = s
 	return nil
@@ -162,6 +180,9 @@ func bytesPartition(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "sep", &sep); err != nil {
 		return nil, err
 	}
+	if err := sep.check(b.Name()); err != nil {
+		return nil, err
+	}
 	if shortName(b) == "rpartition" {
 		if i := strings.LastIndex(data.s, sep.s); i >= 0 {
 			return bytesTuple(data.s[:i], sep.s, data.s[i+len(sep.s):]), nil
@@ -188,6 +209,9 @@ func bytesSplit(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	var sep sepArg
 	if err := sep.Unpack(sepv); err != nil {
 		return nil, argError(fmt.Errorf("%s: for parameter sep: %w", b.Name(), err))
+	}
+	if err := sep.check(b.Name()); err != nil {
+		return nil, err
 	}
 	if maxsplit < 0 {
 		return bytesList(strings.Split(data.s, sep.s)), nil
@@ -355,6 +379,9 @@ func bytesFind(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	var sub needleArg
 	var start, end optInt
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "sub", &sub, "start?", &start, "end?", &end); err != nil {
+		return nil, err
+	}
+	if err := sub.check(b.Name()); err != nil {
 		return nil, err
 	}
 	lo, hi, ok := sliceBounds(start, end, len(data.s))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 )
 
 // swapFS allows everything, but first runs swap: a link swapped in between
@@ -49,7 +50,7 @@ func TestFileFunctionsOpenWhatWasChecked(t *testing.T) {
 				"os": moduleOf("os", FileFunctions(fs)),
 				"d":  starlark.String(d),
 			}
-			_, err = starlark.ExecFile(&starlark.Thread{}, "swap.star", call, predeclared)
+			_, err = starlark.ExecFileOptions(&syntax.FileOptions{}, &starlark.Thread{}, "swap.star", call, predeclared)
 			require.Error(t, err, "the call went through the swapped-in link")
 			assert.Contains(t, err.Error(), "too many levels of symbolic links", "ELOOP from the open")
 			assertUntouched(t, outside)

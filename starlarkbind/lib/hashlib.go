@@ -66,7 +66,7 @@ type hashData struct{ s string }
 // Unpack implements starlark.Unpacker.
 func (a *hashData) Unpack(v starlark.Value) error {
 	if _, ok := v.(starlark.String); ok {
-		return fmt.Errorf("Strings must be encoded before hashing")
+		return errStrHashed{}
 	}
 	s, ok := bytesLike(v)
 	if !ok {
@@ -75,6 +75,11 @@ func (a *hashData) Unpack(v starlark.Value) error {
 	a.s = s
 	return nil
 }
+
+// errStrHashed is Python's error for hashing a str.
+type errStrHashed struct{}
+
+func (errStrHashed) Error() string { return "Strings must be encoded before hashing" }
 
 // hashConstructor is hashlib.sha256(data=b"") and its siblings.
 func hashConstructor(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
+	"go.starlark.net/syntax"
 )
 
 // TestLogging: records below the level are dropped (WARNING by default,
@@ -45,7 +46,7 @@ assert.fails(lambda: logging.basicConfig(format = "%(thread)s"), "for parameter 
 assert.fails(lambda: logging.basicConfig(10), "takes keyword arguments only")
 assert.fails(lambda: logging.info("x", extra = 1), "unexpected keyword argument")
 `
-	_, err = starlark.ExecFile(thread, "logging.star", src, predeclared)
+	_, err = starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "logging.star", src, predeclared)
 	require.NoError(t, err)
 	ts := "2026-12-07 20:01:02,345"
 	require.Equal(t, ts+" WARNING disk 93% full\n"+
