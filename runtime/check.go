@@ -3,8 +3,10 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/starnet-dev/starnet/starlarkbind"
+	"github.com/starnet-dev/starnet/starlarkbind/lib"
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -13,6 +15,7 @@ import (
 // predeclaredNames are the names every script sees besides Starlark's
 // universe (API.md "Predeclared names"), and the universe's str, repr and print, which the
 // env predeclares again with a nesting limit (starlarkbind.MaxNesting).
+// Check adds the library's names (lib.Names).
 var predeclaredNames = []string{
 	"loop", "protocol", "struct", "exit", "error",
 	"ssl", "subprocess", "signal", "os", "binary", "json", "time", "math", "wait", "catch",
@@ -44,7 +47,7 @@ func Check(filename string, src []byte, extra ...string) []error {
 		return []error{err}
 	}
 	names := map[string]bool{}
-	for _, n := range append(predeclaredNames, extra...) {
+	for _, n := range slices.Concat(predeclaredNames, lib.Names, extra) {
 		names[n] = true
 	}
 	isPredeclared := func(name string) bool { return names[name] }

@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/starnet-dev/starnet/starlarkbind/lib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,8 +113,9 @@ func TestCheckReportsResolveAndSyntaxErrors(t *testing.T) {
 	require.Regexp(t, `^t\.star:1:`, errs[0], "syntax error")
 }
 
-// TestCheckKnowsEveryPredeclaredName: Check's list of predeclared names is
-// exactly what a runtime's environment predeclares.
+// TestCheckKnowsEveryPredeclaredName: Check's list of predeclared names
+// (the library's included) is exactly what a runtime's environment
+// predeclares.
 func TestCheckKnowsEveryPredeclaredName(t *testing.T) {
 	t.Parallel()
 	rt, _, _ := newTestRuntime(t, Config{})
@@ -125,5 +128,5 @@ func TestCheckKnowsEveryPredeclaredName(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, predeclaredNames, actual, "Check's names (listA) against the env's (listB)")
+	assert.ElementsMatch(t, slices.Concat(predeclaredNames, lib.Names), actual, "Check's names (listA) against the env's (listB)")
 }

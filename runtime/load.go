@@ -12,7 +12,7 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// loadedModule is a load() cache entry: a module executed once and frozen,
+// loadedModule is a load() cache entry: a module executed once (not frozen),
 // or the error it failed with.
 type loadedModule struct {
 	globals starlark.StringDict
@@ -46,8 +46,9 @@ func (c *loopCopy) execModule(filename string, src []byte) (starlark.StringDict,
 // under --allow-read may be loaded, judged on the path as the kernel
 // resolves it (links and ".." followed); a file outside them is refused
 // before it is read, so no error can quote what it holds. Each module is
-// executed once per loop, with the same predeclared names, and frozen;
-// later loads get the cached globals (or the cached error). A module that
+// executed once per loop, with the same predeclared names, and left
+// unfrozen, as the main script is (see execLoaded); later loads get the
+// cached globals (or the cached error). A module that
 // loads itself, directly or not, gets an error naming the cycle.
 func (c *loopCopy) load(thread *starlark.Thread, module string) (starlark.StringDict, error) {
 	from := loadingFile(thread)
@@ -88,8 +89,15 @@ func (c *loopCopy) exitUnwind(code int) error {
 }
 
 // execLoaded reads the module at the resolved path (without following a
-// link swapped in since the check), executes it as name and freezes its
-// globals.
+// link swapped in since the check) and executes it as name.
+//
+// Its globals are not frozen (API.md §8 "State in loaded modules"): a
+// helper module may keep a counter or a cache in a dict or list, as a
+// Python module does. go.starlark.net freezes loaded modules so that
+// threads sharing one module cannot race; here every loop has its own
+// cache (ownerState.modules), executes its own copy of each module and runs
+// it on its own goroutine only, so no value of a loaded module is reachable
+// from another thread.
 func (c *loopCopy) execLoaded(name, resolved string) (starlark.StringDict, error) {
 	src, err := policy.ReadFile(resolved)
 	if err != nil {
@@ -100,9 +108,7 @@ func (c *loopCopy) execLoaded(name, resolved string) (starlark.StringDict, error
 	if err != nil {
 		return nil, err
 	}
-	globals = orEmpty(globals)
-	globals.Freeze()
-	return globals, nil
+	return orEmpty(globals), nil
 }
 
 // addLoadRoot records the directory of a module the host executed: load()

@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/lib"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -201,7 +202,8 @@ func (e *Env) print(_ *starlark.Thread, msg string) {
 	_, _ = e.stdout.Write(line)
 }
 
-// makePredeclared builds API.md "Predeclared names"'s names.
+// makePredeclared builds API.md "Predeclared names"'s names, the
+// library's (package lib) included.
 func (e *Env) makePredeclared() starlark.StringDict {
 	d := starlark.StringDict{
 		"loop":       e.loopValue,
@@ -221,6 +223,9 @@ func (e *Env) makePredeclared() starlark.StringDict {
 		"catch":      starlark.NewBuiltin("catch", e.catchBuiltin),
 	}
 	for name, v := range guardedUniverse() {
+		d[name] = v
+	}
+	for name, v := range lib.Modules(lib.Options{Stderr: e.stderr, Loop: e.index}) {
 		d[name] = v
 	}
 	return d

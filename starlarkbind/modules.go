@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
+	"github.com/starnet-dev/starnet/starlarkbind/lib"
 	"go.starlark.net/lib/math"
 	"go.starlark.net/lib/time"
 	"go.starlark.net/starlark"
@@ -55,9 +56,11 @@ func timeModule() starlark.Value      { return time.Module }
 func mathModule() starlark.Value      { return math.Module }
 
 // newOSModule makes the os module: stdin/stdout/stderr, pipe, open (see
-// pipes.go), getenv, getpid, listen_fds.
+// pipes.go), getenv, getpid, listen_fds, and the library's file functions
+// (lib.FileFunctions: read_file, write_file, listdir, stat, remove, path)
+// under the env's --allow-read/--allow-write.
 func (e *Env) newOSModule() *starlarkstruct.Module {
-	return &starlarkstruct.Module{
+	m := &starlarkstruct.Module{
 		Name: "os",
 		Members: starlark.StringDict{
 			"stdin":      newStdioPipe(0),
@@ -70,6 +73,31 @@ func (e *Env) newOSModule() *starlarkstruct.Module {
 			"listen_fds": starlark.NewBuiltin("listen_fds", e.listenFDsBuiltin),
 		},
 	}
+	for name, v := range lib.FileFunctions(osFiles{e.perms}) {
+		m.Members[name] = v
+	}
+	return m
+}
+
+// osFiles is the sandbox the library's file functions ask: the same
+// allow-lists and errors as os.open.
+type osFiles struct{ p *permissions }
+
+// Check allows kind of access to resolved if its allow-list does.
+func (f osFiles) Check(kind, path, resolved string) error {
+	list := f.p.read
+	if kind == "write" {
+		list = f.p.write
+	}
+	if list.Contains(resolved) {
+		return nil
+	}
+	return failWith(NewErrorValue(pathDenied(kind, path, resolved)))
+}
+
+// PathError is os.open's OSError for path.
+func (f osFiles) PathError(err error, path string) error {
+	return failWith(NewErrorValue(pathOSError(err, path)))
 }
 
 // getenv implements os.getenv(name, default=None), under --allow-env.
