@@ -83,11 +83,16 @@ func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
 	case "message":
 		return starlark.String(v.err.Message), nil
 	}
+	if a, ok := streamErrorAttr(v.err, name); ok {
+		return a, nil
+	}
 	return nil, noAttr(v, name)
 }
 
 // AttrNames lists the attributes.
-func (v *ErrorValue) AttrNames() []string { return []string{"errno", "kind", "message"} }
+func (v *ErrorValue) AttrNames() []string {
+	return append([]string{"errno", "kind", "message"}, streamErrorAttrNames(v.err)...)
+}
 
 // toTransportsError maps Go errors to the asyncio kinds scripts see.
 func toTransportsError(err error) *transports.Error {

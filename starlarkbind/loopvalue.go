@@ -66,6 +66,10 @@ var loopMethods = map[string]loopMethod{
 	"default_exception_handler": (*loopValue).defaultExceptionHandler,
 	"set_debug":                 (*loopValue).setDebug,
 	"get_debug":                 (*loopValue).getDebug,
+	"open_connection":           (*loopValue).openConnection,
+	"open_unix_connection":      (*loopValue).openUnixConnection,
+	"start_server":              (*loopValue).startServer,
+	"start_unix_server":         (*loopValue).startUnixServer,
 }
 
 func newLoopValue(e *Env) *loopValue {
