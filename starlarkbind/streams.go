@@ -159,4 +159,3 @@ func handlerArg(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (st
 	}
 	return nil, nil, typeErrorf("%s: missing argument for client_connected_cb", fnname)
 }
-

@@ -25,7 +25,9 @@ type IncompleteReadError struct {
 }
 
 // Error reads like Python's str() with the class name.
-func (e *IncompleteReadError) Error() string { return KindIncompleteReadError + ": " + e.ExceptionMessage() }
+func (e *IncompleteReadError) Error() string {
+	return KindIncompleteReadError + ": " + e.ExceptionMessage()
+}
 
 // ExceptionKind returns "IncompleteReadError" (loop.Exception).
 func (e *IncompleteReadError) ExceptionKind() string { return KindIncompleteReadError }
