@@ -86,11 +86,16 @@ var errorMethods = bind.NewMethods("error", map[string]bind.Method[*ErrorValue]{
 
 // Attr returns kind, errno or message.
 func (v *ErrorValue) Attr(name string) (starlark.Value, error) {
+	if a, ok := streamErrorAttr(v.err, name); ok {
+		return a, nil // partial, expected, consumed (streams)
+	}
 	return errorMethods.Attr(v, nil, name)
 }
 
 // AttrNames lists the attributes.
-func (v *ErrorValue) AttrNames() []string { return errorMethods.AttrNames(v) }
+func (v *ErrorValue) AttrNames() []string {
+	return append(errorMethods.AttrNames(v), streamErrorAttrNames(v.err)...)
+}
 
 // toTransportsError maps Go errors to the asyncio kinds scripts see.
 func toTransportsError(err error) *transports.Error {

@@ -77,6 +77,10 @@ var loopMethods = bind.NewMethods("loop", map[string]bind.Method[*loopValue]{
 	"ALL_COMPLETED":             {Get: loopConstant("ALL_COMPLETED")},
 	"FIRST_COMPLETED":           {Get: loopConstant("FIRST_COMPLETED")},
 	"FIRST_EXCEPTION":           {Get: loopConstant("FIRST_EXCEPTION")},
+	"open_connection":           {Fn: (*loopValue).openConnection},
+	"open_unix_connection":      {Fn: (*loopValue).openUnixConnection},
+	"start_server":              {Fn: (*loopValue).startServer},
+	"start_unix_server":         {Fn: (*loopValue).startUnixServer},
 })
 
 // loopConstant returns the getter of one of loopConstants.

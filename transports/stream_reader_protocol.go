@@ -1,0 +1,178 @@
+package transports
+
+import (
+	"github.com/starnet-dev/starnet/loop"
+)
+
+// StreamReaderProtocol is asyncio.StreamReaderProtocol: it feeds a
+// StreamReader and gives a StreamWriter its flow control. OnConnect, when
+// set, is called from ConnectionMade with the pair (start_server's
+// client_connected_cb).
+type StreamReaderProtocol struct {
+	l         *loop.Loop
+	Reader    *StreamReader
+	Writer    *StreamWriter
+	OnConnect func(*StreamReader, *StreamWriter)
+
+	overTLS bool
+	paused  bool
+	lost    bool
+	lostErr error
+	drains  []*loop.Future
+	closed  *loop.Future
+}
+
+// NewStreamReaderProtocol returns a protocol with a reader of the given limit.
+func NewStreamReaderProtocol(l *loop.Loop, limit int) *StreamReaderProtocol {
+	return &StreamReaderProtocol{l: l, Reader: NewStreamReader(l, limit), closed: l.NewFuture()}
+}
+
+// ConnectionMade sets up the reader and the writer.
+func (p *StreamReaderProtocol) ConnectionMade(t BaseTransport) {
+	tr, _ := t.(Transport)
+	p.Reader.SetTransport(tr)
+	p.overTLS = t.GetExtraInfo("ssl_object") != nil
+	p.Writer = &StreamWriter{t: tr, p: p, r: p.Reader, l: p.l}
+	if p.OnConnect != nil {
+		p.OnConnect(p.Reader, p.Writer)
+	}
+}
+
+// ConnectionLost feeds EOF (or the error) to the reader and completes the
+// waiting drains and wait_closed.
+func (p *StreamReaderProtocol) ConnectionLost(err error) {
+	if err == nil {
+		p.Reader.FeedEOF()
+	} else {
+		p.Reader.SetException(err)
+	}
+	p.lost, p.lostErr = true, err
+	p.wakeDrains()
+	if err != nil {
+		_ = p.closed.SetException(err)
+		p.closed.Exception() // retrieved: wait_closed reports it, nobody else
+	} else {
+		_ = p.closed.SetResult(nil)
+	}
+}
+
+// PauseWriting makes drain wait.
+func (p *StreamReaderProtocol) PauseWriting() { p.paused = true }
+
+// ResumeWriting completes the waiting drains.
+func (p *StreamReaderProtocol) ResumeWriting() {
+	p.paused = false
+	p.wakeDrains()
+}
+
+func (p *StreamReaderProtocol) wakeDrains() {
+	ds := p.drains
+	p.drains = nil
+	for _, d := range ds {
+		if d.Done() {
+			continue
+		}
+		if p.lostErr != nil {
+			_ = d.SetException(p.lostErr)
+		} else {
+			_ = d.SetResult(nil)
+		}
+	}
+}
+
+// DataReceived feeds the reader.
+func (p *StreamReaderProtocol) DataReceived(data []byte) { p.Reader.FeedData(data) }
+
+// EOFReceived feeds EOF; the transport stays open for writing unless it
+// runs TLS (as asyncio).
+func (p *StreamReaderProtocol) EOFReceived() bool {
+	p.Reader.FeedEOF()
+	return !p.overTLS
+}
+
+// drainHelper returns a Future done when writing may go on.
+func (p *StreamReaderProtocol) drainHelper(fut *loop.Future) {
+	switch {
+	case p.lost:
+		_ = fut.SetException(NewError(KindConnectionResetError, "Connection lost"))
+	case !p.paused:
+		_ = fut.SetResult(nil)
+	default:
+		p.drains = append(p.drains, fut)
+	}
+}
+
+// StreamWriter is asyncio.StreamWriter over a transport.
+type StreamWriter struct {
+	l *loop.Loop
+	t Transport
+	p *StreamReaderProtocol
+	r *StreamReader
+}
+
+// Transport returns the transport.
+func (w *StreamWriter) Transport() Transport { return w.t }
+
+// Reader returns the reader of the same connection.
+func (w *StreamWriter) Reader() *StreamReader { return w.r }
+
+// Write writes data (see Transport.Write).
+func (w *StreamWriter) Write(data []byte) error { return w.t.Write(data) }
+
+// Writelines writes each buffer in turn.
+func (w *StreamWriter) Writelines(data [][]byte) error { return w.t.Writelines(data) }
+
+// WriteEOF closes the write end after the buffer is flushed.
+func (w *StreamWriter) WriteEOF() error { return w.t.WriteEOF() }
+
+// CanWriteEOF reports whether WriteEOF is supported.
+func (w *StreamWriter) CanWriteEOF() bool { return w.t.CanWriteEOF() }
+
+// Close closes the transport.
+func (w *StreamWriter) Close() { w.t.Close() }
+
+// IsClosing reports whether the transport is closing.
+func (w *StreamWriter) IsClosing() bool { return w.t.IsClosing() }
+
+// GetExtraInfo returns transport information.
+func (w *StreamWriter) GetExtraInfo(name string) any { return w.t.GetExtraInfo(name) }
+
+// WaitClosed returns a Future done when the connection is lost (failed
+// with the connection's error, if any).
+func (w *StreamWriter) WaitClosed() *loop.Future {
+	out := w.l.NewFuture()
+	w.p.closed.AddDoneCallback(func(f *loop.Future) {
+		if err := f.Exception(); err != nil {
+			_ = out.SetException(err)
+		} else {
+			_ = out.SetResult(nil)
+		}
+	})
+	return out
+}
+
+// Drain returns a Future done when the write buffer is below the high-water
+// mark. It fails with the reader's error, or ConnectionResetError once the
+// connection is lost; while the transport closes it first yields one loop
+// iteration (asyncio's sleep(0)) so that connection_lost can run.
+func (w *StreamWriter) Drain() *loop.Future {
+	fut := w.l.NewFuture()
+	if err := w.r.Exception(); err != nil {
+		_ = fut.SetException(err)
+		return fut
+	}
+	if w.t.IsClosing() {
+		w.l.CallSoon(func() { w.p.drainHelper(fut) })
+		return fut
+	}
+	w.p.drainHelper(fut)
+	return fut
+}
+
+// SetTransport switches the writer (and the reader's flow control) to t,
+// after start_tls.
+func (w *StreamWriter) SetTransport(t Transport) {
+	w.t = t
+	w.r.SetTransport(t)
+	w.p.overTLS = true
+}
