@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"syscall"
 
 	"github.com/starnet-dev/starnet/loop"
@@ -150,23 +151,44 @@ func newError(kind, message string) *ErrorValue {
 // future.set_exception and for comparing with the errors the loop hands
 // out (by kind, as Python's except clauses compare classes).
 func errorBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var kind, message string
-	var errnoV starlark.Value = starlark.None
-	if err := unpack(b.Name(), args, kwargs, "kind", &kind, "message?", &message, "errno?", &errnoV); err != nil {
+	var kind classNameArg
+	var message string
+	var errno errnoArg
+	if err := unpack(b.Name(), args, kwargs, "kind", &kind, "message?", &message, "errno?", &errno); err != nil {
 		return nil, err
 	}
-	if !isClassName(kind) {
-		return nil, valueErrorf("%s: for parameter kind: %q is not a class name (letters, digits and _, not starting with a digit)", b.Name(), kind)
+	return &ErrorValue{err: &transports.Error{Kind: string(kind), Message: message, Errno: errno.n}}, nil
+}
+
+// classNameArg unpacks an exception class name: a Python identifier in
+// ASCII.
+type classNameArg string
+
+func (a *classNameArg) Unpack(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return bind.Want(v, "string")
 	}
-	e := &transports.Error{Kind: kind, Message: message}
-	if errnoV != starlark.None {
-		var n int
-		if err := starlark.AsInt(errnoV, &n); err != nil || n <= 0 || n > math.MaxInt32 {
-			return nil, valueErrorf("%s: for parameter errno: got %s, want a positive int or None", b.Name(), errnoV)
-		}
-		e.Errno = syscall.Errno(n)
+	if !isClassName(string(s)) {
+		return bind.Invalid(strconv.Quote(string(s)) + " is not a class name (letters, digits and _, not starting with a digit)")
 	}
-	return &ErrorValue{err: e}, nil
+	*a = classNameArg(s)
+	return nil
+}
+
+// errnoArg unpacks an errno: a positive int, or None (0).
+type errnoArg struct{ n syscall.Errno }
+
+func (a *errnoArg) Unpack(v starlark.Value) error {
+	var o bind.OptionalInt
+	if err := o.Unpack(v); err != nil {
+		return err
+	}
+	if o.Set && (o.N <= 0 || o.N > math.MaxInt32) {
+		return bind.Invalid("got " + v.String() + ", want a positive int or None")
+	}
+	a.n = syscall.Errno(o.N)
+	return nil
 }
 
 // isClassName reports whether s is a Python identifier in ASCII.
