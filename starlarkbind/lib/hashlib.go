@@ -8,6 +8,7 @@ import (
 	"crypto/sha3"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -16,9 +17,12 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+	"golang.org/x/crypto/blake2b"
+	"golang.org/x/crypto/blake2s"
 )
 
-// The hashlib and hmac modules: Go's crypto hashes under Python's names.
+// The hashlib and hmac modules: Go's crypto hashes (and golang.org/x/crypto's
+// BLAKE2) under Python's names.
 
 // hashAlgorithms are the constructors, by Python's name.
 var hashAlgorithms = map[string]func() hash.Hash{
@@ -32,6 +36,40 @@ var hashAlgorithms = map[string]func() hash.Hash{
 	"sha3_256": func() hash.Hash { return sha3.New256() },
 	"sha3_384": func() hash.Hash { return sha3.New384() },
 	"sha3_512": func() hash.Hash { return sha3.New512() },
+	"blake2b":  func() hash.Hash { return mustBlake(blake2b.New(blake2b.Size, nil)) },
+	"blake2s":  func() hash.Hash { return mustBlake(blake2s.New256(nil)) },
+}
+
+// blakeSizes are the largest digest and key sizes of the BLAKE2 hashes.
+var blakeSizes = map[string]int{"blake2b": blake2b.Size, "blake2s": blake2s.Size}
+
+// mustBlake returns h: BLAKE2 fails only for sizes newBlake has checked.
+func mustBlake(h hash.Hash, err error) hash.Hash {
+	if err != nil {
+		return sha256.New() // not reached: the sizes were checked
+	}
+	return h
+}
+
+// newBlake makes a BLAKE2 hash with Python's digest_size and key.
+func newBlake(fnname, name string, size int, key string) (func() hash.Hash, error) {
+	limit := blakeSizes[name]
+	if size < 1 || size > limit {
+		return nil, valueErrorf("%s: for parameter digest_size: digest_size must be between 1 and %d bytes", fnname, limit)
+	}
+	if len(key) > limit {
+		return nil, valueErrorf("%s: for parameter key: maximum key length is %d bytes", fnname, limit)
+	}
+	if name == "blake2b" {
+		return func() hash.Hash { return mustBlake(blake2b.New(size, []byte(key))) }, nil
+	}
+	if size == blake2s.Size {
+		return func() hash.Hash { return mustBlake(blake2s.New256([]byte(key))) }, nil
+	}
+	if key == "" {
+		return nil, valueErrorf("%s: for parameter digest_size: a blake2s digest shorter than 32 bytes needs a key here (golang.org/x/crypto's limit)", fnname)
+	}
+	return func() hash.Hash { return mustBlake(blake2s.New128([]byte(key))) }, nil
 }
 
 func algorithmNames() []string {
@@ -81,13 +119,28 @@ type errStrHashed struct{}
 
 func (errStrHashed) Error() string { return "Strings must be encoded before hashing" }
 
-// hashConstructor is hashlib.sha256(data=b"") and its siblings.
+// hashConstructor is hashlib.sha256(data=b"") and its siblings, and
+// hashlib.blake2b(data=b"", digest_size=64, key=b"") and blake2s.
 func hashConstructor(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data hashData
-	if err := unpack(b.Name(), args, kwargs, "data?", &data); err != nil {
+	name := shortName(b)
+	limit, isBlake := blakeSizes[name]
+	if !isBlake {
+		if err := unpack(b.Name(), args, kwargs, "data?", &data); err != nil {
+			return nil, err
+		}
+		return newHashValue(name, hashAlgorithms[name], data.s), nil
+	}
+	size := limit
+	var key hashData
+	if err := unpack(b.Name(), args, kwargs, "data?", &data, "digest_size?", &size, "key?", &key); err != nil {
 		return nil, err
 	}
-	return newHashValue(shortName(b), hashAlgorithms[shortName(b)], data.s), nil
+	algo, err := newBlake(b.Name(), name, size, key.s)
+	if err != nil {
+		return nil, err
+	}
+	return newHashValue(name, algo, data.s), nil
 }
 
 // hashlibNew is hashlib.new(name, data=b"").
@@ -108,6 +161,7 @@ func hashlibNew(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 // "hmac-").
 type hashValue struct {
 	name   string
+	algo   func() hash.Hash // makes a fresh one (copy)
 	h      hash.Hash
 	frozen bool
 }
@@ -117,7 +171,7 @@ var _ starlark.HasAttrs = (*hashValue)(nil)
 func newHashValue(name string, algo func() hash.Hash, data string) *hashValue {
 	h := algo()
 	h.Write([]byte(data))
-	return &hashValue{name: name, h: h}
+	return &hashValue{name: name, algo: algo, h: h}
 }
 
 // String reads as Python's repr: <sha256 _hashlib.HASH object>.
@@ -177,15 +231,36 @@ func (v *hashValue) method(_ *starlark.Thread, b *starlark.Builtin, args starlar
 	case "hexdigest":
 		return starlark.String(hex.EncodeToString(v.h.Sum(nil))), nil
 	}
-	c, ok := v.h.(hash.Cloner)
-	if !ok {
-		return nil, valueErrorf("%s: this hash cannot be copied", fnname)
-	}
-	h, err := c.Clone()
+	h, err := cloneHash(v.h, v.algo)
 	if err != nil {
 		return nil, valueErrorf("%s: %v", fnname, err)
 	}
-	return &hashValue{name: v.name, h: h}, nil
+	return &hashValue{name: v.name, algo: v.algo, h: h}, nil
+}
+
+// cloneHash copies h: a hash.Cloner clones itself (the standard library's
+// do), another is marshalled into a fresh one from algo.
+func cloneHash(h hash.Hash, algo func() hash.Hash) (hash.Hash, error) {
+	if c, ok := h.(hash.Cloner); ok {
+		return c.Clone()
+	}
+	m, ok := h.(encoding.BinaryMarshaler)
+	if !ok {
+		return nil, fmt.Errorf("this hash cannot be copied")
+	}
+	state, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	fresh := algo()
+	u, ok := fresh.(encoding.BinaryUnmarshaler)
+	if !ok {
+		return nil, fmt.Errorf("this hash cannot be copied")
+	}
+	if err := u.UnmarshalBinary(state); err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 func newHMACModule() *starlarkstruct.Module {

@@ -45,11 +45,11 @@ func TestImportLayering(t *testing.T) {
 		"internal/suggest":     {},
 		"transports":           {module + "/loop", "golang.org/x/sys/"},
 		"starlarkbind": {module + "/loop", module + "/transports", module + "/internal/permissions", module + "/internal/suggest",
-			module + "/starlarkbind/", "go.starlark.net/", "golang.org/x/sys/"},
+			module + "/starlarkbind/", "go.starlark.net/", "golang.org/x/sys/", "golang.org/x/crypto/"},
 		"runtime": {module + "/loop", module + "/transports", module + "/starlarkbind", module + "/internal/permissions", module + "/internal/suggest",
-			"go.starlark.net/", "golang.org/x/sys/"},
+			"go.starlark.net/", "golang.org/x/sys/", "golang.org/x/crypto/"},
 		"cmd/starnet": {module + "/runtime", module + "/loop", module + "/transports", module + "/starlarkbind",
-			module + "/internal/permissions", module + "/internal/suggest", "go.starlark.net/", "golang.org/x/sys/"},
+			module + "/internal/permissions", module + "/internal/suggest", "go.starlark.net/", "golang.org/x/sys/", "golang.org/x/crypto/"},
 	}
 	for _, goos := range []string{"linux", "darwin"} {
 		for pkg, may := range allowed {
