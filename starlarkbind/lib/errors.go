@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -29,22 +30,10 @@ func valueErrorf(format string, args ...any) error {
 	return loop.Errorf(kindValueError, format, args...)
 }
 
-// argError makes an UnpackArgs or Unpacker error a TypeError, unless it
-// already carries a class.
-func argError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ex loop.Exception
-	if errors.As(err, &ex) {
-		return err
-	}
-	return loop.Errorf(kindTypeError, "%w", err)
-}
-
-// unpack is starlark.UnpackArgs with TypeError: messages.
+// unpack is the project's one argument unpacker (bind.UnpackArgs:
+// starlark.UnpackArgs with the class of a refused value kept).
 func unpack(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
-	return argError(starlark.UnpackArgs(fnname, args, kwargs, pairs...))
+	return bind.UnpackArgs(fnname, args, kwargs, pairs...)
 }
 
 // maxSize bounds every string this package builds from a count the script

@@ -25,14 +25,8 @@ var (
 	_ starlark.Value    = (*rePattern)(nil)
 )
 
-// compilePattern compiles a Python pattern.
+// compilePattern compiles a Python pattern; flagsArg has checked flags.
 func compilePattern(fnname, src string, isBytes bool, flags int) (*rePattern, error) {
-	if flags&^(reFlagI|reFlagL|reFlagM|reFlagS|reFlagU|reFlagX|reFlagA) != 0 {
-		return nil, valueErrorf("%s: for parameter flags: unknown flags %#x", fnname, flags)
-	}
-	if flags&reFlagL != 0 {
-		return nil, valueErrorf("%s: for parameter flags: re.LOCALE is not supported", fnname)
-	}
 	if isBytes && flags&reFlagU != 0 {
 		return nil, valueErrorf("%s: cannot use UNICODE flag with a bytes pattern", fnname)
 	}
@@ -135,21 +129,22 @@ func (p *rePattern) method(thread *starlark.Thread, b *starlark.Builtin, args st
 	name := shortName(b)
 	switch name {
 	case "split":
-		var subject starlark.Value
+		var subject textArg
 		maxsplit := 0
 		if err := unpack(b.Name(), args, kwargs, "string", &subject, "maxsplit?", &maxsplit); err != nil {
 			return nil, err
 		}
 		return p.split(b.Name(), subject, maxsplit)
 	case "sub", "subn":
-		var repl, subject starlark.Value
+		var repl replArg
+		var subject textArg
 		count := 0
 		if err := unpack(b.Name(), args, kwargs, "repl", &repl, "string", &subject, "count?", &count); err != nil {
 			return nil, err
 		}
 		return p.sub(thread, b.Name(), repl, subject, count, name == "subn")
 	}
-	var subject starlark.Value
+	var subject textArg
 	if err := unpack(b.Name(), args, kwargs, "string", &subject); err != nil {
 		return nil, err
 	}
@@ -163,12 +158,8 @@ type subject struct {
 	offsets []int  // conv offsets to orig offsets, nil if the same
 }
 
-// subjectOf checks the type of v against the pattern's.
-func (p *rePattern) subjectOf(fnname string, v starlark.Value) (*subject, error) {
-	var t textArg
-	if err := t.Unpack(v); err != nil {
-		return nil, typeErrorf("%s: for parameter string: %v", fnname, err)
-	}
+// subjectOf checks the type of the subject t against the pattern's.
+func (p *rePattern) subjectOf(fnname string, t textArg) (*subject, error) {
 	if t.isBytes != p.isBytes {
 		if p.isBytes {
 			return nil, typeErrorf("%s: cannot use a bytes pattern on a string-like object", fnname)
@@ -200,7 +191,7 @@ func (s *subject) mapped(idx []int) []int {
 }
 
 // call runs search, match, fullmatch, findall or finditer.
-func (p *rePattern) call(fnname, name string, v starlark.Value) (starlark.Value, error) {
+func (p *rePattern) call(fnname, name string, v textArg) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
@@ -229,7 +220,7 @@ func (p *rePattern) call(fnname, name string, v starlark.Value) (starlark.Value,
 
 // split is Pattern.split: the pieces between matches, with the groups of
 // each match between them.
-func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starlark.Value, error) {
+func (p *rePattern) split(fnname string, v textArg, maxsplit int) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
@@ -238,7 +229,7 @@ func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starla
 	if maxsplit > 0 {
 		n = maxsplit
 	} else if maxsplit < 0 {
-		return starlark.NewList([]starlark.Value{v}), nil
+		return starlark.NewList([]starlark.Value{v.value(v.s)}), nil
 	}
 	var out []starlark.Value
 	last := 0
@@ -255,23 +246,18 @@ func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starla
 }
 
 // sub is Pattern.sub and subn: repl a template or a function of the match.
-func (p *rePattern) sub(thread *starlark.Thread, fnname string, repl, v starlark.Value, count int, withCount bool) (starlark.Value, error) {
+func (p *rePattern) sub(thread *starlark.Thread, fnname string, repl replArg, v textArg, count int, withCount bool) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
 	}
 	var tmpl []replPiece
-	fn, isFunc := repl.(starlark.Callable)
+	fn, isFunc := repl.fn, repl.fn != nil
 	if !isFunc {
-		var r textArg
-		if err := r.Unpack(repl); err != nil || r.isBytes != p.isBytes {
-			want := "str"
-			if p.isBytes {
-				want = "bytes"
-			}
-			return nil, typeErrorf("%s: for parameter repl: got %s, want %s or a function", fnname, repl.Type(), want)
+		if repl.tmpl.isBytes != p.isBytes {
+			return nil, typeErrorf("%s: for parameter repl: got %s, want %s or a function", fnname, repl.tmpl.value("").Type(), v.value("").Type())
 		}
-		if tmpl, err = parseRepl(fnname, r.s, p); err != nil {
+		if tmpl, err = parseRepl(fnname, repl.tmpl.s, p); err != nil {
 			return nil, err
 		}
 	}
