@@ -69,3 +69,12 @@ func loopIndexError(format string, args ...any) error {
 }
 
 func keyError(key string) error { return loop.Errorf("KeyError", "%q", key) }
+
+// refusal is an Unpacker's error of a class other than bind's TypeError
+// and ValueError (Match.group's IndexError): its text is only the reason,
+// as bind.UnpackArgs wants, and its class is carried.
+type refusal struct{ kind, msg string }
+
+func (r *refusal) Error() string            { return r.msg }
+func (r *refusal) ExceptionKind() string    { return r.kind }
+func (r *refusal) ExceptionMessage() string { return r.msg }

@@ -219,51 +219,43 @@ func (v *hashValue) Truth() starlark.Bool { return starlark.True }
 // Hash fails: the value is mutable.
 func (v *hashValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: hash") }
 
+// hashMethods is a hash object's table (hashlib's and hmac's).
+var hashMethods = bind.NewMethods("hash", map[string]bind.Method[*hashValue]{
+	"name":        {Get: func(v *hashValue) (starlark.Value, error) { return starlark.String(v.name), nil }},
+	"digest_size": {Get: func(v *hashValue) (starlark.Value, error) { return starlark.MakeInt(v.h.Size()), nil }},
+	"block_size":  {Get: func(v *hashValue) (starlark.Value, error) { return starlark.MakeInt(v.h.BlockSize()), nil }},
+	"update":      {Fn: (*hashValue).update},
+	"digest":      {Fn0: func(v *hashValue) (starlark.Value, error) { return starlark.Bytes(v.h.Sum(nil)), nil }},
+	"hexdigest": {Fn0: func(v *hashValue) (starlark.Value, error) {
+		return starlark.String(hex.EncodeToString(v.h.Sum(nil))), nil
+	}},
+	"copy": {Fn0: (*hashValue).copy},
+})
+
 // AttrNames lists the attributes.
-func (v *hashValue) AttrNames() []string {
-	return []string{"block_size", "copy", "digest", "digest_size", "hexdigest", "name", "update"}
-}
+func (v *hashValue) AttrNames() []string { return hashMethods.AttrNames(v) }
 
 // Attr returns an attribute or a bound method.
-func (v *hashValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "name":
-		return starlark.String(v.name), nil
-	case "digest_size":
-		return starlark.MakeInt(v.h.Size()), nil
-	case "block_size":
-		return starlark.MakeInt(v.h.BlockSize()), nil
-	case "update", "digest", "hexdigest", "copy":
-		return starlark.NewBuiltin(name, v.method).BindReceiver(v), nil
-	}
-	return nil, nil
-}
+func (v *hashValue) Attr(name string) (starlark.Value, error) { return hashMethods.Attr(v, nil, name) }
 
-func (v *hashValue) method(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	fnname := v.name + "." + b.Name()
-	if b.Name() == "update" {
-		var data hashData
-		if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
-			return nil, err
-		}
-		if v.frozen {
-			return nil, valueErrorf("%s: cannot update a frozen hash object", fnname)
-		}
-		v.h.Write([]byte(data.s))
-		return starlark.None, nil
-	}
-	if err := unpack(fnname, args, kwargs); err != nil {
+// update is hash.update(data).
+func (v *hashValue) update(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var data hashData
+	if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
 		return nil, err
 	}
-	switch b.Name() {
-	case "digest":
-		return starlark.Bytes(v.h.Sum(nil)), nil
-	case "hexdigest":
-		return starlark.String(hex.EncodeToString(v.h.Sum(nil))), nil
+	if v.frozen {
+		return nil, valueErrorf("%s: cannot update a frozen hash object", fnname)
 	}
+	v.h.Write([]byte(data.s))
+	return starlark.None, nil
+}
+
+// copy is hash.copy().
+func (v *hashValue) copy() (starlark.Value, error) {
 	h, err := cloneHash(v.h, v.algo)
 	if err != nil {
-		return nil, valueErrorf("%s: %v", fnname, err)
+		return nil, valueErrorf("hash.copy: %v", err)
 	}
 	return &hashValue{name: v.name, algo: v.algo, h: h}, nil
 }

@@ -152,22 +152,21 @@ func (r *randomValue) Hash() (uint32, error) {
 	return starlark.String(fmt.Sprintf("%p", r)).Hash()
 }
 
-// AttrNames lists the methods.
-func (r *randomValue) AttrNames() []string {
-	names := make([]string, 0, len(randomMethods))
-	for n := range randomMethods {
-		names = append(names, n)
+// randomTable is a Random's table, made from randomMethods.
+var randomTable = func() *bind.Methods[*randomValue] {
+	table := map[string]bind.Method[*randomValue]{}
+	for name, fn := range randomMethods {
+		table[name] = bind.Method[*randomValue]{Fn: fn}
 	}
-	sort.Strings(names)
-	return names
-}
+	return bind.NewMethods("Random", table)
+}()
+
+// AttrNames lists the methods.
+func (r *randomValue) AttrNames() []string { return randomTable.AttrNames(r) }
 
 // Attr returns a bound method.
 func (r *randomValue) Attr(name string) (starlark.Value, error) {
-	if _, ok := randomMethods[name]; !ok {
-		return nil, nil
-	}
-	return r.builtin("Random." + name), nil
+	return randomTable.Attr(r, nil, name)
 }
 
 // float53 is a float in [0, 1) with 53 random bits.

@@ -3,10 +3,10 @@ package lib
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -89,66 +89,78 @@ func (p *rePattern) Hash() (uint32, error) {
 	return starlark.String(fmt.Sprintf("%t%d%s", p.isBytes, p.flags, p.source)).Hash()
 }
 
-var patternMethods = []string{"findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn"}
-
-// AttrNames lists the attributes.
-func (p *rePattern) AttrNames() []string {
-	return append([]string{"flags", "groupindex", "groups", "pattern"}, patternMethods...)
-}
-
-// Attr returns an attribute or a bound method.
-func (p *rePattern) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "pattern":
+// patternMethods is Pattern's table. sub and subn may call back into
+// Starlark (a function repl), which needs the calling thread, and a
+// bind.Method gets none: their entries are attributes that make a builtin
+// bound to the pattern on each access.
+var patternMethods = bind.NewMethods("Pattern", map[string]bind.Method[*rePattern]{
+	"pattern": {Get: func(p *rePattern) (starlark.Value, error) {
 		if p.isBytes {
 			return starlark.Bytes(p.source), nil
 		}
 		return starlark.String(p.source), nil
-	case "flags":
-		return starlark.MakeInt(p.flags), nil
-	case "groups":
-		return starlark.MakeInt(p.re.NumSubexp()), nil
-	case "groupindex":
-		d := starlark.NewDict(0)
-		for i, n := range p.re.SubexpNames() {
-			if n != "" {
-				_ = d.SetKey(starlark.String(n), starlark.MakeInt(i))
-			}
-		}
-		return d, nil
-	}
-	i := sort.SearchStrings(patternMethods, name)
-	if i == len(patternMethods) || patternMethods[i] != name {
-		return nil, nil
-	}
-	return starlark.NewBuiltin("Pattern."+name, p.method).BindReceiver(p), nil
+	}},
+	"flags":      {Get: func(p *rePattern) (starlark.Value, error) { return starlark.MakeInt(p.flags), nil }},
+	"groups":     {Get: func(p *rePattern) (starlark.Value, error) { return starlark.MakeInt(p.re.NumSubexp()), nil }},
+	"groupindex": {Get: (*rePattern).groupindex},
+	"search":     {Fn: (*rePattern).matchMethod},
+	"match":      {Fn: (*rePattern).matchMethod},
+	"fullmatch":  {Fn: (*rePattern).matchMethod},
+	"findall":    {Fn: (*rePattern).matchMethod},
+	"finditer":   {Fn: (*rePattern).matchMethod},
+	"split":      {Fn: (*rePattern).splitMethod},
+	"sub":        {Get: func(p *rePattern) (starlark.Value, error) { return p.subBuiltin("Pattern.sub"), nil }},
+	"subn":       {Get: func(p *rePattern) (starlark.Value, error) { return p.subBuiltin("Pattern.subn"), nil }},
+})
+
+// AttrNames lists the attributes.
+func (p *rePattern) AttrNames() []string { return patternMethods.AttrNames(p) }
+
+// Attr returns an attribute or a bound method.
+func (p *rePattern) Attr(name string) (starlark.Value, error) {
+	return patternMethods.Attr(p, nil, name)
 }
 
-// method is a bound Pattern method.
-func (p *rePattern) method(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	name := shortName(b)
-	switch name {
-	case "split":
-		var subject textArg
-		maxsplit := 0
-		if err := unpack(b.Name(), args, kwargs, "string", &subject, "maxsplit?", &maxsplit); err != nil {
-			return nil, err
+func (p *rePattern) groupindex() (starlark.Value, error) {
+	d := starlark.NewDict(0)
+	for i, n := range p.re.SubexpNames() {
+		if n != "" {
+			_ = d.SetKey(starlark.String(n), starlark.MakeInt(i))
 		}
-		return p.split(b.Name(), subject, maxsplit)
-	case "sub", "subn":
+	}
+	return d, nil
+}
+
+// matchMethod is Pattern.search, match, fullmatch, findall and finditer.
+func (p *rePattern) matchMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var subject textArg
+	if err := unpack(fnname, args, kwargs, "string", &subject); err != nil {
+		return nil, err
+	}
+	return p.call(fnname, lastPart(fnname), subject)
+}
+
+// splitMethod is Pattern.split(string, maxsplit=0).
+func (p *rePattern) splitMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var subject textArg
+	maxsplit := 0
+	if err := unpack(fnname, args, kwargs, "string", &subject, "maxsplit?", &maxsplit); err != nil {
+		return nil, err
+	}
+	return p.split(fnname, subject, maxsplit)
+}
+
+// subBuiltin is Pattern.sub or subn(repl, string, count=0), bound to p.
+func (p *rePattern) subBuiltin(fnname string) *starlark.Builtin {
+	return starlark.NewBuiltin(fnname, func(thread *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var repl replArg
 		var subject textArg
 		count := 0
-		if err := unpack(b.Name(), args, kwargs, "repl", &repl, "string", &subject, "count?", &count); err != nil {
+		if err := unpack(fnname, args, kwargs, "repl", &repl, "string", &subject, "count?", &count); err != nil {
 			return nil, err
 		}
-		return p.sub(thread, b.Name(), repl, subject, count, name == "subn")
-	}
-	var subject textArg
-	if err := unpack(b.Name(), args, kwargs, "string", &subject); err != nil {
-		return nil, err
-	}
-	return p.call(b.Name(), name, subject)
+		return p.sub(thread, fnname, repl, subject, count, lastPart(fnname) == "subn")
+	})
 }
 
 // subject is a string to match, as Go's matcher sees it.
