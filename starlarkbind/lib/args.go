@@ -1,9 +1,8 @@
 package lib
 
 import (
-	"fmt"
-
 	"github.com/starnet-dev/starnet/starlarkbind/binary"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -15,7 +14,7 @@ type bytesArg struct{ s string }
 func (a *bytesArg) Unpack(v starlark.Value) error {
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes", v.Type())
+		return bind.Want(v, "bytes")
 	}
 	a.s = s
 	return nil
@@ -47,7 +46,7 @@ func (a *textArg) Unpack(v starlark.Value) error {
 	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want str or bytes", v.Type())
+		return bind.Want(v, "str or bytes")
 	}
 	a.s, a.isBytes = s, true
 	return nil
@@ -61,39 +60,19 @@ func (a *textArg) value(s string) starlark.Value {
 	return starlark.String(s)
 }
 
-// optInt unpacks an int or None (Python's start=None, end=None).
-type optInt struct {
-	set bool
-	n   int
-}
-
-// Unpack implements starlark.Unpacker.
-func (a *optInt) Unpack(v starlark.Value) error {
-	if v == starlark.None {
-		a.set = false
-		return nil
-	}
-	n, err := starlark.AsInt32(v)
-	if err != nil {
-		return fmt.Errorf("got %s, want int or None", v.Type())
-	}
-	a.set, a.n = true, n
-	return nil
-}
-
 // sliceBounds applies Python's start and end (negative from the end,
 // clamped) to a length n; ok is false when start is past the end (where
 // Python finds nothing, not even an empty string).
-func sliceBounds(start, end optInt, n int) (lo, hi int, ok bool) {
+func sliceBounds(start, end bind.OptionalInt, n int) (lo, hi int, ok bool) {
 	lo, hi = 0, n
-	if start.set {
-		if start.n > n {
+	if start.Set {
+		if start.N > n {
 			return n, n, false
 		}
-		lo = clampIndex(start.n, n)
+		lo = clampIndex(start.N, n)
 	}
-	if end.set {
-		hi = clampIndex(end.n, n)
+	if end.Set {
+		hi = clampIndex(end.N, n)
 	}
 	return lo, hi, true
 }
@@ -111,15 +90,36 @@ func clampIndex(i, n int) int {
 	return i
 }
 
-// floatArg unpacks a number, int or float, as a float.
-type floatArg struct{ f float64 }
+// optBytes unpacks bytes (or a buffer) or None; Set says bytes were given.
+type optBytes struct {
+	s   string
+	Set bool
+}
 
 // Unpack implements starlark.Unpacker.
-func (a *floatArg) Unpack(v starlark.Value) error {
-	f, ok := starlark.AsFloat(v)
-	if !ok {
-		return fmt.Errorf("got %s, want float or int", v.Type())
+func (a *optBytes) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		*a = optBytes{}
+		return nil
 	}
-	a.f = f
+	s, ok := bytesLike(v)
+	if !ok {
+		return bind.Want(v, "bytes or None")
+	}
+	*a = optBytes{s: s, Set: true}
+	return nil
+}
+
+// seqArg unpacks a sequence with a length and indexing (a list, a tuple,
+// a str, a range).
+type seqArg struct{ starlark.Indexable }
+
+// Unpack implements starlark.Unpacker.
+func (a *seqArg) Unpack(v starlark.Value) error {
+	ix, ok := v.(starlark.Indexable)
+	if !ok {
+		return bind.Want(v, "a sequence")
+	}
+	a.Indexable = ix
 	return nil
 }

@@ -27,9 +27,9 @@ func BenchmarkRESearchBytes(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, c := range []struct{ name, filler string }{{"ascii", "x"}, {"binary", "\xff"}} {
-		data := starlark.Bytes(strings.Repeat(c.filler, 4000) + "\r\nContent-Length: 42\r\n")
+		data := textArg{s: strings.Repeat(c.filler, 4000) + "\r\nContent-Length: 42\r\n", isBytes: true}
 		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
+			b.SetBytes(int64(len(data.s)))
 			for b.Loop() {
 				if _, err := p.call("re.search", "search", data); err != nil {
 					b.Fatal(err)

@@ -1,9 +1,9 @@
 package lib
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -98,57 +98,71 @@ func (m *bytesModule) CallInternal(thread *starlark.Thread, args starlark.Tuple,
 
 // needleArg unpacks what Python's bytes.find accepts as sub: bytes (or a
 // buffer) or an int standing for one byte.
-type needleArg struct {
-	s   string
-	bad string // an int out of range
-}
+type needleArg struct{ s string }
 
-// check fails for an int that is not a byte.
-func (a *needleArg) check(fnname string) error {
-	if a.bad != "" {
-		return valueErrorf("%s: for parameter sub: byte must be in range(0, 256), got %s", fnname, a.bad)
-	}
-	return nil
-}
-
-// Unpack implements starlark.Unpacker. An int outside 0..255 is left for
-// check, which makes it Python's ValueError.
+// Unpack implements starlark.Unpacker.
 func (a *needleArg) Unpack(v starlark.Value) error {
 	if i, ok := v.(starlark.Int); ok {
 		n, ok := i.Int64()
 		if !ok || n < 0 || n > 255 {
-			a.bad = i.String()
-			return nil
+			return bind.Invalid("byte must be in range(0, 256), got " + i.String())
 		}
 		a.s = string([]byte{byte(n)})
 		return nil
 	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes or int", v.Type())
+		return bind.Want(v, "bytes or int")
 	}
 	a.s = s
 	return nil
 }
 
-// sepArg unpacks a separator; check refuses an empty one.
-type sepArg struct{ s string }
-
-// check is Python's ValueError for an empty separator.
-func (a *sepArg) check(fnname string) error {
-	if a.s == "" {
-		return valueErrorf("%s: for parameter sep: empty separator", fnname)
-	}
-	return nil
+// sepArg unpacks a non-empty separator (bytes); with optional, None too
+// (split's sep: whitespace).
+type sepArg struct {
+	s        string
+	optional bool
+	none     bool
 }
 
 // Unpack implements starlark.Unpacker.
 func (a *sepArg) Unpack(v starlark.Value) error {
+	if a.optional && v == starlark.None {
+		a.none = true
+		return nil
+	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes", v.Type())
+		if a.optional {
+			return bind.Want(v, "bytes or None")
+		}
+		return bind.Want(v, "bytes")
 	}
-	a.s = s
+	if s == "" {
+		return bind.Invalid("empty separator")
+	}
+	a.s, a.none = s, false
+	return nil
+}
+
+// prefixArg unpacks startswith's prefix: bytes or a tuple of bytes.
+type prefixArg struct{ list []string }
+
+// Unpack implements starlark.Unpacker.
+func (a *prefixArg) Unpack(v starlark.Value) error {
+	items := []starlark.Value{v}
+	if t, ok := v.(starlark.Tuple); ok {
+		items = t
+	}
+	a.list = a.list[:0]
+	for _, x := range items {
+		s, ok := bytesLike(x)
+		if !ok {
+			return bind.Want(x, "bytes or a tuple of bytes")
+		}
+		a.list = append(a.list, s)
+	}
 	return nil
 }
 
@@ -180,9 +194,6 @@ func bytesPartition(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "sep", &sep); err != nil {
 		return nil, err
 	}
-	if err := sep.check(b.Name()); err != nil {
-		return nil, err
-	}
 	if shortName(b) == "rpartition" {
 		if i := strings.LastIndex(data.s, sep.s); i >= 0 {
 			return bytesTuple(data.s[:i], sep.s, data.s[i+len(sep.s):]), nil
@@ -197,21 +208,14 @@ func bytesPartition(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 
 func bytesSplit(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg
-	var sepv starlark.Value = starlark.None
+	sep := sepArg{optional: true, none: true}
 	maxsplit := -1
-	if err := unpack(b.Name(), args, kwargs, "data", &data, "sep?", &sepv, "maxsplit?", &maxsplit); err != nil {
+	if err := unpack(b.Name(), args, kwargs, "data", &data, "sep?", &sep, "maxsplit?", &maxsplit); err != nil {
 		return nil, err
 	}
 	right := shortName(b) == "rsplit"
-	if sepv == starlark.None {
+	if sep.none {
 		return bytesList(splitWhitespace(data.s, maxsplit, right)), nil
-	}
-	var sep sepArg
-	if err := sep.Unpack(sepv); err != nil {
-		return nil, argError(fmt.Errorf("%s: for parameter sep: %w", b.Name(), err))
-	}
-	if err := sep.check(b.Name()); err != nil {
-		return nil, err
 	}
 	if maxsplit < 0 {
 		return bytesList(strings.Split(data.s, sep.s)), nil
@@ -301,17 +305,13 @@ func bytesSplitlines(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 
 func bytesStrip(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg
-	var chars starlark.Value = starlark.None
+	var chars optBytes
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "chars?", &chars); err != nil {
 		return nil, err
 	}
 	cut := bytesWhitespace
-	if chars != starlark.None {
-		s, ok := bytesLike(chars)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter chars: got %s, want bytes or None", b.Name(), chars.Type())
-		}
-		cut = s
+	if chars.Set {
+		cut = chars.s
 	}
 	s := data.s
 	name := shortName(b)
@@ -341,8 +341,8 @@ func trimRightBytes(s, cut string) string {
 
 func bytesStartsWith(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg
-	var affix starlark.Value
-	var start, end optInt
+	var affix prefixArg
+	var start, end bind.OptionalInt
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "prefix", &affix, "start?", &start, "end?", &end); err != nil {
 		return nil, err
 	}
@@ -354,19 +354,11 @@ func bytesStartsWith(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if lo <= hi {
 		s = data.s[lo:hi]
 	}
-	candidates := []starlark.Value{affix}
-	if t, ok := affix.(starlark.Tuple); ok {
-		candidates = t
-	}
 	test := strings.HasPrefix
 	if shortName(b) == "endswith" {
 		test = strings.HasSuffix
 	}
-	for _, c := range candidates {
-		p, ok := bytesLike(c)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter prefix: got %s, want bytes or a tuple of bytes", b.Name(), c.Type())
-		}
+	for _, p := range affix.list {
 		if test(s, p) {
 			return starlark.True, nil
 		}
@@ -377,11 +369,8 @@ func bytesStartsWith(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 func bytesFind(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg
 	var sub needleArg
-	var start, end optInt
+	var start, end bind.OptionalInt
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "sub", &sub, "start?", &start, "end?", &end); err != nil {
-		return nil, err
-	}
-	if err := sub.check(b.Name()); err != nil {
 		return nil, err
 	}
 	lo, hi, ok := sliceBounds(start, end, len(data.s))
@@ -457,10 +446,11 @@ func bytesJoin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	defer it.Done()
 	var x starlark.Value
 	for i := 0; it.Next(&x); i++ {
-		s, ok := bytesLike(x)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter parts: item %d: got %s, want bytes", b.Name(), i, x.Type())
+		var part bytesArg
+		if err := bind.UnpackElement(b.Name(), "parts", i, x, &part); err != nil {
+			return nil, err
 		}
+		s := part.s
 		if i > 0 {
 			sb.WriteString(sep.s)
 		}
@@ -534,15 +524,28 @@ func hasCase(s string, upper bool) bool {
 	return cased
 }
 
+// fillArg unpacks a fill byte: bytes of length 1.
+type fillArg struct{ c string }
+
+// Unpack implements starlark.Unpacker.
+func (a *fillArg) Unpack(v starlark.Value) error {
+	s, ok := bytesLike(v)
+	if !ok {
+		return bind.Want(v, "bytes")
+	}
+	if len(s) != 1 {
+		return bind.Mistyped("must be a byte string of length 1, not " + itoa(len(s)))
+	}
+	a.c = s
+	return nil
+}
+
 func bytesJustify(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var data bytesArg
 	var width int
-	fill := bytesArg{s: " "}
+	fill := fillArg{c: " "}
 	if err := unpack(b.Name(), args, kwargs, "data", &data, "width", &width, "fillbyte?", &fill); err != nil {
 		return nil, err
-	}
-	if len(fill.s) != 1 {
-		return nil, typeErrorf("%s: for parameter fillbyte: must be a byte string of length 1, not %d", b.Name(), len(fill.s))
 	}
 	pad := width - len(data.s)
 	if pad <= 0 {
@@ -559,7 +562,7 @@ func bytesJustify(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		// Python's rounding: the extra byte goes left when both are odd.
 		left = pad/2 + (pad & width & 1)
 	}
-	return starlark.Bytes(strings.Repeat(fill.s, left) + data.s + strings.Repeat(fill.s, pad-left)), nil
+	return starlark.Bytes(strings.Repeat(fill.c, left) + data.s + strings.Repeat(fill.c, pad-left)), nil
 }
 
 func bytesZfill(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -29,22 +30,10 @@ func valueErrorf(format string, args ...any) error {
 	return loop.Errorf(kindValueError, format, args...)
 }
 
-// argError makes an UnpackArgs or Unpacker error a TypeError, unless it
-// already carries a class.
-func argError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ex loop.Exception
-	if errors.As(err, &ex) {
-		return err
-	}
-	return loop.Errorf(kindTypeError, "%w", err)
-}
-
-// unpack is starlark.UnpackArgs with TypeError: messages.
+// unpack is the project's one argument unpacker (bind.UnpackArgs:
+// starlark.UnpackArgs with the class of a refused value kept).
 func unpack(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
-	return argError(starlark.UnpackArgs(fnname, args, kwargs, pairs...))
+	return bind.UnpackArgs(fnname, args, kwargs, pairs...)
 }
 
 // maxSize bounds every string this package builds from a count the script
@@ -80,3 +69,12 @@ func loopIndexError(format string, args ...any) error {
 }
 
 func keyError(key string) error { return loop.Errorf("KeyError", "%q", key) }
+
+// refusal is an Unpacker's error of a class other than bind's TypeError
+// and ValueError (Match.group's IndexError): its text is only the reason,
+// as bind.UnpackArgs wants, and its class is carried.
+type refusal struct{ kind, msg string }
+
+func (r *refusal) Error() string            { return r.msg }
+func (r *refusal) ExceptionKind() string    { return r.kind }
+func (r *refusal) ExceptionMessage() string { return r.msg }

@@ -10,6 +10,7 @@ import (
 
 	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"golang.org/x/sys/unix"
@@ -109,14 +110,10 @@ func (f *files) openChecked(path, resolved string, flags int, wantDir bool) (*os
 // file's bytes, or, given an encoding, its text.
 func (f *files) readFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var path string
-	var encoding starlark.Value = starlark.None
+	var encoding bind.OptionalString
 	errs := "strict"
 	if err := unpack(b.Name(), args, kwargs, "path", &path, "encoding?", &encoding, "errors?", &errs); err != nil {
 		return nil, err
-	}
-	enc, isText := encoding.(starlark.String)
-	if encoding != starlark.None && !isText {
-		return nil, typeErrorf("%s: for parameter encoding: got %s, want str or None", b.Name(), encoding.Type())
 	}
 	resolved, err := f.resolve("read", path)
 	if err != nil {
@@ -134,10 +131,10 @@ func (f *files) readFile(_ *starlark.Thread, b *starlark.Builtin, args starlark.
 	if len(data) > maxSize {
 		return nil, loop.Errorf(kindOverflowError, "%s: %q is larger than %d bytes", b.Name(), path, maxSize)
 	}
-	if !isText {
+	if !encoding.Set {
 		return starlark.Bytes(data), nil
 	}
-	s, err := decode(b.Name(), string(data), string(enc), errs)
+	s, err := decode(b.Name(), string(data), encoding.S, errs)
 	if err != nil {
 		return nil, err
 	}

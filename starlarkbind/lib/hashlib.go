@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"golang.org/x/crypto/blake2b"
@@ -51,15 +52,44 @@ func mustBlake(h hash.Hash, err error) hash.Hash {
 	return h
 }
 
-// newBlake makes a BLAKE2 hash with Python's digest_size and key.
+// blakeSize unpacks a BLAKE2 digest_size, 1 to limit.
+type blakeSize struct{ limit, n int }
+
+// Unpack implements starlark.Unpacker.
+func (a *blakeSize) Unpack(v starlark.Value) error {
+	n, err := starlark.AsInt32(v)
+	if err != nil {
+		return bind.Want(v, "int")
+	}
+	if n < 1 || n > a.limit {
+		return bind.Invalid("digest_size must be between 1 and " + itoa(a.limit) + " bytes")
+	}
+	a.n = n
+	return nil
+}
+
+// blakeKey unpacks a BLAKE2 key of at most limit bytes.
+type blakeKey struct {
+	limit int
+	s     string
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *blakeKey) Unpack(v starlark.Value) error {
+	var d hashData
+	if err := d.Unpack(v); err != nil {
+		return err
+	}
+	if len(d.s) > a.limit {
+		return bind.Invalid("maximum key length is " + itoa(a.limit) + " bytes")
+	}
+	a.s = d.s
+	return nil
+}
+
+// newBlake makes a BLAKE2 hash with Python's digest_size and key (checked
+// by their Unpackers).
 func newBlake(fnname, name string, size int, key string) (func() hash.Hash, error) {
-	limit := blakeSizes[name]
-	if size < 1 || size > limit {
-		return nil, valueErrorf("%s: for parameter digest_size: digest_size must be between 1 and %d bytes", fnname, limit)
-	}
-	if len(key) > limit {
-		return nil, valueErrorf("%s: for parameter key: maximum key length is %d bytes", fnname, limit)
-	}
 	if name == "blake2b" {
 		return func() hash.Hash { return mustBlake(blake2b.New(size, []byte(key))) }, nil
 	}
@@ -67,7 +97,7 @@ func newBlake(fnname, name string, size int, key string) (func() hash.Hash, erro
 		return func() hash.Hash { return mustBlake(blake2s.New256([]byte(key))) }, nil
 	}
 	if key == "" {
-		return nil, valueErrorf("%s: for parameter digest_size: a blake2s digest shorter than 32 bytes needs a key here (golang.org/x/crypto's limit)", fnname)
+		return nil, valueErrorf("%s: a blake2s digest shorter than 32 bytes needs a key here (golang.org/x/crypto's limit)", fnname)
 	}
 	return func() hash.Hash { return mustBlake(blake2s.New128([]byte(key))) }, nil
 }
@@ -108,7 +138,7 @@ func (a *hashData) Unpack(v starlark.Value) error {
 	}
 	s, ok := bytesLike(v)
 	if !ok {
-		return fmt.Errorf("got %s, want bytes", v.Type())
+		return bind.Want(v, "bytes")
 	}
 	a.s = s
 	return nil
@@ -131,12 +161,12 @@ func hashConstructor(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		}
 		return newHashValue(name, hashAlgorithms[name], data.s), nil
 	}
-	size := limit
-	var key hashData
+	size := blakeSize{limit: limit, n: limit}
+	key := blakeKey{limit: limit}
 	if err := unpack(b.Name(), args, kwargs, "data?", &data, "digest_size?", &size, "key?", &key); err != nil {
 		return nil, err
 	}
-	algo, err := newBlake(b.Name(), name, size, key.s)
+	algo, err := newBlake(b.Name(), name, size.n, key.s)
 	if err != nil {
 		return nil, err
 	}
@@ -189,51 +219,43 @@ func (v *hashValue) Truth() starlark.Bool { return starlark.True }
 // Hash fails: the value is mutable.
 func (v *hashValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: hash") }
 
+// hashMethods is a hash object's table (hashlib's and hmac's).
+var hashMethods = bind.NewMethods("hash", map[string]bind.Method[*hashValue]{
+	"name":        {Get: func(v *hashValue) (starlark.Value, error) { return starlark.String(v.name), nil }},
+	"digest_size": {Get: func(v *hashValue) (starlark.Value, error) { return starlark.MakeInt(v.h.Size()), nil }},
+	"block_size":  {Get: func(v *hashValue) (starlark.Value, error) { return starlark.MakeInt(v.h.BlockSize()), nil }},
+	"update":      {Fn: (*hashValue).update},
+	"digest":      {Fn0: func(v *hashValue) (starlark.Value, error) { return starlark.Bytes(v.h.Sum(nil)), nil }},
+	"hexdigest": {Fn0: func(v *hashValue) (starlark.Value, error) {
+		return starlark.String(hex.EncodeToString(v.h.Sum(nil))), nil
+	}},
+	"copy": {Fn0: (*hashValue).copy},
+})
+
 // AttrNames lists the attributes.
-func (v *hashValue) AttrNames() []string {
-	return []string{"block_size", "copy", "digest", "digest_size", "hexdigest", "name", "update"}
-}
+func (v *hashValue) AttrNames() []string { return hashMethods.AttrNames(v) }
 
 // Attr returns an attribute or a bound method.
-func (v *hashValue) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "name":
-		return starlark.String(v.name), nil
-	case "digest_size":
-		return starlark.MakeInt(v.h.Size()), nil
-	case "block_size":
-		return starlark.MakeInt(v.h.BlockSize()), nil
-	case "update", "digest", "hexdigest", "copy":
-		return starlark.NewBuiltin(name, v.method).BindReceiver(v), nil
-	}
-	return nil, nil
-}
+func (v *hashValue) Attr(name string) (starlark.Value, error) { return hashMethods.Attr(v, nil, name) }
 
-func (v *hashValue) method(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	fnname := v.name + "." + b.Name()
-	if b.Name() == "update" {
-		var data hashData
-		if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
-			return nil, err
-		}
-		if v.frozen {
-			return nil, valueErrorf("%s: cannot update a frozen hash object", fnname)
-		}
-		v.h.Write([]byte(data.s))
-		return starlark.None, nil
-	}
-	if err := unpack(fnname, args, kwargs); err != nil {
+// update is hash.update(data).
+func (v *hashValue) update(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var data hashData
+	if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
 		return nil, err
 	}
-	switch b.Name() {
-	case "digest":
-		return starlark.Bytes(v.h.Sum(nil)), nil
-	case "hexdigest":
-		return starlark.String(hex.EncodeToString(v.h.Sum(nil))), nil
+	if v.frozen {
+		return nil, valueErrorf("%s: cannot update a frozen hash object", fnname)
 	}
+	v.h.Write([]byte(data.s))
+	return starlark.None, nil
+}
+
+// copy is hash.copy().
+func (v *hashValue) copy() (starlark.Value, error) {
 	h, err := cloneHash(v.h, v.algo)
 	if err != nil {
-		return nil, valueErrorf("%s: %v", fnname, err)
+		return nil, valueErrorf("hash.copy: %v", err)
 	}
 	return &hashValue{name: v.name, algo: v.algo, h: h}, nil
 }
@@ -274,59 +296,53 @@ func newHMACModule() *starlarkstruct.Module {
 	}
 }
 
-// digestmod resolves hmac's digestmod: a name or a hashlib constructor.
-func digestmod(fnname string, v starlark.Value) (string, func() hash.Hash, error) {
+// digestmodArg unpacks hmac's digestmod: a hashlib name or constructor.
+type digestmodArg struct {
+	name string
+	algo func() hash.Hash
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *digestmodArg) Unpack(v starlark.Value) error {
 	name := ""
 	switch v := v.(type) {
 	case starlark.String:
 		name = strings.ToLower(string(v))
 	case *starlark.Builtin:
-		if strings.HasPrefix(v.Name(), "hashlib.") {
-			name = strings.TrimPrefix(v.Name(), "hashlib.")
-		}
-	case starlark.NoneType:
-		return "", nil, typeErrorf("%s: Missing required parameter 'digestmod'.", fnname)
+		name = strings.TrimPrefix(v.Name(), "hashlib.")
+	default:
+		return bind.Want(v, "a hashlib name or constructor")
 	}
 	algo, ok := hashAlgorithms[name]
 	if !ok {
-		return "", nil, valueErrorf("%s: for parameter digestmod: unsupported digest %s, want a hashlib name or constructor", fnname, v)
+		return bind.Invalid("unsupported digest " + v.String() + ", want a hashlib name or constructor")
 	}
-	return name, algo, nil
+	a.name, a.algo = name, algo
+	return nil
 }
 
 // hmacNew is hmac.new(key, msg=None, digestmod).
 func hmacNew(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var key hashData
-	var msg starlark.Value = starlark.None
-	var mod starlark.Value = starlark.None
-	if err := unpack(b.Name(), args, kwargs, "key", &key, "msg?", &msg, "digestmod?", &mod); err != nil {
+	var key, data hashData
+	var mod digestmodArg
+	if err := unpack(b.Name(), args, kwargs, "key", &key, "msg??", &data, "digestmod??", &mod); err != nil {
 		return nil, err
 	}
-	name, algo, err := digestmod(b.Name(), mod)
-	if err != nil {
-		return nil, err
+	if mod.algo == nil {
+		return nil, typeErrorf("%s: Missing required parameter 'digestmod'.", b.Name())
 	}
-	var data hashData
-	if msg != starlark.None {
-		if err := data.Unpack(msg); err != nil {
-			return nil, typeErrorf("%s: for parameter msg: %v", b.Name(), err)
-		}
-	}
-	return newHashValue("hmac-"+name, func() hash.Hash { return hmac.New(algo, []byte(key.s)) }, data.s), nil
+	algo := mod.algo
+	return newHashValue("hmac-"+mod.name, func() hash.Hash { return hmac.New(algo, []byte(key.s)) }, data.s), nil
 }
 
 // hmacDigest is hmac.digest(key, msg, digest).
 func hmacDigest(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var key, msg hashData
-	var mod starlark.Value
+	var mod digestmodArg
 	if err := unpack(b.Name(), args, kwargs, "key", &key, "msg", &msg, "digest", &mod); err != nil {
 		return nil, err
 	}
-	_, algo, err := digestmod(b.Name(), mod)
-	if err != nil {
-		return nil, err
-	}
-	h := hmac.New(algo, []byte(key.s))
+	h := hmac.New(mod.algo, []byte(key.s))
 	h.Write([]byte(msg.s))
 	return starlark.Bytes(h.Sum(nil)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
@@ -65,8 +66,9 @@ func newLoggingModule(w io.Writer, loopIndex int, now func() time.Time) *starlar
 // basicConfig is logging.basicConfig(level=None, format=None): unlike
 // Python's, every call applies.
 func (lg *logger) basicConfig(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var level, format starlark.Value = starlark.None, starlark.None
-	if err := unpack(b.Name(), nil, kwargs, "level?", &level, "format?", &format); err != nil {
+	var level levelArg
+	var format logFormatArg
+	if err := unpack(b.Name(), nil, kwargs, "level??", &level, "format??", &format); err != nil {
 		return nil, err
 	}
 	if len(args) > 0 {
@@ -74,46 +76,64 @@ func (lg *logger) basicConfig(_ *starlark.Thread, b *starlark.Builtin, args star
 	}
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
-	if level != starlark.None {
-		n, err := levelOf(b.Name(), level)
-		if err != nil {
-			return nil, err
-		}
-		lg.level = n
+	if level.set {
+		lg.level = level.n
 	}
-	if format != starlark.None {
-		f, ok := format.(starlark.String)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter format: got %s, want str", b.Name(), format.Type())
-		}
-		if _, err := expandLogFormat(string(f), logRecord{}); err != nil {
-			return nil, valueErrorf("%s: for parameter format: %v", b.Name(), err)
-		}
-		lg.format = string(f)
+	if format.set {
+		lg.format = format.s
 	}
 	return starlark.None, nil
 }
 
-// levelOf reads a level: an int or a level name.
-func levelOf(fnname string, v starlark.Value) (int, error) {
+// logFormatArg unpacks a logging format (its fields checked).
+type logFormatArg struct {
+	s   string
+	set bool
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *logFormatArg) Unpack(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return bind.Want(v, "str")
+	}
+	if _, err := expandLogFormat(string(s), logRecord{}); err != nil {
+		return bind.Invalid(err.Error())
+	}
+	a.s, a.set = string(s), true
+	return nil
+}
+
+// levelArg unpacks a level: an int or a level name.
+type levelArg struct {
+	n   int
+	set bool
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *levelArg) Unpack(v starlark.Value) error {
 	switch v := v.(type) {
 	case starlark.Int:
 		n, ok := v.Int64()
-		if ok && n >= 0 && n <= 1<<20 {
-			return int(n), nil
+		if !ok || n < 0 || n > 1<<20 {
+			return bind.Invalid("level " + v.String() + " out of range")
 		}
+		a.n, a.set = int(n), true
+		return nil
 	case starlark.String:
 		for level, name := range levelNames {
 			if name == string(v) {
-				return level, nil
+				a.n, a.set = level, true
+				return nil
 			}
 		}
 		if v == "WARN" {
-			return levelWarning, nil
+			a.n, a.set = levelWarning, true
+			return nil
 		}
-		return 0, valueErrorf("%s: for parameter level: Unknown level: '%s'", fnname, string(v))
+		return bind.Invalid("Unknown level: '" + string(v) + "'")
 	}
-	return 0, typeErrorf("%s: for parameter level: got %s, want an int or a level name", fnname, v.Type())
+	return bind.Want(v, "an int or a level name")
 }
 
 func getLevelName(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -143,11 +163,11 @@ func (lg *logger) log(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		if len(args) == 0 {
 			return nil, typeErrorf("%s: missing argument for level", b.Name())
 		}
-		n, err := levelOf(b.Name(), args[0])
-		if err != nil {
+		var l levelArg
+		if err := bind.UnpackArg(b.Name(), "level", args[0], &l); err != nil {
 			return nil, err
 		}
-		level, args = n, args[1:]
+		level, args = l.n, args[1:]
 	} else {
 		for l, n := range levelNames {
 			if strings.ToLower(n) == name {

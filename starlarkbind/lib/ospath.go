@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"golang.org/x/sys/unix"
@@ -61,11 +62,11 @@ func pathJoin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	path := ""
 	for i, a := range args {
-		s, ok := a.(starlark.String)
-		if !ok {
-			return nil, typeErrorf("%s: for argument %d: got %s, want str", b.Name(), i+1, a.Type())
+		var part string
+		if err := bind.UnpackArg(b.Name(), itoa(i+1), a, &part); err != nil {
+			return nil, err
 		}
-		switch part := string(s); {
+		switch {
 		case strings.HasPrefix(part, "/"):
 			path = part
 		case path == "" || strings.HasSuffix(path, "/"):

@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"sort"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
@@ -90,34 +91,42 @@ func (r *randomValue) builtinOf(fnname, method string) *starlark.Builtin {
 // newRandom is random.Random(seed=None): seeded from seed (an int, str or
 // bytes), or from the operating system's generator when it is None.
 func newRandom(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var seed starlark.Value = starlark.None
+	var seed seedArg
 	if err := unpack(b.Name(), args, kwargs, "seed?", &seed); err != nil {
 		return nil, err
 	}
 	r := &randomValue{seeded: true}
-	if err := r.reseed(b.Name(), seed); err != nil {
-		return nil, err
-	}
+	r.reseed(seed)
 	return r, nil
 }
 
-// reseed starts the generator again from seed.
-func (r *randomValue) reseed(fnname string, seed starlark.Value) error {
-	var key [32]byte
-	switch s := seed.(type) {
+// seedArg unpacks a seed: an int, str or bytes, or None (the operating
+// system's generator picks one).
+type seedArg struct{ key [32]byte }
+
+// Unpack implements starlark.Unpacker.
+func (a *seedArg) Unpack(v starlark.Value) error {
+	switch s := v.(type) {
 	case starlark.NoneType:
-		_, _ = crand.Read(key[:])
+		a.key = [32]byte{}
 	case starlark.Int:
-		key = sha256.Sum256([]byte("int:" + s.String()))
+		a.key = sha256.Sum256([]byte("int:" + s.String()))
 	case starlark.String:
-		key = sha256.Sum256([]byte("str:" + string(s)))
+		a.key = sha256.Sum256([]byte("str:" + string(s)))
 	case starlark.Bytes:
-		key = sha256.Sum256([]byte("bytes:" + string(s)))
+		a.key = sha256.Sum256([]byte("bytes:" + string(s)))
 	default:
-		return typeErrorf("%s: for parameter seed: got %s, want int, str, bytes or None", fnname, seed.Type())
+		return bind.Want(v, "int, str, bytes or None")
 	}
-	r.src = mrand.NewChaCha8(key)
 	return nil
+}
+
+// reseed starts the generator again from seed (a zero key: a random one).
+func (r *randomValue) reseed(seed seedArg) {
+	if seed.key == ([32]byte{}) {
+		_, _ = crand.Read(seed.key[:])
+	}
+	r.src = mrand.NewChaCha8(seed.key)
 }
 
 // String reads as Python's repr.
@@ -143,22 +152,21 @@ func (r *randomValue) Hash() (uint32, error) {
 	return starlark.String(fmt.Sprintf("%p", r)).Hash()
 }
 
-// AttrNames lists the methods.
-func (r *randomValue) AttrNames() []string {
-	names := make([]string, 0, len(randomMethods))
-	for n := range randomMethods {
-		names = append(names, n)
+// randomTable is a Random's table, made from randomMethods.
+var randomTable = func() *bind.Methods[*randomValue] {
+	table := map[string]bind.Method[*randomValue]{}
+	for name, fn := range randomMethods {
+		table[name] = bind.Method[*randomValue]{Fn: fn}
 	}
-	sort.Strings(names)
-	return names
-}
+	return bind.NewMethods("Random", table)
+}()
+
+// AttrNames lists the methods.
+func (r *randomValue) AttrNames() []string { return randomTable.AttrNames(r) }
 
 // Attr returns a bound method.
 func (r *randomValue) Attr(name string) (starlark.Value, error) {
-	if _, ok := randomMethods[name]; !ok {
-		return nil, nil
-	}
-	return r.builtin("Random." + name), nil
+	return randomTable.Attr(r, nil, name)
 }
 
 // float53 is a float in [0, 1) with 53 random bits.
@@ -210,11 +218,11 @@ func (r *randomValue) random(fnname string, args starlark.Tuple, kwargs []starla
 }
 
 func (r *randomValue) uniform(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var a, b floatArg
+	var a, b bind.Number
 	if err := unpack(fnname, args, kwargs, "a", &a, "b", &b); err != nil {
 		return nil, err
 	}
-	return starlark.Float(a.f + (b.f-a.f)*r.float53()), nil
+	return starlark.Float(float64(a) + float64(b-a)*r.float53()), nil
 }
 
 func (r *randomValue) randint(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -232,19 +240,14 @@ func (r *randomValue) randint(fnname string, args starlark.Tuple, kwargs []starl
 }
 
 func (r *randomValue) randrange(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var start starlark.Int
-	var stop starlark.Value = starlark.None
+	var start, stop starlark.Int
 	step := starlark.MakeInt(1)
-	if err := unpack(fnname, args, kwargs, "start", &start, "stop?", &stop, "step?", &step); err != nil {
+	if err := unpack(fnname, args, kwargs, "start", &start, "stop??", &stop, "step?", &step); err != nil {
 		return nil, err
 	}
 	lo, hi := big.NewInt(0), start.BigInt()
-	if stop != starlark.None {
-		s, ok := stop.(starlark.Int)
-		if !ok {
-			return nil, typeErrorf("%s: for parameter stop: got %s, want int", fnname, stop.Type())
-		}
-		lo, hi = start.BigInt(), s.BigInt()
+	if stop != (starlark.Int{}) {
+		lo, hi = start.BigInt(), stop.BigInt()
 	}
 	st := step.BigInt()
 	if st.Sign() == 0 {
@@ -280,22 +283,9 @@ func (r *randomValue) getrandbits(fnname string, args starlark.Tuple, kwargs []s
 	return starlark.MakeBigInt(r.bits(k)), nil
 }
 
-// indexableArg unpacks a non-string sequence with a length.
-func indexable(fnname, param string, v starlark.Value) (starlark.Indexable, error) {
-	ix, ok := v.(starlark.Indexable)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter %s: got %s, want a sequence", fnname, param, v.Type())
-	}
-	return ix, nil
-}
-
 func (r *randomValue) choice(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var seq starlark.Value
-	if err := unpack(fnname, args, kwargs, "seq", &seq); err != nil {
-		return nil, err
-	}
-	ix, err := indexable(fnname, "seq", seq)
-	if err != nil {
+	var ix seqArg
+	if err := unpack(fnname, args, kwargs, "seq", &ix); err != nil {
 		return nil, err
 	}
 	if ix.Len() == 0 {
@@ -305,27 +295,26 @@ func (r *randomValue) choice(fnname string, args starlark.Tuple, kwargs []starla
 }
 
 func (r *randomValue) choices(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var population starlark.Value
-	var weights starlark.Value = starlark.None
-	k := 1
-	if err := unpack(fnname, args, kwargs, "population", &population, "weights?", &weights, "k?", &k); err != nil {
+	var ix seqArg
+	var weights weightsArg
+	k := bind.Count{N: 1}
+	if err := unpack(fnname, args, kwargs, "population", &ix, "weights??", &weights, "k?", &k); err != nil {
 		return nil, err
 	}
-	ix, err := indexable(fnname, "population", population)
-	if err != nil {
+	if err := checkSize(fnname, k.N*8); err != nil {
 		return nil, err
 	}
-	if k < 0 || k > maxSize/8 {
-		return nil, valueErrorf("%s: for parameter k: %d out of range", fnname, k)
+	cum := weights.cum
+	if cum != nil && len(cum) != ix.Len() {
+		return nil, valueErrorf("%s: the number of weights does not match the population", fnname)
 	}
-	cum, err := cumulativeWeights(fnname, weights, ix.Len())
-	if err != nil {
-		return nil, err
+	if len(cum) > 0 && !(cum[len(cum)-1] > 0) {
+		return nil, valueErrorf("%s: total of weights must be greater than zero", fnname)
 	}
-	if ix.Len() == 0 && k > 0 {
+	if ix.Len() == 0 && k.N > 0 {
 		return nil, loopIndexError("%s: cannot choose from an empty population", fnname)
 	}
-	out := make([]starlark.Value, k)
+	out := make([]starlark.Value, k.N)
 	for i := range out {
 		if cum == nil {
 			out[i] = ix.Index(int(uint64Below(r.src, uint64(ix.Len()))))
@@ -337,42 +326,36 @@ func (r *randomValue) choices(fnname string, args starlark.Tuple, kwargs []starl
 	return starlark.NewList(out), nil
 }
 
-// cumulativeWeights sums weights (None: nil, all equal).
-func cumulativeWeights(fnname string, weights starlark.Value, n int) ([]float64, error) {
-	if weights == starlark.None {
-		return nil, nil
+// weightsArg unpacks choices' weights (numbers ≥ 0) as their running
+// sums.
+type weightsArg struct{ cum []float64 }
+
+// Unpack implements starlark.Unpacker.
+func (a *weightsArg) Unpack(v starlark.Value) error {
+	ix, ok := v.(starlark.Indexable)
+	if !ok {
+		return bind.Want(v, "a sequence of numbers")
 	}
-	ix, err := indexable(fnname, "weights", weights)
-	if err != nil {
-		return nil, err
-	}
-	if ix.Len() != n {
-		return nil, valueErrorf("%s: the number of weights does not match the population", fnname)
-	}
-	cum := make([]float64, n)
+	a.cum = make([]float64, ix.Len())
 	total := 0.0
-	for i := range cum {
+	for i := range a.cum {
 		w, ok := starlark.AsFloat(ix.Index(i))
-		if !ok || w < 0 {
-			return nil, valueErrorf("%s: for parameter weights: item %d: want a number ≥ 0, got %s", fnname, i, ix.Index(i))
+		if !ok {
+			return bind.Mistyped("element " + itoa(i) + ": got " + ix.Index(i).Type() + ", want float or int")
+		}
+		if !(w >= 0) {
+			return bind.Invalid("element " + itoa(i) + ": want a number ≥ 0, got " + ix.Index(i).String())
 		}
 		total += w
-		cum[i] = total
+		a.cum[i] = total
 	}
-	if n > 0 && !(total > 0) {
-		return nil, valueErrorf("%s: total of weights must be greater than zero", fnname)
-	}
-	return cum, nil
+	return nil
 }
 
 func (r *randomValue) sample(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var population starlark.Value
+	var ix seqArg
 	var k int
-	if err := unpack(fnname, args, kwargs, "population", &population, "k", &k); err != nil {
-		return nil, err
-	}
-	ix, err := indexable(fnname, "population", population)
-	if err != nil {
+	if err := unpack(fnname, args, kwargs, "population", &ix, "k", &k); err != nil {
 		return nil, err
 	}
 	if k < 0 || k > ix.Len() {
@@ -425,14 +408,15 @@ func (r *randomValue) randbytes(fnname string, args starlark.Tuple, kwargs []sta
 
 // seed is Random.seed(a=None); the module's generator cannot be seeded.
 func (r *randomValue) seed(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var a starlark.Value = starlark.None
+	var a seedArg
 	if err := unpack(fnname, args, kwargs, "a?", &a); err != nil {
 		return nil, err
 	}
 	if !r.seeded {
 		return nil, valueErrorf("%s: the module's generator is the operating system's and cannot be seeded; for a reproducible sequence use r = random.Random(seed) and r's methods", fnname)
 	}
-	return starlark.None, r.reseed(fnname, a)
+	r.reseed(a)
+	return starlark.None, nil
 }
 
 // The secrets module: tokens and choices from the operating system's
@@ -458,17 +442,11 @@ const defaultTokenBytes = 32
 
 // token is secrets.token_bytes/token_hex/token_urlsafe(nbytes=None).
 func token(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var nbytes starlark.Value = starlark.None
-	if err := unpack(b.Name(), args, kwargs, "nbytes?", &nbytes); err != nil {
+	nbytes := bind.Count{N: defaultTokenBytes}
+	if err := unpack(b.Name(), args, kwargs, "nbytes??", &nbytes); err != nil {
 		return nil, err
 	}
-	n := defaultTokenBytes
-	if nbytes != starlark.None {
-		var err error
-		if n, err = starlark.AsInt32(nbytes); err != nil || n < 0 {
-			return nil, valueErrorf("%s: for parameter nbytes: want an int ≥ 0, got %s", b.Name(), nbytes)
-		}
-	}
+	n := min(nbytes.N, maxSize)
 	if err := checkSize(b.Name(), 2*n); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
@@ -70,27 +71,80 @@ func newREModule() *starlarkstruct.Module {
 	return &starlarkstruct.Module{Name: "re", Members: members}
 }
 
-// patternOf returns the compiled pattern v (a Pattern, or a str or bytes
-// to compile with flags).
-func (m *reModule) patternOf(fnname string, v starlark.Value, flags int) (*rePattern, error) {
+// patternArg unpacks a pattern: a compiled Pattern, or a str or bytes to
+// compile (patternOf compiles it, with the call's flags).
+type patternArg struct {
+	p   *rePattern
+	src textArg
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *patternArg) Unpack(v starlark.Value) error {
 	if p, ok := v.(*rePattern); ok {
-		if flags != 0 {
+		a.p = p
+		return nil
+	}
+	if err := a.src.Unpack(v); err != nil {
+		return bind.Want(v, "str, bytes or re.Pattern")
+	}
+	return nil
+}
+
+// flagsArg unpacks re's flags.
+type flagsArg struct{ n int }
+
+// Unpack implements starlark.Unpacker.
+func (a *flagsArg) Unpack(v starlark.Value) error {
+	n, err := starlark.AsInt32(v)
+	if err != nil {
+		return bind.Want(v, "int")
+	}
+	if n&^(reFlagI|reFlagL|reFlagM|reFlagS|reFlagU|reFlagX|reFlagA) != 0 {
+		return bind.Invalid(fmt.Sprintf("unknown flags %#x", n))
+	}
+	if n&reFlagL != 0 {
+		return bind.Invalid("re.LOCALE is not supported")
+	}
+	a.n = n
+	return nil
+}
+
+// replArg unpacks sub's repl: a template (str or bytes) or a function of
+// the match.
+type replArg struct {
+	fn   starlark.Callable
+	tmpl textArg
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *replArg) Unpack(v starlark.Value) error {
+	if fn, ok := v.(starlark.Callable); ok {
+		a.fn = fn
+		return nil
+	}
+	if err := a.tmpl.Unpack(v); err != nil {
+		return bind.Want(v, "str, bytes or a function")
+	}
+	return nil
+}
+
+// patternOf returns the compiled pattern: a Pattern as it is, or the
+// source compiled with flags (through the cache).
+func (m *reModule) patternOf(fnname string, a patternArg, flags flagsArg) (*rePattern, error) {
+	if a.p != nil {
+		if flags.n != 0 {
 			return nil, valueErrorf("%s: cannot process flags argument with a compiled pattern", fnname)
 		}
-		return p, nil
+		return a.p, nil
 	}
-	var src textArg
-	if err := src.Unpack(v); err != nil {
-		return nil, typeErrorf("%s: for parameter pattern: %v", fnname, err)
-	}
-	key := reKey{src.s, src.isBytes, flags}
+	key := reKey{a.src.s, a.src.isBytes, flags.n}
 	m.mu.Lock()
 	p, ok := m.cache[key]
 	m.mu.Unlock()
 	if ok {
 		return p, nil
 	}
-	p, err := compilePattern(fnname, src.s, src.isBytes, flags)
+	p, err := compilePattern(fnname, a.src.s, a.src.isBytes, flags.n)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +159,8 @@ func (m *reModule) patternOf(fnname string, v starlark.Value, flags int) (*rePat
 
 // compile is re.compile(pattern, flags=0).
 func (m *reModule) compile(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var pattern starlark.Value
-	flags := 0
+	var pattern patternArg
+	var flags flagsArg
 	if err := unpack(b.Name(), args, kwargs, "pattern", &pattern, "flags?", &flags); err != nil {
 		return nil, err
 	}
@@ -115,8 +169,9 @@ func (m *reModule) compile(_ *starlark.Thread, b *starlark.Builtin, args starlar
 
 // function is re.search/match/fullmatch/findall/finditer(pattern, string, flags=0).
 func (m *reModule) function(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var pattern, subject starlark.Value
-	flags := 0
+	var pattern patternArg
+	var subject textArg
+	var flags flagsArg
 	if err := unpack(b.Name(), args, kwargs, "pattern", &pattern, "string", &subject, "flags?", &flags); err != nil {
 		return nil, err
 	}
@@ -129,8 +184,10 @@ func (m *reModule) function(thread *starlark.Thread, b *starlark.Builtin, args s
 
 // split is re.split(pattern, string, maxsplit=0, flags=0).
 func (m *reModule) split(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var pattern, subject starlark.Value
-	maxsplit, flags := 0, 0
+	var pattern patternArg
+	var subject textArg
+	var flags flagsArg
+	maxsplit := 0
 	if err := unpack(b.Name(), args, kwargs, "pattern", &pattern, "string", &subject, "maxsplit?", &maxsplit, "flags?", &flags); err != nil {
 		return nil, err
 	}
@@ -143,8 +200,11 @@ func (m *reModule) split(thread *starlark.Thread, b *starlark.Builtin, args star
 
 // sub is re.sub/subn(pattern, repl, string, count=0, flags=0).
 func (m *reModule) sub(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var pattern, repl, subject starlark.Value
-	count, flags := 0, 0
+	var pattern patternArg
+	var repl replArg
+	var subject textArg
+	var flags flagsArg
+	count := 0
 	if err := unpack(b.Name(), args, kwargs, "pattern", &pattern, "repl", &repl, "string", &subject, "count?", &count, "flags?", &flags); err != nil {
 		return nil, err
 	}

@@ -25,10 +25,8 @@ func FuzzRE(f *testing.F) {
 				requireClassed(t, err)
 				continue
 			}
-			var s, r starlark.Value = starlark.String(subj), starlark.String(repl)
-			if isBytes {
-				s, r = starlark.Bytes(subj), starlark.Bytes(repl)
-			}
+			s := textArg{s: subj, isBytes: isBytes}
+			r := replArg{tmpl: textArg{s: repl, isBytes: isBytes}}
 			for _, name := range []string{"search", "fullmatch", "finditer"} {
 				v, err := p.call("re."+name, name, s)
 				requireClassed(t, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -71,39 +72,35 @@ func (m *reMatch) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type
 
 // Get is m[g]: m.group(g).
 func (m *reMatch) Get(k starlark.Value) (starlark.Value, bool, error) {
-	g, err := m.groupArg("re.Match", k)
-	if err != nil {
+	ref := groupRef{m: m}
+	if err := bind.UnpackArg("re.Match", "group", k, &ref); err != nil {
 		return nil, false, err
 	}
-	return m.group(g, starlark.None), true, nil
+	return m.group(ref.g, starlark.None), true, nil
 }
 
-var matchMethods = map[string]bool{"end": true, "expand": true, "group": true, "groupdict": true, "groups": true, "span": true, "start": true}
+// matchMethods is Match's table.
+var matchMethods = bind.NewMethods("Match", map[string]bind.Method[*reMatch]{
+	"string":    {Get: func(m *reMatch) (starlark.Value, error) { return m.text(m.s), nil }},
+	"re":        {Get: func(m *reMatch) (starlark.Value, error) { return m.p, nil }},
+	"pos":       {Get: func(m *reMatch) (starlark.Value, error) { return starlark.MakeInt(0), nil }},
+	"endpos":    {Get: func(m *reMatch) (starlark.Value, error) { return starlark.MakeInt(len(m.s)), nil }},
+	"lastindex": {Get: func(m *reMatch) (starlark.Value, error) { return m.last(false), nil }},
+	"lastgroup": {Get: func(m *reMatch) (starlark.Value, error) { return m.last(true), nil }},
+	"group":     {Fn: (*reMatch).groupMethod},
+	"groups":    {Fn: (*reMatch).groupsMethod},
+	"groupdict": {Fn: (*reMatch).groupsMethod},
+	"expand":    {Fn: (*reMatch).expandMethod},
+	"start":     {Fn: (*reMatch).spanMethod},
+	"end":       {Fn: (*reMatch).spanMethod},
+	"span":      {Fn: (*reMatch).spanMethod},
+})
 
 // AttrNames lists the attributes.
-func (m *reMatch) AttrNames() []string {
-	return []string{"end", "endpos", "expand", "group", "groupdict", "groups", "lastgroup", "lastindex", "pos", "re", "span", "start", "string"}
-}
+func (m *reMatch) AttrNames() []string { return matchMethods.AttrNames(m) }
 
 // Attr returns an attribute or a bound method.
-func (m *reMatch) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "string":
-		return m.text(m.s), nil
-	case "re":
-		return m.p, nil
-	case "pos":
-		return starlark.MakeInt(0), nil
-	case "endpos":
-		return starlark.MakeInt(len(m.s)), nil
-	case "lastindex", "lastgroup":
-		return m.last(name == "lastgroup"), nil
-	}
-	if !matchMethods[name] {
-		return nil, nil
-	}
-	return starlark.NewBuiltin("Match."+name, m.method).BindReceiver(m), nil
-}
+func (m *reMatch) Attr(name string) (starlark.Value, error) { return matchMethods.Attr(m, nil, name) }
 
 // last is lastindex (the group that closed last) or its name.
 func (m *reMatch) last(name bool) starlark.Value {
@@ -127,88 +124,101 @@ func (m *reMatch) last(name bool) starlark.Value {
 	return starlark.MakeInt(best)
 }
 
-// groupArg resolves a group given as a number or a name.
-func (m *reMatch) groupArg(fnname string, v starlark.Value) (int, error) {
+// groupRef unpacks a group of m given as a number or a name; a group m's
+// pattern does not have is Python's IndexError.
+type groupRef struct {
+	m *reMatch
+	g int
+}
+
+// Unpack implements starlark.Unpacker.
+func (a *groupRef) Unpack(v starlark.Value) error {
 	switch v := v.(type) {
 	case starlark.Int:
 		g, ok := v.Int64()
-		if !ok || g < 0 || int(g) > m.p.re.NumSubexp() {
-			return 0, loopIndexError("%s: no such group", fnname)
+		if ok && g >= 0 && int(g) <= a.m.p.re.NumSubexp() {
+			a.g = int(g)
+			return nil
 		}
-		return int(g), nil
 	case starlark.String:
-		if g := m.p.re.SubexpIndex(string(v)); g >= 0 {
-			return g, nil
+		if g := a.m.p.re.SubexpIndex(string(v)); g >= 0 {
+			a.g = g
+			return nil
 		}
-		return 0, loopIndexError("%s: no such group", fnname)
+	default:
+		return bind.Want(v, "int or str")
 	}
-	return 0, typeErrorf("%s: group: got %s, want int or str", fnname, v.Type())
+	return &refusal{kind: kindIndexError, msg: "no such group"}
 }
 
-// method is a bound Match method.
-func (m *reMatch) method(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	switch name := shortName(b); name {
-	case "group":
-		if len(kwargs) > 0 {
-			return nil, typeErrorf("%s: unexpected keyword arguments", b.Name())
-		}
-		if len(args) == 0 {
-			return m.group(0, starlark.None), nil
-		}
-		out := make(starlark.Tuple, len(args))
-		for i, a := range args {
-			g, err := m.groupArg(b.Name(), a)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = m.group(g, starlark.None)
-		}
-		if len(out) == 1 {
-			return out[0], nil
-		}
-		return out, nil
-	case "groups", "groupdict":
-		var def starlark.Value = starlark.None
-		if err := unpack(b.Name(), args, kwargs, "default?", &def); err != nil {
-			return nil, err
-		}
-		if name == "groups" {
-			out := make(starlark.Tuple, m.p.re.NumSubexp())
-			for g := range out {
-				out[g] = m.group(g+1, def)
-			}
-			return out, nil
-		}
-		d := starlark.NewDict(0)
-		for g, n := range m.p.re.SubexpNames() {
-			if n != "" {
-				_ = d.SetKey(starlark.String(n), m.group(g, def))
-			}
-		}
-		return d, nil
-	case "expand":
-		var t textArg
-		if err := unpack(b.Name(), args, kwargs, "template", &t); err != nil {
-			return nil, err
-		}
-		pieces, err := parseRepl(b.Name(), t.s, m.p)
-		if err != nil {
-			return nil, err
-		}
-		var out strings.Builder
-		m.expandTo(&out, pieces)
-		return m.text(out.String()), nil
+// groupMethod is Match.group(*groups).
+func (m *reMatch) groupMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(kwargs) > 0 {
+		return nil, typeErrorf("%s: unexpected keyword arguments", fnname)
 	}
-	var gv starlark.Value = starlark.MakeInt(0)
-	if err := unpack(b.Name(), args, kwargs, "group?", &gv); err != nil {
+	if len(args) == 0 {
+		return m.group(0, starlark.None), nil
+	}
+	out := make(starlark.Tuple, len(args))
+	for i, a := range args {
+		ref := groupRef{m: m}
+		if err := bind.UnpackArg(fnname, itoa(i+1), a, &ref); err != nil {
+			return nil, err
+		}
+		out[i] = m.group(ref.g, starlark.None)
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
+}
+
+// groupsMethod is Match.groups(default=None) and groupdict(default=None).
+func (m *reMatch) groupsMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var def starlark.Value = starlark.None
+	if err := unpack(fnname, args, kwargs, "default?", &def); err != nil {
 		return nil, err
 	}
-	g, err := m.groupArg(b.Name(), gv)
+	if lastPart(fnname) == "groups" {
+		out := make(starlark.Tuple, m.p.re.NumSubexp())
+		for g := range out {
+			out[g] = m.group(g+1, def)
+		}
+		return out, nil
+	}
+	d := starlark.NewDict(0)
+	for g, n := range m.p.re.SubexpNames() {
+		if n != "" {
+			_ = d.SetKey(starlark.String(n), m.group(g, def))
+		}
+	}
+	return d, nil
+}
+
+// expandMethod is Match.expand(template).
+func (m *reMatch) expandMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var t textArg
+	if err := unpack(fnname, args, kwargs, "template", &t); err != nil {
+		return nil, err
+	}
+	pieces, err := parseRepl(fnname, t.s, m.p)
 	if err != nil {
 		return nil, err
 	}
+	var out strings.Builder
+	m.expandTo(&out, pieces)
+	return m.text(out.String()), nil
+}
+
+// spanMethod is Match.start, end and span(group=0).
+func (m *reMatch) spanMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	ref := groupRef{m: m}
+	if err := unpack(fnname, args, kwargs, "group?", &ref); err != nil {
+		return nil, err
+	}
+	g := ref.g
 	start, end := starlark.MakeInt(m.idx[2*g]), starlark.MakeInt(m.idx[2*g+1])
-	switch shortName(b) {
+	switch lastPart(fnname) {
 	case "start":
 		return start, nil
 	case "end":

@@ -3,10 +3,10 @@ package lib
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -25,14 +25,8 @@ var (
 	_ starlark.Value    = (*rePattern)(nil)
 )
 
-// compilePattern compiles a Python pattern.
+// compilePattern compiles a Python pattern; flagsArg has checked flags.
 func compilePattern(fnname, src string, isBytes bool, flags int) (*rePattern, error) {
-	if flags&^(reFlagI|reFlagL|reFlagM|reFlagS|reFlagU|reFlagX|reFlagA) != 0 {
-		return nil, valueErrorf("%s: for parameter flags: unknown flags %#x", fnname, flags)
-	}
-	if flags&reFlagL != 0 {
-		return nil, valueErrorf("%s: for parameter flags: re.LOCALE is not supported", fnname)
-	}
 	if isBytes && flags&reFlagU != 0 {
 		return nil, valueErrorf("%s: cannot use UNICODE flag with a bytes pattern", fnname)
 	}
@@ -95,65 +89,78 @@ func (p *rePattern) Hash() (uint32, error) {
 	return starlark.String(fmt.Sprintf("%t%d%s", p.isBytes, p.flags, p.source)).Hash()
 }
 
-var patternMethods = []string{"findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn"}
-
-// AttrNames lists the attributes.
-func (p *rePattern) AttrNames() []string {
-	return append([]string{"flags", "groupindex", "groups", "pattern"}, patternMethods...)
-}
-
-// Attr returns an attribute or a bound method.
-func (p *rePattern) Attr(name string) (starlark.Value, error) {
-	switch name {
-	case "pattern":
+// patternMethods is Pattern's table. sub and subn may call back into
+// Starlark (a function repl), which needs the calling thread, and a
+// bind.Method gets none: their entries are attributes that make a builtin
+// bound to the pattern on each access.
+var patternMethods = bind.NewMethods("Pattern", map[string]bind.Method[*rePattern]{
+	"pattern": {Get: func(p *rePattern) (starlark.Value, error) {
 		if p.isBytes {
 			return starlark.Bytes(p.source), nil
 		}
 		return starlark.String(p.source), nil
-	case "flags":
-		return starlark.MakeInt(p.flags), nil
-	case "groups":
-		return starlark.MakeInt(p.re.NumSubexp()), nil
-	case "groupindex":
-		d := starlark.NewDict(0)
-		for i, n := range p.re.SubexpNames() {
-			if n != "" {
-				_ = d.SetKey(starlark.String(n), starlark.MakeInt(i))
-			}
-		}
-		return d, nil
-	}
-	i := sort.SearchStrings(patternMethods, name)
-	if i == len(patternMethods) || patternMethods[i] != name {
-		return nil, nil
-	}
-	return starlark.NewBuiltin("Pattern."+name, p.method).BindReceiver(p), nil
+	}},
+	"flags":      {Get: func(p *rePattern) (starlark.Value, error) { return starlark.MakeInt(p.flags), nil }},
+	"groups":     {Get: func(p *rePattern) (starlark.Value, error) { return starlark.MakeInt(p.re.NumSubexp()), nil }},
+	"groupindex": {Get: (*rePattern).groupindex},
+	"search":     {Fn: (*rePattern).matchMethod},
+	"match":      {Fn: (*rePattern).matchMethod},
+	"fullmatch":  {Fn: (*rePattern).matchMethod},
+	"findall":    {Fn: (*rePattern).matchMethod},
+	"finditer":   {Fn: (*rePattern).matchMethod},
+	"split":      {Fn: (*rePattern).splitMethod},
+	"sub":        {Get: func(p *rePattern) (starlark.Value, error) { return p.subBuiltin("Pattern.sub"), nil }},
+	"subn":       {Get: func(p *rePattern) (starlark.Value, error) { return p.subBuiltin("Pattern.subn"), nil }},
+})
+
+// AttrNames lists the attributes.
+func (p *rePattern) AttrNames() []string { return patternMethods.AttrNames(p) }
+
+// Attr returns an attribute or a bound method.
+func (p *rePattern) Attr(name string) (starlark.Value, error) {
+	return patternMethods.Attr(p, nil, name)
 }
 
-// method is a bound Pattern method.
-func (p *rePattern) method(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	name := shortName(b)
-	switch name {
-	case "split":
-		var subject starlark.Value
-		maxsplit := 0
-		if err := unpack(b.Name(), args, kwargs, "string", &subject, "maxsplit?", &maxsplit); err != nil {
-			return nil, err
+func (p *rePattern) groupindex() (starlark.Value, error) {
+	d := starlark.NewDict(0)
+	for i, n := range p.re.SubexpNames() {
+		if n != "" {
+			_ = d.SetKey(starlark.String(n), starlark.MakeInt(i))
 		}
-		return p.split(b.Name(), subject, maxsplit)
-	case "sub", "subn":
-		var repl, subject starlark.Value
-		count := 0
-		if err := unpack(b.Name(), args, kwargs, "repl", &repl, "string", &subject, "count?", &count); err != nil {
-			return nil, err
-		}
-		return p.sub(thread, b.Name(), repl, subject, count, name == "subn")
 	}
-	var subject starlark.Value
-	if err := unpack(b.Name(), args, kwargs, "string", &subject); err != nil {
+	return d, nil
+}
+
+// matchMethod is Pattern.search, match, fullmatch, findall and finditer.
+func (p *rePattern) matchMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var subject textArg
+	if err := unpack(fnname, args, kwargs, "string", &subject); err != nil {
 		return nil, err
 	}
-	return p.call(b.Name(), name, subject)
+	return p.call(fnname, lastPart(fnname), subject)
+}
+
+// splitMethod is Pattern.split(string, maxsplit=0).
+func (p *rePattern) splitMethod(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var subject textArg
+	maxsplit := 0
+	if err := unpack(fnname, args, kwargs, "string", &subject, "maxsplit?", &maxsplit); err != nil {
+		return nil, err
+	}
+	return p.split(fnname, subject, maxsplit)
+}
+
+// subBuiltin is Pattern.sub or subn(repl, string, count=0), bound to p.
+func (p *rePattern) subBuiltin(fnname string) *starlark.Builtin {
+	return starlark.NewBuiltin(fnname, func(thread *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var repl replArg
+		var subject textArg
+		count := 0
+		if err := unpack(fnname, args, kwargs, "repl", &repl, "string", &subject, "count?", &count); err != nil {
+			return nil, err
+		}
+		return p.sub(thread, fnname, repl, subject, count, lastPart(fnname) == "subn")
+	})
 }
 
 // subject is a string to match, as Go's matcher sees it.
@@ -163,12 +170,8 @@ type subject struct {
 	offsets []int  // conv offsets to orig offsets, nil if the same
 }
 
-// subjectOf checks the type of v against the pattern's.
-func (p *rePattern) subjectOf(fnname string, v starlark.Value) (*subject, error) {
-	var t textArg
-	if err := t.Unpack(v); err != nil {
-		return nil, typeErrorf("%s: for parameter string: %v", fnname, err)
-	}
+// subjectOf checks the type of the subject t against the pattern's.
+func (p *rePattern) subjectOf(fnname string, t textArg) (*subject, error) {
 	if t.isBytes != p.isBytes {
 		if p.isBytes {
 			return nil, typeErrorf("%s: cannot use a bytes pattern on a string-like object", fnname)
@@ -200,7 +203,7 @@ func (s *subject) mapped(idx []int) []int {
 }
 
 // call runs search, match, fullmatch, findall or finditer.
-func (p *rePattern) call(fnname, name string, v starlark.Value) (starlark.Value, error) {
+func (p *rePattern) call(fnname, name string, v textArg) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
@@ -229,7 +232,7 @@ func (p *rePattern) call(fnname, name string, v starlark.Value) (starlark.Value,
 
 // split is Pattern.split: the pieces between matches, with the groups of
 // each match between them.
-func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starlark.Value, error) {
+func (p *rePattern) split(fnname string, v textArg, maxsplit int) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
@@ -238,7 +241,7 @@ func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starla
 	if maxsplit > 0 {
 		n = maxsplit
 	} else if maxsplit < 0 {
-		return starlark.NewList([]starlark.Value{v}), nil
+		return starlark.NewList([]starlark.Value{v.value(v.s)}), nil
 	}
 	var out []starlark.Value
 	last := 0
@@ -255,23 +258,18 @@ func (p *rePattern) split(fnname string, v starlark.Value, maxsplit int) (starla
 }
 
 // sub is Pattern.sub and subn: repl a template or a function of the match.
-func (p *rePattern) sub(thread *starlark.Thread, fnname string, repl, v starlark.Value, count int, withCount bool) (starlark.Value, error) {
+func (p *rePattern) sub(thread *starlark.Thread, fnname string, repl replArg, v textArg, count int, withCount bool) (starlark.Value, error) {
 	s, err := p.subjectOf(fnname, v)
 	if err != nil {
 		return nil, err
 	}
 	var tmpl []replPiece
-	fn, isFunc := repl.(starlark.Callable)
+	fn, isFunc := repl.fn, repl.fn != nil
 	if !isFunc {
-		var r textArg
-		if err := r.Unpack(repl); err != nil || r.isBytes != p.isBytes {
-			want := "str"
-			if p.isBytes {
-				want = "bytes"
-			}
-			return nil, typeErrorf("%s: for parameter repl: got %s, want %s or a function", fnname, repl.Type(), want)
+		if repl.tmpl.isBytes != p.isBytes {
+			return nil, typeErrorf("%s: for parameter repl: got %s, want %s or a function", fnname, repl.tmpl.value("").Type(), v.value("").Type())
 		}
-		if tmpl, err = parseRepl(fnname, r.s, p); err != nil {
+		if tmpl, err = parseRepl(fnname, repl.tmpl.s, p); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 )
@@ -45,15 +46,15 @@ func stringFormat(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if len(args) == 0 {
 		return nil, typeErrorf("%s: missing argument for template", b.Name())
 	}
-	tmpl, ok := args[0].(starlark.String)
-	if !ok {
-		return nil, typeErrorf("%s: for parameter template: got %s, want str", b.Name(), args[0].Type())
+	var tmpl string
+	if err := bind.UnpackArg(b.Name(), "template", args[0], &tmpl); err != nil {
+		return nil, err
 	}
 	f := &formatter{args: args[1:], kwargs: map[string]starlark.Value{}}
 	for _, kv := range kwargs {
 		f.kwargs[string(kv[0].(starlark.String))] = kv[1]
 	}
-	s, err := f.format(string(tmpl), 2)
+	s, err := f.format(tmpl, 2)
 	if err != nil {
 		return nil, prefixError(b.Name(), err)
 	}
