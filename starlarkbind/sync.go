@@ -2,6 +2,7 @@ package starlarkbind
 
 import (
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"go.starlark.net/starlark"
 )
 
@@ -10,119 +11,85 @@ import (
 // loop.Event(), ... The logic is the loop package's; what is a coroutine
 // in asyncio (acquire, wait, put, get, join) returns a Future.
 
-// syncMethod is one method of a synchronisation value.
-type syncMethod func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-
-// syncAttr returns the builtin for v's method name, implemented by m, or
-// an AttributeError if m is nil.
-func syncAttr(v starlark.Value, name string, m syncMethod) (starlark.Value, error) {
-	if m == nil {
-		return nil, noAttr(v, name)
-	}
-	fnname := v.Type() + "." + name
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		return m(fnname, args, kwargs)
-	}), nil
-}
-
-// noArgsBool wraps a method of no arguments returning a bool.
-func noArgsBool(fn func() bool) syncMethod {
-	return func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fnname, args, kwargs); err != nil {
-			return nil, err
-		}
-		return starlark.Bool(fn()), nil
-	}
-}
-
-// noArgsFuture wraps a method of no arguments returning a Future.
-func (e *Env) noArgsFuture(fn func() *loop.Future) syncMethod {
-	return func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fnname, args, kwargs); err != nil {
-			return nil, err
-		}
-		return e.futureValue(fn()), nil
-	}
-}
-
-// noArgsErr wraps a method of no arguments returning None or an error.
-func noArgsErr(fn func() error) syncMethod {
-	return func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fnname, args, kwargs); err != nil {
-			return nil, err
-		}
-		if err := fn(); err != nil {
-			return nil, failWith(NewErrorValue(err))
-		}
-		return starlark.None, nil
-	}
-}
-
 // lockValue is a loop.Lock.
 type lockValue struct {
-	e *Env
-	k *loop.Lock
+	e     *Env
+	k     *loop.Lock
+	bound bind.Bound
 }
 
 var _ starlark.HasAttrs = (*lockValue)(nil)
+
+// lockMethods are asyncio.Lock's methods.
+var lockMethods = bind.NewMethods("lock", map[string]bind.Method[*lockValue]{
+	"acquire": {Fn0: func(v *lockValue) (starlark.Value, error) { return v.e.futureValue(v.k.Acquire()), nil }},
+	"release": {Fn0: func(v *lockValue) (starlark.Value, error) { return noneOrFail(v.k.Release()) }},
+	"locked":  {Fn0: func(v *lockValue) (starlark.Value, error) { return starlark.Bool(v.k.Locked()), nil }},
+})
 
 func (v *lockValue) String() string        { return v.k.String() }
 func (v *lockValue) Type() string          { return "lock" }
 func (v *lockValue) Freeze()               {}
 func (v *lockValue) Truth() starlark.Bool  { return starlark.True }
 func (v *lockValue) Hash() (uint32, error) { return identityHash(v.k), nil }
-func (v *lockValue) AttrNames() []string   { return []string{"acquire", "locked", "release"} }
+func (v *lockValue) AttrNames() []string   { return lockMethods.AttrNames(v) }
 
 func (v *lockValue) Attr(name string) (starlark.Value, error) {
-	var m syncMethod
-	switch name {
-	case "acquire":
-		m = v.e.noArgsFuture(v.k.Acquire)
-	case "release":
-		m = noArgsErr(v.k.Release)
-	case "locked":
-		m = noArgsBool(v.k.Locked)
+	return lockMethods.Attr(v, &v.bound, name)
+}
+
+// noneOrFail is a method's outcome: None, or a failure with err's class.
+func noneOrFail(err error) (starlark.Value, error) {
+	if err != nil {
+		return nil, failWith(NewErrorValue(err))
 	}
-	return syncAttr(v, name, m)
+	return starlark.None, nil
 }
 
 // eventValue is a loop.Event.
 type eventValue struct {
-	e  *Env
-	ev *loop.Event
+	e     *Env
+	ev    *loop.Event
+	bound bind.Bound
 }
 
 var _ starlark.HasAttrs = (*eventValue)(nil)
+
+// eventMethods are asyncio.Event's methods.
+var eventMethods = bind.NewMethods("event", map[string]bind.Method[*eventValue]{
+	"set":    {Fn0: func(v *eventValue) (starlark.Value, error) { v.ev.Set(); return starlark.None, nil }},
+	"clear":  {Fn0: func(v *eventValue) (starlark.Value, error) { v.ev.Clear(); return starlark.None, nil }},
+	"is_set": {Fn0: func(v *eventValue) (starlark.Value, error) { return starlark.Bool(v.ev.IsSet()), nil }},
+	"wait":   {Fn0: func(v *eventValue) (starlark.Value, error) { return v.e.futureValue(v.ev.Wait()), nil }},
+})
 
 func (v *eventValue) String() string        { return v.ev.String() }
 func (v *eventValue) Type() string          { return "event" }
 func (v *eventValue) Freeze()               {}
 func (v *eventValue) Truth() starlark.Bool  { return starlark.True }
 func (v *eventValue) Hash() (uint32, error) { return identityHash(v.ev), nil }
-func (v *eventValue) AttrNames() []string   { return []string{"clear", "is_set", "set", "wait"} }
+func (v *eventValue) AttrNames() []string   { return eventMethods.AttrNames(v) }
 
 func (v *eventValue) Attr(name string) (starlark.Value, error) {
-	var m syncMethod
-	switch name {
-	case "set":
-		m = noArgsErr(func() error { v.ev.Set(); return nil })
-	case "clear":
-		m = noArgsErr(func() error { v.ev.Clear(); return nil })
-	case "is_set":
-		m = noArgsBool(v.ev.IsSet)
-	case "wait":
-		m = v.e.noArgsFuture(v.ev.Wait)
-	}
-	return syncAttr(v, name, m)
+	return eventMethods.Attr(v, &v.bound, name)
 }
 
 // semaphoreValue is a loop.Semaphore (bounded or not).
 type semaphoreValue struct {
-	e *Env
-	s *loop.Semaphore
+	e     *Env
+	s     *loop.Semaphore
+	bound bind.Bound
 }
 
 var _ starlark.HasAttrs = (*semaphoreValue)(nil)
+
+// semaphoreMethods are asyncio.Semaphore's (and BoundedSemaphore's)
+// methods.
+var semaphoreMethods = bind.NewMethods("semaphore", map[string]bind.Method[*semaphoreValue]{
+	"acquire": {Fn0: func(v *semaphoreValue) (starlark.Value, error) { return v.e.futureValue(v.s.Acquire()), nil }},
+	"release": {Fn0: func(v *semaphoreValue) (starlark.Value, error) { return noneOrFail(v.s.Release()) }},
+	"locked":  {Fn0: func(v *semaphoreValue) (starlark.Value, error) { return starlark.Bool(v.s.Locked()), nil }},
+})
 
 func (v *semaphoreValue) String() string { return v.s.String() }
 
@@ -136,28 +103,35 @@ func (v *semaphoreValue) Type() string {
 func (v *semaphoreValue) Freeze()               {}
 func (v *semaphoreValue) Truth() starlark.Bool  { return starlark.True }
 func (v *semaphoreValue) Hash() (uint32, error) { return identityHash(v.s), nil }
-func (v *semaphoreValue) AttrNames() []string   { return []string{"acquire", "locked", "release"} }
+func (v *semaphoreValue) AttrNames() []string   { return semaphoreMethods.AttrNames(v) }
 
 func (v *semaphoreValue) Attr(name string) (starlark.Value, error) {
-	var m syncMethod
-	switch name {
-	case "acquire":
-		m = v.e.noArgsFuture(v.s.Acquire)
-	case "release":
-		m = noArgsErr(v.s.Release)
-	case "locked":
-		m = noArgsBool(v.s.Locked)
-	}
-	return syncAttr(v, name, m)
+	return semaphoreMethods.Attr(v, &v.bound, name)
 }
 
 // queueValue is a loop.Queue of Starlark values.
 type queueValue struct {
-	e *Env
-	q *loop.Queue
+	e     *Env
+	q     *loop.Queue
+	bound bind.Bound
 }
 
 var _ starlark.HasAttrs = (*queueValue)(nil)
+
+// queueMethods are asyncio.Queue's methods, and its maxsize.
+var queueMethods = bind.NewMethods("queue", map[string]bind.Method[*queueValue]{
+	"maxsize":    {Get: func(v *queueValue) (starlark.Value, error) { return starlark.MakeInt(v.q.Maxsize()), nil }},
+	"qsize":      {Fn0: func(v *queueValue) (starlark.Value, error) { return starlark.MakeInt(v.q.Qsize()), nil }},
+	"empty":      {Fn0: func(v *queueValue) (starlark.Value, error) { return starlark.Bool(v.q.Empty()), nil }},
+	"full":       {Fn0: func(v *queueValue) (starlark.Value, error) { return starlark.Bool(v.q.Full()), nil }},
+	"put":        {Fn: (*queueValue).put},
+	"put_nowait": {Fn: (*queueValue).putNowait},
+	"get":        {Fn0: func(v *queueValue) (starlark.Value, error) { return v.e.futureValue(v.q.Get()), nil }},
+	"get_nowait": {Fn0: (*queueValue).getNowait},
+	"task_done":  {Fn0: func(v *queueValue) (starlark.Value, error) { return noneOrFail(v.q.TaskDone()) }},
+	"join":       {Fn0: func(v *queueValue) (starlark.Value, error) { return v.e.futureValue(v.q.Join()), nil }},
+	"shutdown":   {Fn: (*queueValue).shutdown},
+})
 
 func (v *queueValue) String() string {
 	return v.q.Format(func(item any) string { return item.(starlark.Value).String() })
@@ -167,43 +141,10 @@ func (v *queueValue) Type() string          { return "queue" }
 func (v *queueValue) Freeze()               {}
 func (v *queueValue) Truth() starlark.Bool  { return starlark.True }
 func (v *queueValue) Hash() (uint32, error) { return identityHash(v.q), nil }
-
-var queueAttrNames = []string{"empty", "full", "get", "get_nowait", "join", "maxsize", "put", "put_nowait", "qsize", "shutdown", "task_done"}
-
-func (v *queueValue) AttrNames() []string { return queueAttrNames }
+func (v *queueValue) AttrNames() []string   { return queueMethods.AttrNames(v) }
 
 func (v *queueValue) Attr(name string) (starlark.Value, error) {
-	var m syncMethod
-	switch name {
-	case "maxsize":
-		return starlark.MakeInt(v.q.Maxsize()), nil
-	case "qsize":
-		m = func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.MakeInt(v.q.Qsize()), nil
-		}
-	case "empty":
-		m = noArgsBool(v.q.Empty)
-	case "full":
-		m = noArgsBool(v.q.Full)
-	case "put":
-		m = v.put
-	case "put_nowait":
-		m = v.putNowait
-	case "get":
-		m = v.e.noArgsFuture(v.q.Get)
-	case "get_nowait":
-		m = v.getNowait
-	case "task_done":
-		m = noArgsErr(v.q.TaskDone)
-	case "join":
-		m = v.e.noArgsFuture(v.q.Join)
-	case "shutdown":
-		m = v.shutdown
-	}
-	return syncAttr(v, name, m)
+	return queueMethods.Attr(v, &v.bound, name)
 }
 
 func (v *queueValue) put(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -219,16 +160,10 @@ func (v *queueValue) putNowait(fnname string, args starlark.Tuple, kwargs []star
 	if err := unpack(fnname, args, kwargs, "item", &item); err != nil {
 		return nil, err
 	}
-	if err := v.q.PutNowait(item); err != nil {
-		return nil, failWith(NewErrorValue(err))
-	}
-	return starlark.None, nil
+	return noneOrFail(v.q.PutNowait(item))
 }
 
-func (v *queueValue) getNowait(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (v *queueValue) getNowait() (starlark.Value, error) {
 	item, err := v.q.GetNowait()
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))
@@ -247,17 +182,11 @@ func (v *queueValue) shutdown(fnname string, args starlark.Tuple, kwargs []starl
 
 // The loop's constructors of the values above.
 
-func (lv *loopValue) newLock(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) newLock() (starlark.Value, error) {
 	return &lockValue{e: lv.e, k: lv.l().NewLock()}, nil
 }
 
-func (lv *loopValue) newEvent(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := noArgs(fnname, args, kwargs); err != nil {
-		return nil, err
-	}
+func (lv *loopValue) newEvent() (starlark.Value, error) {
 	return &eventValue{e: lv.e, ev: lv.l().NewEvent()}, nil
 }
 
@@ -269,13 +198,13 @@ func (lv *loopValue) newBoundedSemaphore(fnname string, args starlark.Tuple, kwa
 	return lv.semaphore(fnname, args, kwargs, lv.l().NewBoundedSemaphore)
 }
 
-// semaphore reads Semaphore's value=1 and makes the semaphore with make.
-func (lv *loopValue) semaphore(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, make func(int) (*loop.Semaphore, error)) (starlark.Value, error) {
+// semaphore reads Semaphore's value=1 and makes the semaphore with newSem.
+func (lv *loopValue) semaphore(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, newSem func(int) (*loop.Semaphore, error)) (starlark.Value, error) {
 	value := 1
 	if err := unpack(fnname, args, kwargs, "value?", &value); err != nil {
 		return nil, err
 	}
-	s, err := make(value)
+	s, err := newSem(value)
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}

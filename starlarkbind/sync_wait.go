@@ -19,87 +19,84 @@ var loopConstants = map[string]starlark.Value{
 	"FIRST_EXCEPTION": starlark.String(loop.FirstException.String()),
 }
 
-// futureHolder is a Starlark value that stands for a Go future (a future
-// or a task).
-type futureHolder interface {
-	starlark.Value
-	Future() *loop.Future
+// waitArgs are what loop.wait and loop.as_completed take: fs (a list,
+// tuple or set of futures or tasks) and timeout (seconds or None).
+type waitArgs struct {
+	fs      futuresArg
+	timeout bind.OptionalSeconds
 }
 
-// futureList reads an iterable of futures. byFuture maps each Go future
-// back to the first value that held it.
-func futureList(fnname, param string, v starlark.Value) ([]*loop.Future, map[*loop.Future]starlark.Value, error) {
-	iterable, ok := v.(starlark.Iterable)
+// futuresArg unpacks an iterable that should hold futures; its elements
+// are unpacked after (waitArgs.futures), so that a bad one is named by
+// its position.
+type futuresArg struct{ it starlark.Iterable }
+
+func (a *futuresArg) Unpack(v starlark.Value) error {
+	it, ok := v.(starlark.Iterable)
 	if !ok {
-		return nil, nil, typeErrorf("%s: for parameter %s: got %s, want a list, tuple or set of futures", fnname, param, v.Type())
+		return bind.Want(v, "a list, tuple or set of futures")
 	}
-	it := iterable.Iterate()
+	a.it = it
+	return nil
+}
+
+// futures returns the Go futures of a.fs, and the first value that held
+// each (so that (done, pending) hold the script's own values).
+func (a *waitArgs) futures(fnname string) ([]*loop.Future, map[*loop.Future]starlark.Value, error) {
+	it := a.fs.it.Iterate()
 	defer it.Done()
 	var fs []*loop.Future
 	byFuture := make(map[*loop.Future]starlark.Value)
 	var x starlark.Value
-	for it.Next(&x) {
-		fh, ok := x.(futureHolder)
-		if !ok {
-			return nil, nil, typeErrorf("%s: for parameter %s: got %s in the %s, want future", fnname, param, x.Type(), v.Type())
+	for i := 0; it.Next(&x); i++ {
+		var fa futureArg
+		if err := bind.UnpackElement(fnname, "fs", i, x, &fa); err != nil {
+			return nil, nil, err
 		}
-		f := fh.Future()
-		if _, seen := byFuture[f]; !seen {
-			byFuture[f] = x
+		if _, seen := byFuture[fa.f]; !seen {
+			byFuture[fa.f] = x
 		}
-		fs = append(fs, f)
+		fs = append(fs, fa.f)
 	}
 	return fs, byFuture, nil
 }
 
-// waitTimeout reads a timeout that may be None (loop.NoTimeout); a
-// negative one is 0, as asyncio's call_later makes it.
-func waitTimeout(fnname string, v starlark.Value) (time.Duration, error) {
-	if v == nil || v == starlark.None {
-		return loop.NoTimeout, nil
+// duration is the timeout for loop.Wait and loop.AsCompleted: NoTimeout
+// for None; a negative one is 0, as asyncio's call_later makes it.
+func (a *waitArgs) duration() time.Duration {
+	if !a.timeout.Set {
+		return loop.NoTimeout
 	}
-	var d bind.Seconds
-	if err := bind.UnpackArg(fnname, "timeout", v, &d); err != nil {
-		return 0, err
-	}
-	return max(d.Duration(), 0), nil
+	return max(a.timeout.Duration(), 0)
 }
 
-// returnWhenArg reads return_when: one of the loop's three constants.
-func returnWhenArg(fnname string, v starlark.Value) (loop.ReturnWhen, error) {
-	if v == nil {
-		return loop.AllCompleted, nil
-	}
-	s, ok := v.(starlark.String)
-	if !ok {
-		return 0, valueErrorf("%s: Invalid return_when value: %s", fnname, v)
-	}
-	for _, rw := range []loop.ReturnWhen{loop.AllCompleted, loop.FirstCompleted, loop.FirstException} {
-		if string(s) == rw.String() {
-			return rw, nil
+// returnWhenArg unpacks return_when: one of the loop's three constants.
+type returnWhenArg struct{ rw loop.ReturnWhen }
+
+func (a *returnWhenArg) Unpack(v starlark.Value) error {
+	if s, ok := v.(starlark.String); ok {
+		for _, rw := range []loop.ReturnWhen{loop.AllCompleted, loop.FirstCompleted, loop.FirstException} {
+			if string(s) == rw.String() {
+				a.rw = rw
+				return nil
+			}
 		}
+		return bind.Invalid("Invalid return_when value: " + string(s))
 	}
-	return 0, valueErrorf("%s: Invalid return_when value: %s", fnname, string(s))
+	return bind.Invalid("Invalid return_when value: " + v.String())
 }
 
 func (lv *loopValue) wait(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var fsV, timeoutV, returnWhenV starlark.Value
-	if err := unpack(fnname, args, kwargs, "fs", &fsV, "timeout?", &timeoutV, "return_when?", &returnWhenV); err != nil {
+	var a waitArgs
+	var rw returnWhenArg
+	if err := unpack(fnname, args, kwargs, "fs", &a.fs, "timeout?", &a.timeout, "return_when?", &rw); err != nil {
 		return nil, err
 	}
-	fs, byFuture, err := futureList(fnname, "fs", fsV)
+	fs, byFuture, err := a.futures(fnname)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := waitTimeout(fnname, timeoutV)
-	if err != nil {
-		return nil, err
-	}
-	rw, err := returnWhenArg(fnname, returnWhenV)
-	if err != nil {
-		return nil, err
-	}
-	inner, err := lv.l().Wait(fs, rw, timeout)
+	inner, err := lv.l().Wait(fs, rw.rw, a.duration())
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
@@ -132,19 +129,15 @@ func valueSet(fs []*loop.Future, byFuture map[*loop.Future]starlark.Value) *star
 }
 
 func (lv *loopValue) asCompleted(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var fsV, timeoutV starlark.Value
-	if err := unpack(fnname, args, kwargs, "fs", &fsV, "timeout?", &timeoutV); err != nil {
+	var a waitArgs
+	if err := unpack(fnname, args, kwargs, "fs", &a.fs, "timeout?", &a.timeout); err != nil {
 		return nil, err
 	}
-	fs, _, err := futureList(fnname, "fs", fsV)
+	fs, _, err := a.futures(fnname)
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := waitTimeout(fnname, timeoutV)
-	if err != nil {
-		return nil, err
-	}
-	outs, err := lv.l().AsCompleted(fs, timeout)
+	outs, err := lv.l().AsCompleted(fs, a.duration())
 	if err != nil {
 		return nil, failWith(NewErrorValue(err))
 	}
