@@ -18,8 +18,10 @@
 // the FileSystem they are given (the sandbox's --allow-read and
 // --allow-write) and open what was checked.
 //
-// Every builtin unpacks its arguments with starlark.UnpackArgs; a bad
-// argument is a TypeError or ValueError (loop.Error) whose message names the
-// function and the argument. Nothing here touches the file system or the
-// network except through a FileSystem.
+// As every value of starlarkbind (docs/CONTRIBUTING-values.md): a builtin
+// unpacks its arguments with bind.UnpackArgs into Unpacker types, so a bad
+// argument is a TypeError or ValueError (a loop.Exception) whose message
+// names the function and the argument; a value's attributes are a
+// bind.Methods table. Nothing here touches the file system or the network
+// except through a FileSystem.
 package lib
