@@ -422,10 +422,12 @@ func (s *streamAdapter) BufferUpdated(n int) {
 }
 
 // GetBuffer calls get_buffer(sizehint) and returns the buffer's contents for
-// the transport to read into. A failure, or a value that is not a mutable
-// non-empty binary.buffer, is fatal: the adapter reports it and closes the
-// transport itself (so that the report carries the Starlark traceback), and
-// hands the transport a scratch buffer whose contents are dropped.
+// the transport to read into. An empty buffer is returned as it is: the
+// transport fails with asyncio's RuntimeError. A failure, or a value that
+// is not a mutable binary.buffer, is fatal: the adapter reports it and
+// closes the transport itself (so that the report carries the Starlark
+// traceback), and hands the transport a scratch buffer, which it does not
+// read into once closed.
 func (b *bufferedAdapter) GetBuffer(sizehint int) []byte {
 	if b.dead {
 		return b.scratch[:]
@@ -440,7 +442,9 @@ func (b *bufferedAdapter) GetBuffer(sizehint int) []byte {
 		case !ok:
 			err = typeErrorf("get_buffer() returned %s, want a binary.buffer", v.Type())
 		case buf.Len() == 0:
-			err = runtimeErrorf("get_buffer() returned an empty buffer")
+			// The transport fails with asyncio's RuntimeError itself
+			// (reported, and given to connection_lost, as asyncio does).
+			return nil
 		default:
 			err = buf.CheckMutable()
 		}

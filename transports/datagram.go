@@ -182,16 +182,19 @@ func (t *datagramTransport) errorReceived(err error) {
 // has a remote address and addr is another one, or when it has none and addr
 // is nil; with a TypeError for an address of the wrong kind; and with the
 // error of the AddrCheck the endpoint was made with, which vets every
-// destination. Sending on a closing endpoint is ignored.
+// destination. Sending on a lost endpoint is ignored; on one that is
+// closing while datagrams are still queued, the datagram is queued too.
 func (t *datagramTransport) SendTo(data []byte, addr net.Addr) error {
 	sa, e := t.destination(addr)
 	if e != nil {
 		return e
 	}
-	if t.closing {
+	if t.lost {
 		t.ignoreWrite()
 		return nil
 	}
+	// Closing but not lost: datagrams are still queued, and this one joins
+	// them (asyncio's sendto checks _conn_lost, not _closing).
 	if t.queueLen() == 0 {
 		err := t.send(data, sa)
 		if err == nil {
@@ -330,10 +333,13 @@ func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
 // GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
 // writeSide (writeside.go).
 
-// ignoreWrite counts a send on a closing endpoint; debug mode reports sends
-// that keep coming, as asyncio warns.
+// ignoreWrite counts a send on a lost endpoint with a remote address (the
+// loss counted as the first, as asyncio's _conn_lost); from the fifth on
+// each is reported. Sends of an endpoint without one are dropped silently.
 func (t *datagramTransport) ignoreWrite() {
-	t.countIgnoredWrite("socket.send() raised exception.", "sendto on a closed endpoint")
+	if t.remote != nil {
+		t.countIgnoredWrite("socket.send() raised exception.", 1)
+	}
 }
 
 // ---- closing ----

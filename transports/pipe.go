@@ -399,7 +399,8 @@ func (t *writePipeTransport) readerGone() {
 		return
 	}
 	if t.buf.len() > 0 {
-		t.forceClose(MapError(unix.EPIPE))
+		// asyncio's BrokenPipeError() here has no errno.
+		t.forceClose(&Error{Kind: KindBrokenPipeError, Err: unix.EPIPE})
 		return
 	}
 	t.forceClose(nil)
@@ -491,10 +492,11 @@ func (t *writePipeTransport) CanWriteEOF() bool { return true }
 // GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
 // byteWriteSide (writeside.go).
 
-// ignoreWrite counts a write to a closing transport; debug mode reports
-// writes that keep coming, as asyncio warns.
+// ignoreWrite counts a write to a closing or lost pipe (asyncio's pipe
+// counts from 0, the loss not included); from the sixth on each is
+// reported.
 func (t *writePipeTransport) ignoreWrite() {
-	t.countIgnoredWrite("pipe closed by peer or os.write(pipe, data) raised exception.", "write to a closed pipe")
+	t.countIgnoredWrite("pipe closed by peer or os.write(pipe, data) raised exception.", 0)
 }
 
 // forceClose drops the buffer, stops watching and schedules

@@ -9,7 +9,7 @@ import (
 )
 
 // logThresholdForConnLostWrites is how many writes to a lost connection are
-// ignored silently before debug mode reports them (asyncio's
+// dropped silently before each further one is reported (asyncio's
 // LOG_THRESHOLD_FOR_CONNLOST_WRITES).
 const logThresholdForConnLostWrites = 5
 
@@ -202,8 +202,8 @@ func (t *socketTransport) readIntoLoopBuffer(dp Protocol) {
 
 func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
 	buf, ok := t.getBuffer(bp)
-	if !ok {
-		return
+	if !ok || t.lost {
+		return // a failed get_buffer closed the transport: nothing is read
 	}
 	n, err := sockRead(t.fd, buf)
 	if err != nil {
@@ -303,10 +303,12 @@ func (t *socketTransport) Write(data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	if t.closing {
+	if t.lost {
 		t.ignoreWrite()
 		return nil
 	}
+	// Closing but not lost: data is still buffered, and this joins it
+	// (asyncio's write checks _conn_lost, not _closing).
 	if t.buf.len() == 0 {
 		n, err := sockWrite(t.fd, data)
 		if err == nil && n == len(data) {
@@ -328,6 +330,10 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 	}
 	if t.sendfile != nil {
 		return errSendfileInProgress("writelines")
+	}
+	if t.closing && !t.lost {
+		t.buffer(bufs...) // joins what a Close still flushes, as Write does
+		return nil
 	}
 	t.writelines(bufs, "Fatal write error on socket transport")
 	return nil
@@ -393,13 +399,13 @@ func (t *socketTransport) CanWriteEOF() bool { return true }
 
 // ---- closing ----
 
-// ignoreWrite counts a write to a closing transport; debug mode reports
-// writes that keep coming after the connection was lost, as asyncio warns.
-// Unlike a pipe or a datagram endpoint, writes before ConnectionLost is
-// scheduled are not counted.
+// ignoreWrite counts a write to a lost connection (losing it counted as
+// the first, as asyncio's _conn_lost); from the fifth on each is reported.
+// A write to a transport that is closing but still flushing is not
+// dropped: it joins the buffer.
 func (t *socketTransport) ignoreWrite() {
 	if t.lost {
-		t.countIgnoredWrite("socket.send() raised exception.", "write to a closed transport")
+		t.countIgnoredWrite("socket.send() raised exception.", 1)
 	}
 }
 

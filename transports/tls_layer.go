@@ -765,19 +765,19 @@ func (e *tlsLayer) cancelHandshakeTimer() {
 	}
 }
 
-// ignoreWrite counts a write to a closing transport; debug mode reports
-// writes that keep coming after the connection was lost, as asyncio warns
-// "SSL connection is closed".
+// ignoreWrite counts a write dropped because the transport is closing or
+// lost, as asyncio's SSLProtocol counts _conn_lost (the loss of the plain
+// transport counted as one more); from the fifth count on, each dropped
+// write is reported, in every mode, as asyncio warns "SSL connection is
+// closed".
 func (e *tlsLayer) ignoreWrite() {
-	if e.state != tlsLost {
+	var lost int
+	if e.state == tlsLost {
+		lost = 1
+	}
+	if e.ignoredWrites+lost < logThresholdForConnLostWrites {
+		e.ignoredWrites++
 		return
 	}
-	e.ignoredWrites++
-	if e.ignoredWrites == logThresholdForConnLostWrites && e.l.GetDebug() {
-		e.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   "SSL connection is closed",
-			Err:       NewError(KindConnectionError, "write to a closed transport"),
-			Transport: &e.app,
-		})
-	}
+	e.l.CallExceptionHandler(loop.ErrorContext{Message: "SSL connection is closed", Transport: &e.app})
 }

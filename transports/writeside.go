@@ -31,7 +31,7 @@ type writeSide struct {
 	lost          bool  // ConnectionLost is scheduled (or done)
 	released      bool  // the descriptor is closed and references dropped
 	writing       bool  // a writer is registered
-	ignoredWrites int32 // writes dropped because the transport was closing (stops counting at the threshold)
+	ignoredWrites int32 // writes dropped because the transport was closing or lost (stops counting at the threshold)
 }
 
 // writerWatcher is implemented by a transport whose writer goes through an
@@ -273,23 +273,21 @@ func (w *byteWriteSide) flush(write func(fd int, p []byte) (int, error), message
 
 // ---- ignored writes ----
 
-// countIgnoredWrite counts a write dropped because the transport is
-// closing. In debug mode the logThresholdForConnLostWrites-th one is
-// reported, with message and a ConnectionError saying detail, as asyncio
-// warns.
-func (w *writeSide) countIgnoredWrite(message, detail string) {
-	if w.ignoredWrites > logThresholdForConnLostWrites {
-		return // reported already (or not in debug mode); counting stops here
+// countIgnoredWrite counts a dropped write as asyncio's _conn_lost does:
+// the count starts at first (1 when losing the connection counted as one,
+// as a socket's does) and grows with each dropped write; every dropped
+// write from logThresholdForConnLostWrites on is reported, in every mode,
+// with message and no exception (asyncio's logger.warning).
+func (w *writeSide) countIgnoredWrite(message string, first int32) {
+	if w.ignoredWrites+first < logThresholdForConnLostWrites {
+		w.ignoredWrites++
+		return
 	}
-	w.ignoredWrites++
-	if w.ignoredWrites == logThresholdForConnLostWrites && w.l.GetDebug() {
-		w.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   message,
-			Err:       NewError(KindConnectionError, detail),
-			Transport: w.owner,
-			Protocol:  w.protocol,
-		})
-	}
+	w.l.CallExceptionHandler(loop.ErrorContext{
+		Message:   message,
+		Transport: w.owner,
+		Protocol:  w.protocol,
+	})
 }
 
 // ---- closing ----
