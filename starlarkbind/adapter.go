@@ -329,10 +329,13 @@ func (a *adapter) peer() string {
 }
 
 // ConnectionMade records the transport and calls connection_made(transport).
+// A failure is only reported, except over TLS, where it closes the
+// connection: asyncio calls connection_made there inside the TLS layer's
+// read, whose failure is fatal.
 func (a *adapter) ConnectionMade(t transports.BaseTransport) {
 	a.tv = a.e.track(t)
 	if _, found, err := a.invokeSlot(slotConnectionMade, a.tv); found && err != nil {
-		a.failed(cbConnectionMade, err, false)
+		a.failed(cbConnectionMade, err, t.GetExtraInfo("sslcontext") != nil)
 	}
 }
 

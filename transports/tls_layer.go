@@ -255,6 +255,9 @@ func (e *tlsLayer) finishHandshake() {
 	if e.state == tlsLost {
 		return // ConnectionLost failed the waiter
 	}
+	if e.state == tlsClosingPlain && e.failure != nil {
+		return // ConnectionMade failed: ConnectionLost fails the waiter with it, as asyncio's
+	}
 	if w := e.waiter; w != nil {
 		e.waiter = nil
 		switch {
@@ -458,7 +461,7 @@ func (e *tlsLayer) readFailed(err error) {
 	case errors.Is(err, errWouldBlock), errors.Is(err, net.ErrClosed):
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		if e.canRead() {
-			e.eofReceived()
+			e.eofReceived(errors.Is(err, io.EOF)) // crypto/tls: io.EOF is close_notify
 		}
 	default:
 		if e.state == tlsWrapped || e.state == tlsShuttingDown {
@@ -533,9 +536,15 @@ func (e *tlsLayer) bufferUpdated(bp BufferedProtocol, n int) (ok bool) {
 // eofReceived handles the peer's close_notify or the plain transport's EOF,
 // once the data before it is delivered. EOFReceived returning true keeps
 // the TLS transport open for writing (a TLS 1.3 half-close); false closes it.
-func (e *tlsLayer) eofReceived() {
+// While our Close shuts down, the peer's close_notify (closeNotify) still
+// calls EOFReceived, once, before ConnectionLost, as asyncio's _do_shutdown.
+func (e *tlsLayer) eofReceived(closeNotify bool) {
+	already := e.peerEOF
 	e.peerEOF = true
 	if e.state == tlsShuttingDown {
+		if closeNotify && !already && e.appMade {
+			e.callEOFReceived() // what it returns does not matter: we are closing
+		}
 		e.maybeFinishShutdown()
 		return
 	}

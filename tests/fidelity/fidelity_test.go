@@ -46,6 +46,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/starnet-dev/starnet/internal/testkit"
 	"github.com/starnet-dev/starnet/internal/testpki"
@@ -53,7 +54,7 @@ import (
 )
 
 // runTimeout bounds one run of one side of a scenario.
-const runTimeout = 2 * testkit.WaitTimeout
+const runTimeout = testkit.WaitTimeout
 
 // starnetBin is the CLI built by TestMain.
 var starnetBin string
@@ -163,8 +164,8 @@ func TestScenarios(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				sc := loadScenario(t, dir)
-				star := sc.run(t, "starnet", pki, []string{starnetBin, "run", "-A", filepath.Join(sc.dir, "scenario.star")}, nil)
 				py := sc.run(t, "cpython", pki, []string{python, filepath.Join(sc.dir, "scenario.py")}, []string{"PYTHONPATH=" + lib})
+				star := sc.run(t, "starnet", pki, []string{starnetBin, "run", "-A", filepath.Join(sc.dir, "scenario.star")}, nil)
 				sum.add(name, sc.compare(t, star, py), sc.declared)
 			})
 		}
@@ -258,11 +259,16 @@ func (sc *scenario) run(t *testing.T, side, pki string, argv, env []string) trac
 		}
 		out = append(out, line)
 	}
-	out = append(out, fmt.Sprintf("exit(%d)", prog.WaitExit(runTimeout)))
+	out = append(out, exitLine(prog))
 	tr := trace{side: side, stderr: prog.Stderr()}
 	if peer != nil {
 		_ = peer.Stdin.Close()
-		peer.WaitExit(runTimeout)
+		select {
+		case <-peer.Exited():
+		case <-time.After(runTimeout):
+			peer.Kill()
+			tr.peer = append(tr.peer, "(peer still running: killed)")
+		}
 		sc := bufio.NewScanner(strings.NewReader(peer.Unread()))
 		for sc.Scan() {
 			tr.peer = append(tr.peer, sc.Text())
@@ -272,6 +278,19 @@ func (sc *scenario) run(t *testing.T, side, pki string, argv, env []string) trac
 	tr.prog = norm(out)
 	tr.peer = norm(tr.peer)
 	return tr
+}
+
+// exitLine waits for the program's exit and returns the trace's last line:
+// its exit status, or that it was still running after runTimeout (then it
+// is killed, and the traces differ rather than the test stopping).
+func exitLine(prog *testkit.Process) string {
+	select {
+	case <-prog.Exited():
+		return fmt.Sprintf("exit(%d)", prog.State().ExitCode())
+	case <-time.After(runTimeout):
+		prog.Kill()
+		return "(still running: killed)"
+	}
 }
 
 // Patterns for what differs from run to run.
