@@ -163,10 +163,17 @@ func TestScenarios(t *testing.T) {
 			name := filepath.Base(dir)
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
+				counted := false
+				defer func() {
+					if !counted { // stopped by a failure before the comparison
+						sum.add(name, differed, "")
+					}
+				}()
 				sc := loadScenario(t, dir)
 				py := sc.run(t, "cpython", pki, []string{python, filepath.Join(sc.dir, "scenario.py")}, []string{"PYTHONPATH=" + lib})
 				star := sc.run(t, "starnet", pki, []string{starnetBin, "run", "-A", filepath.Join(sc.dir, "scenario.star")}, nil)
 				sum.add(name, sc.compare(t, star, py), sc.declared)
+				counted = true
 			})
 		}
 	})
