@@ -279,6 +279,9 @@ func (sc *scenario) run(t *testing.T, side, pki string, argv, env []string) trac
 		_ = peer.Stdin.Close()
 		select {
 		case <-peer.Exited():
+			if code := peer.State().ExitCode(); code != 0 {
+				t.Errorf("%s peer exited %d (a peer must end cleanly):\n%s", side, code, peer.Stderr())
+			}
 		case <-time.After(runTimeout):
 			peer.Kill()
 			tr.peer = append(tr.peer, "(peer still running: killed)")
