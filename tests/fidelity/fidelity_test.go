@@ -25,7 +25,10 @@
 // once the program has exited. The peer gets the temporary and the
 // certificate directories in FIDELITY_TMP and FIDELITY_PKI.
 //
-// FIDELITY_VERBOSE=1 logs both traces of every scenario.
+// FIDELITY_VERBOSE=1 logs both traces of every scenario; FIDELITY_SUMMARY=FILE
+// writes the closing summary (the reference's version, the counts, every
+// declared difference) to FILE, for a CI log that shows passing tests'
+// output nowhere else.
 //
 // The reference interpreter is STARNET_REFERENCE_PYTHON, or the one
 // tests/fidelity/fetch-cpython.sh unpacks into its cache. Without it the
@@ -177,13 +180,17 @@ func TestScenarios(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("compared against CPython %s (%s): %d scenarios, %d equal, %d declared differences, %d differing",
+	summary := fmt.Sprintf("fidelity: compared against CPython %s (%s): %d scenarios, %d equal, %d declared differences, %d differing\n",
 		version, python, len(dirs), sum.counts[matched], sum.counts[declared], sum.counts[differed])
 	for _, d := range sum.declared {
-		t.Logf("declared: %s", d)
+		summary += "declared: " + d + "\n"
 	}
 	for _, d := range sum.differed {
-		t.Logf("differs: %s", d)
+		summary += "differs: " + d + "\n"
+	}
+	t.Log(summary)
+	if path := os.Getenv("FIDELITY_SUMMARY"); path != "" {
+		require.NoError(t, os.WriteFile(path, []byte(summary), 0o644), "FIDELITY_SUMMARY")
 	}
 }
 
@@ -272,6 +279,9 @@ func (sc *scenario) run(t *testing.T, side, pki string, argv, env []string) trac
 		_ = peer.Stdin.Close()
 		select {
 		case <-peer.Exited():
+			if code := peer.State().ExitCode(); code != 0 {
+				t.Errorf("%s peer exited %d (a peer must end cleanly):\n%s", side, code, peer.Stderr())
+			}
 		case <-time.After(runTimeout):
 			peer.Kill()
 			tr.peer = append(tr.peer, "(peer still running: killed)")

@@ -1,0 +1,15 @@
+# Connects to PORT, sends, half-closes, then reads to EOF.
+import socket, sys
+print("READY")
+port = int(sys.stdin.readline().split()[1])
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"ask")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    chunk = s.recv(100)
+    if not chunk:
+        break
+    got += chunk
+print("peer got", got)
+s.close()
