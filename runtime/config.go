@@ -9,11 +9,20 @@ import (
 	"time"
 
 	"github.com/starnet-dev/starnet/starlarkbind"
+	"github.com/starnet-dev/starnet/transports"
 )
 
 // DefaultMaxSteps is the number of Starlark steps one callback may take when
 // Config.MaxSteps is 0.
 const DefaultMaxSteps = 100_000_000
+
+// DefaultMaxChildren is how many child processes the scripts of one
+// Runtime may have running at once when Config.MaxChildren is 0.
+const DefaultMaxChildren = 256
+
+// NoChildLimit, as Config.MaxChildren, lets scripts run any number of
+// children (only the kernel's process limit then bounds them).
+const NoChildLimit = -1
 
 // MaxLoops is the largest Config.Loops.
 const MaxLoops = 1024
@@ -64,6 +73,12 @@ type Config struct {
 	// returns a *MemoryError. It is a bound checked often, not an exact
 	// allocator limit: see docs/API.md §1.
 	MaxMemory uint64
+	// MaxChildren caps the child processes the scripts of this runtime (all
+	// loops together) may have running at once, from subprocess_exec or
+	// subprocess_shell until the child is reaped: a call past it fails with
+	// "BlockingIOError: [Errno 11] too many child processes" and starts
+	// nothing. 0 means DefaultMaxChildren; NoChildLimit removes the cap.
+	MaxChildren int
 	// Debug turns on asyncio's debug mode: slow callbacks (those that run
 	// for SlowCallbackDuration or longer) are reported on Stderr as they
 	// happen, and when the runtime is closed, every transport still open
@@ -112,6 +127,19 @@ func (c Config) stepBudget() uint64 {
 	}
 }
 
+// childLimit makes the one cap that every loop's children count against
+// (nil: none).
+func (c Config) childLimit() *transports.ChildLimit {
+	switch c.MaxChildren {
+	case NoChildLimit:
+		return nil
+	case 0:
+		return transports.NewChildLimit(DefaultMaxChildren, "raise it with --max-children (Config.MaxChildren)")
+	default:
+		return transports.NewChildLimit(c.MaxChildren, "raise it with --max-children (Config.MaxChildren)")
+	}
+}
+
 // validate reports a configuration that New cannot honour.
 func (c Config) validate() error {
 	if c.Loops < 0 {
@@ -124,6 +152,9 @@ func (c Config) validate() error {
 		if _, err := policy.ParseNetRule(entry); err != nil {
 			return fmt.Errorf("bad Permissions.Net entry: %w", err)
 		}
+	}
+	if c.MaxChildren < 0 && c.MaxChildren != NoChildLimit {
+		return fmt.Errorf("MaxChildren must be positive, 0 (the default) or NoChildLimit, got %d", c.MaxChildren)
 	}
 	if c.SlowCallbackDuration < 0 {
 		return fmt.Errorf("SlowCallbackDuration must not be negative, got %v", c.SlowCallbackDuration)

@@ -105,6 +105,7 @@ func (c *loopCopy) setUp() (err error) {
 		Stdout:        cfg.Stdout,
 		Stderr:        cfg.Stderr,
 		MaxSteps:      cfg.stepBudget(),
+		Children:      c.rt.children,
 		Index:         c.index,
 		HandleSignals: cfg.HandleSignals,
 		OnExit:        func(code int) { c.rt.noteExit(c, code) },

@@ -29,6 +29,9 @@ type Runtime struct {
 	// readable is --allow-read, resolved: load() may read there besides
 	// the directories of the host's modules.
 	readable policy.PathList
+	// children is the one cap every loop's children count against
+	// (Config.MaxChildren), or nil for none.
+	children *transports.ChildLimit
 
 	mu       sync.Mutex
 	running  bool      // a Run call is in progress
@@ -46,7 +49,7 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("starnet: %w", err)
 	}
 	n := max(cfg.Loops, 1)
-	r := &Runtime{cfg: cfg, loops: n, readable: policy.NewPathList(cfg.Permissions.Read)}
+	r := &Runtime{cfg: cfg, loops: n, readable: policy.NewPathList(cfg.Permissions.Read), children: cfg.childLimit()}
 	if n > 1 {
 		r.cfg.Stdout = newLockedWriter(orDefault(cfg.Stdout, os.Stdout))
 		r.cfg.Stderr = newLockedWriter(orDefault(cfg.Stderr, os.Stderr))

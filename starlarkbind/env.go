@@ -54,6 +54,9 @@ type Options struct {
 	Stderr io.Writer
 	// MaxSteps is the step budget of one callback; 0 means no limit.
 	MaxSteps uint64
+	// Children, if set, caps the child processes subprocess_exec and
+	// subprocess_shell may have running (shared by the envs it is given to).
+	Children *transports.ChildLimit
 	// Index is this loop's number (loop.index), 0 for the first.
 	Index int
 	// HandleSignals installs the default SIGINT/SIGTERM handling (graceful
@@ -92,7 +95,8 @@ type Env struct {
 	stdout      io.Writer
 	stderr      io.Writer
 	maxSteps    uint64
-	stepLimit   uint64 // the absolute step limit in force
+	stepLimit   uint64                 // the absolute step limit in force
+	children    *transports.ChildLimit // Options.Children
 	index       int
 	predeclared starlark.StringDict
 	loopValue   *loopValue
@@ -160,6 +164,7 @@ func NewEnv(opts Options) *Env {
 		stdout:    opts.Stdout,
 		stderr:    opts.Stderr,
 		maxSteps:  opts.MaxSteps,
+		children:  opts.Children,
 		stepLimit: math.MaxUint64,
 		index:     opts.Index,
 		conns:     make(map[transports.BaseTransport]*transportValue),

@@ -138,6 +138,7 @@ func (lv *loopValue) startSubprocess(fnname string, factoryV starlark.Value, kwa
 		fut.Cancel() // gives back the files lent so far
 		return nil, err
 	}
+	opts.Limit = lv.e.children
 	perms := lv.e.perms
 	if opts.Env, err = perms.childEnv(opts.Env); err != nil {
 		fut.Cancel()

@@ -301,6 +301,9 @@ type SubprocessOptions struct {
 	// SubprocessExec, "/bin/sh" for SubprocessShell. Its error fails the
 	// Future.
 	Check func(program string) error
+	// Limit, when not nil, caps the children running at once (see
+	// ChildLimit): a call past it fails with BlockingIOError.
+	Limit *ChildLimit
 
 	// sigchld makes the child watched through SIGCHLD even where pidfds
 	// work (tests).

@@ -27,6 +27,7 @@ type subprocessTransport struct {
 	protocol BaseProtocol
 	sp       SubprocessProtocol // protocol as a SubprocessProtocol, or nil
 	pipes    [3]*subprocessPipe // nil where the fd is not a pipe
+	limit    *ChildLimit        // counts this child until it is reaped
 
 	returncode int
 	exited     bool // the child was reaped; returncode is set
@@ -103,6 +104,10 @@ func subprocessExec(l *loop.Loop, factory ProtocolFactory, argv []string, opts S
 			return op.fut
 		}
 	}
+	if err := opts.Limit.acquire(); err != nil {
+		_ = op.fut.SetException(err)
+		return op.fut
+	}
 	l.CallSoon(op.start)
 	return op.fut
 }
@@ -136,22 +141,28 @@ func checkSpawnArgs(argv []string, opts SubprocessOptions) error {
 	return nil
 }
 
-// start makes the protocol, starts the child and its pipe transports.
+// start makes the protocol, starts the child and its pipe transports. The
+// child counted against opts.Limit is given back here when none starts, and
+// when it is reaped otherwise.
 func (op *subprocessOp) start() {
 	if op.fut.Done() { // cancelled
+		op.opts.Limit.release()
 		return
 	}
 	p, err := callFactory(op.factory)
 	if err != nil {
+		op.opts.Limit.release()
 		_ = op.fut.SetException(err)
 		return
 	}
 	child, e := spawn(op.argv, op.opts)
 	if e != nil {
+		op.opts.Limit.release()
 		_ = op.fut.SetException(e)
 		return
 	}
 	t := newSubprocessTransport(op.l, child, p, op.opts.sigchld)
+	t.limit = op.opts.Limit
 	op.l.CallSoon(func() { t.connect(op.fut) })
 }
 
@@ -266,6 +277,7 @@ func (t *subprocessTransport) processExited(returncode int) {
 	}
 	t.exited = true
 	t.returncode = returncode
+	t.limit.release()
 	t.l.Unref()
 	t.call(func() {
 		sp := t.sp

@@ -18,6 +18,7 @@ type runOptions struct {
 	loops     int
 	maxSteps  uint64
 	maxMemory uint64
+	maxChild  int
 	debug     bool
 	script    string
 	args      []string
@@ -124,6 +125,20 @@ func (o *runOptions) apply(name, value string, hasValue bool, next func() (strin
 		o.maxSteps = n
 		if n == 0 {
 			o.maxSteps = starnet.NoStepLimit
+		}
+		return nil
+	case "--max-children":
+		v, err := next()
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--max-children wants a non-negative integer, got %q", v)
+		}
+		o.maxChild = n
+		if n == 0 {
+			o.maxChild = starnet.NoChildLimit
 		}
 		return nil
 	case "--max-memory":
@@ -249,7 +264,7 @@ var errHelp = errors.New("help requested")
 // runFlags are the flags `starnet run` knows, for suggestions.
 var runFlags = []string{
 	"--allow-net", "--allow-run", "--allow-read", "--allow-write", "--allow-env",
-	"--allow-all", "--loops", "--max-steps", "--max-memory", "--debug", "--help",
+	"--allow-all", "--loops", "--max-steps", "--max-memory", "--max-children", "--debug", "--help",
 }
 
 // closestFlag returns the known flag that name is a prefix of, or the one

@@ -82,6 +82,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		Stderr:        stderr,
 		MaxSteps:      opts.maxSteps,
 		MaxMemory:     opts.maxMemory,
+		MaxChildren:   opts.maxChild,
 		Debug:         opts.debug,
 		Args:          opts.args,
 		Loops:         opts.loops,
@@ -201,6 +202,8 @@ flags (before the script path; everything after it goes to the script):
                          with status 3. SIZE as 512MiB, 2G, 1.5GiB (units are
                          powers of 1024); 0 or none = no limit; default: half
                          of the machine's memory (here %s)
+  --max-children N       child processes the script may have running at once
+                         (default 256; 0 = no limit but the kernel's)
   --debug                asyncio debug mode: report slow callbacks and unclosed
                          transports
 `
