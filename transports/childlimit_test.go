@@ -104,4 +104,3 @@ func runChildAsync(tl *testLoop, argv []string, opts SubprocessOptions) *procRec
 	tl.mustAwait(fut)
 	return rec
 }
-
