@@ -222,12 +222,23 @@ func (e *taskError) Error() string     { return e.class.String() }
 func (e *taskError) Unwrap() error     { return e.class.err }
 func (e *taskError) Backtrace() string { return e.eval.Backtrace() }
 
-// taskFailure is the exception a task's future holds for err.
+// taskFailure is the exception a task's future (or catch) holds for err:
+// an error value a builtin failed with, or the class of a builtin's error
+// (loop.Exception: ValueError, TypeError, UnicodeDecodeError, ...), with
+// the Starlark traceback kept beside it. A plain Starlark failure (fail(),
+// a Starlark builtin's own error) stays a ScriptError.
 func taskFailure(err error) error {
 	var ee *starlark.EvalError
+	if !errors.As(err, &ee) {
+		return err
+	}
 	var carried *errorCarrier
-	if errors.As(err, &ee) && errors.As(err, &carried) {
+	if errors.As(err, &carried) {
 		return &taskError{class: carried.v, eval: ee}
+	}
+	var ex loop.Exception
+	if cause := ee.Unwrap(); cause != nil && errors.As(cause, &ex) && !isEvalError(cause) {
+		return &taskError{class: NewErrorValue(cause), eval: ee}
 	}
 	return err
 }
