@@ -95,9 +95,20 @@ func (t *datagramTransport) String() string {
 
 // ---- BaseTransport ----
 
-// Close stops receiving, sends what is queued, then closes:
-// ConnectionLost(nil) follows on a later iteration.
-func (t *datagramTransport) Close() { t.closeAfterFlush(t.queueLen() == 0) }
+// Close stops receiving at once, sends what is queued, then closes:
+// ConnectionLost(nil) follows on a later iteration. Closing twice is a
+// no-op.
+func (t *datagramTransport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.l.RemoveReader(t.fd)
+	if t.queueLen() == 0 {
+		t.stopWriting()
+		t.scheduleConnectionLost(t.l, t, nil)
+	}
+}
 
 // GetExtraInfo returns "peername" (*net.UDPAddr or *net.UnixAddr, for a
 // connected endpoint), "sockname" or "socket" (*Socket); nil otherwise.
@@ -299,7 +310,7 @@ func (t *datagramTransport) writeReady() {
 	}
 	t.stopWriting()
 	if t.closing {
-		t.connectionLostAfterFlush()
+		t.connectionLostNow(t)
 	}
 }
 
@@ -329,9 +340,22 @@ func (t *datagramTransport) dequeue() {
 // 8, as asyncio counts.
 func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
 
-// IsClosing, GetProtocol, Abort (which drops the queue), ForceClose,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// writeSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferLimits and SetWriteBufferLimits
+// come from the embedded writeSide (writeside.go). The transport owns its
+// close (closing.go).
+
+// Abort closes at once, dropping the queue; ConnectionLost(nil) follows on
+// a later iteration.
+func (t *datagramTransport) Abort() { t.forceClose(nil) }
+
+// ForceClose closes at once with err, as asyncio's _force_close; a nil
+// *Error counts as nil.
+func (t *datagramTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
+
+// fatalError breaks the endpoint with err: reported, then closed at once.
+func (t *datagramTransport) fatalError(err error, message string) {
+	t.forceClose(t.reportFatal(err, message))
+}
 
 // ignoreWrite counts a send on a lost endpoint with a remote address (the
 // loss counted as the first, as asyncio's _conn_lost); from the fifth on
@@ -358,12 +382,15 @@ func (t *datagramTransport) forceClose(err error) {
 		t.closing = true
 		t.l.RemoveReader(t.fd)
 	}
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// releaseResources closes the socket and drops every reference.
-// writeSide.release runs it once, after ConnectionLost.
-func (t *datagramTransport) releaseResources() {
+// release closes the socket and drops every reference, once, after
+// ConnectionLost.
+func (t *datagramTransport) release() {
+	if !t.releasing() {
+		return
+	}
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	closeFD(t.fd)

@@ -434,17 +434,31 @@ func (t *writePipeTransport) Write(data []byte) error {
 	}
 	if t.buf.len() == 0 {
 		n, err := unix.Write(t.end.fd, data)
-		if data = t.unsent(data, n, err, "Fatal write error on pipe transport"); data == nil {
+		rest, failed := t.unsent(data, n, err, "Fatal write error on pipe transport")
+		if failed != nil {
+			t.forceClose(failed)
+		}
+		if rest == nil {
 			return nil
 		}
+		data = rest
 	}
 	t.buffer(data)
 	return nil
 }
 
-// Writelines writes the buffers in order, as one write.
+// Writelines writes the buffers in order, as one write; on a closing pipe
+// they are dropped, as Write's.
 func (t *writePipeTransport) Writelines(bufs [][]byte) error {
-	t.writelines(bufs, "Fatal write error on pipe transport")
+	if t.closing {
+		if totalLen(bufs) > 0 {
+			t.ignoreWrite()
+		}
+		return nil
+	}
+	if failed := t.writelines(bufs, "Fatal write error on pipe transport"); failed != nil {
+		t.forceClose(failed)
+	}
 	return nil
 }
 
@@ -458,16 +472,15 @@ func (t *writePipeTransport) writeReady() {
 		t.stopWriting()
 		return
 	}
-	if !t.flush(unix.Write, "Fatal write error on pipe transport") {
-		return
-	}
-	if t.buf.len() > 0 || t.lost {
-		return
-	}
-	t.stopWriting()
-	if t.closing {
-		t.watch.removeReader()
-		t.connectionLostAfterFlush()
+	switch res, failed := t.flush(unix.Write, "Fatal write error on pipe transport"); res {
+	case flushFailed:
+		t.forceClose(failed)
+	case flushed:
+		t.stopWriting()
+		if t.closing {
+			t.watch.removeReader()
+			t.connectionLostNow(t)
+		}
 	}
 }
 
@@ -480,7 +493,7 @@ func (t *writePipeTransport) WriteEOF() error {
 	t.closing = true
 	if t.buf.len() == 0 {
 		t.watch.removeReader()
-		t.scheduleConnectionLost(nil)
+		t.scheduleConnectionLost(t.l, t, nil)
 	}
 	return nil
 }
@@ -488,9 +501,22 @@ func (t *writePipeTransport) WriteEOF() error {
 // CanWriteEOF reports true.
 func (t *writePipeTransport) CanWriteEOF() bool { return true }
 
-// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// byteWriteSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferSize, GetWriteBufferLimits and
+// SetWriteBufferLimits come from the embedded byteWriteSide
+// (writeside.go). The transport owns its close (closing.go).
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *writePipeTransport) Abort() { t.forceClose(nil) }
+
+// ForceClose closes at once with err, as asyncio's _force_close; a nil
+// *Error counts as nil.
+func (t *writePipeTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
+
+// fatalError breaks the connection with err: reported, then closed at once.
+func (t *writePipeTransport) fatalError(err error, message string) {
+	t.forceClose(t.reportFatal(err, message))
+}
 
 // ignoreWrite counts a write to a closing or lost pipe (asyncio's pipe
 // counts from 0, the loss not included); from the sixth on each is
@@ -510,12 +536,15 @@ func (t *writePipeTransport) forceClose(err error) {
 	t.stopWriting()
 	t.buf.reset()
 	t.watch.removeReader()
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// releaseResources closes the descriptor and drops every reference.
-// writeSide.release runs it once, after ConnectionLost.
-func (t *writePipeTransport) releaseResources() {
+// release closes the descriptor and drops every reference, once, after
+// ConnectionLost.
+func (t *writePipeTransport) release() {
+	if !t.releasing() {
+		return
+	}
 	t.writing = false
 	t.watch.stop()
 	t.end.close()

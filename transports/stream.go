@@ -104,9 +104,20 @@ func (t *socketTransport) String() string {
 
 // ---- BaseTransport ----
 
-// Close stops reading, flushes the buffer (and waits for a Sendfile), then
-// closes.
-func (t *socketTransport) Close() { t.closeAfterFlush(t.buf.len() == 0 && t.sendfile == nil) }
+// Close stops reading at once; ConnectionLost(nil) is scheduled now if
+// nothing waits to be written, else writeReady calls it once the buffer is
+// flushed (and a Sendfile done). Closing twice is a no-op.
+func (t *socketTransport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.l.RemoveReader(t.fd)
+	if t.buf.len() == 0 && t.sendfile == nil {
+		t.stopWriting()
+		t.scheduleConnectionLost(t.l, t, nil)
+	}
+}
 
 // GetExtraInfo returns "peername", "sockname" (net.Addr) or "socket"
 // (*Socket); nil for any other name or an unknown address.
@@ -314,9 +325,14 @@ func (t *socketTransport) Write(data []byte) error {
 		if err == nil && n == len(data) {
 			return nil // all sent: the common case
 		}
-		if data = t.unsent(data, n, err, "Fatal write error on socket transport"); data == nil {
+		rest, failed := t.unsent(data, n, err, "Fatal write error on socket transport")
+		if failed != nil {
+			t.forceClose(failed)
+		}
+		if rest == nil {
 			return nil
 		}
+		data = rest
 	}
 	t.buffer(data)
 	return nil
@@ -331,11 +347,18 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 	if t.sendfile != nil {
 		return errSendfileInProgress("writelines")
 	}
-	if t.closing && !t.lost {
+	switch {
+	case t.lost:
+		if totalLen(bufs) > 0 {
+			t.ignoreWrite()
+		}
+	case t.closing:
 		t.buffer(bufs...) // joins what a Close still flushes, as Write does
-		return nil
+	default:
+		if failed := t.writelines(bufs, "Fatal write error on socket transport"); failed != nil {
+			t.forceClose(failed)
+		}
 	}
-	t.writelines(bufs, "Fatal write error on socket transport")
 	return nil
 }
 
@@ -354,16 +377,23 @@ func (t *socketTransport) writeReady() {
 		t.stopWriting()
 		return
 	}
-	if !t.flush(sockWrite, "Fatal write error on socket transport") {
-		return
+	res, failed := t.flush(sockWrite, "Fatal write error on socket transport")
+	switch {
+	case res == flushFailed:
+		t.forceClose(failed)
+	case res == flushed && t.sendfile == nil: // a sendfile runs on the next writable event
+		t.flushedAll()
 	}
-	if t.buf.len() > 0 || t.lost || t.sendfile != nil {
-		return // a sendfile runs on the next writable event
-	}
+}
+
+// flushedAll goes on once the buffer is empty (and no Sendfile holds the
+// transport): the writer stops, and a Close or WriteEOF that waited
+// completes.
+func (t *socketTransport) flushedAll() {
 	t.stopWriting()
 	switch {
 	case t.closing:
-		t.connectionLostAfterFlush()
+		t.connectionLostNow(t)
 	case t.writeEOF:
 		t.shutdownWrite()
 	}
@@ -393,11 +423,26 @@ func (t *socketTransport) shutdownWrite() {
 // CanWriteEOF reports true: stream sockets can half-close.
 func (t *socketTransport) CanWriteEOF() bool { return true }
 
-// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// byteWriteSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferSize, GetWriteBufferLimits and
+// SetWriteBufferLimits come from the embedded byteWriteSide
+// (writeside.go).
 
-// ---- closing ----
+// ---- closing (the transport owns it: closing.go) ----
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *socketTransport) Abort() { t.forceClose(nil) }
+
+// ForceClose closes at once with err, as asyncio's _force_close: what is
+// buffered is dropped and ConnectionLost(err) follows on a later iteration.
+// A nil *Error counts as nil.
+func (t *socketTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
+
+// fatalError breaks the connection with err: reported (writeSide.reportFatal),
+// then closed at once.
+func (t *socketTransport) fatalError(err error, message string) {
+	t.forceClose(t.reportFatal(err, message))
+}
 
 // ignoreWrite counts a write to a lost connection (losing it counted as
 // the first, as asyncio's _conn_lost); from the fifth on each is reported.
@@ -424,13 +469,15 @@ func (t *socketTransport) forceClose(err error) {
 		t.l.RemoveReader(t.fd)
 	}
 	t.abortSendfile(err)
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// releaseResources closes the descriptor, detaches from the server, drops
-// the protocol and the loop reference. writeSide.release runs it once,
-// after ConnectionLost.
-func (t *socketTransport) releaseResources() {
+// release closes the descriptor, detaches from the server, drops the
+// protocol and the loop reference, once, after ConnectionLost.
+func (t *socketTransport) release() {
+	if !t.releasing() {
+		return
+	}
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	if t.sockname == nil { // asyncio keeps it for after the close
