@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -36,11 +37,13 @@ func (e *Env) ProtocolFactory(v starlark.Value) (transports.ProtocolFactory, err
 	return nil, typeErrorf("protocol factory: got %s, want a callable (a protocol class, a function)", v.Type())
 }
 
-// factoryArg reads a protocol_factory parameter.
+// factoryArg makes the factory of a protocol_factory parameter of fnname;
+// a value that is not a factory fails with the factoryArg Unpacker's
+// message, as if unpacking it had.
 func (e *Env) factoryArg(fnname string, v starlark.Value) (transports.ProtocolFactory, error) {
 	f, err := e.ProtocolFactory(v)
 	if err != nil {
-		return nil, typeErrorf("%s: for parameter protocol_factory: got %s, want a callable (a protocol class, a function)", fnname, v.Type())
+		return nil, bind.UnpackArg(fnname, "protocol_factory", v, new(factoryArg))
 	}
 	return f, nil
 }
