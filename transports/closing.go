@@ -2,8 +2,8 @@ package transports
 
 import "github.com/starnet-dev/starnet/loop"
 
-// Closing. A transport owns its close: its Close, Abort, ForceClose,
-// forceClose and fatalError decide when it closes, and it ends in exactly
+// Closing. A transport owns its close: its Close, Abort, ForceClose and
+// fatalError decide when it closes, and it ends in exactly
 // one ConnectionLost, after which the transport releases its descriptor
 // and references, once. The write side (writeside.go) never closes: it
 // reports a flushed buffer or a fatal error as its result, and the
@@ -20,10 +20,12 @@ type closeState struct {
 }
 
 // closingTransport is a transport as the end of its close needs it: the
-// protocol to tell, and its release.
+// protocol to tell, and what to release.
 type closingTransport interface {
 	GetProtocol() BaseProtocol
-	releaser
+	// releaseResources closes the descriptor and drops every reference;
+	// closeState calls it once, after ConnectionLost.
+	releaseResources()
 }
 
 // scheduleConnectionLost marks ConnectionLost as scheduled and calls t's
@@ -31,7 +33,7 @@ type closingTransport interface {
 // call_soon(_call_connection_lost); t is released after it.
 func (c *closeState) scheduleConnectionLost(l *loop.Loop, t closingTransport, err error) {
 	c.lost = true
-	l.CallSoon(func() { deliverConnectionLost(t.GetProtocol(), err, t) })
+	l.CallSoon(func() { c.connectionLost(t, err) })
 }
 
 // connectionLostNow ends a Close that waited for the buffer to drain: as
@@ -39,21 +41,30 @@ func (c *closeState) scheduleConnectionLost(l *loop.Loop, t closingTransport, er
 // once; t is released after it.
 func (c *closeState) connectionLostNow(t closingTransport) {
 	c.lost = true
-	deliverConnectionLost(t.GetProtocol(), nil, t)
+	c.connectionLost(t, nil)
 }
 
-// releasing reports whether the transport is to release its resources
-// now: true the first time only.
-func (c *closeState) releasing() bool {
+// connectionLost calls t's protocol's ConnectionLost(err), if it has one,
+// then (even if it panics) releases t, once.
+func (c *closeState) connectionLost(t closingTransport, err error) {
+	defer c.release(t)
+	if p := t.GetProtocol(); p != nil {
+		p.ConnectionLost(err)
+	}
+}
+
+// release has t release its resources, the first time only.
+func (c *closeState) release(t closingTransport) {
 	if c.released {
-		return false
+		return
 	}
 	c.released = true
-	return true
+	t.releaseResources()
 }
 
 // releaser is a transport that can close its descriptor and drop its
-// references once ConnectionLost has run.
+// references once ConnectionLost has run (the read pipe; the transports
+// with a write side are released by their closeState).
 type releaser interface{ release() }
 
 // deliverConnectionLost calls p.ConnectionLost(err) if p is not nil, then

@@ -110,6 +110,10 @@ func (t *datagramTransport) Close() {
 	}
 }
 
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *datagramTransport) Abort() { t.ForceClose(nil) }
+
 // GetExtraInfo returns "peername" (*net.UDPAddr or *net.UnixAddr, for a
 // connected endpoint), "sockname" or "socket" (*Socket); nil otherwise.
 func (t *datagramTransport) GetExtraInfo(name string) any {
@@ -344,19 +348,6 @@ func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
 // come from the embedded writeSide (writeside.go). The transport owns its
 // close (closing.go).
 
-// Abort closes at once, dropping the queue; ConnectionLost(nil) follows on
-// a later iteration.
-func (t *datagramTransport) Abort() { t.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close; a nil
-// *Error counts as nil.
-func (t *datagramTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
-
-// fatalError breaks the endpoint with err: reported, then closed at once.
-func (t *datagramTransport) fatalError(err error, message string) {
-	t.forceClose(t.reportFatal(err, message))
-}
-
 // ignoreWrite counts a send on a lost endpoint with a remote address (the
 // loss counted as the first, as asyncio's _conn_lost); from the fifth on
 // each is reported. Sends of an endpoint without one are dropped silently.
@@ -368,9 +359,11 @@ func (t *datagramTransport) ignoreWrite() {
 
 // ---- closing ----
 
-// forceClose drops the queue, stops receiving and schedules ConnectionLost,
-// unless that is already scheduled.
-func (t *datagramTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the queue, stops receiving and schedules ConnectionLost(err), unless that
+// is already scheduled. A nil *Error counts as nil.
+func (t *datagramTransport) ForceClose(err error) {
+	err = plainNil(err)
 	if t.lost {
 		return
 	}
@@ -385,12 +378,14 @@ func (t *datagramTransport) forceClose(err error) {
 	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// release closes the socket and drops every reference, once, after
-// ConnectionLost.
-func (t *datagramTransport) release() {
-	if !t.releasing() {
-		return
-	}
+// fatalError breaks the endpoint with err: reported, then closed at once.
+func (t *datagramTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
+}
+
+// releaseResources closes the socket and drops every reference
+// (closeState calls it once, after ConnectionLost).
+func (t *datagramTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	closeFD(t.fd)

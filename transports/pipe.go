@@ -400,14 +400,18 @@ func (t *writePipeTransport) readerGone() {
 	}
 	if t.buf.len() > 0 {
 		// asyncio's BrokenPipeError() here has no errno.
-		t.forceClose(&Error{Kind: KindBrokenPipeError, Err: unix.EPIPE})
+		t.ForceClose(&Error{Kind: KindBrokenPipeError, Err: unix.EPIPE})
 		return
 	}
-	t.forceClose(nil)
+	t.ForceClose(nil)
 }
 
 // Close flushes the buffer, then closes (as WriteEOF).
 func (t *writePipeTransport) Close() { _ = t.WriteEOF() }
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *writePipeTransport) Abort() { t.ForceClose(nil) }
 
 // GetExtraInfo returns "pipe": the *os.File (the one given to
 // ConnectWritePipe); nil for any other name.
@@ -432,18 +436,14 @@ func (t *writePipeTransport) Write(data []byte) error {
 		t.ignoreWrite()
 		return nil
 	}
-	if t.buf.len() == 0 {
-		n, err := unix.Write(t.end.fd, data)
-		rest, failed := t.unsent(data, n, err, "Fatal write error on pipe transport")
-		if failed != nil {
-			t.forceClose(failed)
-		}
-		if rest == nil {
-			return nil
-		}
-		data = rest
+	if t.buf.len() > 0 {
+		t.buffer(data)
+		return nil
 	}
-	t.buffer(data)
+	n, err := unix.Write(t.end.fd, data)
+	if failed := t.unsent(data, n, err, "Fatal write error on pipe transport"); failed != nil {
+		t.ForceClose(failed)
+	}
 	return nil
 }
 
@@ -457,7 +457,7 @@ func (t *writePipeTransport) Writelines(bufs [][]byte) error {
 		return nil
 	}
 	if failed := t.writelines(bufs, "Fatal write error on pipe transport"); failed != nil {
-		t.forceClose(failed)
+		t.ForceClose(failed)
 	}
 	return nil
 }
@@ -474,7 +474,7 @@ func (t *writePipeTransport) writeReady() {
 	}
 	switch res, failed := t.flush(unix.Write, "Fatal write error on pipe transport"); res {
 	case flushFailed:
-		t.forceClose(failed)
+		t.ForceClose(failed)
 	case flushed:
 		t.stopWriting()
 		if t.closing {
@@ -505,19 +505,6 @@ func (t *writePipeTransport) CanWriteEOF() bool { return true }
 // SetWriteBufferLimits come from the embedded byteWriteSide
 // (writeside.go). The transport owns its close (closing.go).
 
-// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
-// follows on a later iteration.
-func (t *writePipeTransport) Abort() { t.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close; a nil
-// *Error counts as nil.
-func (t *writePipeTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
-
-// fatalError breaks the connection with err: reported, then closed at once.
-func (t *writePipeTransport) fatalError(err error, message string) {
-	t.forceClose(t.reportFatal(err, message))
-}
-
 // ignoreWrite counts a write to a closing or lost pipe (asyncio's pipe
 // counts from 0, the loss not included); from the sixth on each is
 // reported.
@@ -525,10 +512,12 @@ func (t *writePipeTransport) ignoreWrite() {
 	t.countIgnoredWrite("pipe closed by peer or os.write(pipe, data) raised exception.", 0)
 }
 
-// forceClose drops the buffer, stops watching and schedules
-// ConnectionLost(err), once. It stops watching for the reader's close even
-// when closing has begun: WriteEOF keeps that watch while it flushes.
-func (t *writePipeTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the buffer, stops watching and schedules ConnectionLost(err), once. It
+// stops watching for the reader's close even when closing has begun:
+// WriteEOF keeps that watch while it flushes. A nil *Error counts as nil.
+func (t *writePipeTransport) ForceClose(err error) {
+	err = plainNil(err)
 	t.closing = true
 	if t.lost {
 		return
@@ -539,12 +528,14 @@ func (t *writePipeTransport) forceClose(err error) {
 	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// release closes the descriptor and drops every reference, once, after
-// ConnectionLost.
-func (t *writePipeTransport) release() {
-	if !t.releasing() {
-		return
-	}
+// fatalError breaks the connection with err: reported, then closed at once.
+func (t *writePipeTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
+}
+
+// releaseResources closes the descriptor and drops every reference
+// (closeState calls it once, after ConnectionLost).
+func (t *writePipeTransport) releaseResources() {
 	t.writing = false
 	t.watch.stop()
 	t.end.close()

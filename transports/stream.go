@@ -119,6 +119,10 @@ func (t *socketTransport) Close() {
 	}
 }
 
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *socketTransport) Abort() { t.ForceClose(nil) }
+
 // GetExtraInfo returns "peername", "sockname" (net.Addr) or "socket"
 // (*Socket); nil for any other name or an unknown address.
 func (t *socketTransport) GetExtraInfo(name string) any {
@@ -199,16 +203,9 @@ func (t *socketTransport) readReady() {
 
 func (t *socketTransport) readIntoLoopBuffer(dp Protocol) {
 	buf := t.l.ReadBuffer()
-	n, err := sockRead(t.fd, buf)
-	if err != nil {
-		t.readFailed(err)
-		return
+	if n, ok := t.read(buf); ok {
+		t.deliverData(dp, buf[:n])
 	}
-	if n == 0 {
-		t.eofReceived()
-		return
-	}
-	t.deliverData(dp, buf[:n])
 }
 
 func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
@@ -216,25 +213,27 @@ func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
 	if !ok || t.lost {
 		return // a failed get_buffer closed the transport: nothing is read
 	}
-	n, err := sockRead(t.fd, buf)
-	if err != nil {
-		t.readFailed(err)
-		return
+	if n, ok := t.read(buf); ok {
+		t.bufferUpdated(bp, n)
 	}
-	if n == 0 {
-		t.eofReceived()
-		return
-	}
-	t.bufferUpdated(bp, n)
 }
 
-// readFailed handles a read error: a spurious wakeup is ignored, anything
-// else breaks the connection.
-func (t *socketTransport) readFailed(err error) {
-	if err == unix.EAGAIN || err == unix.EINTR {
-		return
+// read reads once into buf and returns how many bytes came; false when
+// none did: a spurious wakeup is ignored, the peer's EOF is handled
+// (eofReceived), and any other error breaks the connection.
+func (t *socketTransport) read(buf []byte) (int, bool) {
+	n, err := sockRead(t.fd, buf)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return 0, false
+	case err != nil:
+		t.fatalError(err, "Fatal read error on socket transport")
+		return 0, false
+	case n == 0:
+		t.eofReceived()
+		return 0, false
 	}
-	t.fatalError(err, "Fatal read error on socket transport")
+	return n, true
 }
 
 // deliverData calls DataReceived; a panic there is a fatal error.
@@ -320,21 +319,17 @@ func (t *socketTransport) Write(data []byte) error {
 	}
 	// Closing but not lost: data is still buffered, and this joins it
 	// (asyncio's write checks _conn_lost, not _closing).
-	if t.buf.len() == 0 {
-		n, err := sockWrite(t.fd, data)
-		if err == nil && n == len(data) {
-			return nil // all sent: the common case
-		}
-		rest, failed := t.unsent(data, n, err, "Fatal write error on socket transport")
-		if failed != nil {
-			t.forceClose(failed)
-		}
-		if rest == nil {
-			return nil
-		}
-		data = rest
+	if t.buf.len() > 0 {
+		t.buffer(data)
+		return nil
 	}
-	t.buffer(data)
+	n, err := sockWrite(t.fd, data)
+	if err == nil && n == len(data) {
+		return nil // all sent: the common case
+	}
+	if failed := t.unsent(data, n, err, "Fatal write error on socket transport"); failed != nil {
+		t.ForceClose(failed)
+	}
 	return nil
 }
 
@@ -356,7 +351,7 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 		t.buffer(bufs...) // joins what a Close still flushes, as Write does
 	default:
 		if failed := t.writelines(bufs, "Fatal write error on socket transport"); failed != nil {
-			t.forceClose(failed)
+			t.ForceClose(failed)
 		}
 	}
 	return nil
@@ -380,7 +375,7 @@ func (t *socketTransport) writeReady() {
 	res, failed := t.flush(sockWrite, "Fatal write error on socket transport")
 	switch {
 	case res == flushFailed:
-		t.forceClose(failed)
+		t.ForceClose(failed)
 	case res == flushed && t.sendfile == nil: // a sendfile runs on the next writable event
 		t.flushedAll()
 	}
@@ -429,21 +424,6 @@ func (t *socketTransport) CanWriteEOF() bool { return true }
 
 // ---- closing (the transport owns it: closing.go) ----
 
-// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
-// follows on a later iteration.
-func (t *socketTransport) Abort() { t.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close: what is
-// buffered is dropped and ConnectionLost(err) follows on a later iteration.
-// A nil *Error counts as nil.
-func (t *socketTransport) ForceClose(err error) { t.forceClose(plainNil(err)) }
-
-// fatalError breaks the connection with err: reported (writeSide.reportFatal),
-// then closed at once.
-func (t *socketTransport) fatalError(err error, message string) {
-	t.forceClose(t.reportFatal(err, message))
-}
-
 // ignoreWrite counts a write to a lost connection (losing it counted as
 // the first, as asyncio's _conn_lost); from the fifth on each is reported.
 // A write to a transport that is closing but still flushing is not
@@ -454,9 +434,12 @@ func (t *socketTransport) ignoreWrite() {
 	}
 }
 
-// forceClose drops the buffer, stops reading, fails a running Sendfile and
-// schedules ConnectionLost, unless that is already scheduled.
-func (t *socketTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the buffer, stops reading, fails a running Sendfile and schedules
+// ConnectionLost(err), unless that is already scheduled. A nil *Error
+// counts as nil.
+func (t *socketTransport) ForceClose(err error) {
+	err = plainNil(err)
 	if t.lost {
 		return
 	}
@@ -472,12 +455,16 @@ func (t *socketTransport) forceClose(err error) {
 	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// release closes the descriptor, detaches from the server, drops the
-// protocol and the loop reference, once, after ConnectionLost.
-func (t *socketTransport) release() {
-	if !t.releasing() {
-		return
-	}
+// fatalError breaks the connection with err: reported (writeSide.reportFatal),
+// then closed at once.
+func (t *socketTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
+}
+
+// releaseResources closes the descriptor, detaches from the server, drops
+// the protocol and the loop reference (closeState calls it once, after
+// ConnectionLost).
+func (t *socketTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()
 	if t.sockname == nil { // asyncio keeps it for after the close

@@ -172,24 +172,25 @@ func (w *byteWriteSide) pending() *writeBuffer {
 }
 
 // unsent handles the answer to a write of data tried at once on an empty
-// buffer (n bytes taken, or err): it returns the rest, to be buffered, after
-// starting the writer for it; nil when nothing is left. A fatal error
-// (anything but EAGAIN and EINTR) is reported with message and returned as
-// failed, for the transport to close with.
-func (w *byteWriteSide) unsent(data []byte, n int, err error, message string) (rest []byte, failed error) {
+// buffer (n bytes taken, or err): it buffers the rest, if any, after
+// starting the writer for it. A fatal error (anything but EAGAIN and
+// EINTR) is reported with message and returned as failed, for the
+// transport to close with.
+func (w *byteWriteSide) unsent(data []byte, n int, err error, message string) (failed error) {
 	if err != nil {
 		if err != unix.EAGAIN && err != unix.EINTR {
-			return nil, w.reportFatal(err, message)
+			return w.reportFatal(err, message)
 		}
 		n = 0
 	}
 	if n == len(data) {
-		return nil, nil
+		return nil
 	}
 	if failed := w.waitWritable(message); failed != nil {
-		return nil, failed
+		return failed
 	}
-	return data[n:], nil
+	w.buffer(data[n:])
+	return nil
 }
 
 // writelines is Writelines once the transport's own checks have passed
