@@ -3,9 +3,9 @@ package transports
 import "github.com/starnet-dev/starnet/loop"
 
 // Closing. A transport owns its close: its Close, Abort, ForceClose and
-// fatalError decide when it closes, and it ends in exactly
-// one ConnectionLost, after which the transport releases its descriptor
-// and references, once. The write side (writeside.go) never closes: it
+// fatalError decide when it closes, and it ends in exactly one
+// ConnectionLost, after which the transport releases its descriptor and
+// references, once. The write side (writeside.go) never closes: it
 // reports a flushed buffer or a fatal error as its result, and the
 // transport acts on it. The helpers here are what the transports share
 // for that ending.

@@ -12,9 +12,9 @@ import (
 // embeds one and calls init.
 //
 // Closing goes one way. The transport owns it: its Close, Abort,
-// ForceClose, forceClose and fatalError decide when to close, schedule the
-// one ConnectionLost and release the descriptor (closing.go has the
-// helpers they share). The write side never closes: a write or a flush
+// ForceClose and fatalError decide when to close, schedule the one
+// ConnectionLost and release the descriptor (closing.go has the helpers
+// they share). The write side never closes: a write or a flush
 // reports upward, as its result, whether the buffer is flushed
 // (flushResult) or the connection failed (a fatal error, already reported
 // to the exception handler as asyncio's _fatal_error does), and the
@@ -52,7 +52,9 @@ type writerWatcher interface {
 // writeOwner is what writeSide needs from the transport that embeds it:
 // nothing that closes (see writeSide).
 type writeOwner interface {
-	BaseTransport // named in reports to the exception handler and flow control
+	// BaseTransport is only named, never called: the transport of the
+	// exception handler's reports and of flow control's.
+	BaseTransport
 
 	// GetWriteBufferSize is the buffered size that flow control measures.
 	GetWriteBufferSize() int
