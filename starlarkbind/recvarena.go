@@ -1,8 +1,9 @@
 //go:build !starnet_nounsafe
 
-// This file holds all of starlarkbind's code that writes string and
-// interface headers into memory the collector does not scan: the receive
-// arena and newBytes. Its layout assumptions are pinned by
+// This file holds all of starlarkbind's unsafe code: the code that writes
+// string and interface headers into memory the collector does not scan
+// (the receive arena and newBytes), and the read-only view of a string's
+// bytes (readOnlyBytes). Its layout assumptions are pinned by
 // TestUnsafeHeaderLayout; the copying variant, recvarena_nounsafe.go, is
 // built with the starnet_nounsafe tag (CI builds and tests both).
 
@@ -162,6 +163,15 @@ func newBytes(data []byte) starlark.Value {
 	v := starlark.Value(starlark.Bytes("")) // the interface's type word
 	(*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] = unsafe.Pointer(hdr)
 	return v
+}
+
+// readOnlyBytes returns the bytes of s without copying (nil for ""): the
+// slice aliases an immutable string, so it must only be read (bytesOf).
+func readOnlyBytes(s string) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // stringHeaderSize is the size of a string header (pointer and length).

@@ -14,7 +14,8 @@ import (
 // TestUnsafeHeaderLayout pins the layout recvarena.go writes by hand: a
 // string header is two words (the data pointer, then the length), aligned
 // to a word; a starlark.Value interface is two words (the type word, then a
-// pointer to the value, here a string header). If a Go release changes
+// pointer to the value, here a string header). It also pins that
+// readOnlyBytes views a string's own bytes. If a Go release changes
 // either, this fails, and the starnet_nounsafe build is the way out.
 func TestUnsafeHeaderLayout(t *testing.T) {
 	t.Parallel()
@@ -34,6 +35,10 @@ func TestUnsafeHeaderLayout(t *testing.T) {
 	assert.Equal(t, s, *(*string)(iface[1]), "interface word 1 points at the string header")
 	var other starlark.Value = starlark.Bytes("")
 	assert.Equal(t, (*[2]unsafe.Pointer)(unsafe.Pointer(&other))[0], iface[0], "interface word 0 is the type, the same for every Bytes")
+
+	view := readOnlyBytes(s)
+	assert.Equal(t, unsafe.StringData(s), unsafe.SliceData(view), "readOnlyBytes aliases the string")
+	assert.Equal(t, len(s), len(view))
 
 	hdr := s
 	made := bytesAt(&hdr)

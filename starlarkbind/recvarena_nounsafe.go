@@ -2,8 +2,9 @@
 
 // The copying variant of recvarena.go, built with the starnet_nounsafe tag:
 // no header is written by hand, every received bytes value is a copy made
-// by starlark.Bytes. It behaves the same and costs one more allocation per
-// value; it exists so that a platform or toolchain whose string or
+// by starlark.Bytes, and the data a script writes is copied out of its
+// string (readOnlyBytes). It behaves the same and costs one more
+// allocation per value; it exists so that a platform or toolchain whose string or
 // interface layout differs (see TestUnsafeHeaderLayout) still has a build.
 
 package starlarkbind
@@ -44,3 +45,11 @@ func (a *recvArena) value(n int) starlark.Value { return newBytes(a.shared()[:n]
 
 // newBytes returns a bytes value holding a copy of data.
 func newBytes(data []byte) starlark.Value { return starlark.Bytes(data) }
+
+// readOnlyBytes returns a copy of the bytes of s (nil for "").
+func readOnlyBytes(s string) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return []byte(s)
+}

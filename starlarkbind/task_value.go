@@ -13,23 +13,15 @@ import (
 
 // createTask is loop.create_task(fn, *args, name=None) → Task.
 func (lv *loopValue) createTask(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var nameV starlark.Value = starlark.None
-	if err := unpack(fnname, nil, kwargs, "name?", &nameV); err != nil {
+	var name bind.OptionalString
+	if err := unpack(fnname, nil, kwargs, "name?", &name); err != nil {
 		return nil, err
-	}
-	name := ""
-	switch v := nameV.(type) {
-	case starlark.NoneType:
-	case starlark.String:
-		name = string(v)
-	default:
-		return nil, typeErrorf("%s: for parameter name: got %s, want str or None", fnname, nameV.Type())
 	}
 	fn, rest, err := callbackArgs(fnname, args, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	t := lv.e.newTask(fn, rest, name)
+	t := lv.e.newTask(fn, rest, name.S)
 	return lv.e.futureValue(t.f), nil
 }
 
@@ -66,16 +58,25 @@ func (fv *futureValue) taskGetName() (starlark.Value, error) {
 }
 
 func (fv *futureValue) taskSetName(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := unpack(fnname, args, kwargs, "value", &v); err != nil {
+	var name strArg
+	if err := unpack(fnname, args, kwargs, "value", &name); err != nil {
 		return nil, err
 	}
-	if s, ok := v.(starlark.String); ok {
-		fv.t.name = string(s)
-	} else {
-		fv.t.name = v.String()
-	}
+	fv.t.name = name.s
 	return starlark.None, nil
+}
+
+// strArg unpacks any value as Python's str(value) makes it a string (a
+// Task's set_name): a string as it is, anything else as it prints.
+type strArg struct{ s string }
+
+func (a *strArg) Unpack(v starlark.Value) error {
+	if s, ok := v.(starlark.String); ok {
+		a.s = string(s)
+	} else {
+		a.s = v.String()
+	}
+	return nil
 }
 
 func (fv *futureValue) taskCancel(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -128,12 +129,9 @@ func (e *Env) waitBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlar
 // its own cancellation by accident. The CancelledError of a future or task
 // it waited for, in a task nobody cancelled, is caught like any error.
 func (e *Env) catchBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if len(args) == 0 {
-		return nil, typeErrorf("catch: missing argument for fn")
-	}
-	fn, ok := args[0].(starlark.Callable)
-	if !ok {
-		return nil, typeErrorf("catch: for parameter fn: got %s, want callable", args[0].Type())
+	var fn starlark.Callable // the rest of the arguments are fn's
+	if err := unpack("catch", args[:min(len(args), 1)], nil, "fn", &fn); err != nil {
+		return nil, err
 	}
 	v, err := starlark.Call(th, fn, args[1:], kwargs)
 	if err == nil {

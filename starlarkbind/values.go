@@ -3,7 +3,6 @@ package starlarkbind
 import (
 	"hash/maphash"
 	"net"
-	"unsafe"
 
 	"go.starlark.net/starlark"
 )
@@ -18,23 +17,17 @@ func identityHash[T any](p *T) uint32 {
 	return uint32(h ^ h>>32)
 }
 
-// bytesOf returns the bytes of a bytes or str value without copying. The
-// slice aliases an immutable Go string: callers only read it (the transports
-// never keep or modify what Write is given).
+// bytesOf returns the bytes of a bytes or str value, read-only: without
+// copying in the default build (readOnlyBytes, recvarena.go), so callers
+// only read it (the transports never keep or modify what Write is given).
 func bytesOf(v starlark.Value) ([]byte, bool) {
-	var s string
 	switch v := v.(type) {
 	case starlark.Bytes:
-		s = string(v)
+		return readOnlyBytes(string(v)), true
 	case starlark.String:
-		s = string(v)
-	default:
-		return nil, false
+		return readOnlyBytes(string(v)), true
 	}
-	if len(s) == 0 {
-		return nil, true
-	}
-	return unsafe.Slice(unsafe.StringData(s), len(s)), true
+	return nil, false
 }
 
 // addrValue converts a socket address to what Python's socket module gives:

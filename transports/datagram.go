@@ -95,9 +95,24 @@ func (t *datagramTransport) String() string {
 
 // ---- BaseTransport ----
 
-// Close stops receiving, sends what is queued, then closes:
-// ConnectionLost(nil) follows on a later iteration.
-func (t *datagramTransport) Close() { t.closeAfterFlush(t.queueLen() == 0) }
+// Close stops receiving at once, sends what is queued, then closes:
+// ConnectionLost(nil) follows on a later iteration. Closing twice is a
+// no-op.
+func (t *datagramTransport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.l.RemoveReader(t.fd)
+	if t.queueLen() == 0 {
+		t.stopWriting()
+		t.scheduleConnectionLost(t.l, t, nil)
+	}
+}
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *datagramTransport) Abort() { t.ForceClose(nil) }
 
 // GetExtraInfo returns "peername" (*net.UDPAddr or *net.UnixAddr, for a
 // connected endpoint), "sockname" or "socket" (*Socket); nil otherwise.
@@ -299,7 +314,7 @@ func (t *datagramTransport) writeReady() {
 	}
 	t.stopWriting()
 	if t.closing {
-		t.connectionLostAfterFlush()
+		t.connectionLostNow(t)
 	}
 }
 
@@ -329,9 +344,9 @@ func (t *datagramTransport) dequeue() {
 // 8, as asyncio counts.
 func (t *datagramTransport) GetWriteBufferSize() int { return t.bufSize }
 
-// IsClosing, GetProtocol, Abort (which drops the queue), ForceClose,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// writeSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferLimits and SetWriteBufferLimits
+// come from the embedded writeSide (writeside.go). The transport owns its
+// close (closing.go).
 
 // ignoreWrite counts a send on a lost endpoint with a remote address (the
 // loss counted as the first, as asyncio's _conn_lost); from the fifth on
@@ -344,9 +359,11 @@ func (t *datagramTransport) ignoreWrite() {
 
 // ---- closing ----
 
-// forceClose drops the queue, stops receiving and schedules ConnectionLost,
-// unless that is already scheduled.
-func (t *datagramTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the queue, stops receiving and schedules ConnectionLost(err), unless that
+// is already scheduled. A nil *Error counts as nil.
+func (t *datagramTransport) ForceClose(err error) {
+	err = plainNil(err)
 	if t.lost {
 		return
 	}
@@ -358,11 +375,16 @@ func (t *datagramTransport) forceClose(err error) {
 		t.closing = true
 		t.l.RemoveReader(t.fd)
 	}
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// releaseResources closes the socket and drops every reference.
-// writeSide.release runs it once, after ConnectionLost.
+// fatalError breaks the endpoint with err: reported, then closed at once.
+func (t *datagramTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
+}
+
+// releaseResources closes the socket and drops every reference
+// (closeState calls it once, after ConnectionLost).
 func (t *datagramTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()

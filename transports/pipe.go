@@ -400,14 +400,18 @@ func (t *writePipeTransport) readerGone() {
 	}
 	if t.buf.len() > 0 {
 		// asyncio's BrokenPipeError() here has no errno.
-		t.forceClose(&Error{Kind: KindBrokenPipeError, Err: unix.EPIPE})
+		t.ForceClose(&Error{Kind: KindBrokenPipeError, Err: unix.EPIPE})
 		return
 	}
-	t.forceClose(nil)
+	t.ForceClose(nil)
 }
 
 // Close flushes the buffer, then closes (as WriteEOF).
 func (t *writePipeTransport) Close() { _ = t.WriteEOF() }
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *writePipeTransport) Abort() { t.ForceClose(nil) }
 
 // GetExtraInfo returns "pipe": the *os.File (the one given to
 // ConnectWritePipe); nil for any other name.
@@ -432,19 +436,29 @@ func (t *writePipeTransport) Write(data []byte) error {
 		t.ignoreWrite()
 		return nil
 	}
-	if t.buf.len() == 0 {
-		n, err := unix.Write(t.end.fd, data)
-		if data = t.unsent(data, n, err, "Fatal write error on pipe transport"); data == nil {
-			return nil
-		}
+	if t.buf.len() > 0 {
+		t.buffer(data)
+		return nil
 	}
-	t.buffer(data)
+	n, err := unix.Write(t.end.fd, data)
+	if failed := t.unsent(data, n, err, "Fatal write error on pipe transport"); failed != nil {
+		t.ForceClose(failed)
+	}
 	return nil
 }
 
-// Writelines writes the buffers in order, as one write.
+// Writelines writes the buffers in order, as one write; on a closing pipe
+// they are dropped, as Write's.
 func (t *writePipeTransport) Writelines(bufs [][]byte) error {
-	t.writelines(bufs, "Fatal write error on pipe transport")
+	if t.closing {
+		if totalLen(bufs) > 0 {
+			t.ignoreWrite()
+		}
+		return nil
+	}
+	if failed := t.writelines(bufs, "Fatal write error on pipe transport"); failed != nil {
+		t.ForceClose(failed)
+	}
 	return nil
 }
 
@@ -458,16 +472,15 @@ func (t *writePipeTransport) writeReady() {
 		t.stopWriting()
 		return
 	}
-	if !t.flush(unix.Write, "Fatal write error on pipe transport") {
-		return
-	}
-	if t.buf.len() > 0 || t.lost {
-		return
-	}
-	t.stopWriting()
-	if t.closing {
-		t.watch.removeReader()
-		t.connectionLostAfterFlush()
+	switch res, failed := t.flush(unix.Write, "Fatal write error on pipe transport"); res {
+	case flushFailed:
+		t.ForceClose(failed)
+	case flushed:
+		t.stopWriting()
+		if t.closing {
+			t.watch.removeReader()
+			t.connectionLostNow(t)
+		}
 	}
 }
 
@@ -480,7 +493,7 @@ func (t *writePipeTransport) WriteEOF() error {
 	t.closing = true
 	if t.buf.len() == 0 {
 		t.watch.removeReader()
-		t.scheduleConnectionLost(nil)
+		t.scheduleConnectionLost(t.l, t, nil)
 	}
 	return nil
 }
@@ -488,9 +501,9 @@ func (t *writePipeTransport) WriteEOF() error {
 // CanWriteEOF reports true.
 func (t *writePipeTransport) CanWriteEOF() bool { return true }
 
-// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// byteWriteSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferSize, GetWriteBufferLimits and
+// SetWriteBufferLimits come from the embedded byteWriteSide
+// (writeside.go). The transport owns its close (closing.go).
 
 // ignoreWrite counts a write to a closing or lost pipe (asyncio's pipe
 // counts from 0, the loss not included); from the sixth on each is
@@ -499,10 +512,12 @@ func (t *writePipeTransport) ignoreWrite() {
 	t.countIgnoredWrite("pipe closed by peer or os.write(pipe, data) raised exception.", 0)
 }
 
-// forceClose drops the buffer, stops watching and schedules
-// ConnectionLost(err), once. It stops watching for the reader's close even
-// when closing has begun: WriteEOF keeps that watch while it flushes.
-func (t *writePipeTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the buffer, stops watching and schedules ConnectionLost(err), once. It
+// stops watching for the reader's close even when closing has begun:
+// WriteEOF keeps that watch while it flushes. A nil *Error counts as nil.
+func (t *writePipeTransport) ForceClose(err error) {
+	err = plainNil(err)
 	t.closing = true
 	if t.lost {
 		return
@@ -510,11 +525,16 @@ func (t *writePipeTransport) forceClose(err error) {
 	t.stopWriting()
 	t.buf.reset()
 	t.watch.removeReader()
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
 }
 
-// releaseResources closes the descriptor and drops every reference.
-// writeSide.release runs it once, after ConnectionLost.
+// fatalError breaks the connection with err: reported, then closed at once.
+func (t *writePipeTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
+}
+
+// releaseResources closes the descriptor and drops every reference
+// (closeState calls it once, after ConnectionLost).
 func (t *writePipeTransport) releaseResources() {
 	t.writing = false
 	t.watch.stop()

@@ -350,14 +350,7 @@ func (t *socketTransport) afterSendfile() {
 	if t.lost || t.buf.len() > 0 {
 		return
 	}
-	t.stopWriting()
-	switch {
-	case t.closing:
-		t.lost = true
-		t.callConnectionLost(nil)
-	case t.writeEOF:
-		t.shutdownWrite()
-	}
+	t.flushedAll()
 }
 
 // endSendfile detaches the job and completes its Future: with the byte

@@ -104,9 +104,24 @@ func (t *socketTransport) String() string {
 
 // ---- BaseTransport ----
 
-// Close stops reading, flushes the buffer (and waits for a Sendfile), then
-// closes.
-func (t *socketTransport) Close() { t.closeAfterFlush(t.buf.len() == 0 && t.sendfile == nil) }
+// Close stops reading at once; ConnectionLost(nil) is scheduled now if
+// nothing waits to be written, else writeReady calls it once the buffer is
+// flushed (and a Sendfile done). Closing twice is a no-op.
+func (t *socketTransport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.l.RemoveReader(t.fd)
+	if t.buf.len() == 0 && t.sendfile == nil {
+		t.stopWriting()
+		t.scheduleConnectionLost(t.l, t, nil)
+	}
+}
+
+// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
+// follows on a later iteration.
+func (t *socketTransport) Abort() { t.ForceClose(nil) }
 
 // GetExtraInfo returns "peername", "sockname" (net.Addr) or "socket"
 // (*Socket); nil for any other name or an unknown address.
@@ -188,16 +203,9 @@ func (t *socketTransport) readReady() {
 
 func (t *socketTransport) readIntoLoopBuffer(dp Protocol) {
 	buf := t.l.ReadBuffer()
-	n, err := sockRead(t.fd, buf)
-	if err != nil {
-		t.readFailed(err)
-		return
+	if n, ok := t.read(buf); ok {
+		t.deliverData(dp, buf[:n])
 	}
-	if n == 0 {
-		t.eofReceived()
-		return
-	}
-	t.deliverData(dp, buf[:n])
 }
 
 func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
@@ -205,25 +213,27 @@ func (t *socketTransport) readIntoProtocolBuffer(bp BufferedProtocol) {
 	if !ok || t.lost {
 		return // a failed get_buffer closed the transport: nothing is read
 	}
-	n, err := sockRead(t.fd, buf)
-	if err != nil {
-		t.readFailed(err)
-		return
+	if n, ok := t.read(buf); ok {
+		t.bufferUpdated(bp, n)
 	}
-	if n == 0 {
-		t.eofReceived()
-		return
-	}
-	t.bufferUpdated(bp, n)
 }
 
-// readFailed handles a read error: a spurious wakeup is ignored, anything
-// else breaks the connection.
-func (t *socketTransport) readFailed(err error) {
-	if err == unix.EAGAIN || err == unix.EINTR {
-		return
+// read reads once into buf and returns how many bytes came; false when
+// none did: a spurious wakeup is ignored, the peer's EOF is handled
+// (eofReceived), and any other error breaks the connection.
+func (t *socketTransport) read(buf []byte) (int, bool) {
+	n, err := sockRead(t.fd, buf)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return 0, false
+	case err != nil:
+		t.fatalError(err, "Fatal read error on socket transport")
+		return 0, false
+	case n == 0:
+		t.eofReceived()
+		return 0, false
 	}
-	t.fatalError(err, "Fatal read error on socket transport")
+	return n, true
 }
 
 // deliverData calls DataReceived; a panic there is a fatal error.
@@ -309,16 +319,17 @@ func (t *socketTransport) Write(data []byte) error {
 	}
 	// Closing but not lost: data is still buffered, and this joins it
 	// (asyncio's write checks _conn_lost, not _closing).
-	if t.buf.len() == 0 {
-		n, err := sockWrite(t.fd, data)
-		if err == nil && n == len(data) {
-			return nil // all sent: the common case
-		}
-		if data = t.unsent(data, n, err, "Fatal write error on socket transport"); data == nil {
-			return nil
-		}
+	if t.buf.len() > 0 {
+		t.buffer(data)
+		return nil
 	}
-	t.buffer(data)
+	n, err := sockWrite(t.fd, data)
+	if err == nil && n == len(data) {
+		return nil // all sent: the common case
+	}
+	if failed := t.unsent(data, n, err, "Fatal write error on socket transport"); failed != nil {
+		t.ForceClose(failed)
+	}
 	return nil
 }
 
@@ -331,11 +342,18 @@ func (t *socketTransport) Writelines(bufs [][]byte) error {
 	if t.sendfile != nil {
 		return errSendfileInProgress("writelines")
 	}
-	if t.closing && !t.lost {
+	switch {
+	case t.lost:
+		if totalLen(bufs) > 0 {
+			t.ignoreWrite()
+		}
+	case t.closing:
 		t.buffer(bufs...) // joins what a Close still flushes, as Write does
-		return nil
+	default:
+		if failed := t.writelines(bufs, "Fatal write error on socket transport"); failed != nil {
+			t.ForceClose(failed)
+		}
 	}
-	t.writelines(bufs, "Fatal write error on socket transport")
 	return nil
 }
 
@@ -354,16 +372,23 @@ func (t *socketTransport) writeReady() {
 		t.stopWriting()
 		return
 	}
-	if !t.flush(sockWrite, "Fatal write error on socket transport") {
-		return
+	res, failed := t.flush(sockWrite, "Fatal write error on socket transport")
+	switch {
+	case res == flushFailed:
+		t.ForceClose(failed)
+	case res == flushed && t.sendfile == nil: // a sendfile runs on the next writable event
+		t.flushedAll()
 	}
-	if t.buf.len() > 0 || t.lost || t.sendfile != nil {
-		return // a sendfile runs on the next writable event
-	}
+}
+
+// flushedAll goes on once the buffer is empty (and no Sendfile holds the
+// transport): the writer stops, and a Close or WriteEOF that waited
+// completes.
+func (t *socketTransport) flushedAll() {
 	t.stopWriting()
 	switch {
 	case t.closing:
-		t.connectionLostAfterFlush()
+		t.connectionLostNow(t)
 	case t.writeEOF:
 		t.shutdownWrite()
 	}
@@ -393,11 +418,11 @@ func (t *socketTransport) shutdownWrite() {
 // CanWriteEOF reports true: stream sockets can half-close.
 func (t *socketTransport) CanWriteEOF() bool { return true }
 
-// IsClosing, GetProtocol, Abort, ForceClose, GetWriteBufferSize,
-// GetWriteBufferLimits and SetWriteBufferLimits come from the embedded
-// byteWriteSide (writeside.go).
+// IsClosing, GetProtocol, GetWriteBufferSize, GetWriteBufferLimits and
+// SetWriteBufferLimits come from the embedded byteWriteSide
+// (writeside.go).
 
-// ---- closing ----
+// ---- closing (the transport owns it: closing.go) ----
 
 // ignoreWrite counts a write to a lost connection (losing it counted as
 // the first, as asyncio's _conn_lost); from the fifth on each is reported.
@@ -409,9 +434,12 @@ func (t *socketTransport) ignoreWrite() {
 	}
 }
 
-// forceClose drops the buffer, stops reading, fails a running Sendfile and
-// schedules ConnectionLost, unless that is already scheduled.
-func (t *socketTransport) forceClose(err error) {
+// ForceClose closes at once with err, as asyncio's _force_close: it drops
+// the buffer, stops reading, fails a running Sendfile and schedules
+// ConnectionLost(err), unless that is already scheduled. A nil *Error
+// counts as nil.
+func (t *socketTransport) ForceClose(err error) {
+	err = plainNil(err)
 	if t.lost {
 		return
 	}
@@ -424,12 +452,18 @@ func (t *socketTransport) forceClose(err error) {
 		t.l.RemoveReader(t.fd)
 	}
 	t.abortSendfile(err)
-	t.scheduleConnectionLost(err)
+	t.scheduleConnectionLost(t.l, t, err)
+}
+
+// fatalError breaks the connection with err: reported (writeSide.reportFatal),
+// then closed at once.
+func (t *socketTransport) fatalError(err error, message string) {
+	t.ForceClose(t.reportFatal(err, message))
 }
 
 // releaseResources closes the descriptor, detaches from the server, drops
-// the protocol and the loop reference. writeSide.release runs it once,
-// after ConnectionLost.
+// the protocol and the loop reference (closeState calls it once, after
+// ConnectionLost).
 func (t *socketTransport) releaseResources() {
 	t.l.RemoveReader(t.fd)
 	t.stopWriting()

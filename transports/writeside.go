@@ -7,15 +7,25 @@ import (
 
 // writeSide is the write half that the stream socket, write pipe and
 // datagram transports share: the loop and protocol, flow control, the
-// writer's registration, and the closing lifecycle that ends in exactly one
-// ConnectionLost. Each of those transports embeds one and calls init.
+// writer's registration, the count of dropped writes, and the closing state
+// (closing, lost, released) that both halves read. Each of those transports
+// embeds one and calls init.
+//
+// Closing goes one way. The transport owns it: its Close, Abort,
+// ForceClose and fatalError decide when to close, schedule the one
+// ConnectionLost and release the descriptor (closing.go has the helpers
+// they share). The write side never closes: a write or a flush
+// reports upward, as its result, whether the buffer is flushed
+// (flushResult) or the connection failed (a fatal error, already reported
+// to the exception handler as asyncio's _fatal_error does), and the
+// transport closes on a failure.
 //
 // What differs stays with the transport: its buffer (bytes for a socket or
 // a pipe, see byteWriteSide; (data, address) pairs for a datagram
-// endpoint), the system calls it writes with, what its Close and forceClose
-// stop besides writing, and what releaseResources frees. writeSide's shared
-// code reaches those through the owner hooks below; the transports' hot
-// write paths use the fields directly.
+// endpoint), the system calls it writes with, and everything about
+// closing. writeSide's shared code reaches the transport only through
+// writeOwner, which has nothing that closes; the transports' hot write
+// paths use the fields directly.
 type writeSide struct {
 	l        *loop.Loop
 	owner    writeOwner   // the transport that embeds this writeSide
@@ -26,10 +36,8 @@ type writeSide struct {
 	onWritable func() // the owner's writeReady, made on first need
 
 	// The flags and the counter share one word: a server holds a transport
-	// per connection.
-	closing       bool  // Close, WriteEOF (a pipe's), Abort or an error began closing
-	lost          bool  // ConnectionLost is scheduled (or done)
-	released      bool  // the descriptor is closed and references dropped
+	// per connection. The transport sets closeState's (closing.go).
+	closeState
 	writing       bool  // a writer is registered
 	ignoredWrites int32 // writes dropped because the transport was closing or lost (stops counting at the threshold)
 }
@@ -41,23 +49,17 @@ type writerWatcher interface {
 	writerWatch() *fdWatch
 }
 
-// writeOwner is what writeSide needs from the transport that embeds it.
+// writeOwner is what writeSide needs from the transport that embeds it:
+// nothing that closes (see writeSide).
 type writeOwner interface {
-	BaseTransport // reported to the exception handler and flow control
+	// BaseTransport is only named, never called: the transport of the
+	// exception handler's reports and of flow control's.
+	BaseTransport
 
 	// GetWriteBufferSize is the buffered size that flow control measures.
 	GetWriteBufferSize() int
 	// writeReady is the writer callback: it flushes the buffer.
 	writeReady()
-	// ignoreWrite counts a write dropped because the transport is closing
-	// (with countIgnoredWrite, when the transport counts it).
-	ignoreWrite()
-	// forceClose drops what is buffered, stops reading and writing and
-	// schedules ConnectionLost(err), unless that is already scheduled.
-	forceClose(err error)
-	// releaseResources closes the descriptor and drops every reference;
-	// release calls it once, after ConnectionLost.
-	releaseResources()
 }
 
 // init readies w for owner, which writes to fd: through its fdWatch if it
@@ -74,15 +76,6 @@ func (w *writeSide) IsClosing() bool { return w.closing }
 
 // GetProtocol returns the current protocol (nil after ConnectionLost).
 func (w *writeSide) GetProtocol() BaseProtocol { return w.protocol }
-
-// Abort closes at once, dropping what is buffered; ConnectionLost(nil)
-// follows on a later iteration.
-func (w *writeSide) Abort() { w.owner.forceClose(nil) }
-
-// ForceClose closes at once with err, as asyncio's _force_close: what is
-// buffered is dropped and ConnectionLost(err) follows on a later iteration.
-// A nil *Error counts as nil.
-func (w *writeSide) ForceClose(err error) { w.owner.forceClose(plainNil(err)) }
 
 // GetWriteBufferLimits returns the flow-control watermarks (low, high).
 func (w *writeSide) GetWriteBufferLimits() (low, high int) { return w.flow.limits() }
@@ -133,6 +126,28 @@ func (w *writeSide) stopWriting() {
 	}
 }
 
+// ---- failures ----
+
+// reportFatal is the write side's half of a fatal error: it reports err
+// and returns the error the transport closes with. As CPython 3.14's
+// _SelectorTransport._fatal_error and _UnixWritePipeTransport._fatal_error:
+// an OSError (ECONNRESET, EPIPE, ...) is reported to the exception handler
+// only in debug mode; any other error (a protocol callback's panic, an empty
+// get_buffer) always is.
+func (w *writeSide) reportFatal(err error, message string) error {
+	e := MapError(err)
+	if !IsOSError(e) || w.l.GetDebug() {
+		w.l.CallExceptionHandler(loop.ErrorContext{
+			Message:   message,
+			Err:       e,
+			Transport: w.owner,
+			Protocol:  w.protocol,
+			Extra:     panicExtra(e),
+		})
+	}
+	return e
+}
+
 // ---- the byte streams' write side (a socket, a pipe) ----
 
 // byteWriteSide is the write side of the byte-stream transports, the stream
@@ -159,50 +174,51 @@ func (w *byteWriteSide) pending() *writeBuffer {
 }
 
 // unsent handles the answer to a write of data tried at once on an empty
-// buffer (n bytes taken, or err): it returns the rest, to be buffered, after
-// starting the writer for it. It returns nil when nothing is left or when a
-// fatal error (anything but EAGAIN and EINTR, reported with message) closed
-// the transport.
-func (w *byteWriteSide) unsent(data []byte, n int, err error, message string) []byte {
+// buffer (n bytes taken, or err): it buffers the rest, if any, after
+// starting the writer for it. A fatal error (anything but EAGAIN and
+// EINTR) is reported with message and returned as failed, for the
+// transport to close with.
+func (w *byteWriteSide) unsent(data []byte, n int, err error, message string) (failed error) {
 	if err != nil {
 		if err != unix.EAGAIN && err != unix.EINTR {
-			w.fatalError(err, message)
-			return nil
+			return w.reportFatal(err, message)
 		}
 		n = 0
 	}
-	if n == len(data) || !w.waitWritable(message) {
+	if n == len(data) {
 		return nil
 	}
-	return data[n:]
+	if failed := w.waitWritable(message); failed != nil {
+		return failed
+	}
+	w.buffer(data[n:])
+	return nil
 }
 
-// writelines is Writelines once the transport's own checks have passed: on
-// a closing transport it is ignored; with nothing buffered, what it can of
-// bufs is written at once, with one writev; the rest is buffered. A fatal
-// error is reported with message.
-func (w *byteWriteSide) writelines(bufs [][]byte, message string) {
-	if w.closing {
-		if totalLen(bufs) > 0 {
-			w.owner.ignoreWrite()
-		}
-		return
-	}
+// writelines is Writelines once the transport's own checks have passed
+// (a closing transport's are dropped or buffered before): with nothing
+// buffered, what it can of bufs is written at once, with one writev; the
+// rest is buffered. A fatal error is reported with message and returned
+// as failed, for the transport to close with.
+func (w *byteWriteSide) writelines(bufs [][]byte, message string) (failed error) {
 	if w.buf.len() == 0 {
 		n, err := writevPrefix(w.fd, bufs)
 		if err != nil {
 			if err != unix.EAGAIN && err != unix.EINTR {
-				w.fatalError(err, message)
-				return
+				return w.reportFatal(err, message)
 			}
 			n = 0
 		}
 		bufs = skipBytes(bufs, n)
-		if totalLen(bufs) == 0 || !w.waitWritable(message) {
-			return
+		if totalLen(bufs) == 0 {
+			return nil
+		}
+		if failed := w.waitWritable(message); failed != nil {
+			return failed
 		}
 	}
 	w.buffer(bufs...)
+	return nil
 }
 
 // writevPrefix writes the start of bufs (up to maxIovecs non-empty buffers)
@@ -221,14 +237,13 @@ func writevPrefix(fd int, bufs [][]byte) (int, error) {
 	return writev(fd, vecs)
 }
 
-// waitWritable starts the writer for data about to be buffered; false after
-// a fatal error (reported with message).
-func (w *byteWriteSide) waitWritable(message string) bool {
+// waitWritable starts the writer for data about to be buffered. A failure
+// is fatal: reported with message and returned.
+func (w *byteWriteSide) waitWritable(message string) (failed error) {
 	if err := w.startWriting(); err != nil {
-		w.fatalError(err, message)
-		return false
+		return w.reportFatal(err, message)
 	}
-	return true
+	return nil
 }
 
 // buffer appends (copies of) data, which the kernel refused, to the buffer
@@ -241,14 +256,29 @@ func (w *byteWriteSide) buffer(data ...[]byte) {
 	w.flow.maybePause(w.l, buf.len(), w.owner, w.protocol)
 }
 
+// flushResult is what a flush reports to its transport, which decides
+// what follows (see writeSide: the write side never closes).
+type flushResult uint8
+
+const (
+	// flushPending: the buffer still holds data (the kernel refused for
+	// now, or took only part), or the protocol's resume_writing closed the
+	// transport: the writer callback has nothing more to do now.
+	flushPending flushResult = iota
+	// flushed: the buffer is empty and the transport not lost: the writer
+	// can stop, and a Close or WriteEOF that waited for it can complete.
+	flushed
+	// flushFailed: a fatal error, reported; the buffer is dropped and the
+	// writer stopped, and the transport must close with the error.
+	flushFailed
+)
+
 // flush is the writer callback's system call: it writes the start of the
 // (non-empty) buffer, with write (the transport's own, see byteWriteSide)
 // when one chunk waits and with writev when several do, drops what was sent
-// and resumes the protocol's writing at the low-water mark. It returns false
-// when the callback has nothing more to do: the kernel refused for now
-// (EAGAIN, EINTR), or a fatal error (reported with message) dropped the
-// buffer and closed the transport.
-func (w *byteWriteSide) flush(write func(fd int, p []byte) (int, error), message string) bool {
+// and resumes the protocol's writing at the low-water mark. A fatal error
+// is reported with message and returned with flushFailed.
+func (w *byteWriteSide) flush(write func(fd int, p []byte) (int, error), message string) (flushResult, error) {
 	vecs := w.buf.vectors()
 	var n int
 	var err error
@@ -259,16 +289,18 @@ func (w *byteWriteSide) flush(write func(fd int, p []byte) (int, error), message
 	}
 	if err != nil {
 		if err == unix.EAGAIN || err == unix.EINTR {
-			return false
+			return flushPending, nil
 		}
 		w.stopWriting()
 		w.buf.reset()
-		w.fatalError(err, message)
-		return false
+		return flushFailed, w.reportFatal(err, message)
 	}
 	w.buf.consume(n)
 	w.flow.maybeResume(w.l, w.buf.len(), w.owner, w.protocol) // may write or close
-	return true
+	if w.buf.len() > 0 || w.lost {
+		return flushPending, nil
+	}
+	return flushed, nil
 }
 
 // ---- ignored writes ----
@@ -288,118 +320,4 @@ func (w *writeSide) countIgnoredWrite(message string, first int32) {
 		Transport: w.owner,
 		Protocol:  w.protocol,
 	})
-}
-
-// ---- closing ----
-
-// closeAfterFlush is Close for a socket transport: reading
-// stops at once; ConnectionLost(nil) is scheduled now if nothing waits to
-// be written (idle), else the writer callback calls it once the buffer is
-// flushed. Closing twice is a no-op. (A pipe's Close is its WriteEOF, which
-// keeps watching for the reader's close while it flushes.)
-func (w *writeSide) closeAfterFlush(idle bool) {
-	if w.closing {
-		return
-	}
-	w.closing = true
-	w.l.RemoveReader(w.fd)
-	if idle {
-		w.stopWriting()
-		w.scheduleConnectionLost(nil)
-	}
-}
-
-// fatalError breaks the connection with err. As CPython 3.14's
-// _SelectorTransport._fatal_error and _UnixWritePipeTransport._fatal_error:
-// an OSError (ECONNRESET, EPIPE, ...) is reported to the exception handler
-// only in debug mode; any other error (a protocol callback's panic, an empty
-// get_buffer) always is.
-func (w *writeSide) fatalError(err error, message string) {
-	e := MapError(err)
-	if !IsOSError(e) || w.l.GetDebug() {
-		w.l.CallExceptionHandler(loop.ErrorContext{
-			Message:   message,
-			Err:       e,
-			Transport: w.owner,
-			Protocol:  w.protocol,
-			Extra:     panicExtra(e),
-		})
-	}
-	w.owner.forceClose(e)
-}
-
-// scheduleConnectionLost marks ConnectionLost as scheduled and calls it with
-// err on a later iteration, as asyncio's call_soon(_call_connection_lost).
-func (w *writeSide) scheduleConnectionLost(err error) {
-	w.lost = true
-	w.l.CallSoon(func() { w.callConnectionLost(err) })
-}
-
-// connectionLostAfterFlush ends a Close that waited for the buffer to
-// drain: as asyncio's _write_ready, the writer callback calls
-// ConnectionLost(nil) at once.
-func (w *writeSide) connectionLostAfterFlush() {
-	w.lost = true
-	w.callConnectionLost(nil)
-}
-
-// callConnectionLost calls the protocol's ConnectionLost, then (even if it
-// panics) releases the transport.
-func (w *writeSide) callConnectionLost(err error) {
-	deliverConnectionLost(w.protocol, err, w)
-}
-
-// release has the owner close its descriptor and drop every reference,
-// once.
-func (w *writeSide) release() {
-	if w.released {
-		return
-	}
-	w.released = true
-	w.owner.releaseResources()
-}
-
-// ---- helpers the read pipe transport shares too ----
-
-// releaser is a transport that can close its descriptor and drop its
-// references once ConnectionLost has run.
-type releaser interface{ release() }
-
-// deliverConnectionLost calls p.ConnectionLost(err) if p is not nil, then
-// (even if it panics) r.release().
-func deliverConnectionLost(p BaseProtocol, err error, r releaser) {
-	defer r.release()
-	if p != nil {
-		p.ConnectionLost(err)
-	}
-}
-
-// reprState is the state asyncio's transport reprs show: " closed" once
-// released, " closing" while closing, else nothing.
-func reprState(released, closing bool) string {
-	switch {
-	case released:
-		return " closed"
-	case closing:
-		return " closing"
-	}
-	return ""
-}
-
-// reprPolling is how asyncio's transport reprs show a reader or writer:
-// "polling" while it is registered, else "idle".
-func reprPolling(registered bool) string {
-	if registered {
-		return "polling"
-	}
-	return "idle"
-}
-
-// plainNil returns nil for a nil *Error (a non-nil error interface that
-// holds one), else err: ForceClose treats both as "no error".
-func plainNil(err error) error {
-	if e, ok := err.(*Error); ok && e == nil {
-		return nil
-	}
-	return err
 }

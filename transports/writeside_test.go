@@ -6,10 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // These tests pin what the stream, write pipe and datagram transports share
-// through writeSide (writeside.go), and where they differ on purpose.
+// through writeSide (writeside.go) and closeState (closing.go), and where
+// they differ on purpose.
 
 // expectIgnoredWriteReports fails the test unless the exception handler got
 // exactly these messages, each without an exception (asyncio logs a
@@ -219,4 +221,38 @@ func TestDatagramReprAndIgnoredSends(t *testing.T) {
 	assert.Equal(t, 1, rec.lostN, "ConnectionLost ×%d, want once", rec.lostN)
 	assert.Equal(t, "<datagram transport closed fd=-1 write=<idle, bufsize=0>>", dt.String(), "closed")
 	expectIgnoredWriteReports(t, tl) // an endpoint without a remote address drops them silently, as asyncio's
+}
+
+// writeSideOwner is a transport as the write side sees it, and nothing
+// more: any call to close it would panic (the nil BaseTransport).
+type writeSideOwner struct{ BaseTransport }
+
+func (writeSideOwner) GetWriteBufferSize() int { return 0 }
+func (writeSideOwner) writeReady()             {}
+
+// Closing goes one way: the write side reports a fatal error (to the
+// exception handler, and as its result) and never closes; the closing
+// state is left to the transport.
+func TestWriteSideReportsFailuresWithoutClosing(t *testing.T) {
+	t.Parallel()
+	tl := newTestLoop(t)
+	tl.SetDebug(true) // an OSError is reported in debug mode only
+	var w byteWriteSide
+	w.init(writeSideOwner{}, tl.Loop, -1)
+
+	failed := w.unsent([]byte("data"), 0, unix.EPIPE, "Fatal write error on socket transport")
+	var e *Error
+	require.ErrorAs(t, failed, &e)
+	assert.Equal(t, KindBrokenPipeError, e.Kind)
+	assert.False(t, w.closing || w.lost, "the write side does not close")
+
+	w.pending().append([]byte("buffered"))
+	res, failed := w.flush(sockWrite, "Fatal write error on socket transport") // fd -1: EBADF
+	assert.Equal(t, flushFailed, res)
+	require.ErrorAs(t, failed, &e)
+	assert.Equal(t, KindOSError, e.Kind)
+	assert.Zero(t, w.GetWriteBufferSize(), "the buffer is dropped")
+	assert.False(t, w.closing || w.lost, "the write side does not close")
+
+	assert.Equal(t, []string{"Fatal write error on socket transport", "Fatal write error on socket transport"}, tl.reportMessages())
 }
