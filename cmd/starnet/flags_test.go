@@ -21,7 +21,7 @@ func TestParseRunArgs(t *testing.T) {
 			runOptions{perms: starnet.Permissions{Net: []string{"*"}, Read: []string{"/a", "/b"}},
 				script: "s.star", args: []string{"--allow-env", "x"}}},
 		{[]string{"--allow-net=a:1", "--allow-net=b", "--allow-env", "--allow-run=ls", "--allow-write", "s.star"},
-			runOptions{perms: starnet.Permissions{Net: []string{"a:1", "b"}, Run: []string{"ls"}, Write: []string{"*"}, Env: true},
+			runOptions{perms: starnet.Permissions{Net: []string{"a:1", "b"}, Run: []string{"ls"}, Write: []string{"*"}, Env: []string{"*"}},
 				script: "s.star", args: []string{}}},
 		{[]string{"-A", "--loops", "1", "--max-steps=7", "--debug", "--", "-s.star"},
 			runOptions{perms: starnet.AllowAll(), loops: 1, maxSteps: 7, debug: true, script: "-s.star", args: []string{}}},
