@@ -81,7 +81,7 @@ func spacedList(flag string, rest []string) error {
 	if flag == "" || strings.HasSuffix(rest[0], ".star") || len(rest) < 2 || !strings.HasSuffix(rest[1], ".star") {
 		return nil
 	}
-	if _, err := os.Stat(rest[0]); err == nil {
+	if fi, err := os.Stat(rest[0]); err == nil && fi.Mode().IsRegular() {
 		return nil // a script of that name
 	}
 	return fmt.Errorf("%s takes its list after \"=\": write %s=%s (with a space, %q is taken for the script path)", flag, flag, rest[0], rest[0])
