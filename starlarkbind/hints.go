@@ -71,6 +71,8 @@ var hints = []hint{
 	{regexp.MustCompile(`^local variable (\w+) referenced before assignment`), func(m []string, _ syntax.Position, _ HintContext) string {
 		return "if " + m[1] + " is meant to be the global: " + HintGlobal
 	}},
+	{regexp.MustCompile(`^undefined: isinstance$`), fixed(`Starlark has no isinstance: compare type(x) == "int" (docs/starlark-for-asyncio-users.md lists the type names)`)},
+	{regexp.MustCompile(`^undefined: asyncio$`), fixed(`there is no asyncio module: its functions are the predeclared loop's (asyncio.sleep(1) is loop.sleep(1), asyncio.create_task(f(x)) is loop.create_task(f, x))`)},
 	// Parser messages for Python's keywords, which Starlark reserves.
 	{regexp.MustCompile(`^got (import|from), want`), fixed(`Starlark has no import: starnet's modules (json, re, os, time, ...) are predeclared, use them as they are; load("other.star", "name") loads another script's names`)},
 	{regexp.MustCompile(`^got (try|except|finally|raise), want`), fixed(`Starlark has no try/except: v, err = catch(fn, *args) calls fn and returns its error instead of failing (err.kind is the exception class); fail("message") stops with an error (docs/API.md §5 "Tasks")`)},
