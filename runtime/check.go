@@ -47,8 +47,10 @@ func (e *CheckError) Error() string {
 // protocol("Name", callback = f, ...) whose callbacks are top-level
 // functions or lambdas, a known callback whose function cannot take the
 // arguments the loop passes (self plus, e.g., data for data_received), and
-// an unknown callback name that looks like a typo of a known one. It returns
-// nil when it finds nothing; each error reads "file:line:col: message".
+// an unknown callback name that looks like a typo of a known one; and, in a
+// file that resolves, the Python habits of check_habits.go. It returns nil
+// when it finds nothing; each error reads "file:line:col: message", then,
+// when there is one, "hint: ..." on a line of its own (a *CheckError).
 // load() statements are resolved but the loaded files are not read.
 func Check(filename string, src []byte, extra ...string) []error {
 	hc := starlarkbind.HintContext{Line: sourceLine(map[string][]byte{filename: src})}

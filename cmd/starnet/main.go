@@ -7,8 +7,10 @@
 //
 // Run `starnet help` for the flags. Exit status: 0 when the script's loop ran
 // out of work or loop.stop() was called; exit(code)'s code; 1 when the top
-// level or main failed; 2 for usage errors; 3 when the heap stayed over
-// --max-memory; 130/143 after SIGINT/SIGTERM.
+// level or main failed, or when a failure of the script's code reached the
+// default exception handler (a run that would end with 0 ends with 1); 2
+// for usage errors; 3 when the heap stayed over --max-memory; 130/143
+// after SIGINT/SIGTERM.
 package main
 
 import (
@@ -240,8 +242,12 @@ const commandsText = `usage:
 const checkUsage = `usage: starnet check script.star...
 
 Parses and resolves each script and checks the shape of its protocols
-(callback names and their parameters) without running anything.
-Exit status 0 when every script is fine, 1 otherwise.
+(callback names and their parameters) and the Python habits the source
+shows (a % format with a width, a format spec in str.format, a method
+called on a bytes literal, a function reading a global it also assigns),
+without running anything. Each problem is a line, and a "hint:" line
+says what to write instead. Exit status 0 when every script is fine, 1
+otherwise.
 `
 
 const runUsageText = `usage: starnet run [flags] script.star [args...]
@@ -255,7 +261,7 @@ flags (before the script path; everything after it goes to the script):
   --allow-run[=LIST]     start subprocesses (program names or paths)
   --allow-read[=PATHS]   read files, FIFOs, certificates, Unix socket paths
   --allow-write[=PATHS]  write files, FIFOs, Unix socket paths
-  --allow-env            read environment variables
+  --allow-env[=LIST]     read environment variables (LIST of names); no LIST = all
   -A, --allow-all        all of the above
   --loops N              run N copies of the script, one event loop (thread)
                          each; their servers share ports (SO_REUSEPORT)
@@ -268,5 +274,11 @@ flags (before the script path; everything after it goes to the script):
                          powers of 1024); 0 or none = no limit; default: half
                          of the machine's memory (here %s)
   --debug                asyncio debug mode: report slow callbacks and unclosed
-                         transports
+                         transports; list the failures that made the status 1
+
+exit status: 0 when the loop ran out of work, loop.stop() or exit(0); exit(n)'s
+n; 1 when the top level or main failed, or when a callback failure reached
+the default exception handler (a script's loop.set_exception_handler decides
+for itself); 2 for usage errors; 3 over --max-memory; 130/143 after
+SIGINT/SIGTERM.
 `
