@@ -60,6 +60,12 @@ type Options struct {
 	SlowCallbackDuration time.Duration
 	// Stderr receives the default exception handler's reports (os.Stderr if nil).
 	Stderr io.Writer
+	// BeforeDefaultReport, if set, is called by DefaultExceptionHandler
+	// with each context before it is written, and returns the context to
+	// write: a host counts there what reached the default handler (starnet's
+	// exit status) and may add to the text (hints). It runs on the loop's
+	// goroutine.
+	BeforeDefaultReport func(ErrorContext) ErrorContext
 }
 
 // ErrorContext is what the exception handler receives, asyncio's context dict.

@@ -75,10 +75,14 @@ func (l *Loop) CallExceptionHandler(ctx ErrorContext) {
 // DefaultExceptionHandler writes ctx to the loop's Stderr: the message, then
 // the error (or its Backtrace()), then the transport and protocol if set.
 //
-// The Extra keys follow, sorted, one "key: value" line each.
+// The Extra keys follow, sorted, one "key: value" line each. The context
+// passes through Options.BeforeDefaultReport first.
 func (l *Loop) DefaultExceptionHandler(ctx ErrorContext) {
 	// A broken error value or writer must not take the loop down with it.
 	defer func() { _ = recover() }()
+	if l.beforeReport != nil {
+		ctx = l.beforeReport(ctx)
+	}
 	var b strings.Builder
 	writeContext(&b, ctx, "")
 	w := l.stderr

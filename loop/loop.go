@@ -40,6 +40,7 @@ type Loop struct {
 	slow            time.Duration // debug mode's slow-callback threshold
 	handler         ExceptionHandler
 	stderr          io.Writer
+	beforeReport    func(ErrorContext) ErrorContext
 	origin          time.Time
 	readBuf         []byte
 	// unretrieved holds failed futures marked with LogUnretrieved until
@@ -95,13 +96,14 @@ func New(opts Options) (*Loop, error) {
 		return nil, fmt.Errorf("new loop: watch wakeup fd: %w", err)
 	}
 	return &Loop{
-		poller: p,
-		wake:   w,
-		events: make([]pollEvent, maxPollEvents),
-		debug:  opts.Debug,
-		slow:   cmp.Or(max(opts.SlowCallbackDuration, 0), DefaultSlowCallbackDuration),
-		stderr: opts.Stderr,
-		origin: time.Now(),
+		poller:       p,
+		wake:         w,
+		events:       make([]pollEvent, maxPollEvents),
+		debug:        opts.Debug,
+		slow:         cmp.Or(max(opts.SlowCallbackDuration, 0), DefaultSlowCallbackDuration),
+		stderr:       opts.Stderr,
+		beforeReport: opts.BeforeDefaultReport,
+		origin:       time.Now(),
 	}, nil
 }
 

@@ -22,14 +22,23 @@ var predeclaredNames = []string{
 	"str", "repr", "print",
 }
 
-// CheckError is one problem Check found, at a position in the file.
+// CheckError is one problem Check found, at a position in the file, and
+// the hint for it, if there is one (starlarkbind.Hint: what to write
+// instead of a Python habit).
 type CheckError struct {
-	Pos syntax.Position
-	Msg string
+	Pos  syntax.Position
+	Msg  string
+	Hint string
 }
 
-// Error reads "file:line:col: message".
-func (e *CheckError) Error() string { return e.Pos.String() + ": " + e.Msg }
+// Error reads "file:line:col: message", and then "hint: ..." on a line of
+// its own.
+func (e *CheckError) Error() string {
+	if e.Hint != "" {
+		return e.Pos.String() + ": " + e.Msg + "\nhint: " + e.Hint
+	}
+	return e.Pos.String() + ": " + e.Msg
+}
 
 // Check examines a script without executing it or doing any I/O, as
 // `starnet check` does: it parses and resolves src in starnet's dialect
@@ -38,12 +47,19 @@ func (e *CheckError) Error() string { return e.Pos.String() + ": " + e.Msg }
 // protocol("Name", callback = f, ...) whose callbacks are top-level
 // functions or lambdas, a known callback whose function cannot take the
 // arguments the loop passes (self plus, e.g., data for data_received), and
-// an unknown callback name that looks like a typo of a known one. It returns
-// nil when it finds nothing; each error reads "file:line:col: message".
+// an unknown callback name that looks like a typo of a known one; and, in a
+// file that resolves, the Python habits of check_habits.go. It returns nil
+// when it finds nothing; each error reads "file:line:col: message", then,
+// when there is one, "hint: ..." on a line of its own (a *CheckError).
 // load() statements are resolved but the loaded files are not read.
 func Check(filename string, src []byte, extra ...string) []error {
+	hc := starlarkbind.HintContext{Line: sourceLine(map[string][]byte{filename: src})}
 	f, err := starlarkbind.FileOptions().Parse(filename, src, 0)
 	if err != nil {
+		var serr syntax.Error
+		if errors.As(err, &serr) {
+			return []error{&CheckError{Pos: serr.Pos, Msg: serr.Msg, Hint: starlarkbind.HintForMessage(serr.Msg, serr.Pos, hc)}}
+		}
 		return []error{err}
 	}
 	names := map[string]bool{}
@@ -56,11 +72,13 @@ func Check(filename string, src []byte, extra ...string) []error {
 		var list resolve.ErrorList
 		if errors.As(err, &list) {
 			for _, e := range list {
-				errs = append(errs, &CheckError{Pos: e.Pos, Msg: e.Msg})
+				errs = append(errs, &CheckError{Pos: e.Pos, Msg: e.Msg, Hint: starlarkbind.HintForMessage(e.Msg, e.Pos, hc)})
 			}
 		} else {
 			errs = append(errs, err)
 		}
+	} else {
+		errs = append(errs, checkHabits(f)...)
 	}
 	return append(errs, checkProtocols(f)...)
 }

@@ -41,7 +41,7 @@ type Permissions = starlarkbind.Permissions
 // AllowAll returns permissions that allow everything, as the CLI's -A flag.
 func AllowAll() Permissions {
 	all := []string{"*"}
-	return Permissions{Net: all, Run: all, Read: all, Write: all, Env: true}
+	return Permissions{Net: all, Run: all, Read: all, Write: all, Env: all}
 }
 
 // Config configures a Runtime. The zero value is valid: everything denied,

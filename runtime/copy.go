@@ -95,7 +95,8 @@ func (c *loopCopy) ownerLoop(started chan<- error) {
 func (c *loopCopy) setUp() (err error) {
 	defer recoverInto(&err)
 	cfg := &c.rt.cfg
-	l, err := loop.New(loop.Options{Debug: cfg.Debug, SlowCallbackDuration: cfg.SlowCallbackDuration, Stderr: cfg.Stderr})
+	l, err := loop.New(loop.Options{Debug: cfg.Debug, SlowCallbackDuration: cfg.SlowCallbackDuration, Stderr: cfg.Stderr,
+		BeforeDefaultReport: c.beforeDefaultReport})
 	if err != nil {
 		return fmt.Errorf("starnet: create loop %d: %w", c.index, err)
 	}

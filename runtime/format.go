@@ -11,10 +11,16 @@ import (
 // FormatError renders an error from Exec, CallMain or Run for a person: a
 // Starlark traceback (every frame as file:line:col) for an evaluation error,
 // one line per problem for syntax and name-resolution errors, and the plain
-// message otherwise. It is what `starnet run` prints on stderr.
+// message otherwise; then, when the error has one, a "hint: ..." line that
+// says what to write instead (starlarkbind.Hint). It is what `starnet run`
+// prints on stderr.
 func FormatError(err error) string {
 	if err == nil {
 		return ""
+	}
+	var h *hinted
+	if errors.As(err, &h) {
+		return FormatError(h.err) + "\nhint: " + h.hint
 	}
 	var bt interface{ Backtrace() string }
 	if errors.As(err, &bt) {

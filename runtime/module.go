@@ -83,7 +83,7 @@ func (m *Module) CallMain(args []string) error {
 		args = m.rt.cfg.Args
 	}
 	r := m.rt
-	return r.watched(func(c *loopCopy) error {
+	return r.withHint(r.watched(func(c *loopCopy) error {
 		if r.hasExited() {
 			return nil
 		}
@@ -94,7 +94,7 @@ func (m *Module) CallMain(args []string) error {
 			return fmt.Errorf("starnet: %s: main%s: %w", m.name, c.where(), err)
 		}
 		return nil
-	})
+	}), nil)
 }
 
 // StartTask runs the module's global function name as a task on every loop

@@ -40,6 +40,7 @@ type Runtime struct {
 	exited   bool         // a copy of the script called exit() (or a signal ended it)
 	exitCode int          // the first exit's code
 	memErr   *MemoryError // why the memory watcher ended the runtime, if it did
+	failures []Failure    // failures of code that reached a default exception handler
 }
 
 // New creates a runtime: its event loops, the goroutine that owns each of
@@ -124,7 +125,7 @@ func (r *Runtime) Exec(filename string, src []byte) (*Module, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, r.withHint(err, map[string][]byte{filename: src})
 	}
 	for i, g := range m.globals {
 		if g == nil { // a copy that did not run because the script exited

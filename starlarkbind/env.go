@@ -36,8 +36,9 @@ type Permissions struct {
 	// Read and Write entries: paths (a directory covers what is under it), or "*".
 	Read  []string
 	Write []string
-	// Env allows os.getenv.
-	Env bool
+	// Env entries: names of environment variables os.getenv may read (and
+	// a child inherits), or "*" for all of them.
+	Env []string
 }
 
 // Options configure an Env.

@@ -195,7 +195,45 @@ func guardedJSONModule() *starlarkstruct.Module {
 		return starlark.Call(thread, decode, args, kwargs)
 	})
 	for _, name := range []string{"encode", "encode_indent"} {
-		members[name] = guardArgs(json.Module.Members[name].(*starlark.Builtin))
+		members[name] = refuseBytes(guardArgs(json.Module.Members[name].(*starlark.Builtin)))
 	}
 	return &starlarkstruct.Module{Name: "json", Members: members}
+}
+
+// refuseBytes wraps a JSON encoder so that a value holding bytes fails with
+// "cannot encode bytes as JSON" (go.starlark.net's encoder would encode
+// bytes as an object of its methods and fail on the first one).
+func refuseBytes(b *starlark.Builtin) *starlark.Builtin {
+	return starlark.NewBuiltin(b.Name(), func(thread *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		v, err := starlark.Call(thread, b, args, kwargs)
+		if err != nil && len(args) > 0 && holdsBytes(args[0], map[starlark.Value]bool{}) {
+			return nil, fmt.Errorf("%s: cannot encode bytes as JSON", b.Name())
+		}
+		return v, err
+	})
+}
+
+// holdsBytes reports whether v is bytes or a container holding bytes
+// (seen guards against a container that holds itself). It is called only
+// on values already known to nest less than MaxNesting deep.
+func holdsBytes(v starlark.Value, seen map[starlark.Value]bool) bool {
+	if _, ok := v.(starlark.Bytes); ok {
+		return true
+	}
+	kids, self, ok := containerKids(v)
+	if !ok {
+		return false
+	}
+	if self != nil {
+		if seen[self] {
+			return false
+		}
+		seen[self] = true
+	}
+	for _, k := range kids {
+		if holdsBytes(k, seen) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -274,11 +275,20 @@ func pathDenied(kind, path, resolved string) *transports.Error {
 
 // checkEnv checks reading the environment variable name.
 func (p *permissions) checkEnv(name string) error {
-	if p.raw.Env {
+	if p.allowsEnv(name) {
 		return nil
 	}
+	if len(p.raw.Env) > 0 {
+		return transports.NewError(transports.KindPermissionError,
+			fmt.Sprintf("env access to %q denied; run with --allow-env=%s", name, strings.Join(append(slices.Clone(p.raw.Env), name), ",")))
+	}
 	return transports.NewError(transports.KindPermissionError,
-		fmt.Sprintf("env access to %q denied; run with --allow-env", name))
+		fmt.Sprintf("env access to %q denied; run with --allow-env=%s (or --allow-env for all)", name, name))
+}
+
+// allowsEnv reports whether the variable name may be read.
+func (p *permissions) allowsEnv(name string) bool {
+	return slices.Contains(p.raw.Env, allowAll) || slices.Contains(p.raw.Env, name)
 }
 
 // checkUnixConnect and checkUnixListen check Unix socket paths: read and

@@ -36,8 +36,9 @@ import (
 // starnet's environment, so neither can its children. A child started with
 // env=None then gets only childEnvKept of starnet's variables (the search
 // path, the locale, the terminal type and the time zone: what programs need
-// to behave, nothing that is usually secret); with --allow-env it gets
-// starnet's whole environment, as in Python. An explicit env= is the
+// to behave, nothing that is usually secret) and those --allow-env=LIST
+// names; with a bare --allow-env it gets starnet's whole environment, as
+// in Python. An explicit env= is the
 // child's whole environment either way.
 //
 // The dynamic loader's variables (LD_PRELOAD, LD_LIBRARY_PATH, ...,
@@ -53,10 +54,10 @@ var childEnvKept = []string{"PATH", "LANG", "LANGUAGE", "LC_", "TERM", "TZ"}
 // (nil: None), or a PermissionError for dynamic loader variables.
 func (p *permissions) childEnv(env []string) ([]string, error) {
 	if env == nil {
-		if p.raw.Env {
+		if slices.Contains(p.raw.Env, allowAll) {
 			return nil, nil // starnet's own
 		}
-		return keptEnv(os.Environ()), nil
+		return p.keptEnv(os.Environ()), nil
 	}
 	if p.allowsEverything() {
 		return env, nil
@@ -71,12 +72,17 @@ func (p *permissions) childEnv(env []string) ([]string, error) {
 	return env, nil
 }
 
-// keptEnv filters environ to childEnvKept. It never returns nil: an empty
-// environment is still the child's whole environment.
-func keptEnv(environ []string) []string {
+// keptEnv filters environ to childEnvKept and the variables --allow-env
+// lists. It never returns nil: an empty environment is still the child's
+// whole environment.
+func (p *permissions) keptEnv(environ []string) []string {
 	out := []string{}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
+		if p.allowsEnv(name) {
+			out = append(out, kv)
+			continue
+		}
 		for _, k := range childEnvKept {
 			if name == k || strings.HasSuffix(k, "_") && strings.HasPrefix(name, k) {
 				out = append(out, kv)
@@ -91,7 +97,7 @@ func keptEnv(environ []string) []string {
 // list (as -A grants them).
 func (p *permissions) allowsEverything() bool {
 	r := p.raw
-	return r.Env && slices.Contains(r.Net, allowAll) && slices.Contains(r.Run, allowAll) &&
+	return slices.Contains(r.Env, allowAll) && slices.Contains(r.Net, allowAll) && slices.Contains(r.Run, allowAll) &&
 		slices.Contains(r.Read, allowAll) && slices.Contains(r.Write, allowAll)
 }
 

@@ -63,7 +63,13 @@ func TestDeniedMessages(t *testing.T) {
 	assert.EqualError(t, err, `PermissionError: net access to "[::1]:80" denied; run with --allow-net=[::1]:80`)
 	_, err = p.checkNet("example.com", -1)
 	assert.EqualError(t, err, `PermissionError: net access to "example.com" denied; run with --allow-net=example.com`)
-	assert.EqualError(t, p.checkEnv("HOME"), `PermissionError: env access to "HOME" denied; run with --allow-env`)
+	assert.EqualError(t, p.checkEnv("HOME"), `PermissionError: env access to "HOME" denied; run with --allow-env=HOME (or --allow-env for all)`)
+	// --allow-env=LIST, as Deno's: those names, and the message adds the
+	// one asked for.
+	p = compilePermissions(Permissions{Env: []string{"TERM", "LANG"}})
+	assert.NoError(t, p.checkEnv("TERM"))
+	assert.EqualError(t, p.checkEnv("HOME"), `PermissionError: env access to "HOME" denied; run with --allow-env=TERM,LANG,HOME`)
+	assert.NoError(t, compilePermissions(Permissions{Env: []string{"*"}}).checkEnv("HOME"))
 }
 
 // TestPathRules checks how --allow-read and --allow-write entries match

@@ -45,7 +45,7 @@ func envDict(t *testing.T, kv ...string) *starlark.Dict {
 }
 
 // everything is every permission without a list, as -A grants.
-var everything = Permissions{Net: []string{"*"}, Run: []string{"*"}, Read: []string{"*"}, Write: []string{"*"}, Env: true}
+var everything = Permissions{Net: []string{"*"}, Run: []string{"*"}, Read: []string{"*"}, Write: []string{"*"}, Env: []string{"*"}}
 
 // TestSandboxChildLoaderVariables: LD_* and DYLD_* in env= are refused
 // unless every permission is granted; confirmed by whether the child ran
@@ -87,8 +87,13 @@ func TestSandboxChildEnvironment(t *testing.T) {
 	assert.Contains(t, got, "PATH="+os.Getenv("PATH")+"\n")
 	assert.Contains(t, got, "LC_TIME=C\n")
 
-	got = childEnv(Permissions{Run: []string{"/bin/sh"}, Env: true}, starlark.None)
+	got = childEnv(Permissions{Run: []string{"/bin/sh"}, Env: []string{"*"}}, starlark.None)
 	assert.Contains(t, got, "STARNET_TEST_SECRET=sk_live_123\n")
+
+	// --allow-env=LIST: the kept variables and the listed ones.
+	got = childEnv(Permissions{Run: []string{"/bin/sh"}, Env: []string{"STARNET_TEST_SECRET"}}, starlark.None)
+	assert.Contains(t, got, "STARNET_TEST_SECRET=sk_live_123\n")
+	assert.Contains(t, got, "PATH="+os.Getenv("PATH")+"\n")
 
 	got = childEnv(Permissions{Run: []string{"/bin/sh"}}, envDict(t, "ONLY", "this"))
 	assert.Contains(t, got, "ONLY=this\n")

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +31,7 @@ type runOptions struct {
 // the flags.
 func parseRunArgs(args []string) (runOptions, error) {
 	var opts runOptions
+	bareList := "" // the previous argument, if it was a list flag without "="
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
@@ -39,6 +42,9 @@ func parseRunArgs(args []string) (runOptions, error) {
 			return opts.withScript(args[i:])
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			if err := spacedList(bareList, args[i:]); err != nil {
+				return opts, err
+			}
 			return opts.withScript(args[i:])
 		}
 		if arg == "-h" || arg == "--help" {
@@ -58,8 +64,28 @@ func parseRunArgs(args []string) (runOptions, error) {
 		if err := opts.apply(name, value, hasValue, next); err != nil {
 			return opts, err
 		}
+		bareList = ""
+		if !hasValue && slices.Contains(listFlags, name) {
+			bareList = name
+		}
 	}
 	return opts, errors.New("run: no script given")
+}
+
+// listFlags are the flags that take a LIST after "=".
+var listFlags = []string{"--allow-net", "--allow-run", "--allow-read", "--allow-write", "--allow-env"}
+
+// spacedList catches `--allow-net 127.0.0.1 x.star`: a list flag written
+// with a space, so that its list would be taken for the script path. rest
+// starts at that "script"; flag is the list flag just before it, or "".
+func spacedList(flag string, rest []string) error {
+	if flag == "" || strings.HasSuffix(rest[0], ".star") || len(rest) < 2 || !strings.HasSuffix(rest[1], ".star") {
+		return nil
+	}
+	if fi, err := os.Stat(rest[0]); err == nil && fi.Mode().IsRegular() {
+		return nil // a script of that name
+	}
+	return fmt.Errorf("%s takes its list after \"=\": write %s=%s (with a space, %q is taken for the script path)", flag, flag, rest[0], rest[0])
 }
 
 // withScript records the script path and its arguments.
@@ -90,7 +116,7 @@ func (o *runOptions) apply(name, value string, hasValue bool, next func() (strin
 	case "--allow-write":
 		return appendList(&p.Write, name, value, hasValue)
 	case "--allow-env":
-		return o.setBool(&p.Env, name, value, hasValue)
+		return appendList(&p.Env, name, value, hasValue)
 	case "-A", "--allow-all":
 		var all bool
 		if err := o.setBool(&all, name, value, hasValue); err != nil {

@@ -21,17 +21,33 @@ func TestParseRunArgs(t *testing.T) {
 			runOptions{perms: starnet.Permissions{Net: []string{"*"}, Read: []string{"/a", "/b"}},
 				script: "s.star", args: []string{"--allow-env", "x"}}},
 		{[]string{"--allow-net=a:1", "--allow-net=b", "--allow-env", "--allow-run=ls", "--allow-write", "s.star"},
-			runOptions{perms: starnet.Permissions{Net: []string{"a:1", "b"}, Run: []string{"ls"}, Write: []string{"*"}, Env: true},
+			runOptions{perms: starnet.Permissions{Net: []string{"a:1", "b"}, Run: []string{"ls"}, Write: []string{"*"}, Env: []string{"*"}},
 				script: "s.star", args: []string{}}},
 		{[]string{"-A", "--loops", "1", "--max-steps=7", "--debug", "--", "-s.star"},
 			runOptions{perms: starnet.AllowAll(), loops: 1, maxSteps: 7, debug: true, script: "-s.star", args: []string{}}},
 		{[]string{"--max-steps", "0", "s.star"},
 			runOptions{maxSteps: starnet.NoStepLimit, script: "s.star", args: []string{}}},
+		// --allow-env takes a list, as Deno's does.
+		{[]string{"--allow-env=HOME,TERM", "--allow-env=LANG", "s.star"},
+			runOptions{perms: starnet.Permissions{Env: []string{"HOME", "TERM", "LANG"}}, script: "s.star", args: []string{}}},
+		// A bare list flag before a script that is not a .star file is
+		// kept when no .star follows (a script may be named anything).
+		{[]string{"--allow-net", "tool", "x"},
+			runOptions{perms: starnet.Permissions{Net: []string{"*"}}, script: "tool", args: []string{"x"}}},
 	} {
 		got, err := parseRunArgs(c.args)
 		if assert.NoError(t, err, "%q", c.args) {
 			assert.Equal(t, c.want, got, "%q", c.args)
 		}
+	}
+}
+
+// TestSpacedListFlag: "--allow-net 127.0.0.1 x.star" says to write "=".
+func TestSpacedListFlag(t *testing.T) {
+	t.Parallel()
+	for flag, list := range map[string]string{"--allow-net": "127.0.0.1", "--allow-env": "HOME", "--allow-read": "/tmp", "--allow-run": "ls", "--allow-write": "out"} {
+		_, err := parseRunArgs([]string{"--debug", flag, list, "x.star", "a"})
+		assert.EqualError(t, err, flag+` takes its list after "=": write `+flag+"="+list+` (with a space, "`+list+`" is taken for the script path)`)
 	}
 }
 

@@ -7,8 +7,10 @@
 //
 // Run `starnet help` for the flags. Exit status: 0 when the script's loop ran
 // out of work or loop.stop() was called; exit(code)'s code; 1 when the top
-// level or main failed; 2 for usage errors; 3 when the heap stayed over
-// --max-memory; 130/143 after SIGINT/SIGTERM.
+// level or main failed, or when a failure of the script's code reached the
+// default exception handler (a run that would end with 0 ends with 1); 2
+// for usage errors; 3 when the heap stayed over --max-memory; 130/143
+// after SIGINT/SIGTERM.
 package main
 
 import (
@@ -18,6 +20,8 @@ import (
 	policy "github.com/starnet-dev/starnet/internal/permissions"
 	"io"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	starnet "github.com/starnet-dev/starnet/runtime"
@@ -92,22 +96,48 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, err.Error(), "run")
 	}
 	defer rt.Close()
+	status, err := runModule(rt, opts, stderr)
+	noteMisplacedFlags(rt, err, opts, stderr)
+	return status
+}
+
+// runModule executes the script, its main and the loop, and returns the
+// exit status and the error that ended the run, if any.
+func runModule(rt *starnet.Runtime, opts runOptions, stderr io.Writer) (int, error) {
 	mod, err := rt.ExecFile(opts.script)
 	if err != nil {
-		return failure(stderr, err)
+		return failure(stderr, err), err
 	}
 	if err := mod.CallMain(opts.args); err != nil {
-		return failure(stderr, err)
+		return failure(stderr, err), err
 	}
 	err = rt.Run(context.Background())
 	var exit *starnet.ExitError
 	switch {
 	case errors.As(err, &exit):
-		return exit.Code
+		return exit.Code, nil
 	case err != nil:
+		return failure(stderr, err), err
+	}
+	return unhandledStatus(rt, opts.debug, stderr), nil
+}
+
+// unhandledStatus closes rt (which reports a failed task nobody awaited)
+// and returns the status of a run that would end with 0: 1 when a failure
+// of the script's code reached the default exception handler (as Node and
+// Deno end with 1 after an uncaught error), which --debug lists.
+func unhandledStatus(rt *starnet.Runtime, debug bool, stderr io.Writer) int {
+	if err := rt.Close(); err != nil {
 		return failure(stderr, err)
 	}
-	return exitOK
+	failures := rt.Failures()
+	if len(failures) == 0 {
+		return exitOK
+	}
+	if debug {
+		fmt.Fprintln(stderr, starnet.FailureSummary(failures))
+	}
+	return exitFailure
 }
 
 // checkScripts implements `starnet check`: every problem of every file is
@@ -130,6 +160,44 @@ func checkScripts(paths []string, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// noteMisplacedFlags says so when a flag the script was refused came
+// after the script path (where it is one of the script's arguments): the
+// PermissionError asks for a flag the user did type.
+func noteMisplacedFlags(rt *starnet.Runtime, err error, opts runOptions, stderr io.Writer) {
+	var texts []string
+	if err != nil {
+		texts = append(texts, err.Error())
+	}
+	for _, f := range rt.Failures() {
+		texts = append(texts, f.String())
+	}
+	for _, flag := range misplacedFlags(opts.args, texts) {
+		fmt.Fprintf(stderr, "starnet: %s came after the script path, so it was passed to the script; put it before the path (starnet run %s %s ...)\n", flag, flag, opts.script)
+	}
+}
+
+// permissionFix finds the flag a PermissionError asks for.
+var permissionFix = regexp.MustCompile(`run with (--allow-[a-z]+|-A)`)
+
+// misplacedFlags returns the script arguments that are the flag one of
+// texts (error messages) asks for, each once.
+func misplacedFlags(args, texts []string) []string {
+	wanted := map[string]bool{}
+	for _, t := range texts {
+		for _, m := range permissionFix.FindAllStringSubmatch(t, -1) {
+			wanted[m[1]] = true
+		}
+	}
+	var found []string
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		if (wanted[name] || name == "-A" || name == "--allow-all") && len(wanted) > 0 && !slices.Contains(found, a) {
+			found = append(found, a)
+		}
+	}
+	return found
 }
 
 // failure prints err (a traceback for a script error) and returns status 1,
@@ -175,8 +243,12 @@ const commandsText = `usage:
 const checkUsage = `usage: starnet check script.star...
 
 Parses and resolves each script and checks the shape of its protocols
-(callback names and their parameters) without running anything.
-Exit status 0 when every script is fine, 1 otherwise.
+(callback names and their parameters) and the Python habits the source
+shows (a % format with a width, a format spec in str.format, a method
+called on a bytes literal, a function reading a global it also assigns),
+without running anything. Each problem is a line, and a "hint:" line
+says what to write instead. Exit status 0 when every script is fine, 1
+otherwise.
 `
 
 const runUsageText = `usage: starnet run [flags] script.star [args...]
@@ -190,7 +262,7 @@ flags (before the script path; everything after it goes to the script):
   --allow-run[=LIST]     start subprocesses (program names or paths)
   --allow-read[=PATHS]   read files, FIFOs, certificates, Unix socket paths
   --allow-write[=PATHS]  write files, FIFOs, Unix socket paths
-  --allow-env            read environment variables
+  --allow-env[=LIST]     read environment variables (LIST of names); no LIST = all
   -A, --allow-all        all of the above
   --loops N              run N copies of the script, one event loop (thread)
                          each; their servers share ports (SO_REUSEPORT)
@@ -205,5 +277,11 @@ flags (before the script path; everything after it goes to the script):
   --max-children N       child processes the script may have running at once
                          (default 256; 0 = no limit but the kernel's)
   --debug                asyncio debug mode: report slow callbacks and unclosed
-                         transports
+                         transports; list the failures that made the status 1
+
+exit status: 0 when the loop ran out of work, loop.stop() or exit(0); exit(n)'s
+n; 1 when the top level or main failed, or when a callback failure reached
+the default exception handler (a script's loop.set_exception_handler decides
+for itself); 2 for usage errors; 3 over --max-memory; 130/143 after
+SIGINT/SIGTERM.
 `

@@ -94,7 +94,7 @@ func TestUsageErrors(t *testing.T) {
 		{"run", "--loops", "zero", good},
 		{"run", "--max-steps=-1", good},
 		{"run", "--allow-net=", good},
-		{"run", "--allow-env=maybe", good},
+		{"run", "--allow-env=HOME,,TERM", good},
 		{"check"},
 	} {
 		r := runStarnet(t, args...)

@@ -597,3 +597,10 @@ func bytesDecode(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	}
 	return starlark.String(s), nil
 }
+
+// IsBytesFunction reports whether the bytes module has a function name
+// (bytes.partition, ...): Python's bytes method of that name, for hints.
+func IsBytesFunction(name string) bool {
+	_, ok := bytesFuncs[name]
+	return ok
+}

@@ -2,7 +2,9 @@ package bind
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -333,6 +335,11 @@ func (a *HostPort) Unpack(v starlark.Value) error {
 		return nil
 	}
 	t, ok := v.(starlark.Tuple)
+	if s, isStr := v.(starlark.String); isStr {
+		if host, port, ok := hostPortString(string(s)); ok {
+			return Mistyped(fmt.Sprintf("got %q, a string; want a (host, port) tuple: (%q, %s)", string(s), host, port))
+		}
+	}
 	if !ok || len(t) < 2 {
 		return Want(v, "a (host, port) tuple")
 	}
@@ -363,6 +370,9 @@ func (a *SockAddr) Unpack(v starlark.Value) error {
 	if s, ok := v.(starlark.String); ok {
 		if s == "" {
 			return Invalid("empty path")
+		}
+		if host, port, ok := hostPortString(string(s)); ok {
+			return Invalid(fmt.Sprintf("%q is a string, which would be a Unix socket path; for a host and port pass a (host, port) tuple: (%q, %s) (for a file of that name, write \"./%s\")", string(s), host, port, string(s)))
 		}
 		*a = SockAddr{HostPort: HostPort{Host: string(s), Set: true}, Path: true}
 		return nil
@@ -402,4 +412,21 @@ func (c *Count) Unpack(v starlark.Value) error {
 		c.N = int(n)
 	}
 	return nil
+}
+
+// hostPortString reports whether s reads as "host:port" ("127.0.0.1:9000",
+// "[::1]:53", "localhost:80"), a mistake for a (host, port) tuple, and
+// returns its parts. A path with a slash never does.
+func hostPortString(s string) (host, port string, ok bool) {
+	if strings.ContainsAny(s, "/") {
+		return "", "", false
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return "", "", false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", "", false
+	}
+	return host, port, true
 }
