@@ -126,6 +126,16 @@ func (r *StreamReader) FeedData(data []byte) {
 	}
 }
 
+// takeBuffer removes and returns every buffered byte (for StartTLS, which
+// hands them to the TLS layer); a transport paused for the buffer is left
+// to StartTLS to resume.
+func (r *StreamReader) takeBuffer() []byte {
+	b := r.buf
+	r.buf = nil
+	r.paused = false
+	return b
+}
+
 func (r *StreamReader) wakeup() {
 	if r.waiter != nil && r.waiter() {
 		r.waiter = nil
