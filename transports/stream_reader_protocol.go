@@ -194,7 +194,8 @@ func (w *StreamWriter) ServerSide() bool { return w.p.OnConnect != nil }
 // gets the decrypted data. This end is the TLS server when ServerSide
 // reports so (opts.ServerSide may also ask for it); opts.Pending is
 // replaced. Once the handshake has completed the writer and the reader use
-// the TLS transport, and the Future completes with it. It fails as Drain
+// the TLS transport (Transport returns it), and the Future completes with
+// nil, as asyncio's returns None. It fails as Drain
 // or StartTLS fail (a failed handshake loses the connection with the
 // error); cancelling it cancels the step under way, closing the
 // connection during the handshake.
@@ -241,7 +242,6 @@ func (w *StreamWriter) upgraded(out, f *loop.Future) {
 		_ = out.SetException(err)
 		return
 	}
-	t := v.(Transport)
-	w.SetTransport(t)
-	_ = out.SetResult(t)
+	w.SetTransport(v.(Transport))
+	_ = out.SetResult(nil)
 }
