@@ -117,6 +117,9 @@ type writerValue struct {
 	e     *Env
 	w     *transports.StreamWriter
 	bound bind.Bound
+	// drained is the value of the done Future drain() returns while
+	// nothing is to be waited for (StreamWriter.Drain), made once.
+	drained *futureValue
 }
 
 var _ starlark.HasAttrs = (*writerValue)(nil)
@@ -212,7 +215,15 @@ func (v *writerValue) close() (starlark.Value, error) {
 }
 
 func (v *writerValue) drain() (starlark.Value, error) {
-	return v.e.futureValue(v.w.Drain()), nil
+	f := v.w.Drain()
+	if v.drained != nil && v.drained.f == f {
+		return v.drained, nil
+	}
+	fv := v.e.futureValue(f)
+	if f.Done() && f.Exception() == nil {
+		v.drained = fv
+	}
+	return fv, nil
 }
 
 func (v *writerValue) waitClosed() (starlark.Value, error) {

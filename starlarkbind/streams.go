@@ -66,9 +66,21 @@ func (e *Env) streamPair(v starlark.Value) starlark.Value {
 	return e.futureValue(out)
 }
 
+// newStreamProtocol makes a stream protocol whose reads complete with
+// Starlark bytes, made from the reader's buffer in one copy.
+func newStreamProtocol(l *loop.Loop, limit int) *transports.StreamReaderProtocol {
+	p := transports.NewStreamReaderProtocol(l, limit)
+	p.Reader.SetResultMaker(bytesResult)
+	return p
+}
+
+// bytesResult is a read's result as a Starlark value.
+func bytesResult(data []byte) any { return starlark.Bytes(data) }
+
+// clientFactory makes open_connection's protocols.
 func clientFactory(l *loop.Loop) func(int) transports.ProtocolFactory {
 	return func(limit int) transports.ProtocolFactory {
-		return func() (transports.BaseProtocol, error) { return transports.NewStreamReaderProtocol(l, limit), nil }
+		return func() (transports.BaseProtocol, error) { return newStreamProtocol(l, limit), nil }
 	}
 }
 
@@ -102,7 +114,7 @@ func (lv *loopValue) serverFactory(handler starlark.Callable) func(int) transpor
 	e, l := lv.e, lv.l()
 	return func(limit int) transports.ProtocolFactory {
 		return func() (transports.BaseProtocol, error) {
-			p := transports.NewStreamReaderProtocol(l, limit)
+			p := newStreamProtocol(l, limit)
 			p.OnConnect = func(r *transports.StreamReader, w *transports.StreamWriter) {
 				e.runHandler(handler, r, w)
 			}

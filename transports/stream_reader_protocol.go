@@ -110,6 +110,9 @@ type StreamWriter struct {
 	t Transport
 	p *StreamReaderProtocol
 	r *StreamReader
+	// drained is the Future Drain returns while nothing is to be waited
+	// for: done with nil, made once.
+	drained *loop.Future
 }
 
 // Transport returns the transport.
@@ -157,7 +160,18 @@ func (w *StreamWriter) WaitClosed() *loop.Future {
 // mark. It fails with the reader's error, or ConnectionResetError once the
 // connection is lost; while the transport closes it first yields one loop
 // iteration (asyncio's sleep(0)) so that connection_lost can run.
+//
+// When writing may go on at once it returns the same done Future each
+// time (a done Future cannot change), so the common drain allocates
+// nothing.
 func (w *StreamWriter) Drain() *loop.Future {
+	if w.r.Exception() == nil && !w.t.IsClosing() && !w.p.lost && !w.p.paused {
+		if w.drained == nil {
+			w.drained = w.l.NewFuture()
+			_ = w.drained.SetResult(nil)
+		}
+		return w.drained
+	}
 	fut := w.l.NewFuture()
 	if err := w.r.Exception(); err != nil {
 		_ = fut.SetException(err)
