@@ -45,14 +45,13 @@ print(n, h.hexdigest(), flush=True)
 // waiting when it is not done, as `writer.write(chunk); await
 // writer.drain()` does. It records the largest write buffer seen.
 type drainWriter struct {
-	w        *StreamWriter
-	chunk    []byte
-	left     int
-	maxBuf   int
-	waits    int
-	onWait   func(n int) // called when a drain waits, with the wait's number
-	done     *loop.Future
-	attempts int
+	w      *StreamWriter
+	chunk  []byte
+	left   int
+	maxBuf int
+	waits  int
+	onWait func(n int) // called when a drain waits, with the wait's number
+	done   *loop.Future
 }
 
 func (d *drainWriter) next() {
