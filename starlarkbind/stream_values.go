@@ -2,255 +2,238 @@ package starlarkbind
 
 import (
 	"errors"
-	"sort"
 
-	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
 
-// streamMethod is a method of a reader or writer value.
-type streamMethod func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-
-// streamValue is the shared shape of StreamReader and StreamWriter values:
-// methods made on lookup from a fixed table.
-type streamValue struct {
-	e       *Env
-	typ     string
-	methods map[string]streamMethod
-}
-
-func (v *streamValue) Type() string         { return v.typ }
-func (v *streamValue) Freeze()              {}
-func (v *streamValue) Truth() starlark.Bool { return starlark.True }
-func (v *streamValue) AttrNames() []string  { return sortedKeys(v.methods) }
-func (v *streamValue) String() string       { return "<" + v.typ + ">" }
-
-func (v *streamValue) attr(self starlark.Value, name string) (starlark.Value, error) {
-	m, ok := v.methods[name]
-	if !ok {
-		return nil, noAttr(self, name)
-	}
-	fnname := v.typ + "." + name
-	e := v.e
-	return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		return m(e, fnname, args, kwargs)
-	}), nil
-}
-
-func sortedKeys(m map[string]streamMethod) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// StreamReader and StreamWriter values (API.md "Streams"): asyncio's, whose
+// coroutine methods return Futures. Each is made once per connection and
+// keeps its bound methods.
 
 // readerValue is asyncio.StreamReader.
 type readerValue struct {
-	streamValue
-	r *transports.StreamReader
+	e     *Env
+	r     *transports.StreamReader
+	bound bind.Bound
 }
 
-// Hash hashes the identity.
+var _ starlark.HasAttrs = (*readerValue)(nil)
+
+func (e *Env) readerValue(r *transports.StreamReader) *readerValue {
+	return &readerValue{e: e, r: r}
+}
+
+func (v *readerValue) String() string        { return "<StreamReader>" }
+func (v *readerValue) Type() string          { return "StreamReader" }
+func (v *readerValue) Freeze()               {}
+func (v *readerValue) Truth() starlark.Bool  { return starlark.True }
 func (v *readerValue) Hash() (uint32, error) { return identityHash(v), nil }
 
 // Attr returns a method.
-func (v *readerValue) Attr(name string) (starlark.Value, error) { return v.attr(v, name) }
-
-func (e *Env) readerValue(r *transports.StreamReader) *readerValue {
-	rv := &readerValue{r: r}
-	rv.streamValue = streamValue{e: e, typ: "StreamReader", methods: map[string]streamMethod{
-		"read": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			n := -1
-			if err := unpack(fnname, args, kwargs, "n?", &n); err != nil {
-				return nil, err
-			}
-			return e.bytesFuture(r.Read(n)), nil
-		},
-		"readline": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return e.bytesFuture(r.Readline()), nil
-		},
-		"readexactly": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var n int
-			if err := unpack(fnname, args, kwargs, "n", &n); err != nil {
-				return nil, err
-			}
-			return e.bytesFuture(r.ReadExactly(n)), nil
-		},
-		"readuntil": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var sepV starlark.Value = starlark.Bytes("\n")
-			if err := unpack(fnname, args, kwargs, "separator?", &sepV); err != nil {
-				return nil, err
-			}
-			sep, ok := bytesOf(sepV)
-			if !ok {
-				return nil, typeErrorf("%s: for parameter separator: got %s, want bytes", fnname, sepV.Type())
-			}
-			return e.bytesFuture(r.ReadUntil(sep)), nil
-		},
-		"at_eof": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.Bool(r.AtEOF()), nil
-		},
-		"feed_eof": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			r.FeedEOF()
-			return starlark.None, nil
-		},
-		"feed_data": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var dataV starlark.Value
-			if err := unpack(fnname, args, kwargs, "data", &dataV); err != nil {
-				return nil, err
-			}
-			data, ok := bytesOf(dataV)
-			if !ok {
-				return nil, typeErrorf("%s: for parameter data: got %s, want bytes", fnname, dataV.Type())
-			}
-			r.FeedData(data)
-			return starlark.None, nil
-		},
-		"exception": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return e.fromGo(r.Exception()), nil
-		},
-	}}
-	return rv
+func (v *readerValue) Attr(name string) (starlark.Value, error) {
+	return readerMethods.Attr(v, &v.bound, name)
 }
 
-// bytesFuture maps a Future of []byte to a Future of bytes.
-func (e *Env) bytesFuture(f *loop.Future) *futureValue {
-	out := e.loop.NewFuture()
-	done := func(f *loop.Future) {
-		v, err := f.Result()
-		b, ok := v.([]byte)
-		if err != nil || !ok {
-			copyOutcome(out, f)
-			return
-		}
-		_ = out.SetResult(starlark.Bytes(b))
+// AttrNames lists the methods.
+func (v *readerValue) AttrNames() []string { return readerMethods.AttrNames(v) }
+
+// readerMethods are asyncio.StreamReader's methods.
+var readerMethods = bind.NewMethods("StreamReader", map[string]bind.Method[*readerValue]{
+	"at_eof":      {Fn0: (*readerValue).atEOF},
+	"exception":   {Fn0: (*readerValue).exception},
+	"feed_data":   {Fn: (*readerValue).feedData},
+	"feed_eof":    {Fn0: (*readerValue).feedEOF},
+	"read":        {Fn: (*readerValue).read},
+	"readexactly": {Fn: (*readerValue).readExactly},
+	"readline":    {Fn0: (*readerValue).readline},
+	"readuntil":   {Fn: (*readerValue).readUntil},
+})
+
+func (v *readerValue) read(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	n := -1
+	if err := unpack(fnname, args, kwargs, "n?", &n); err != nil {
+		return nil, err
 	}
-	if f.Done() {
-		done(f)
-	} else {
-		f.AddDoneCallback(done)
+	return v.e.futureValue(v.r.Read(n)), nil
+}
+
+func (v *readerValue) readline() (starlark.Value, error) {
+	return v.e.futureValue(v.r.Readline()), nil
+}
+
+func (v *readerValue) readExactly(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var n int
+	if err := unpack(fnname, args, kwargs, "n", &n); err != nil {
+		return nil, err
 	}
-	return e.futureValue(out)
+	return v.e.futureValue(v.r.ReadExactly(n)), nil
+}
+
+func (v *readerValue) readUntil(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	sep := bytesArg{b: []byte("\n")}
+	if err := unpack(fnname, args, kwargs, "separator?", &sep); err != nil {
+		return nil, err
+	}
+	return v.e.futureValue(v.r.ReadUntil(sep.b)), nil
+}
+
+func (v *readerValue) atEOF() (starlark.Value, error) { return starlark.Bool(v.r.AtEOF()), nil }
+
+func (v *readerValue) feedEOF() (starlark.Value, error) {
+	v.r.FeedEOF()
+	return starlark.None, nil
+}
+
+func (v *readerValue) feedData(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var data bytesArg
+	if err := unpack(fnname, args, kwargs, "data", &data); err != nil {
+		return nil, err
+	}
+	v.r.FeedData(data.b) // copied
+	return starlark.None, nil
+}
+
+func (v *readerValue) exception() (starlark.Value, error) {
+	return v.e.fromGo(v.r.Exception()), nil
+}
+
+// bytesArg unpacks bytes (readuntil's separator, feed_data's data),
+// without copying (see bytesOf).
+type bytesArg struct{ b []byte }
+
+func (a *bytesArg) Unpack(v starlark.Value) error {
+	b, ok := v.(starlark.Bytes)
+	if !ok {
+		return bind.Want(v, "bytes")
+	}
+	a.b, _ = bytesOf(b)
+	return nil
 }
 
 // writerValue is asyncio.StreamWriter.
 type writerValue struct {
-	streamValue
-	w *transports.StreamWriter
+	e     *Env
+	w     *transports.StreamWriter
+	bound bind.Bound
+	// drained is the value of the done Future drain() returns while
+	// nothing is to be waited for (StreamWriter.Drain), made once.
+	drained *futureValue
 }
 
-// Hash hashes the identity.
+var _ starlark.HasAttrs = (*writerValue)(nil)
+
+func (e *Env) writerValue(w *transports.StreamWriter) *writerValue {
+	return &writerValue{e: e, w: w}
+}
+
+func (v *writerValue) String() string        { return "<StreamWriter>" }
+func (v *writerValue) Type() string          { return "StreamWriter" }
+func (v *writerValue) Freeze()               {}
+func (v *writerValue) Truth() starlark.Bool  { return starlark.True }
 func (v *writerValue) Hash() (uint32, error) { return identityHash(v), nil }
 
 // Attr returns a method, or the transport.
 func (v *writerValue) Attr(name string) (starlark.Value, error) {
-	if name == "transport" {
-		return v.e.transportValue(v.w.Transport()), nil
-	}
-	return v.attr(v, name)
+	return writerMethods.Attr(v, &v.bound, name)
 }
 
 // AttrNames lists the methods and transport.
-func (v *writerValue) AttrNames() []string {
-	names := append(v.streamValue.AttrNames(), "transport")
-	sort.Strings(names)
-	return names
+func (v *writerValue) AttrNames() []string { return writerMethods.AttrNames(v) }
+
+// writerMethods are asyncio.StreamWriter's methods, and its transport.
+var writerMethods = bind.NewMethods("StreamWriter", map[string]bind.Method[*writerValue]{
+	"can_write_eof":  {Fn0: (*writerValue).canWriteEOF},
+	"close":          {Fn0: (*writerValue).close},
+	"drain":          {Fn0: (*writerValue).drain},
+	"get_extra_info": {Fn: (*writerValue).getExtraInfo},
+	"is_closing":     {Fn0: (*writerValue).isClosing},
+	"start_tls":      {Fn: (*writerValue).startTLS}, // streams_tls.go
+	"transport":      {Get: (*writerValue).transport},
+	"wait_closed":    {Fn0: (*writerValue).waitClosed},
+	"write":          {Fn: (*writerValue).write},
+	"write_eof":      {Fn0: (*writerValue).writeEOF},
+	"writelines":     {Fn: (*writerValue).writelines},
+})
+
+func (v *writerValue) transport() (starlark.Value, error) {
+	return v.e.transportValue(v.w.Transport()), nil
 }
 
-func (e *Env) writerValue(w *transports.StreamWriter) *writerValue {
-	wv := &writerValue{w: w}
-	none := func(f func()) streamMethod {
-		return func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			f()
-			return starlark.None, nil
-		}
+// write is the hot path of a stream: one bytes argument skips UnpackArgs,
+// as transport.write does.
+func (v *writerValue) write(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	data, ok := []byte(nil), false
+	if len(args) == 1 && len(kwargs) == 0 {
+		data, ok = bytesOf(args[0]) // what dataArg takes
 	}
-	fut := func(f func() *loop.Future) streamMethod {
-		return func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return e.futureValue(f()), nil
+	if !ok {
+		var arg dataArg
+		if err := unpack(fnname, args, kwargs, "data", &arg); err != nil {
+			return nil, err
 		}
+		data = arg.b
 	}
-	wv.streamValue = streamValue{e: e, typ: "StreamWriter", methods: map[string]streamMethod{
-		"write": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var dataV starlark.Value
-			if err := unpack(fnname, args, kwargs, "data", &dataV); err != nil {
-				return nil, err
-			}
-			data, ok := bytesOf(dataV)
-			if !ok {
-				return nil, typeErrorf("%s: for parameter data: got %s, want bytes", fnname, dataV.Type())
-			}
-			return starlark.None, writeErr(w.Write(data))
-		},
-		"writelines": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			var it starlark.Iterable
-			if err := unpack(fnname, args, kwargs, "data", &it); err != nil {
-				return nil, err
-			}
-			var bufs [][]byte
-			iter := it.Iterate()
-			defer iter.Done()
-			var x starlark.Value
-			for iter.Next(&x) {
-				b, ok := bytesOf(x)
-				if !ok {
-					return nil, typeErrorf("%s: for parameter data: got an element of type %s, want bytes", fnname, x.Type())
-				}
-				bufs = append(bufs, b)
-			}
-			return starlark.None, writeErr(w.Writelines(bufs))
-		},
-		"write_eof": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.None, writeErr(w.WriteEOF())
-		},
-		"can_write_eof": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.Bool(w.CanWriteEOF()), nil
-		},
-		"is_closing": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if err := noArgs(fnname, args, kwargs); err != nil {
-				return nil, err
-			}
-			return starlark.Bool(w.IsClosing()), nil
-		},
-		"get_extra_info": func(e *Env, fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			b, err := e.transportValue(w.Transport()).Attr("get_extra_info")
-			if err != nil {
-				return nil, err
-			}
-			return starlark.Call(e.thread, b, args, kwargs)
-		},
-		"close":       none(w.Close),
-		"drain":       fut(w.Drain),
-		"wait_closed": fut(w.WaitClosed),
-	}}
-	return wv
+	return starlark.None, writeErr(v.w.Write(data))
+}
+
+func (v *writerValue) writelines(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var seq starlark.Iterable
+	if err := unpack(fnname, args, kwargs, "data", &seq); err != nil {
+		return nil, err
+	}
+	var bufs [][]byte
+	it := seq.Iterate()
+	defer it.Done()
+	var x starlark.Value
+	for i := 0; it.Next(&x); i++ {
+		var d dataArg
+		if err := bind.UnpackElement(fnname, "data", i, x, &d); err != nil {
+			return nil, err
+		}
+		bufs = append(bufs, d.b)
+	}
+	return starlark.None, writeErr(v.w.Writelines(bufs))
+}
+
+func (v *writerValue) writeEOF() (starlark.Value, error) {
+	return starlark.None, writeErr(v.w.WriteEOF())
+}
+
+func (v *writerValue) canWriteEOF() (starlark.Value, error) {
+	return starlark.Bool(v.w.CanWriteEOF()), nil
+}
+
+func (v *writerValue) isClosing() (starlark.Value, error) {
+	return starlark.Bool(v.w.IsClosing()), nil
+}
+
+func (v *writerValue) close() (starlark.Value, error) {
+	v.w.Close()
+	return starlark.None, nil
+}
+
+func (v *writerValue) drain() (starlark.Value, error) {
+	f := v.w.Drain()
+	if v.drained != nil && v.drained.f == f {
+		return v.drained, nil
+	}
+	fv := v.e.futureValue(f)
+	if f.Done() && f.Exception() == nil {
+		v.drained = fv
+	}
+	return fv, nil
+}
+
+func (v *writerValue) waitClosed() (starlark.Value, error) {
+	return v.e.futureValue(v.w.WaitClosed()), nil
+}
+
+// getExtraInfo is the transport's get_extra_info (asyncio's writer
+// delegates to it).
+func (v *writerValue) getExtraInfo(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return tGetExtraInfo(v.e.transportValue(v.w.Transport()), fnname, args, kwargs)
 }
 
 // writeErr makes a write's Go error a Starlark failure.

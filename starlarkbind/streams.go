@@ -2,6 +2,7 @@ package starlarkbind
 
 import (
 	"github.com/starnet-dev/starnet/loop"
+	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
 )
@@ -12,28 +13,37 @@ import (
 
 // streamArgs removes the keyword argument limit and prepends a Go factory of
 // stream protocols; it returns the new arguments and the limit.
-func streamArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, lead int, factory func(limit int) transports.ProtocolFactory) (starlark.Tuple, []starlark.Tuple, error) {
-	limit := transports.DefaultStreamLimit
+func streamArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, factory func(limit int) transports.ProtocolFactory) (starlark.Tuple, []starlark.Tuple, error) {
+	limit := limitArg{n: transports.DefaultStreamLimit}
 	rest := make([]starlark.Tuple, 0, len(kwargs))
 	for _, kv := range kwargs {
 		if string(kv[0].(starlark.String)) != "limit" {
 			rest = append(rest, kv)
 			continue
 		}
-		if err := starlark.AsInt(kv[1], &limit); err != nil {
-			return nil, nil, typeErrorf("%s: for parameter limit: got %s, want int", fnname, kv[1].Type())
+		if err := bind.UnpackArg(fnname, "limit", kv[1], &limit); err != nil {
+			return nil, nil, err
 		}
-		if limit <= 0 {
-			return nil, nil, valueErrorf("%s: for parameter limit: must be positive", fnname)
-		}
-	}
-	if len(args) < lead {
-		return nil, nil, typeErrorf("%s: missing argument for client_connected_cb", fnname)
 	}
 	out := make(starlark.Tuple, 0, len(args)+1)
-	out = append(out, GoFactory(factory(limit)))
-	out = append(out, args[lead:]...)
+	out = append(out, GoFactory(factory(limit.n)))
+	out = append(out, args...)
 	return out, rest, nil
+}
+
+// limitArg unpacks a StreamReader's limit: a positive int.
+type limitArg struct{ n int }
+
+func (a *limitArg) Unpack(v starlark.Value) error {
+	var c bind.Count
+	if err := c.Unpack(v); err != nil {
+		return err
+	}
+	if c.N == 0 {
+		return bind.Invalid("Limit cannot be <= 0")
+	}
+	a.n = c.N
+	return nil
 }
 
 // streamPair turns a Future of a Connection into a Future of (reader, writer).
@@ -56,14 +66,26 @@ func (e *Env) streamPair(v starlark.Value) starlark.Value {
 	return e.futureValue(out)
 }
 
+// newStreamProtocol makes a stream protocol whose reads complete with
+// Starlark bytes, made from the reader's buffer in one copy.
+func newStreamProtocol(l *loop.Loop, limit int) *transports.StreamReaderProtocol {
+	p := transports.NewStreamReaderProtocol(l, limit)
+	p.Reader.SetResultMaker(bytesResult)
+	return p
+}
+
+// bytesResult is a read's result as a Starlark value.
+func bytesResult(data []byte) any { return starlark.Bytes(data) }
+
+// clientFactory makes open_connection's protocols.
 func clientFactory(l *loop.Loop) func(int) transports.ProtocolFactory {
 	return func(limit int) transports.ProtocolFactory {
-		return func() (transports.BaseProtocol, error) { return transports.NewStreamReaderProtocol(l, limit), nil }
+		return func() (transports.BaseProtocol, error) { return newStreamProtocol(l, limit), nil }
 	}
 }
 
 func (lv *loopValue) openConnection(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	a, kw, err := streamArgs(fnname, args, kwargs, 0, clientFactory(lv.l()))
+	a, kw, err := streamArgs(fnname, args, kwargs, clientFactory(lv.l()))
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +97,7 @@ func (lv *loopValue) openConnection(fnname string, args starlark.Tuple, kwargs [
 }
 
 func (lv *loopValue) openUnixConnection(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	a, kw, err := streamArgs(fnname, args, kwargs, 0, clientFactory(lv.l()))
+	a, kw, err := streamArgs(fnname, args, kwargs, clientFactory(lv.l()))
 	if err != nil {
 		return nil, err
 	}
@@ -87,22 +109,18 @@ func (lv *loopValue) openUnixConnection(fnname string, args starlark.Tuple, kwar
 }
 
 // serverFactory makes protocols that call handler(reader, writer) for each
-// accepted connection. A failing handler is reported as asyncio reports a
-// failing client_connected_cb, and its connection is closed.
-func (lv *loopValue) serverFactory(fnname string, handler starlark.Value) (func(int) transports.ProtocolFactory, error) {
-	if _, ok := handler.(starlark.Callable); !ok {
-		return nil, typeErrorf("%s: for parameter client_connected_cb: got %s, want callable", fnname, handler.Type())
-	}
+// accepted connection.
+func (lv *loopValue) serverFactory(handler starlark.Callable) func(int) transports.ProtocolFactory {
 	e, l := lv.e, lv.l()
 	return func(limit int) transports.ProtocolFactory {
 		return func() (transports.BaseProtocol, error) {
-			p := transports.NewStreamReaderProtocol(l, limit)
+			p := newStreamProtocol(l, limit)
 			p.OnConnect = func(r *transports.StreamReader, w *transports.StreamWriter) {
-				e.runHandler(handler.(starlark.Callable), r, w)
+				e.runHandler(handler, r, w)
 			}
 			return p, nil
 		}
-	}, nil
+	}
 }
 
 // runHandler runs the connection handler as a task, as asyncio does with
@@ -131,20 +149,13 @@ func (lv *loopValue) startUnixServer(fnname string, args starlark.Tuple, kwargs 
 }
 
 func (lv *loopValue) startStreamServer(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, create loopMethod2) (starlark.Value, error) {
-	handler, rest, err := handlerArg(fnname, args, kwargs)
+	handler, args, kwargs, err := handlerArg(fnname, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
-	factory, err := lv.serverFactory(fnname, handler)
+	a, kw, err := streamArgs(fnname, args, kwargs, lv.serverFactory(handler))
 	if err != nil {
 		return nil, err
-	}
-	a, kw, err := streamArgs(fnname, args[:0], rest, 0, factory)
-	if err != nil {
-		return nil, err
-	}
-	if len(args) > 1 {
-		a = append(a, args[1:]...)
 	}
 	return create(fnname, a, kw)
 }
@@ -152,16 +163,20 @@ func (lv *loopValue) startStreamServer(fnname string, args starlark.Tuple, kwarg
 // loopMethod2 is a bound loop method.
 type loopMethod2 func(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
 
-// handlerArg finds client_connected_cb, positional or by keyword.
-func handlerArg(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, []starlark.Tuple, error) {
+// handlerArg unpacks client_connected_cb, positional or by keyword, and
+// returns the other arguments.
+func handlerArg(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Callable, starlark.Tuple, []starlark.Tuple, error) {
+	var handler starlark.Callable
 	if len(args) > 0 {
-		return args[0], kwargs, nil
+		err := bind.UnpackArg(fnname, "client_connected_cb", args[0], &handler)
+		return handler, args[1:], kwargs, err
 	}
 	for i, kv := range kwargs {
 		if string(kv[0].(starlark.String)) == "client_connected_cb" {
 			rest := append(append([]starlark.Tuple{}, kwargs[:i]...), kwargs[i+1:]...)
-			return kv[1], rest, nil
+			err := bind.UnpackArg(fnname, "client_connected_cb", kv[1], &handler)
+			return handler, args, rest, err
 		}
 	}
-	return nil, nil, typeErrorf("%s: missing argument for client_connected_cb", fnname)
+	return nil, nil, nil, typeErrorf("%s: missing argument for client_connected_cb", fnname)
 }

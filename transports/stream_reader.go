@@ -70,6 +70,9 @@ type StreamReader struct {
 	err    error
 	t      ReadTransport
 	paused bool
+	// result makes a read's result from the bytes read (nil: a copy, as
+	// []byte); see SetResultMaker.
+	result func([]byte) any
 	// waiter retries the pending read: it returns true once the read's
 	// Future is done (or was cancelled).
 	waiter func() bool
@@ -82,6 +85,13 @@ func NewStreamReader(l *loop.Loop, limit int) *StreamReader {
 	}
 	return &StreamReader{l: l, limit: limit}
 }
+
+// SetResultMaker makes the Futures of successful reads complete with
+// make(data) instead of a []byte copy of data: a binding that needs its
+// own value (a Starlark bytes) makes it from the buffer once. make must
+// copy what it keeps; data is valid only during the call. Readline's
+// partial line at EOF stays a []byte.
+func (r *StreamReader) SetResultMaker(make func(data []byte) any) { r.result = make }
 
 // Limit returns the buffer limit.
 func (r *StreamReader) Limit() int { return r.limit }
@@ -126,16 +136,34 @@ func (r *StreamReader) FeedData(data []byte) {
 	}
 }
 
+// takeBuffer removes and returns every buffered byte (for StartTLS, which
+// hands them to the TLS layer); a transport paused for the buffer is left
+// to StartTLS to resume.
+func (r *StreamReader) takeBuffer() []byte {
+	b := r.buf
+	r.buf = nil
+	r.paused = false
+	return b
+}
+
 func (r *StreamReader) wakeup() {
 	if r.waiter != nil && r.waiter() {
 		r.waiter = nil
 	}
 }
 
-// consume drops n bytes from the buffer's start and resumes the transport
-// once the buffer is at the limit or below.
+// consume drops n bytes from the buffer's start, returning a copy of
+// them, and resumes the transport once the buffer is at the limit or
+// below.
 func (r *StreamReader) consume(n int) []byte {
 	out := bytes.Clone(r.buf[:n])
+	r.drop(n)
+	return out
+}
+
+// drop drops n bytes from the buffer's start and resumes the transport
+// once the buffer is at the limit or below.
+func (r *StreamReader) drop(n int) {
 	if n == len(r.buf) {
 		r.buf = r.buf[:0]
 	} else {
@@ -147,7 +175,16 @@ func (r *StreamReader) consume(n int) []byte {
 			r.t.ResumeReading()
 		}
 	}
-	return out
+}
+
+// take consumes n bytes as a read's result (see SetResultMaker).
+func (r *StreamReader) take(n int) any {
+	if r.result == nil {
+		return r.consume(n)
+	}
+	v := r.result(r.buf[:n])
+	r.drop(n)
+	return v
 }
 
 // start runs try at once and, if it could not finish, keeps it as the
@@ -183,9 +220,9 @@ func (r *StreamReader) Read(n int) *loop.Future {
 		case n < 0 && r.err != nil:
 			_ = fut.SetException(r.err)
 		case n < 0:
-			_ = fut.SetResult(r.consume(len(r.buf)))
+			_ = fut.SetResult(r.take(len(r.buf)))
 		case len(r.buf) > 0:
-			_ = fut.SetResult(r.consume(min(n, len(r.buf))))
+			_ = fut.SetResult(r.take(min(n, len(r.buf))))
 		case r.err != nil:
 			_ = fut.SetException(r.err)
 		case r.eof:
@@ -208,7 +245,7 @@ func (r *StreamReader) ReadExactly(n int) *loop.Future {
 	return r.start("readexactly", fut, func() bool {
 		switch {
 		case len(r.buf) >= n:
-			_ = fut.SetResult(r.consume(n))
+			_ = fut.SetResult(r.take(n))
 		case r.err != nil:
 			_ = fut.SetException(r.err)
 		case r.eof:
@@ -224,36 +261,42 @@ func (r *StreamReader) ReadExactly(n int) *loop.Future {
 // IncompleteReadError (the partial bytes are consumed); past the limit with
 // LimitOverrunError (nothing is consumed).
 func (r *StreamReader) ReadUntil(sep []byte) *loop.Future {
-	return r.readUntil("readuntil", sep, nil)
+	return r.readUntil("readuntil", sep, failRead)
 }
+
+// newline is readline's separator.
+var newline = []byte("\n")
 
 // Readline reads one line, "\n" included. At EOF it returns the partial
 // line; past the limit it fails with ValueError, and drops the line (or the
 // buffer) as asyncio does.
 func (r *StreamReader) Readline() *loop.Future {
-	return r.readUntil("readline", []byte("\n"), func(fut *loop.Future, err error) {
-		switch e := err.(type) {
-		case *IncompleteReadError:
-			_ = fut.SetResult(e.Partial)
-		case *LimitOverrunError:
-			if bytes.HasPrefix(r.buf[e.Consumed:], []byte("\n")) {
-				r.consume(e.Consumed + 1)
-			} else {
-				r.consume(len(r.buf))
-			}
-			_ = fut.SetException(NewError(KindValueError, e.Message))
-		default:
-			_ = fut.SetException(err)
-		}
-	})
+	return r.readUntil("readline", newline, failReadline)
 }
 
-// readUntil is ReadUntil; fail, when not nil, completes fut for an error.
-func (r *StreamReader) readUntil(name string, sep []byte, fail func(*loop.Future, error)) *loop.Future {
-	fut := r.l.NewFuture()
-	if fail == nil {
-		fail = func(fut *loop.Future, err error) { _ = fut.SetException(err) }
+// failRead completes a read's Future with err.
+func failRead(_ *StreamReader, fut *loop.Future, err error) { _ = fut.SetException(err) }
+
+// failReadline completes readline's Future for err as asyncio does.
+func failReadline(r *StreamReader, fut *loop.Future, err error) {
+	switch e := err.(type) {
+	case *IncompleteReadError:
+		_ = fut.SetResult(e.Partial)
+	case *LimitOverrunError:
+		if bytes.HasPrefix(r.buf[e.Consumed:], newline) {
+			r.consume(e.Consumed + 1)
+		} else {
+			r.consume(len(r.buf))
+		}
+		_ = fut.SetException(NewError(KindValueError, e.Message))
+	default:
+		_ = fut.SetException(err)
 	}
+}
+
+// readUntil is ReadUntil; fail completes fut for an error.
+func (r *StreamReader) readUntil(name string, sep []byte, fail func(*StreamReader, *loop.Future, error)) *loop.Future {
+	fut := r.l.NewFuture()
 	if len(sep) == 0 {
 		_ = fut.SetException(NewError(KindValueError, "Separator should be at least one-byte string"))
 		return fut
@@ -263,20 +306,20 @@ func (r *StreamReader) readUntil(name string, sep []byte, fail func(*loop.Future
 		if i := bytes.Index(r.buf[offset:], sep); i >= 0 {
 			end := offset + i + len(sep)
 			if end > r.limit {
-				fail(fut, &LimitOverrunError{Message: "Separator is found, but chunk is longer than limit", Consumed: offset + i})
+				fail(r, fut, &LimitOverrunError{Message: "Separator is found, but chunk is longer than limit", Consumed: offset + i})
 				return true
 			}
-			_ = fut.SetResult(r.consume(end))
+			_ = fut.SetResult(r.take(end))
 			return true
 		}
 		offset = max(0, len(r.buf)+1-len(sep))
 		switch {
 		case offset > r.limit:
-			fail(fut, &LimitOverrunError{Message: "Separator is not found, and chunk exceed the limit", Consumed: offset})
+			fail(r, fut, &LimitOverrunError{Message: "Separator is not found, and chunk exceed the limit", Consumed: offset})
 		case r.err != nil:
-			fail(fut, r.err)
+			fail(r, fut, r.err)
 		case r.eof:
-			fail(fut, &IncompleteReadError{Partial: r.consume(len(r.buf)), Expected: -1})
+			fail(r, fut, &IncompleteReadError{Partial: r.consume(len(r.buf)), Expected: -1})
 		default:
 			return false
 		}

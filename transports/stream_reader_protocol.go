@@ -1,6 +1,8 @@
 package transports
 
 import (
+	"crypto/tls"
+
 	"github.com/starnet-dev/starnet/loop"
 )
 
@@ -108,6 +110,9 @@ type StreamWriter struct {
 	t Transport
 	p *StreamReaderProtocol
 	r *StreamReader
+	// drained is the Future Drain returns while nothing is to be waited
+	// for: done with nil, made once.
+	drained *loop.Future
 }
 
 // Transport returns the transport.
@@ -155,7 +160,18 @@ func (w *StreamWriter) WaitClosed() *loop.Future {
 // mark. It fails with the reader's error, or ConnectionResetError once the
 // connection is lost; while the transport closes it first yields one loop
 // iteration (asyncio's sleep(0)) so that connection_lost can run.
+//
+// When writing may go on at once it returns the same done Future each
+// time (a done Future cannot change), so the common drain allocates
+// nothing.
 func (w *StreamWriter) Drain() *loop.Future {
+	if w.r.Exception() == nil && !w.t.IsClosing() && !w.p.lost && !w.p.paused {
+		if w.drained == nil {
+			w.drained = w.l.NewFuture()
+			_ = w.drained.SetResult(nil)
+		}
+		return w.drained
+	}
 	fut := w.l.NewFuture()
 	if err := w.r.Exception(); err != nil {
 		_ = fut.SetException(err)
@@ -174,5 +190,72 @@ func (w *StreamWriter) Drain() *loop.Future {
 func (w *StreamWriter) SetTransport(t Transport) {
 	w.t = t
 	w.r.SetTransport(t)
-	w.p.overTLS = true
+	w.p.overTLS = t.GetExtraInfo("ssl_object") != nil
+}
+
+// ServerSide reports whether the connection was accepted by a server
+// (the protocol has OnConnect, asyncio's client_connected_cb): StartTLS
+// then makes this end the TLS server.
+func (w *StreamWriter) ServerSide() bool { return w.p.OnConnect != nil }
+
+// StartTLS upgrades the connection to TLS, as asyncio's
+// StreamWriter.start_tls (CPython 3.14 with gh-142352): it waits for
+// Drain, then calls StartTLS with the transport's protocol (the
+// StreamReaderProtocol, or what wraps it) and, as opts.Pending, every byte
+// the reader has buffered and not yet read. Those bytes are the start of
+// the peer's TLS stream (a ClientHello that came in the same segment as
+// the last plaintext line) and are taken out of the reader, which later
+// gets the decrypted data. This end is the TLS server when ServerSide
+// reports so (opts.ServerSide may also ask for it); opts.Pending is
+// replaced. Once the handshake has completed the writer and the reader use
+// the TLS transport (Transport returns it), and the Future completes with
+// nil, as asyncio's returns None. It fails as Drain
+// or StartTLS fail (a failed handshake loses the connection with the
+// error); cancelling it cancels the step under way, closing the
+// connection during the handshake.
+func (w *StreamWriter) StartTLS(cfg *tls.Config, opts StartTLSOptions) *loop.Future {
+	out := w.l.NewFuture()
+	step := w.Drain()
+	out.AddDoneCallback(func(f *loop.Future) {
+		if f.Cancelled() && !step.Done() {
+			step.Cancel()
+		}
+	})
+	opts.ServerSide = opts.ServerSide || w.ServerSide()
+	upgrade := func(d *loop.Future) {
+		if out.Done() {
+			return
+		}
+		if err := d.Exception(); err != nil {
+			_ = out.SetException(err)
+			return
+		}
+		opts.Pending = w.r.takeBuffer()
+		p := w.t.GetProtocol()
+		if p == nil {
+			p = w.p
+		}
+		step = StartTLS(w.l, w.t, p, cfg, opts)
+		step.AddDoneCallback(func(f *loop.Future) { w.upgraded(out, f) })
+	}
+	if step.Done() {
+		upgrade(step)
+	} else {
+		step.AddDoneCallback(upgrade)
+	}
+	return out
+}
+
+// upgraded completes StartTLS's Future once the TLS layer's is done.
+func (w *StreamWriter) upgraded(out, f *loop.Future) {
+	if out.Done() {
+		return
+	}
+	v, err := f.Result()
+	if err != nil {
+		_ = out.SetException(err)
+		return
+	}
+	w.SetTransport(v.(Transport))
+	_ = out.SetResult(nil)
 }

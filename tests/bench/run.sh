@@ -18,6 +18,20 @@
 #            idle-10k         10,000 idle connections: server RSS per connection
 #            tls-pingpong-1k  ping-pong over TLS, 50 connections, 1 KiB messages
 #                             (handshakes done before the warm-up)
+#            stream-pingpong-64  pingpong-64 against each server's echo on
+#                             asyncio's Streams API (see "Streams" below)
+#            stream-idle-10k  idle-10k against the same servers
+#
+# Streams: the stream-* workloads run only the servers that have an echo
+# written on asyncio's Streams API, and compare them with uvloop's: uvloop
+# and asyncio run echo_asyncio.py --streams (asyncio.start_server, a
+# coroutine per client looping on `await reader.read(65536)`,
+# `writer.write`, `await writer.drain()`), starnet-star runs
+# scripts/stream_echo_server.star (start_server, a task per client looping
+# on `line = wait(reader.readline())`, `writer.write`, `wait(writer.drain())`).
+# Every message the load generator sends ends in a newline, so a line
+# echo answers each one; an idle connection then holds a task waiting in
+# readline. Other servers are skipped on these workloads.
 #
 # TLS: each server's TLS echo (uvloop and asyncio with an ssl.SSLContext,
 # Node's tls module, Go's crypto/tls, starnet's TLS layer under the Go
@@ -69,7 +83,7 @@ PYTHON=/usr/bin/python3 # Debian's, which has python3-uvloop (not pyenv's)
 
 DEFAULT_SERVERS="uvloop asyncio node go-std starnet-go starnet-star"
 ALL_SERVERS="$DEFAULT_SERVERS starnet-2cpu starnet-2loops"
-ALL_WORKLOADS="pingpong-64 pingpong-4k stream-64k idle-10k tls-pingpong-1k"
+ALL_WORKLOADS="pingpong-64 pingpong-4k stream-64k idle-10k tls-pingpong-1k stream-pingpong-64 stream-idle-10k"
 SERVERS=${BENCH_SERVERS:-$DEFAULT_SERVERS}
 WORKLOADS=${BENCH_WORKLOADS:-$ALL_WORKLOADS}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -217,10 +231,15 @@ build() {
 }
 
 # server_command prints the command line of a server for a workload, one
-# word a line: the TLS echo for TLS workloads, the plain one otherwise.
+# word a line: the TLS echo for TLS workloads, the Streams API echo for the
+# stream-* ones (nothing for a server without one), the plain one otherwise.
 server_command() {
 	if is_tls "$2"; then
 		tls_server_command "$1"
+		return
+	fi
+	if is_streams "$2"; then
+		streams_server_command "$1"
 		return
 	fi
 	case $1 in
@@ -249,6 +268,24 @@ tls_server_command() {
 	esac
 }
 
+# streams_server_command prints the command line of a server's echo on
+# asyncio's Streams API, or nothing when it has none.
+streams_server_command() {
+	case $1 in
+	uvloop) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" --uvloop --streams ;;
+	asyncio) printf '%s\n' "$PYTHON" "$BENCH_DIR/servers/echo_asyncio.py" --streams ;;
+	starnet-star | starnet-2cpu) printf '%s\n' "$BIN/starnet" run -A "$ROOT/scripts/stream_echo_server.star" ;;
+	starnet-2loops) printf '%s\n' "$BIN/starnet" run --loops 2 -A "$ROOT/scripts/stream_echo_server.star" ;;
+	esac
+}
+
+# has_echo reports whether a server has an echo for a workload (not every
+# one has a Streams API echo).
+has_echo() { [[ -n $(server_command "$1" "$2") ]]; }
+
+# is_streams reports whether a workload runs the Streams API echoes.
+is_streams() { [[ $1 == stream-pingpong-* || $1 == stream-idle-* ]]; }
+
 # is_tls reports whether a workload runs over TLS.
 is_tls() { [[ $1 == tls-* ]]; }
 
@@ -276,10 +313,10 @@ drop_tls_workloads() {
 workload_flags() {
 	local timed=(-duration "${DURATION}s" -warmup "${WARMUP}s")
 	case $1 in
-	pingpong-64) echo -mode pingpong -conns 50 -size 64 "${timed[@]}" ;;
+	pingpong-64 | stream-pingpong-64) echo -mode pingpong -conns 50 -size 64 "${timed[@]}" ;;
 	pingpong-4k) echo -mode pingpong -conns 50 -size 4096 "${timed[@]}" ;;
 	stream-64k) echo -mode stream -conns 10 -size 65536 "${timed[@]}" ;;
-	idle-10k) echo -mode idle -conns "$IDLE_CONNS" -size 1 -hold "${HOLD}s" ;;
+	idle-10k | stream-idle-10k) echo -mode idle -conns "$IDLE_CONNS" -size 1 -hold "${HOLD}s" ;;
 	tls-pingpong-1k) echo -mode pingpong -conns 50 -size 1024 -tls -tls-ca "$CERT_DIR/cert.pem" "${timed[@]}" ;;
 	esac
 }
@@ -431,21 +468,27 @@ main() {
 	OUT=${OUT:-$(mktemp -d /tmp/starnet-bench.XXXXXX)}
 	mkdir -p "$OUT/logs"
 	: >"$OUT/results.jsonl"
-	selected_workload idle-10k && raise_fd_limit
+	{ selected_workload idle-10k || selected_workload stream-idle-10k; } && raise_fd_limit
 
-	local servers workloads runs n=0 round w i
+	local servers workloads runs n=0 round w i s
 	read -ra servers <<<"$SERVERS"
 	read -ra workloads <<<"$WORKLOADS"
-	runs=$((ROUNDS * ${#servers[@]} * ${#workloads[@]}))
+	runs=0
+	for w in "${workloads[@]}"; do
+		for s in "${servers[@]}"; do
+			if has_echo "$s" "$w"; then runs=$((runs + ROUNDS)); fi
+		done
+	done
 	machine_line >"$OUT/machine.txt"
 	log "$(cat "$OUT/machine.txt")"
-	log "results in $OUT; $runs runs (${#servers[@]} servers × ${#workloads[@]} workloads × $ROUNDS rounds)"
+	log "results in $OUT; $runs runs (${#servers[@]} servers × ${#workloads[@]} workloads × $ROUNDS rounds, less the servers without a workload's echo)"
 	FAILED=()
 	for ((round = 1; round <= ROUNDS; round++)); do
 		for w in "${workloads[@]}"; do
 			for ((i = 0; i < ${#servers[@]}; i++)); do
 				# Rotate the order each round: no server always goes first.
 				local s=${servers[(i + round - 1) % ${#servers[@]}]}
+				has_echo "$s" "$w" || continue
 				n=$((n + 1))
 				log "[$n/$runs] round $round: $w on $s"
 				run_one "$s" "$w" "$round"

@@ -79,15 +79,15 @@ func echoOneByte(c *net.TCPConn, timeout time.Duration) error {
 		return fmt.Errorf("set deadline: %w", err)
 	}
 	var b [1]byte
-	b[0] = 'x'
+	b[0] = '\n' // a line, for line echo servers too
 	if _, err := c.Write(b[:]); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	if _, err := io.ReadFull(c, b[:]); err != nil {
 		return fmt.Errorf("read echo: %w", err)
 	}
-	if b[0] != 'x' {
-		return fmt.Errorf("echo returned %q, sent 'x'", b[0])
+	if b[0] != '\n' {
+		return fmt.Errorf("echo returned %q, sent a newline", b[0])
 	}
 	return c.SetDeadline(time.Time{})
 }
@@ -140,11 +140,14 @@ func countErrors(res *result.Result, errs []error) {
 }
 
 // pattern returns n bytes of a recognisable pattern that differs per
-// connection.
+// connection, ending in a newline.
 func pattern(n, conn int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte('a' + (i+conn)%26)
+	}
+	if n > 0 {
+		b[n-1] = '\n' // a line, for line echo servers (stream_echo_server.star) too
 	}
 	return b
 }
