@@ -63,6 +63,13 @@ func (e *Env) streamPair(v starlark.Value) starlark.Value {
 		p := unwrapGo(conn.Protocol).(*transports.StreamReaderProtocol)
 		_ = out.SetResult(starlark.Tuple{e.readerValue(p.Reader), e.writerValue(p.Writer)})
 	})
+	// Cancelling the pair (wait_for's timeout, task.cancel) cancels the
+	// connection attempt, as cancelling asyncio's open_connection does.
+	out.AddDoneCallback(func(o *loop.Future) {
+		if o.Cancelled() {
+			fv.f.Cancel()
+		}
+	})
 	return e.futureValue(out)
 }
 

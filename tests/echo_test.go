@@ -147,19 +147,25 @@ async def main():
 asyncio.run(main())
 `
 
-// TestEchoClientAgainstAsyncioServer: scripts/echo_client.star against an
-// asyncio echo server, allowed exactly that server's port: it sends its
-// arguments, gets them back and half-closes.
+// TestEchoClientAgainstAsyncioServer: scripts/echo_client.star (streams)
+// and echo_client_protocol.star (a protocol) against an asyncio echo
+// server, allowed exactly that server's port: each sends its arguments,
+// gets them back and half-closes.
 func TestEchoClientAgainstAsyncioServer(t *testing.T) {
 	t.Parallel()
-	server := testkit.StartPython(t, pythonAsyncioEchoServer)
-	port := strconv.Itoa(listenPort(t, server))
+	for _, script := range []string{"scripts/echo_client.star", "scripts/echo_client_protocol.star"} {
+		t.Run(script, func(t *testing.T) {
+			t.Parallel()
+			server := testkit.StartPython(t, pythonAsyncioEchoServer)
+			port := strconv.Itoa(listenPort(t, server))
 
-	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1:"+port,
-		"scripts/echo_client.star", "127.0.0.1", port, "hello", "from", "starnet")
-	require.Equal(t, 0, code, "echo_client's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Equal(t, "sent: hello from starnet\nreceived: hello from starnet\n", stdout, "what echo_client printed")
-	assert.Equal(t, "server got: hello from starnet", server.WaitLine("server got:"), "what the python server printed")
+			code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1:"+port,
+				script, "127.0.0.1", port, "hello", "from", "starnet")
+			require.Equal(t, 0, code, "echo_client's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Equal(t, "sent: hello from starnet\nreceived: hello from starnet\n", stdout, "what echo_client printed")
+			assert.Equal(t, "server got: hello from starnet", server.WaitLine("server got:"), "what the python server printed")
+		})
+	}
 }
 
 // TestEchoClientDefaultMessageAgainstEchoServer: without a message
@@ -251,17 +257,4 @@ func readAll(c net.Conn) ([]byte, error) {
 	var out bytes.Buffer
 	_, err := out.ReadFrom(c)
 	return out.Bytes(), err
-}
-
-// TestCheckScripts: `starnet check` accepts the example scripts.
-func TestCheckScripts(t *testing.T) {
-	t.Parallel()
-	for _, script := range []string{"echo_server", "echo_client", "chat_server", "port_checker", "tcp_proxy"} {
-		t.Run(script, func(t *testing.T) {
-			t.Parallel()
-			code, stdout, stderr := runScript(t, "check", "scripts/"+script+".star")
-			require.Equal(t, 0, code, "starnet check's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-			assert.NotContains(t, stdout+stderr, "Traceback", "check printed a traceback")
-		})
-	}
 }

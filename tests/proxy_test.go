@@ -176,23 +176,29 @@ const (
 	maxProxyRSS      = 200 << 20
 )
 
-// TestTCPProxy runs the pythonProxyPeers scenarios through
-// scripts/tcp_proxy.star. It measures the proxy's memory and counts its
-// descriptors: not parallel.
+// proxyScripts are the two versions of the proxy: streams and tasks, and
+// protocols.
+var proxyScripts = []string{"scripts/tcp_proxy.star", "scripts/tcp_proxy_protocol.star"}
+
+// TestTCPProxy runs the pythonProxyPeers scenarios through both versions of
+// the proxy. It measures the proxy's memory and counts its descriptors: not
+// parallel.
 func TestTCPProxy(t *testing.T) {
-	for _, scenario := range []string{"down", "up", "reset"} {
-		t.Run(scenario, func(t *testing.T) { testProxyScenario(t, scenario) })
+	for _, script := range proxyScripts {
+		for _, scenario := range []string{"down", "up", "reset"} {
+			t.Run(script+"/"+scenario, func(t *testing.T) { testProxyScenario(t, script, scenario) })
+		}
 	}
 }
 
 // testProxyScenario runs one pythonProxyPeers scenario through a fresh
-// tcp_proxy.star, sampling the proxy's resident memory meanwhile, and then
+// proxy script, sampling the proxy's resident memory meanwhile, and then
 // checks that the proxy closed both of its connections.
-func testProxyScenario(t *testing.T, scenario string) {
+func testProxyScenario(t *testing.T, script, scenario string) {
 	peers := testkit.StartPython(t, pythonProxyPeers, scenario, strconv.Itoa(proxyStreamBytes), strconv.Itoa(maxStalledBytes))
 	backendPort := strings.Fields(peers.WaitLine("backend "))[1]
 
-	proxy := startScript(t, "run", "-A", "scripts/tcp_proxy.star", "0", "127.0.0.1", backendPort)
+	proxy := startScript(t, "run", "-A", script, "0", "127.0.0.1", backendPort)
 	proxyPort := listenPort(t, proxy)
 	assert.Equal(t, "forwarding to 127.0.0.1:"+backendPort, proxy.WaitLine("forwarding to "), "what the proxy printed")
 	idleFDs := countFDs(t, proxy.Pid())
@@ -235,14 +241,19 @@ func sampleRSSUntilExit(t *testing.T, pid int, p *testkit.Process) int64 {
 func TestTCPProxyBackendRefused(t *testing.T) {
 	t.Parallel()
 	closedPort := releasedPort(t)
-	proxy := startScript(t, "run", "-A", "scripts/tcp_proxy.star", "0", "127.0.0.1", strconv.Itoa(closedPort))
-	addr := listenAddr(t, proxy)
-	for i := 0; i < 2; i++ {
-		client := dialEcho(t, addr)
-		rest, err := readAll(client.conn)
-		assert.NoError(t, err, "client %d", i)
-		assert.Empty(t, rest, "client %d read data, want EOF", i)
-		assert.Contains(t, proxy.WaitLine("backend "), "ConnectionRefusedError", "what the proxy printed")
+	for _, script := range proxyScripts {
+		t.Run(script, func(t *testing.T) {
+			t.Parallel()
+			proxy := startScript(t, "run", "-A", script, "0", "127.0.0.1", strconv.Itoa(closedPort))
+			addr := listenAddr(t, proxy)
+			for i := 0; i < 2; i++ {
+				client := dialEcho(t, addr)
+				rest, err := readAll(client.conn)
+				assert.NoError(t, err, "client %d", i)
+				assert.Empty(t, rest, "client %d read data, want EOF", i)
+				assert.Contains(t, proxy.WaitLine("backend "), "ConnectionRefusedError", "what the proxy printed")
+			}
+			require.True(t, proxy.Running(), "proxy exited")
+		})
 	}
-	require.True(t, proxy.Running(), "proxy exited")
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// End-to-end TLS: scripts/tls_echo_server.star, https_get.star,
-// starttls_server.star and starttls_client.star against openssl s_client,
-// python3's ssl module (sockets and MemoryBIO) and http.server, with
-// certificates made by each test.
+// End-to-end TLS: scripts/tls_echo_server.star, starttls_server.star and
+// starttls_client.star against openssl s_client and python3's ssl module
+// (sockets and MemoryBIO), with certificates made by each test
+// (http_get.star's HTTPS tests are in scripts_http_test.go).
 
 // TestTLSEchoServerWithOpenSSL: openssl verifies the server's certificate
 // and name, negotiates ALPN "echo", and gets its line back.
@@ -92,100 +92,6 @@ func TestTLSEchoServerNeedsAllowRead(t *testing.T) {
 	// The key file is a file of its own.
 	_, _, stderr = runScript(t, "run", "--allow-net", "--allow-read="+cert, "scripts/tls_echo_server.star", cert, key, "0")
 	assert.Contains(t, stderr, fmt.Sprintf("PermissionError: read access to %q denied", key))
-}
-
-// pyHTTPSServer is python3's http.server wrapped with ssl, on 127.0.0.1:
-// it prints "port N", then answers every GET with a small page and an
-// X-Path header.
-const pyHTTPSServer = `
-import http.server, ssl, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"hello over https\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("X-Path", self.path)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-print("port", server.server_address[1], flush=True)
-server.serve_forever()
-`
-
-// startHTTPSServer runs pyHTTPSServer with a certificate for names and
-// returns the CA file and the port.
-func startHTTPSServer(t *testing.T, names ...string) (pki *testPKI, port string) {
-	t.Helper()
-	pki = newTestPKI(t, "https CA")
-	cert, key := pki.issue("server", names...)
-	py := testkit.StartPython(t, pyHTTPSServer, cert, key)
-	return pki, strings.TrimPrefix(py.WaitLine("port "), "port ")
-}
-
-// TestHTTPSGet: scripts/https_get.star verifies python3's HTTPS server by
-// address and by name, and prints the status line and headers only.
-func TestHTTPSGet(t *testing.T) {
-	t.Parallel()
-	pki, port := startHTTPSServer(t, "localhost", "127.0.0.1")
-	url := "https://127.0.0.1:" + port + "/some/path?q=1"
-	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "--allow-read="+pki.File,
-		"scripts/https_get.star", "--cafile", pki.File, url)
-	require.Equal(t, 0, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
-	assert.Equal(t, "HTTP/1.0 200 OK", lines[0], "status line")
-	for _, want := range []string{"Content-Type: text/plain", "X-Path: /some/path?q=1", "Content-Length: 17"} {
-		assert.Contains(t, stdout, want+"\n", "header")
-	}
-	assert.NotContains(t, stdout, "hello over https", "the body was printed")
-	// By name: localhost is in the certificate too.
-	code, stdout, stderr = runScript(t, "run", "--allow-net=localhost", "--allow-read="+pki.File,
-		"scripts/https_get.star", "--cafile", pki.File, "https://localhost:"+port+"/")
-	assert.Equal(t, 0, code, "https://localhost: exit status; stderr:\n%s", stderr)
-	assert.True(t, strings.HasPrefix(stdout, "HTTP/1.0 200 OK\n"), "https://localhost: stdout:\n%s", stdout)
-}
-
-// TestHTTPSGetVerificationFailures: an unknown CA, a certificate for
-// another name, and the permission checks.
-func TestHTTPSGetVerificationFailures(t *testing.T) {
-	t.Parallel()
-	pki, port := startHTTPSServer(t, "other.example")
-	url := "https://127.0.0.1:" + port + "/"
-	cases := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"system roots only", []string{"--allow-net=127.0.0.1", "scripts/https_get.star", url}, 1,
-			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate\n"},
-		{"wrong name", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, url}, 1,
-			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: IP address mismatch, certificate is not valid for '127.0.0.1'.\n"},
-		{"wrong server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "www.example", url}, 1,
-			"error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'www.example'.\n"},
-		{"right server_hostname", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "other.example", url}, 0,
-			"HTTP/1.0 200 OK\n"},
-		{"server_hostname empty: chain only", []string{"--allow-net=127.0.0.1", "--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, "--server-hostname", "", url}, 0,
-			"HTTP/1.0 200 OK\n"},
-		{"no --allow-net", []string{"--allow-read=" + pki.File, "scripts/https_get.star", "--cafile", pki.File, url}, 1,
-			fmt.Sprintf("error: PermissionError: net access to \"127.0.0.1:%s\" denied; run with --allow-net=127.0.0.1:%s\n", port, port)},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := runScript(t, append([]string{"run"}, c.args...)...)
-			assert.Equal(t, c.code, code, "exit status; stderr:\n%s", stderr)
-			assert.True(t, strings.HasPrefix(stdout, c.want), "stdout:\n%s\nwant it to start with:\n%s", stdout, c.want)
-		})
-	}
-	// --cafile without --allow-read: the script fails before connecting.
-	code, _, stderr := runScript(t, "run", "--allow-net=127.0.0.1", "scripts/https_get.star", "--cafile", pki.File, url)
-	assert.Equal(t, 1, code, "--cafile without --allow-read: exit status")
-	assert.Contains(t, stderr, fmt.Sprintf("PermissionError: read access to %q denied; run with --allow-read=%s", pki.File, pki.File))
 }
 
 // TestStartTLSServerWithPythonMemoryBIOClient: the ClientHello that came
@@ -277,17 +183,4 @@ func TestStartTLSClientAndServerScripts(t *testing.T) {
 	assert.Equal(t, 1, code, "wrong name: exit status")
 	assert.Contains(t, stdout, "error: SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'mail.example'.", "wrong name: stdout")
 	assert.Contains(t, srv.WaitLine("tls with 127.0.0.1:"), "failed: SSLError", "the server line of the failed handshake")
-}
-
-// TestCheckTLSScripts: `starnet check` accepts the TLS example scripts.
-func TestCheckTLSScripts(t *testing.T) {
-	t.Parallel()
-	for _, script := range []string{"tls_echo_server", "https_get", "starttls_server", "starttls_client"} {
-		t.Run(script, func(t *testing.T) {
-			t.Parallel()
-			code, stdout, stderr := runScript(t, "check", "scripts/"+script+".star")
-			require.Equal(t, 0, code, "starnet check's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-			require.NotContains(t, stdout+stderr, "Traceback", "check printed a traceback")
-		})
-	}
 }

@@ -39,16 +39,16 @@ print("ready", flush=True)
 sys.stdin.read()
 `
 
-// probeTimeout is port_checker.star's TIMEOUT argument in these tests. A
+// probeTimeout is port_scan.star's TIMEOUT argument in these tests. A
 // port whose SYN is dropped is reported only after it, so it is what
-// TestPortChecker takes; every other verdict must come within it, which
+// TestPortScan takes; every other verdict must come within it, which
 // even a loaded machine does with this margin (the tests run in parallel,
 // so the wait costs little).
 const probeTimeout = "5"
 
-// TestPortChecker: port_checker.star reports an open, a timing-out and two
+// TestPortScan: port_scan.star reports an open, a timing-out and two
 // refused ports of pythonPorts, in port order.
-func TestPortChecker(t *testing.T) {
+func TestPortScan(t *testing.T) {
 	t.Parallel()
 	peer := testkit.StartPython(t, pythonPorts)
 	want := map[int]string{}
@@ -67,18 +67,20 @@ func TestPortChecker(t *testing.T) {
 	var spec, expected []string
 	for _, port := range ports {
 		spec = append(spec, strconv.Itoa(port))
-		expected = append(expected, fmt.Sprintf("%d %s", port, want[port]))
+		expected = append(expected, fmt.Sprintf("%-6d %s", port, want[port]))
 	}
+	expected = append([]string{"PORT   STATE"}, expected...)
+	expected = append(expected, "4 ports: 2 closed, 1 open, 1 timeout")
 
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1",
-		"scripts/port_checker.star", "127.0.0.1", strings.Join(spec, ","), probeTimeout)
-	require.Equal(t, 0, code, "port_checker's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Equal(t, strings.Join(expected, "\n")+"\n", stdout, "what port_checker printed")
+		"scripts/port_scan.star", "127.0.0.1", strings.Join(spec, ","), probeTimeout, "2")
+	require.Equal(t, 0, code, "port_scan's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, strings.Join(expected, "\n")+"\n", stdout, "what port_scan printed")
 }
 
-// TestPortCheckerRanges: a port list with a range, out of order and with a
+// TestPortScanRanges: a port list with a range, out of order and with a
 // duplicate, is checked once per port, in order.
-func TestPortCheckerRanges(t *testing.T) {
+func TestPortScanRanges(t *testing.T) {
 	t.Parallel()
 	peer := testkit.StartPython(t, pythonPorts)
 	open, err := strconv.Atoi(strings.Fields(peer.WaitLine("open "))[1])
@@ -88,12 +90,15 @@ func TestPortCheckerRanges(t *testing.T) {
 	// Only the open port is known to be open: neighbours may belong to anyone.
 	spec := fmt.Sprintf("%d,%d-%d,%d", open+2, open-2, open+2, open)
 	code, stdout, stderr := runScript(t, "run", "--allow-net=127.0.0.1",
-		"scripts/port_checker.star", "127.0.0.1", spec, probeTimeout)
-	require.Equal(t, 0, code, "port_checker's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+		"scripts/port_scan.star", "127.0.0.1", spec, probeTimeout)
+	require.Equal(t, 0, code, "port_scan's exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	require.Len(t, lines, 5, "lines port_checker printed")
+	require.Len(t, lines, 7, "lines port_scan printed")
+	assert.Equal(t, "PORT   STATE", lines[0], "the header")
+	assert.True(t, strings.HasPrefix(lines[6], "5 ports: "), "the summary %q", lines[6])
+	lines = lines[1:6]
 	for i, line := range lines {
 		assert.True(t, strings.HasPrefix(line, strconv.Itoa(open-2+i)+" "), "line %d is %q, want port %d", i, line, open-2+i)
 	}
-	assert.Equal(t, fmt.Sprintf("%d open", open), lines[2], "line 2")
+	assert.Equal(t, fmt.Sprintf("%-6d open", open), lines[2], "line 2")
 }
