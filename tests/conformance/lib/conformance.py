@@ -181,6 +181,43 @@ class _Loop:
     def gather(self, *futs, return_exceptions=False):
         return asyncio.gather(*futs, return_exceptions=return_exceptions)
 
+    def current_task(self):
+        return asyncio.current_task(self._real)
+
+    def wait(self, fs, timeout=None, return_when=asyncio.ALL_COMPLETED):
+        return asyncio.ensure_future(asyncio.wait(fs, timeout=timeout, return_when=return_when), loop=self._real)
+
+    ALL_COMPLETED = asyncio.ALL_COMPLETED
+    FIRST_COMPLETED = asyncio.FIRST_COMPLETED
+    FIRST_EXCEPTION = asyncio.FIRST_EXCEPTION
+
+    def Lock(self):
+        return asyncio.Lock()
+
+    def Event(self):
+        return asyncio.Event()
+
+    def Semaphore(self, value=1):
+        return asyncio.Semaphore(value)
+
+    def BoundedSemaphore(self, value=1):
+        return asyncio.BoundedSemaphore(value)
+
+    def Queue(self, maxsize=0):
+        return asyncio.Queue(maxsize)
+
+    def open_connection(self, *args, **kwargs):
+        return asyncio.ensure_future(asyncio.open_connection(*args, **kwargs), loop=self._real)
+
+    def open_unix_connection(self, *args, **kwargs):
+        return asyncio.ensure_future(asyncio.open_unix_connection(*args, **kwargs), loop=self._real)
+
+    def start_server(self, *args, **kwargs):
+        return asyncio.ensure_future(asyncio.start_server(*args, **kwargs), loop=self._real)
+
+    def start_unix_server(self, *args, **kwargs):
+        return asyncio.ensure_future(asyncio.start_unix_server(*args, **kwargs), loop=self._real)
+
     def stop(self):
         self._real.stop()
         _state["stopped"] = True
@@ -195,7 +232,9 @@ loop = _Loop(_real)
 def _has_work(real):
     if _state["stopped"]:
         return False
-    if real._ready or real._scheduled:
+    # A cancelled timer is not work (asyncio drops it lazily; the selector
+    # would then wait for no timer at all).
+    if real._ready or any(not h._cancelled for h in real._scheduled):
         return True
     # The self-pipe is always registered; anything else is a transport,
     # a server or a child watcher.
