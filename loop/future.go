@@ -179,8 +179,12 @@ func (f *Future) Outcome() (any, error) {
 
 // String describes the future as asyncio's repr does: <Future pending>,
 // <Future cancelled>, <Future finished result=...> or <Future finished
-// exception=...>.
+// exception=...>, followed by " created at file:line" when a Source says
+// where it was made; or what the Source's Repr says.
 func (f *Future) String() string {
+	if f.source != nil && f.source.Repr != nil {
+		return f.source.Repr.String()
+	}
 	switch f.state {
 	case futurePending:
 		return "<Future pending" + f.source.createdAt() + ">"

@@ -51,7 +51,7 @@ type Loop struct {
 	// and pending done callbacks come from (source.go).
 	sources     map[*Handle]*Source
 	doneSources map[*Future]map[int]*Source
-	onArrival        atomic.Pointer[func(syscall.Signal)] // OnSignalArrival's fn
+	onArrival   atomic.Pointer[func(syscall.Signal)] // OnSignalArrival's fn
 
 	// Shared with other goroutines.
 	closed      atomic.Bool

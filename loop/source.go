@@ -19,6 +19,10 @@ type Source struct {
 	// "tick(1) at server.star:4"; nil names the Go function. It is called
 	// only when a report is made.
 	Callback fmt.Stringer
+	// Repr, for a future, is what its String returns instead of the
+	// loop's own description (a script's Task names itself so); it is
+	// called only when a report is made.
+	Repr fmt.Stringer
 	// Stack is the call stack where the handle or future was made,
 	// outermost call first; its last frame is the "created at" site.
 	Stack Traceback

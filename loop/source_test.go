@@ -171,3 +171,12 @@ protocol: <Go protocol *loop.goProto>
 socket: <Go value *loop.goProto>
 `, stderr.String())
 }
+
+// TestSourceRepr: a Source's Repr replaces a future's own description.
+func TestSourceRepr(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLoop(t)
+	f := l.NewFuture()
+	f.SetSource(&Source{Repr: name(`<Task pending name="Task-1">`)})
+	assert.Equal(t, `<Task pending name="Task-1">`, f.String())
+}

@@ -17,7 +17,6 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
-	"sort"
 	"sync/atomic"
 	"syscall"
 
@@ -342,10 +341,7 @@ func (e *Env) report(ctx loop.ErrorContext) {
 // signal handler) the way asyncio's Handle._run does. exit() is not a
 // failure.
 func (e *Env) reportCallback(what string, err error) {
-	if err == nil || isExit(err) {
-		return
-	}
-	e.report(loop.ErrorContext{Message: "Exception in callback " + what, Err: err})
+	e.reportFailedCallback(what, err, nil, nil)
 }
 
 // ProtocolFactory turns a Starlark callable (a protocol class, a function, a
@@ -477,29 +473,10 @@ func abortTransport(t transports.BaseTransport) {
 
 // TrackServer makes Shutdown close s. Servers that scripts create are
 // tracked already; the runtime calls this for the ones it creates.
-func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s) }
+func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s).host = true }
 
 // OpenTransports returns how many transports the env's protocols hold open.
 func (e *Env) OpenTransports() int { return len(e.conns) }
-
-// ReportUnclosed writes asyncio's ResourceWarning "unclosed transport <...>"
-// on the env's stderr for every transport that is still open and that
-// nobody has begun to close, one line each, and returns how many it
-// reported. The runtime calls it in debug mode before it aborts what is
-// left.
-func (e *Env) ReportUnclosed() int {
-	var lines []string
-	for t, tv := range e.conns {
-		if !t.IsClosing() {
-			lines = append(lines, "ResourceWarning: unclosed transport "+tv.String()+"\n")
-		}
-	}
-	sort.Strings(lines)
-	for _, line := range lines {
-		_, _ = io.WriteString(e.stderr, line)
-	}
-	return len(lines)
-}
 
 // track records an open transport; untrack forgets it and, once exit() or
 // a signal is draining the env and nothing is left, stops the loop.
@@ -561,6 +538,7 @@ func (e *Env) exitBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark
 // exit closes everything gracefully and stops the loop once it is all lost.
 // The first exit's code is kept.
 func (e *Env) exit(code int) {
+	e.reportUnclosedAtExit() // debug mode (debugreport.go)
 	e.markExited(code)
 	e.Shutdown(false)
 	e.stopWhenDrained()
@@ -668,6 +646,7 @@ func (e *Env) onDefaultSignal(sig syscall.Signal) {
 		e.loop.Stop()
 		return
 	}
+	e.reportUnclosedAtExit() // debug mode (debugreport.go)
 	e.markExited(128 + int(sig))
 	e.Shutdown(false)
 	e.stopWhenDrained()

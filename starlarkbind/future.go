@@ -33,7 +33,9 @@ var (
 // futureValue wraps f.
 func (e *Env) futureValue(f *loop.Future) *futureValue {
 	f.LogUnretrieved() // a future the script sees: its unretrieved error is reported
-	return &futureValue{e: e, f: f, t: e.tasks[f]}
+	t := e.tasks[f]
+	e.noteFuture(f, t)
+	return &futureValue{e: e, f: f, t: t}
 }
 
 // Future returns the Go future.
@@ -187,10 +189,11 @@ func (fv *futureValue) addDoneCallback(fnname string, args starlark.Tuple, kwarg
 		return nil, err
 	}
 	e := fv.e
-	fv.f.AddDoneCallback(func(*loop.Future) {
+	src := e.scriptSource(&callbackName{e: e, fn: fn, args: starlark.Tuple{fv}})
+	fv.f.AddDoneCallbackSource(func(*loop.Future) {
 		_, err := e.call(fn, starlark.Tuple{fv})
-		e.reportCallback(e.callbackSource(fn, starlark.Tuple{fv}), err)
-	})
+		e.reportFailedCallback(e.callbackSource(fn, starlark.Tuple{fv}), err, nil, src)
+	}, src)
 	return starlark.None, nil
 }
 

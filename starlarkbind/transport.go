@@ -340,6 +340,7 @@ type serverValue struct {
 	e     *Env
 	s     *transports.Server
 	bound bind.Bound // its methods, bound on first use
+	host  bool       // the host's (Env.TrackServer), not the script's
 }
 
 var _ starlark.HasAttrs = (*serverValue)(nil)
