@@ -187,14 +187,14 @@ func (f *Future) String() string {
 	}
 	switch f.state {
 	case futurePending:
-		return "<Future pending" + f.source.createdAt() + ">"
+		return "<Future pending" + f.source.CreatedAt() + ">"
 	case futureCancelled:
-		return "<Future cancelled" + f.source.createdAt() + ">"
+		return "<Future cancelled" + f.source.CreatedAt() + ">"
 	}
 	if f.err != nil {
-		return fmt.Sprintf("<Future finished exception=%v%s>", f.err, f.source.createdAt())
+		return fmt.Sprintf("<Future finished exception=%v%s>", f.err, f.source.CreatedAt())
 	}
-	return fmt.Sprintf("<Future finished result=%s%s>", Describe(f.result, "value"), f.source.createdAt())
+	return fmt.Sprintf("<Future finished result=%s%s>", Describe(f.result, "value"), f.source.CreatedAt())
 }
 
 // LogUnretrieved asks for asyncio's "Future exception was never retrieved":

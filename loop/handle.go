@@ -68,7 +68,7 @@ func (h *Handle) describe(src *Source) string {
 	default:
 		what = describeFunc(h.futCb)
 	}
-	return "<" + kind + " " + what + src.createdAt() + ">"
+	return "<" + kind + " " + what + src.CreatedAt() + ">"
 }
 
 // describeFunc names a Go function with its source position.

@@ -65,8 +65,10 @@ func (tb Traceback) String() string {
 	return b.String()
 }
 
-// createdAt returns " created at file:line" for s's innermost frame, or "".
-func (s *Source) createdAt() string {
+// CreatedAt returns " created at file:line" for the innermost frame of
+// s's stack, as asyncio's reprs end in debug mode, or "" when s is nil or
+// has no stack.
+func (s *Source) CreatedAt() string {
 	if s == nil || len(s.Stack) == 0 {
 		return ""
 	}

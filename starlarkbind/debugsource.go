@@ -1,7 +1,7 @@
 package starlarkbind
 
 import (
-	"strconv"
+	"strings"
 
 	"github.com/starnet-dev/starnet/loop"
 	"go.starlark.net/starlark"
@@ -70,16 +70,21 @@ func (e *Env) noteHandle(h *loop.Handle, fn starlark.Callable, args starlark.Tup
 // noteFuture records, in debug mode, where the script was handed f, the
 // first time it is: its repr says "created at" that line and its
 // unretrieved error carries the stack. A task's future describes itself
-// as the task.
+// as the task in every mode, so that reports name it as the script does.
 func (e *Env) noteFuture(f *loop.Future, t *task) {
-	if f.Source() != nil || !e.debugging() {
+	if f.Source() != nil {
 		return
 	}
 	src := e.scriptSource(nil)
 	if t != nil {
+		if src == nil {
+			src = &loop.Source{}
+		}
 		src.Repr = taskRepr{t: t, src: src}
 	}
-	f.SetSource(src)
+	if src != nil {
+		f.SetSource(src)
+	}
 }
 
 // callbackName names a script callback in reports, when one is made.
@@ -97,12 +102,15 @@ type taskRepr struct {
 	src *loop.Source
 }
 
-func (r taskRepr) String() string {
-	s := r.t.describe()
-	if n := len(r.src.Stack); n > 0 {
-		s = s[:len(s)-1] + " created at " + r.src.Stack[n-1].File + ":" + strconv.Itoa(r.src.Stack[n-1].Line) + ">"
+func (r taskRepr) String() string { return withCreatedAt(r.t.describe(), r.src) }
+
+// withCreatedAt puts src's " created at file:line" before repr's ">".
+func withCreatedAt(repr string, src *loop.Source) string {
+	at := src.CreatedAt()
+	if at == "" || !strings.HasSuffix(repr, ">") {
+		return repr
 	}
-	return s
+	return repr[:len(repr)-1] + at + ">"
 }
 
 // taskStepName names a task's step in reports: the task and its function.

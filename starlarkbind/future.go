@@ -41,7 +41,10 @@ func (e *Env) futureValue(f *loop.Future) *futureValue {
 // Future returns the Go future.
 func (fv *futureValue) Future() *loop.Future { return fv.f }
 
-func (fv *futureValue) String() string {
+func (fv *futureValue) String() string { return withCreatedAt(fv.repr(), fv.f.Source()) }
+
+// repr is String without debug mode's "created at".
+func (fv *futureValue) repr() string {
 	if fv.t != nil {
 		return fv.t.describe()
 	}

@@ -75,3 +75,93 @@ func resourceWarnings(stderr string) string {
 	}
 	return b.String()
 }
+
+// TestDebugReportsNameTheScript: the reports of failed callbacks and of
+// errors nobody retrieved name the script's functions and lines — with
+// --debug, also the handle and where the script scheduled or made it
+// (asyncio's source_traceback) — never starnet's Go source.
+func TestDebugReportsNameTheScript(t *testing.T) {
+	t.Parallel()
+	const script = "tests/testdata/debug_reports.star"
+	const debug = `Exception in callback fail() at tests/testdata/debug_reports.star:4
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:5:11: in fail
+Error: floored division by zero
+handle: <Handle fail() at tests/testdata/debug_reports.star:4 created at tests/testdata/debug_reports.star:14>
+source_traceback: Object created at (most recent call last):
+  tests/testdata/debug_reports.star:20:13: in main
+  tests/testdata/debug_reports.star:14:19: in schedule
+Exception in callback on_done(<Future finished result=1 created at ...) at tests/testdata/debug_reports.star:7
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:8:11: in on_done
+Error: floored division by zero
+source_traceback: Object created at (most recent call last):
+  tests/testdata/debug_reports.star:20:13: in main
+  tests/testdata/debug_reports.star:16:27: in schedule
+Future exception was never retrieved
+ValueError: nobody looks
+future: <Future finished exception=ValueError: nobody looks created at tests/testdata/debug_reports.star:21>
+source_traceback: Object created at (most recent call last):
+  tests/testdata/debug_reports.star:21:33: in main
+Future exception was never retrieved
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:11:11: in task_fail
+Error: floored division by zero
+future: <Task finished name="failing" created at tests/testdata/debug_reports.star:23>
+source_traceback: Object created at (most recent call last):
+  tests/testdata/debug_reports.star:23:21: in main
+`
+	const plain = `Exception in callback fail() at tests/testdata/debug_reports.star:4
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:5:11: in fail
+Error: floored division by zero
+Exception in callback on_done() at tests/testdata/debug_reports.star:7
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:8:11: in on_done
+Error: floored division by zero
+Future exception was never retrieved
+ValueError: nobody looks
+future: <Future finished exception=ValueError: nobody looks>
+Future exception was never retrieved
+Traceback (most recent call last):
+  tests/testdata/debug_reports.star:11:11: in task_fail
+Error: floored division by zero
+future: <Task finished name="failing">
+`
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--debug", []string{"run", "--debug", script}, debug},
+		{"plain", []string{"run", script}, plain},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// The exit status is not this test's business: only the reports.
+			_, _, stderr := runScript(t, c.args...)
+			assert.Equal(t, c.want, withoutSlowReports(stderr))
+		})
+	}
+}
+
+// withoutSlowReports drops debug mode's slow-callback reports ("Executing
+// ... took ..." and its "handle:" line) from stderr: a loaded machine may
+// add them, and they are not what the tests that use it are about.
+func withoutSlowReports(stderr string) string {
+	var b strings.Builder
+	skipHandle := false
+	for line := range strings.Lines(stderr) {
+		if strings.HasPrefix(line, "Executing <") {
+			skipHandle = true
+			continue
+		}
+		if skipHandle && strings.HasPrefix(line, "handle: ") {
+			skipHandle = false
+			continue
+		}
+		skipHandle = false
+		b.WriteString(line)
+	}
+	return b.String()
+}
