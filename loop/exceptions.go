@@ -75,8 +75,10 @@ func (l *Loop) CallExceptionHandler(ctx ErrorContext) {
 // DefaultExceptionHandler writes ctx to the loop's Stderr: the message, then
 // the error (or its Backtrace()), then the transport and protocol if set.
 //
-// The Extra keys follow, sorted, one "key: value" line each. The context
-// passes through Options.BeforeDefaultReport first.
+// The Extra keys follow, sorted, one "key: value" line each. Values are
+// shown as Describe shows them: a Go protocol without a String method as
+// "<Go protocol *main.echo>", never as a dump of its fields. The context passes through
+// Options.BeforeDefaultReport first.
 func (l *Loop) DefaultExceptionHandler(ctx ErrorContext) {
 	// A broken error value or writer must not take the loop down with it.
 	defer func() { _ = recover() }()
@@ -107,10 +109,10 @@ func writeContext(b *strings.Builder, ctx ErrorContext, indent string) {
 		}
 	}
 	if ctx.Transport != nil {
-		writeLines(b, indent, fmt.Sprintf("transport: %v", ctx.Transport))
+		writeLines(b, indent, "transport: "+Describe(ctx.Transport, "transport"))
 	}
 	if ctx.Protocol != nil {
-		writeLines(b, indent, fmt.Sprintf("protocol: %v", ctx.Protocol))
+		writeLines(b, indent, "protocol: "+Describe(ctx.Protocol, "protocol"))
 	}
 	keys := make([]string, 0, len(ctx.Extra))
 	for k := range ctx.Extra {
@@ -123,7 +125,7 @@ func writeContext(b *strings.Builder, ctx ErrorContext, indent string) {
 			writeContext(b, inner, indent+"    ")
 			continue
 		}
-		writeLines(b, indent, fmt.Sprintf("%s: %v", k, ctx.Extra[k]))
+		writeLines(b, indent, k+": "+Describe(ctx.Extra[k], "value"))
 	}
 }
 

@@ -27,6 +27,7 @@ type Future struct {
 	// cancelHook, when set, is what Cancel does for a pending future
 	// (Gather's future cancels its children instead of itself).
 	cancelHook func() bool
+	source     *Source // debug mode's record of where it was made (source.go)
 }
 
 // NewFuture creates a pending Future bound to l.
@@ -141,6 +142,9 @@ func (f *Future) addDoneCallback(fn func(*Future)) int {
 func (f *Future) removeDoneCallback(token int) {
 	if token >= 0 && token < len(f.callbacks) {
 		f.callbacks[token] = nil
+		if len(f.loop.doneSources) > 0 {
+			f.loop.forgetDoneSource(f, token)
+		}
 		n := len(f.callbacks)
 		for n > 0 && f.callbacks[n-1] == nil {
 			n--
@@ -152,9 +156,14 @@ func (f *Future) removeDoneCallback(token int) {
 func (f *Future) scheduleCallbacks() {
 	cbs := f.callbacks
 	f.callbacks = nil
-	for _, fn := range cbs {
-		if fn != nil {
-			f.loop.callSoonFuture(fn, f)
+	srcs := f.loop.takeDoneSources(f)
+	for i, fn := range cbs {
+		if fn == nil {
+			continue
+		}
+		h := f.loop.callSoonFuture(fn, f)
+		if srcs != nil && srcs[i] != nil {
+			h.SetSource(srcs[i])
 		}
 	}
 }
@@ -170,18 +179,22 @@ func (f *Future) Outcome() (any, error) {
 
 // String describes the future as asyncio's repr does: <Future pending>,
 // <Future cancelled>, <Future finished result=...> or <Future finished
-// exception=...>.
+// exception=...>, followed by " created at file:line" when a Source says
+// where it was made; or what the Source's Repr says.
 func (f *Future) String() string {
+	if f.source != nil && f.source.Repr != nil {
+		return f.source.Repr.String()
+	}
 	switch f.state {
 	case futurePending:
-		return "<Future pending>"
+		return "<Future pending" + f.source.CreatedAt() + ">"
 	case futureCancelled:
-		return "<Future cancelled>"
+		return "<Future cancelled" + f.source.CreatedAt() + ">"
 	}
 	if f.err != nil {
-		return fmt.Sprintf("<Future finished exception=%v>", f.err)
+		return fmt.Sprintf("<Future finished exception=%v%s>", f.err, f.source.CreatedAt())
 	}
-	return fmt.Sprintf("<Future finished result=%v>", f.result)
+	return fmt.Sprintf("<Future finished result=%s%s>", Describe(f.result, "value"), f.source.CreatedAt())
 }
 
 // LogUnretrieved asks for asyncio's "Future exception was never retrieved":
@@ -242,11 +255,13 @@ func (l *Loop) reportUnretrieved(fs []*Future) int {
 		}
 		f.retrieved = true
 		n++
-		l.CallExceptionHandler(ErrorContext{
+		ctx := ErrorContext{
 			Message: "Future exception was never retrieved",
 			Err:     f.err,
 			Extra:   map[string]any{"future": f},
-		})
+		}
+		f.source.addTraceback(&ctx)
+		l.CallExceptionHandler(ctx)
 	}
 	return n
 }

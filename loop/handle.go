@@ -30,6 +30,7 @@ func (h *Handle) Cancel() {
 		return
 	}
 	h.cancelled = true
+	h.forgetSource()
 	// Drop the references, as asyncio does, so a cancelled handle pins nothing.
 	h.fn, h.futCb, h.fut = nil, nil, nil
 	if h.inHeap {
@@ -44,8 +45,13 @@ func (h *Handle) Cancelled() bool { return h.cancelled }
 func (h *Handle) When() float64 { return h.when }
 
 // String describes the handle as asyncio's repr does, e.g.
-// "<TimerHandle when=12.5 main.tick() at /src/main.go:42>".
-func (h *Handle) String() string {
+// "<TimerHandle when=12.5 main.tick() at /src/main.go:42>", or with the
+// Source set for it, "<Handle tick(1) at server.star:4 created at
+// server.star:12>".
+func (h *Handle) String() string { return h.describe(h.Source()) }
+
+// describe is String with h's source given (h may be a copy).
+func (h *Handle) describe(src *Source) string {
 	kind := "Handle"
 	if h.timer {
 		kind = fmt.Sprintf("TimerHandle when=%g", h.when)
@@ -53,11 +59,16 @@ func (h *Handle) String() string {
 	if h.cancelled {
 		return "<" + kind + " cancelled>"
 	}
-	var fn any = h.fn
-	if h.fn == nil {
-		fn = h.futCb
+	var what string
+	switch {
+	case src != nil && src.Callback != nil:
+		what = src.Callback.String()
+	case h.fn != nil:
+		what = describeFunc(h.fn)
+	default:
+		what = describeFunc(h.futCb)
 	}
-	return "<" + kind + " " + describeFunc(fn) + ">"
+	return "<" + kind + " " + what + src.CreatedAt() + ">"
 }
 
 // describeFunc names a Go function with its source position.

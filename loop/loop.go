@@ -48,7 +48,11 @@ type Loop struct {
 	unretrieved      []*Future
 	unretrievedPrune int
 	signals          map[syscall.Signal]*signalWatch
-	onArrival        atomic.Pointer[func(syscall.Signal)] // OnSignalArrival's fn
+	// sources and doneSources are debug mode's records of where handles
+	// and pending done callbacks come from (source.go).
+	sources     map[*Handle]*Source
+	doneSources map[*Future]map[int]*Source
+	onArrival   atomic.Pointer[func(syscall.Signal)] // OnSignalArrival's fn
 
 	// Shared with other goroutines.
 	closed      atomic.Bool
@@ -133,6 +137,7 @@ func (l *Loop) Close() error {
 	l.timers, l.cancelledTimers = nil, 0
 	l.fds = nil
 	l.readBuf = nil
+	l.sources, l.doneSources = nil, nil
 	return errors.Join(l.poller.close(), l.wake.close())
 }
 
@@ -243,7 +248,13 @@ func (l *Loop) Stop() {
 func (l *Loop) IsRunning() bool { return l.running.Load() }
 
 // SetDebug turns debug mode on or off.
-func (l *Loop) SetDebug(on bool) { l.debug = on }
+// Turning it off forgets the sources recorded for reports (Handle.SetSource).
+func (l *Loop) SetDebug(on bool) {
+	l.debug = on
+	if !on {
+		l.sources, l.doneSources = nil, nil
+	}
+}
 
 // GetDebug reports whether debug mode is on.
 func (l *Loop) GetDebug() bool { return l.debug }

@@ -224,12 +224,15 @@ func (l *Loop) runSome(ntodo int) (left int) {
 // runTimed runs h and reports it if it was slow (debug mode).
 func (l *Loop) runTimed(h *Handle) {
 	before := *h // running may cancel h, which forgets its callback
+	src := h.Source()
 	start := time.Now()
 	h.run()
 	if took := time.Since(start); took >= l.slow {
+		desc := before.describe(src)
 		l.CallExceptionHandler(ErrorContext{
-			Message: fmt.Sprintf("Executing %s took %.3f seconds", before.String(), took.Seconds()),
+			Message: fmt.Sprintf("Executing %s took %.3f seconds", desc, took.Seconds()),
 			Extra:   map[string]any{"handle": h},
 		})
 	}
+	h.forgetSource()
 }

@@ -81,9 +81,11 @@ type Config struct {
 	MaxChildren int
 	// Debug turns on asyncio's debug mode: slow callbacks (those that run
 	// for SlowCallbackDuration or longer) are reported on Stderr as they
-	// happen, and when the runtime is closed, every transport still open
-	// that nobody closed is reported as
-	// "ResourceWarning: unclosed transport <...>" before it is aborted.
+	// happen, reports name where the script scheduled each callback and
+	// made each future, and however the run ends (Close, exit(), a signal)
+	// every transport and server the script left open is reported as
+	// "ResourceWarning: unclosed transport <...>" ("unclosed server <...>")
+	// before it is closed (docs/API.md §8 "--debug").
 	Debug bool
 	// SlowCallbackDuration is how long a callback may run before debug mode
 	// reports it, in every loop (asyncio's loop.slow_callback_duration).

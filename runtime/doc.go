@@ -12,7 +12,9 @@
 //	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll()})
 //	rt.Predeclare("host_tag", starlark.String("H"))
 //	rt.Predeclare("go_echo", starnet.GoFactory(f))
-//	mod, err := rt.ExecFile("handler.star")
+//	defer rt.Close()
+//	mod, err := rt.ExecFile("handler.star") // the top level only
+//	err = mod.CallMain(nil)                  // main(Config.Args), as `starnet run` does
 //	factory, err := mod.ProtocolFactory("Handler")
 //	ln, err := rt.Listen("tcp", "127.0.0.1:0", factory)
 //	err = rt.Run(ctx)

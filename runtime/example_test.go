@@ -30,15 +30,12 @@ Handler = protocol("Handler", connection_made = connection_made, data_received =
 server = loop.run_until_complete(loop.create_unix_server(go_echo, sock_path))
 `
 
-// echo is a Go protocol: it writes back what it receives.
-type echo struct{ t transports.Transport }
+// echo is a Go protocol: it writes back what it receives. Embedding
+// transports.StreamBase gives it the callbacks it does not need, and its
+// transport, typed.
+type echo struct{ transports.StreamBase }
 
-func (p *echo) ConnectionMade(t transports.BaseTransport) { p.t = t.(transports.Transport) }
-func (p *echo) ConnectionLost(err error)                  {}
-func (p *echo) PauseWriting()                             {}
-func (p *echo) ResumeWriting()                            {}
-func (p *echo) DataReceived(data []byte)                  { _ = p.t.Write(data) }
-func (p *echo) EOFReceived() bool                         { return false }
+func (p *echo) DataReceived(data []byte) { _ = p.Transport().Write(data) }
 
 // ExampleNew embeds starnet as API.md "Go embedding" shows: a host value and a Go
 // protocol factory predeclared for the script, a Starlark protocol served by
@@ -105,4 +102,52 @@ func exchange(network, addr, msg string) string {
 		log.Fatal(err)
 	}
 	return string(reply)
+}
+
+// mainStar is a script with a main: Exec and ExecFile run only the top
+// level, so the host calls main itself.
+const mainStar = `
+def main(argv):
+    wait(loop.create_unix_server(go_echo, argv[0]))
+    print("serving")
+`
+
+// ExampleModule_CallMain runs a script's main(argv) as `starnet run`
+// does: ExecFile (or Exec) runs the top level only, CallMain calls main
+// (with Config.Args when its argument is nil), Run serves until the
+// context is cancelled, and Close aborts whatever is left and releases the
+// loop.
+func ExampleModule_CallMain() {
+	dir, err := os.MkdirTemp("", "starnet-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "echo.sock")
+
+	rt, err := starnet.New(starnet.Config{Permissions: starnet.AllowAll(), Args: []string{sock}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rt.Close()
+	rt.Predeclare("go_echo", starnet.GoFactory(func() (transports.BaseProtocol, error) { return &echo{}, nil }))
+	mod, err := rt.Exec("main.star", []byte(mainStar))
+	if err != nil {
+		log.Fatal(starnet.FormatError(err))
+	}
+	err = mod.CallMain(nil)
+	if err != nil {
+		log.Fatal(starnet.FormatError(err))
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	fmt.Println(exchange("unix", sock, "ping"))
+	cancel()
+	fmt.Println("run:", <-done)
+	// Output:
+	// serving
+	// ping
+	// run: <nil>
 }

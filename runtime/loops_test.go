@@ -399,9 +399,10 @@ loop.call_soon(loop.stop)
 	}
 }
 
-// slowCallSoonReport matches debug mode's report of a slow callback that a
-// script scheduled with loop.call_soon.
-var slowCallSoonReport = regexp.MustCompile(`(?m)^Executing <Handle \S*starlarkbind\.\(\*loopValue\)\.callSoon\S* at \S+> took \d+\.\d{3} seconds$`)
+// slowCallSoonReport matches debug mode's report of the slow callback that
+// slow.star's top level scheduled with loop.call_soon: it names the
+// Starlark callable and the script line that scheduled it.
+var slowCallSoonReport = regexp.MustCompile(`(?m)^Executing <Handle nap\(\) created at slow\.star:1> took \d+\.\d{3} seconds$`)
 
 // TestDebugReportsSlowCallbacks: in debug mode every loop reports a
 // callback that runs for Config.SlowCallbackDuration or longer on Stderr,

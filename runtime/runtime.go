@@ -213,8 +213,11 @@ func (r *Runtime) Run(ctx context.Context) error {
 // the runtime closes once the callback returns.
 //
 // In debug mode (Config.Debug, or loop.set_debug(True)), every transport that
-// is still open and that the script never closed is first reported on
-// Stderr as asyncio's "ResourceWarning: unclosed transport <...>".
+// is still open and that the script never closed, and every server the
+// script created and did not close, is first reported on Stderr as
+// asyncio's "ResourceWarning: unclosed transport <...>" ("unclosed server
+// <...>"). exit() and the default SIGINT/SIGTERM handling report them the
+// same way before they close everything.
 func (r *Runtime) Close() error {
 	r.mu.Lock()
 	already := r.closing

@@ -522,8 +522,9 @@ func (g *goBase) ConnectionLost(err error) {
 // gets no ConnectionMade.
 func (g *goBase) attach(t transports.BaseTransport) { g.t = t }
 
-// String describes the wrapped protocol.
-func (g *goBase) String() string { return fmt.Sprint(g.BaseProtocol) }
+// String describes the wrapped protocol: its own String, or
+// "<Go protocol *main.echo>" (never a dump of its fields).
+func (g *goBase) String() string { return loop.Describe(g.BaseProtocol, "protocol") }
 
 // Unwrap returns the Go protocol.
 func (g *goBase) Unwrap() transports.BaseProtocol { return g.BaseProtocol }

@@ -302,10 +302,7 @@ func (e *Env) report(ctx loop.ErrorContext) {
 // signal handler) the way asyncio's Handle._run does. exit() is not a
 // failure.
 func (e *Env) reportCallback(what string, err error) {
-	if err == nil || isExit(err) {
-		return
-	}
-	e.report(loop.ErrorContext{Message: "Exception in callback " + what, Err: err})
+	e.reportFailedCallback(what, err, nil, nil)
 }
 
 // recvArena returns the arena stream reads go into, making it on first use.

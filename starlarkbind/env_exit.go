@@ -38,6 +38,7 @@ func (e *Env) exitBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark
 // exit closes everything gracefully and stops the loop once it is all lost.
 // The first exit's code is kept.
 func (e *Env) exit(code int) {
+	e.reportUnclosedAtExit() // debug mode (debugreport.go)
 	e.markExited(code)
 	e.Shutdown(false)
 	e.stopWhenDrained()

@@ -77,6 +77,7 @@ func (e *Env) onDefaultSignal(sig syscall.Signal) {
 		e.loop.Stop()
 		return
 	}
+	e.reportUnclosedAtExit() // debug mode (debugreport.go)
 	e.markExited(128 + int(sig))
 	e.Shutdown(false)
 	e.stopWhenDrained()

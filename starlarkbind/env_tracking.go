@@ -1,9 +1,6 @@
 package starlarkbind
 
 import (
-	"io"
-	"sort"
-
 	"github.com/starnet-dev/starnet/transports"
 )
 
@@ -45,29 +42,10 @@ func abortTransport(t transports.BaseTransport) {
 
 // TrackServer makes Shutdown close s. Servers that scripts create are
 // tracked already; the runtime calls this for the ones it creates.
-func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s) }
+func (e *Env) TrackServer(s *transports.Server) { e.serverValue(s).host = true }
 
 // OpenTransports returns how many transports the env's protocols hold open.
 func (e *Env) OpenTransports() int { return len(e.conns) }
-
-// ReportUnclosed writes asyncio's ResourceWarning "unclosed transport <...>"
-// on the env's stderr for every transport that is still open and that
-// nobody has begun to close, one line each, and returns how many it
-// reported. The runtime calls it in debug mode before it aborts what is
-// left.
-func (e *Env) ReportUnclosed() int {
-	var lines []string
-	for t, tv := range e.conns {
-		if !t.IsClosing() {
-			lines = append(lines, "ResourceWarning: unclosed transport "+tv.String()+"\n")
-		}
-	}
-	sort.Strings(lines)
-	for _, line := range lines {
-		_, _ = io.WriteString(e.stderr, line)
-	}
-	return len(lines)
-}
 
 // track records an open transport; untrack forgets it and, once exit() or
 // a signal is draining the env and nothing is left, stops the loop.

@@ -33,13 +33,18 @@ var (
 // futureValue wraps f.
 func (e *Env) futureValue(f *loop.Future) *futureValue {
 	f.LogUnretrieved() // a future the script sees: its unretrieved error is reported
-	return &futureValue{e: e, f: f, t: e.tasks[f]}
+	t := e.tasks[f]
+	e.noteFuture(f, t)
+	return &futureValue{e: e, f: f, t: t}
 }
 
 // Future returns the Go future.
 func (fv *futureValue) Future() *loop.Future { return fv.f }
 
-func (fv *futureValue) String() string {
+func (fv *futureValue) String() string { return withCreatedAt(fv.repr(), fv.f.Source()) }
+
+// repr is String without debug mode's "created at".
+func (fv *futureValue) repr() string {
 	if fv.t != nil {
 		return fv.t.describe()
 	}
@@ -187,10 +192,11 @@ func (fv *futureValue) addDoneCallback(fnname string, args starlark.Tuple, kwarg
 		return nil, err
 	}
 	e := fv.e
-	fv.f.AddDoneCallback(func(*loop.Future) {
+	src := e.scriptSource(&callbackName{e: e, fn: fn, args: starlark.Tuple{fv}})
+	fv.f.AddDoneCallbackSource(func(*loop.Future) {
 		_, err := e.call(fn, starlark.Tuple{fv})
-		e.reportCallback(e.callbackSource(fn, starlark.Tuple{fv}), err)
-	})
+		e.reportFailedCallback(e.callbackSource(fn, starlark.Tuple{fv}), err, nil, src)
+	}, src)
 	return starlark.None, nil
 }
 

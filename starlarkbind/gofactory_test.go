@@ -10,13 +10,12 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// goEcho is a Go protocol; onLost, if set, runs in ConnectionLost.
+// goEcho is a Go protocol on transports.StreamBase; onLost, if set, runs
+// in ConnectionLost.
 type goEcho struct {
-	t      transports.Transport
+	transports.StreamBase
 	onLost func()
 }
-
-func (p *goEcho) ConnectionMade(t transports.BaseTransport) { p.t = t.(transports.Transport) }
 
 func (p *goEcho) ConnectionLost(error) {
 	if p.onLost != nil {
@@ -24,10 +23,7 @@ func (p *goEcho) ConnectionLost(error) {
 	}
 }
 
-func (p *goEcho) PauseWriting()         {}
-func (p *goEcho) ResumeWriting()        {}
-func (p *goEcho) DataReceived(d []byte) { _ = p.t.Write(d) }
-func (p *goEcho) EOFReceived() bool     { return false }
+func (p *goEcho) DataReceived(d []byte) { _ = p.Transport().Write(d) }
 
 // TestGoFactoryInScript serves a script's client with a Go protocol factory
 // (GoFactory): the echo comes back, and the env tracks the Go protocol's
@@ -57,6 +53,8 @@ C = protocol("C", connection_made = c_made, data_received = c_data)
 t, p = loop.run_until_complete(loop.create_connection(C, "127.0.0.1", port))
 gp = go_echo()
 assert.eq(type(gp), "go_protocol")
+assert.eq(str(gp), "<Go protocol *starlarkbind.goEcho>")
+assert.eq(str(go_echo), "<Go protocol factory>")
 `)
 	te.run()
 	assert.Equal(t, `[b"ping"]`, g["got"].String(), "got")

@@ -148,7 +148,7 @@ func (lv *loopValue) callbackFunc(fn starlark.Callable, args starlark.Tuple, hv 
 	return func() {
 		_, err := e.call(fn, args)
 		if err != nil {
-			e.reportCallback(e.callbackSource(fn, args), err)
+			e.reportFailedCallback(e.callbackSource(fn, args), err, hv.h, nil)
 		}
 	}
 }
@@ -171,6 +171,7 @@ func (lv *loopValue) callSoon(fnname string, args starlark.Tuple, kwargs []starl
 	}
 	hv := &handleValue{what: describeCall(fn, cargs)}
 	hv.h = lv.l().CallSoon(lv.callbackFunc(fn, cargs, hv))
+	lv.e.noteHandle(hv.h, fn, cargs)
 	return hv, nil
 }
 
@@ -185,6 +186,7 @@ func (lv *loopValue) callLater(fnname string, args starlark.Tuple, kwargs []star
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
 	hv.h = lv.l().CallLater(delay.Duration(), lv.callbackFunc(fn, cargs, hv))
+	lv.e.noteHandle(hv.h, fn, cargs)
 	return hv, nil
 }
 
@@ -199,6 +201,7 @@ func (lv *loopValue) callAt(fnname string, args starlark.Tuple, kwargs []starlar
 	}
 	hv := &handleValue{timer: true, what: describeCall(fn, cargs)}
 	hv.h = lv.l().CallAt(float64(when), lv.callbackFunc(fn, cargs, hv))
+	lv.e.noteHandle(hv.h, fn, cargs)
 	return hv, nil
 }
 

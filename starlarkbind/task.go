@@ -64,7 +64,11 @@ func (e *Env) newTask(fn starlark.Callable, args starlark.Tuple, name string) *t
 	}
 	e.tasks[t.f] = t
 	t.f.AddDoneCallback(func(*loop.Future) { delete(e.tasks, t.f) })
-	e.loop.CallSoon(t.step)
+	e.noteFuture(t.f, t) // debug mode: where the task was created (debugsource.go)
+	h := e.loop.CallSoon(t.step)
+	if src := e.taskStepSource(t); src != nil {
+		h.SetSource(src)
+	}
 	return t
 }
 
@@ -94,7 +98,7 @@ func (t *task) step() {
 		return
 	}
 	w := t.waiting
-	w.AddDoneCallback(func(*loop.Future) { t.step() })
+	w.AddDoneCallbackSource(func(*loop.Future) { t.step() }, e.taskStepSource(t))
 }
 
 // complete settles the task's future with the function's outcome.

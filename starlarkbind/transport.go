@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 
+	"github.com/starnet-dev/starnet/loop"
 	"github.com/starnet-dev/starnet/starlarkbind/internal/bind"
 	"github.com/starnet-dev/starnet/transports"
 	"go.starlark.net/starlark"
@@ -340,6 +341,7 @@ type serverValue struct {
 	e     *Env
 	s     *transports.Server
 	bound bind.Bound // its methods, bound on first use
+	host  bool       // the host's (Env.TrackServer), not the script's
 }
 
 var _ starlark.HasAttrs = (*serverValue)(nil)
@@ -469,7 +471,7 @@ type goFactoryValue struct {
 var _ starlark.Callable = (*goFactoryValue)(nil)
 
 func (g *goFactoryValue) Name() string          { return "go_factory" }
-func (g *goFactoryValue) String() string        { return "<go protocol factory>" }
+func (g *goFactoryValue) String() string        { return "<Go protocol factory>" }
 func (g *goFactoryValue) Type() string          { return "go_factory" }
 func (g *goFactoryValue) Freeze()               {}
 func (g *goFactoryValue) Truth() starlark.Bool  { return starlark.True }
@@ -498,7 +500,7 @@ type goProtocolValue struct {
 	fresh bool // made by calling a GoFactory value, never connected yet
 }
 
-func (g *goProtocolValue) String() string        { return fmt.Sprintf("<go protocol %T>", g.p) }
+func (g *goProtocolValue) String() string        { return loop.Describe(g.p, "protocol") }
 func (g *goProtocolValue) Type() string          { return "go_protocol" }
 func (g *goProtocolValue) Freeze()               {}
 func (g *goProtocolValue) Truth() starlark.Bool  { return starlark.True }

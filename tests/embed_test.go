@@ -17,23 +17,20 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// goEcho is a protocol written in Go: it echoes what it receives and counts
-// its connections.
+// goEcho is a protocol written in Go on transports.StreamBase: it echoes
+// what it receives and counts its connections.
 type goEcho struct {
-	transport transports.Transport
-	made      *atomic.Int32
-	lost      *atomic.Int32
+	transports.StreamBase
+	made *atomic.Int32
+	lost *atomic.Int32
 }
 
 func (g *goEcho) ConnectionMade(t transports.BaseTransport) {
-	g.transport = t.(transports.Transport)
+	g.StreamBase.ConnectionMade(t)
 	g.made.Add(1)
 }
 func (g *goEcho) ConnectionLost(error)     { g.lost.Add(1) }
-func (g *goEcho) PauseWriting()            {}
-func (g *goEcho) ResumeWriting()           {}
-func (g *goEcho) DataReceived(data []byte) { _ = g.transport.Write(data) }
-func (g *goEcho) EOFReceived() bool        { return false }
+func (g *goEcho) DataReceived(data []byte) { _ = g.Transport().Write(data) }
 
 var _ transports.Protocol = (*goEcho)(nil)
 

@@ -8,42 +8,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// dgramEcho answers every datagram to its sender.
-type dgramEcho struct{ t DatagramTransport }
+// dgramEcho answers every datagram to its sender: DatagramBase does the rest.
+type dgramEcho struct{ DatagramBase }
 
-func (e *dgramEcho) ConnectionMade(t BaseTransport) { e.t = t.(DatagramTransport) }
-
-func (e *dgramEcho) DatagramReceived(data []byte, addr net.Addr) { _ = e.t.SendTo(data, addr) }
-
-func (e *dgramEcho) ErrorReceived(error) {}
-
-func (e *dgramEcho) ConnectionLost(error) {}
-
-func (e *dgramEcho) PauseWriting() {}
-
-func (e *dgramEcho) ResumeWriting() {}
+func (e *dgramEcho) DatagramReceived(data []byte, addr net.Addr) {
+	_ = e.Transport().SendTo(data, addr)
+}
 
 // dgramPinger sends 64 bytes each time the previous datagram comes back.
 type dgramPinger struct {
-	dgramEcho
+	DatagramBase
 	msg  []byte
 	left int
 	done *loop.Future
 }
 
 func (p *dgramPinger) ConnectionMade(t BaseTransport) {
-	p.t = t.(DatagramTransport)
-	_ = p.t.SendTo(p.msg, nil)
+	p.DatagramBase.ConnectionMade(t)
+	_ = p.Transport().SendTo(p.msg, nil)
 }
 
 func (p *dgramPinger) DatagramReceived(data []byte, addr net.Addr) {
 	p.left--
 	if p.left == 0 {
-		p.t.Close()
+		p.Transport().Close()
 		_ = p.done.SetResult(nil)
 		return
 	}
-	_ = p.t.SendTo(p.msg, nil)
+	_ = p.Transport().SendTo(p.msg, nil)
 }
 
 // BenchmarkDatagramEchoSameLoop is a 64-byte UDP ping-pong between two

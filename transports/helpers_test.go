@@ -265,15 +265,11 @@ func (r *recorder) ResumeWriting() {
 	}
 }
 
-// echo is a Protocol that writes back what it receives and closes at EOF.
-type echo struct{ t Transport }
+// echo is a Protocol that writes back what it receives and closes at EOF:
+// StreamBase does the rest.
+type echo struct{ StreamBase }
 
-func (e *echo) ConnectionMade(t BaseTransport) { e.t = t.(Transport) }
-func (e *echo) DataReceived(data []byte)       { _ = e.t.Write(data) }
-func (e *echo) EOFReceived() bool              { return false }
-func (e *echo) ConnectionLost(error)           {}
-func (e *echo) PauseWriting()                  {}
-func (e *echo) ResumeWriting()                 {}
+func (e *echo) DataReceived(data []byte) { _ = e.Transport().Write(data) }
 
 func echoFactory() (BaseProtocol, error) { return &echo{}, nil }
 
