@@ -117,6 +117,14 @@ func (f *Future) Cancel() bool {
 	return true
 }
 
+// SetCancelHook makes Cancel, on the pending future, call hook and return
+// what it returns instead of cancelling the future itself; nil removes the
+// hook. It is how a future that stands for work cancels that work (a
+// script's Task cancels the wait it is in, as asyncio's Task.cancel; the
+// futures of Gather and WaitFor cancel their children): whoever cancels
+// it — WaitFor, Gather, a host — reaches the work.
+func (f *Future) SetCancelHook(hook func() bool) { f.cancelHook = hook }
+
 // AddDoneCallback arranges for fn(f) to run (through CallSoon) once f is done.
 func (f *Future) AddDoneCallback(fn func(*Future)) {
 	if fn == nil {

@@ -130,7 +130,11 @@ type Env struct {
 	// task running now, nil when none is: CancelRunning reaches it.
 	tasks     map[*loop.Future]*task
 	taskCount int
-	running   atomic.Pointer[starlark.Thread]
+	// yields holds the futures of loop.sleep(0) not done yet: a task that
+	// waits for one resumes on the next iteration, as asyncio's bare
+	// `await asyncio.sleep(0)` does (task.go step).
+	yields  map[*loop.Future]struct{}
+	running atomic.Pointer[starlark.Thread]
 
 	tlsContexts contextRegistry // the ssl.SSLContext of each TLS config (ssl_config.go)
 

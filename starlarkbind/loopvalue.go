@@ -216,11 +216,18 @@ func (lv *loopValue) sleep(fnname string, args starlark.Tuple, kwargs []starlark
 		return nil, err
 	}
 	f := lv.l().NewFuture()
-	h := lv.l().CallLater(delay.Duration(), func() {
+	set := func() {
 		if !f.Done() {
 			_ = f.SetResult(result)
 		}
-	})
+	}
+	var h *loop.Handle
+	if delay.Duration() <= 0 {
+		h = lv.l().CallSoon(set)
+		lv.e.noteYield(f)
+	} else {
+		h = lv.l().CallLater(delay.Duration(), set)
+	}
 	f.AddDoneCallback(func(f *loop.Future) {
 		if f.Cancelled() {
 			h.Cancel()

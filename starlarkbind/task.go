@@ -59,6 +59,7 @@ func (e *Env) newTask(fn starlark.Callable, args starlark.Tuple, name string) *t
 	}
 	t.thread = &starlark.Thread{Name: name, Print: e.thread.Print, Load: e.thread.Load}
 	t.thread.SetLocal(taskLocal, t)
+	t.f.SetCancelHook(t.cancel) // wait_for, gather or a host cancelling the future cancel the task
 	if e.tasks == nil {
 		e.tasks = make(map[*loop.Future]*task)
 	}
@@ -80,7 +81,7 @@ func (t *task) step() {
 	}
 	if !t.started && t.mustCancel {
 		t.finished = true
-		t.f.Cancel()
+		t.cancelFuture()
 		return
 	}
 	e := t.e
@@ -98,7 +99,29 @@ func (t *task) step() {
 		return
 	}
 	w := t.waiting
+	if _, bare := e.yields[w]; bare {
+		// loop.sleep(0): its result is set by a call_soon made before
+		// this one, so the task resumes on the next iteration with it.
+		e.loop.CallSoon(t.step)
+		return
+	}
 	w.AddDoneCallbackSource(func(*loop.Future) { t.step() }, e.taskStepSource(t))
+}
+
+// noteYield records f, a loop.sleep(0) future, until it is done.
+func (e *Env) noteYield(f *loop.Future) {
+	if e.yields == nil {
+		e.yields = make(map[*loop.Future]struct{})
+	}
+	e.yields[f] = struct{}{}
+	f.AddDoneCallback(func(f *loop.Future) { delete(e.yields, f) })
+}
+
+// cancelFuture ends the task's future cancelled (its Cancel otherwise
+// cancels the task: newTask).
+func (t *task) cancelFuture() {
+	t.f.SetCancelHook(nil)
+	t.f.Cancel()
 }
 
 // complete settles the task's future with the function's outcome.
@@ -111,7 +134,7 @@ func (t *task) complete() {
 		return
 	}
 	if isCancellation(t.err) || t.abandoned {
-		t.f.Cancel()
+		t.cancelFuture()
 		return
 	}
 	if isExit(t.err) {

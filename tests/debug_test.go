@@ -110,6 +110,10 @@ Error: floored division by zero
 future: <Task finished name="failing" created at tests/testdata/debug_reports.star:23>
 source_traceback: Object created at (most recent call last):
   tests/testdata/debug_reports.star:23:21: in main
+starnet: exit status 1: 3 callback failures reached the default exception handler:
+  Exception in callback fail() at tests/testdata/debug_reports.star:4: floored division by zero
+  Exception in callback on_done(<Future finished result=1 created at ...) at tests/testdata/debug_reports.star:7: floored division by zero
+  Future exception was never retrieved: floored division by zero
 `
 	const plain = `Exception in callback fail() at tests/testdata/debug_reports.star:4
 Traceback (most recent call last):

@@ -5,6 +5,7 @@ import asyncio
 
 async def client(port):
     r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(b"hi")
     try:
         await r.read()
     except ConnectionResetError as err:
